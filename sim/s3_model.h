@@ -1,0 +1,55 @@
+// S3 as the data and parameter store (DESIGN.md §2.4): a request takes a
+// log-normal first-byte latency plus bytes / min(function bandwidth,
+// per-connection cap). Optionally, GET and PUT rates are limited per prefix
+// by token buckets (one second of burst); a request over the limit gets a 503
+// SlowDown and the caller retries after a back-off. 503s are not charged.
+#ifndef SIREN_SIM_S3_MODEL_H_
+#define SIREN_SIM_S3_MODEL_H_
+
+#include "sim/event_queue.h"
+#include "sim/rng.h"
+#include "sim/scenario.h"
+
+namespace siren::sim {
+
+enum class S3Op { kGet, kPut };
+
+class S3Model {
+ public:
+  explicit S3Model(const S3Spec& spec);
+
+  // Time to complete `parallel_requests` concurrent requests moving `bytes`
+  // in total over a link of `bandwidth_mb_per_s`: the slowest first byte plus
+  // the transfer.
+  SimTime RequestDuration(S3Op op, double bytes, double bandwidth_mb_per_s,
+                          int parallel_requests, Rng& rng) const;
+
+  // Whether `count` requests of `op` issued at `now` are admitted by the
+  // prefix rate limit (always true when the limit is off). Consumes tokens
+  // only when admitted. Calls must come in non-decreasing `now`.
+  bool Admit(S3Op op, SimTime now, int count);
+
+  // Back-off before retrying a request that got a 503.
+  SimTime SlowdownBackoff() const { return slowdown_backoff_; }
+
+  void Reset();
+
+ private:
+  struct TokenBucket {
+    double rate = 0;      // Tokens per second.
+    double tokens = 0;    // Currently available.
+    SimTime last = 0;     // Time of the last refill.
+  };
+  bool Take(TokenBucket& bucket, SimTime now, int count);
+
+  S3Spec spec_;
+  double get_median_s_;
+  double put_median_s_;
+  SimTime slowdown_backoff_;
+  TokenBucket get_bucket_;
+  TokenBucket put_bucket_;
+};
+
+}  // namespace siren::sim
+
+#endif  // SIREN_SIM_S3_MODEL_H_

@@ -1,0 +1,152 @@
+// The scenario: every parameter of one simulated training job, immutable once
+// loaded (MuJoCo's mjModel habit: a constant model shared by many states).
+//
+// Values come from `scenario_loader.h`, which merges, in order, the defaults
+// of `param_table.cc` (each with its source), a preset or YAML file, and
+// `key=value` overrides, and validates the result. Units are in the field
+// names (`_s` seconds, `_ms` milliseconds, `_mb` megabytes = 2^20 bytes,
+// `_mb_per_s` megabytes per second, `_usd` US dollars).
+#ifndef SIREN_SIM_SCENARIO_H_
+#define SIREN_SIM_SCENARIO_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace siren::sim {
+
+// Lambda generation: the memory grid, timeout and billing granularity.
+// "2018": 128..3008 MB in 64 MB steps, 300 s, 100 ms billing.
+// "2020+": 128..10240 MB in 1 MB steps, 900 s, 1 ms billing.
+enum class Era { k2018, k2020Plus };
+
+// How updates are applied inside an epoch (DESIGN.md §2.2).
+// kHsp: asynchronous, versioned updates inside the epoch, barrier at its end.
+// kBsp: a barrier after every round of one batch per function.
+enum class ExecutionMode { kHsp, kBsp };
+
+// Which convergence model turns applied updates into loss (DESIGN.md §2.6).
+enum class ConvergenceModel { kAnalytic };
+
+// EC2 billing: per second (60 s minimum, since 2017) or per started hour.
+enum class Ec2Billing { kPerSecond, kPerHour };
+
+struct WorkloadSpec {
+  std::string name;                // Human-readable workload name.
+  int64_t dataset_samples = 0;     // N, training samples per epoch.
+  double sample_bytes = 0;         // Stored bytes per sample.
+  int64_t samples_per_object = 0;  // Samples per S3 object.
+  int64_t batch_size = 0;          // Mini-batch size b.
+  int64_t model_params = 0;        // Parameter count (float32 on the wire).
+  double flops_per_sample = 0;     // Forward + backward FLOPs per sample.
+  double runtime_memory_mb = 0;    // Interpreter, libraries, buffers.
+  double package_mb = 0;           // Deployment package size.
+  double target_loss = 0;          // Training stops when loss <= this.
+};
+
+// Cold-start latency: Normal(mean, sd) truncated at 0, both interpolated
+// linearly in memory between the table's points (clamped outside), plus a
+// package-loading term proportional to the package size.
+struct ColdStartSpec {
+  std::vector<double> memory_mb;
+  std::vector<double> mean_ms;
+  std::vector<double> sd_ms;
+  double ms_per_package_mb = 0;
+};
+
+struct LambdaSpec {
+  Era era = Era::k2020Plus;
+  int min_memory_mb = 128;
+  int max_memory_mb = 10240;
+  int memory_step_mb = 1;
+  double timeout_s = 900;
+  double mb_per_vcpu = 1769;     // Memory that buys one vCPU.
+  double max_vcpus = 6;          // Cap on the CPU share.
+  double gflops_per_vcpu = 0;    // Effective training throughput per vCPU.
+  double compute_noise_sigma = 0;  // Log-normal sigma on compute time.
+  double bandwidth_cap_mb_per_s = 0;  // Network cap of one function.
+  double bandwidth_saturation_mb = 0;  // Memory at which the cap is reached.
+  ColdStartSpec cold_start;
+  double warm_start_median_ms = 0;
+  double warm_start_sigma = 0;   // Log-normal sigma of warm-start overhead.
+  double keep_alive_s = 0;       // Idle instances expire after this.
+  int concurrency_limit = 0;     // Account-wide concurrent executions.
+  double throttle_backoff_base_s = 0;  // First retry delay after a 429.
+  double throttle_backoff_cap_s = 0;   // Longest retry delay.
+  bool cold_after_timeout = true;  // A timed-out sandbox is recycled.
+};
+
+struct S3Spec {
+  double get_latency_median_ms = 0;  // First-byte latency, log-normal.
+  double put_latency_median_ms = 0;
+  double latency_sigma = 0;          // Log-normal sigma of both.
+  double connection_cap_mb_per_s = 0;  // Per-connection transfer cap.
+  bool rate_limit = false;           // Model per-prefix 503 SlowDown.
+  double get_rate_per_prefix = 0;    // Requests per second per prefix.
+  double put_rate_per_prefix = 0;
+  int prefixes = 1;                  // Prefixes the requests spread over.
+  double slowdown_backoff_s = 0;     // Retry delay after a 503.
+};
+
+struct BillingSpec {
+  double granularity_s = 0.001;       // Duration rounded up to this.
+  double usd_per_gb_s = 0;            // Lambda duration price.
+  double usd_per_request = 0;         // Lambda request price.
+  double s3_usd_per_get = 0;          // S3 GET price per request.
+  double s3_usd_per_put = 0;          // S3 PUT price per request.
+};
+
+// Analytic convergence (Optimus form): loss(k) = 1 / (b0 * k + b1) + b2 over
+// accumulated effective progress k. One applied update adds
+//   (batch / reference_batch)^batch_exponent * local_steps^local_step_exponent
+//   / (1 + staleness_penalty * staleness * (1 + staleness_gain * closeness))
+// where closeness in [0, 1] is how far the loss has come from its initial
+// value towards b2: staleness hurts more as training nears convergence.
+struct ConvergenceSpec {
+  ConvergenceModel model = ConvergenceModel::kAnalytic;
+  double b0 = 0;
+  double b1 = 0;
+  double b2 = 0;
+  double reference_batch = 0;
+  double batch_exponent = 0;
+  double local_step_exponent = 0;
+  double staleness_penalty = 0;
+  double staleness_gain = 0;
+  double loss_noise_sigma = 0;  // Log-normal sigma on the observed loss.
+};
+
+struct ExecutionSpec {
+  ExecutionMode mode = ExecutionMode::kHsp;
+  int sync_every = 1;             // Local steps between parameter pushes.
+  double memory_overhead_factor = 0;  // Model copies held in memory.
+};
+
+struct JobSpec {
+  double budget_usd = 0;  // The job stops once cumulative cost reaches it.
+  int max_epochs = 0;     // The job stops after this many epochs.
+};
+
+struct Ec2Spec {
+  std::string instance_type;      // Key into the built-in instance table.
+  int instances = 0;              // k.
+  Ec2Billing billing = Ec2Billing::kPerSecond;
+  double startup_s = 0;           // Boot and setup before the first epoch.
+  double gflops_per_vcpu = 0;     // Effective training throughput per vCPU.
+  double network_latency_ms = 0;  // Per synchronisation round.
+};
+
+struct Scenario {
+  std::string name;
+  WorkloadSpec workload;
+  LambdaSpec lambda;
+  S3Spec s3;
+  BillingSpec billing;
+  ConvergenceSpec convergence;
+  ExecutionSpec execution;
+  JobSpec job;
+  Ec2Spec ec2;
+};
+
+}  // namespace siren::sim
+
+#endif  // SIREN_SIM_SCENARIO_H_

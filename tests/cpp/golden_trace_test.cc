@@ -1,0 +1,81 @@
+// Golden traces (SimGrid .tesh habit): a checked-in event log per preset,
+// diffed on every run, catches silent model changes. After an intended model
+// change, regenerate with SIREN_UPDATE_GOLDEN=1 and review the diff.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "sim/scenario_loader.h"
+#include "sim/lambda_model.h"
+#include "sim/simulation.h"
+#include "sim/trace_observer.h"
+
+namespace siren::sim {
+namespace {
+
+std::string GoldenPath(const std::string& preset) {
+  return std::string(SIREN_SOURCE_DIR) + "/tests/golden/" + preset + ".trace";
+}
+
+// Three short epochs that exercise cold starts, warm reuse, growth and a
+// memory change: 100-ish batches each so the file stays reviewable.
+std::string GoldenRun(const std::string& preset) {
+  const Scenario base = LoadScenario(preset);
+  const int64_t samples = base.workload.batch_size * 96;
+  auto scenario = std::make_shared<const Scenario>(LoadScenario(
+      preset, {"workload.dataset_samples=" + std::to_string(samples),
+               "job.budget_usd=1000", "job.max_epochs=3"}));
+  Simulation sim(scenario, 2019);
+  TraceObserver trace;
+  sim.AddObserver(&trace);
+  const int memory = std::max(1024, MinFeasibleMemoryMb(*scenario));
+  sim.RunEpoch({6, memory});
+  sim.RunEpoch({9, memory});
+  sim.RunEpoch({9, memory + 512});
+  return trace.text();
+}
+
+class GoldenTraceTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GoldenTraceTest, MatchesCheckedInTrace) {
+  const std::string preset = GetParam();
+  const std::string actual = GoldenRun(preset);
+  const std::string path = GoldenPath(preset);
+  if (std::getenv("SIREN_UPDATE_GOLDEN") != nullptr) {
+    std::ofstream(path) << actual;
+  }
+  std::ifstream file(path);
+  ASSERT_TRUE(file.good()) << "missing " << path
+                           << " (run with SIREN_UPDATE_GOLDEN=1)";
+  std::stringstream expected;
+  expected << file.rdbuf();
+  if (expected.str() == actual) return;
+  // Report the first differing line.
+  std::istringstream a(expected.str()), b(actual);
+  std::string line_a, line_b;
+  int line = 1;
+  while (std::getline(a, line_a) && std::getline(b, line_b) &&
+         line_a == line_b) {
+    ++line;
+  }
+  FAIL() << path << " differs at line " << line << "\nexpected: " << line_a
+         << "\nactual:   " << line_b;
+}
+
+INSTANTIATE_TEST_SUITE_P(Presets, GoldenTraceTest,
+                         ::testing::ValuesIn(PresetNames()),
+                         [](const auto& info) {
+                           std::string name = info.param;
+                           for (char& c : name) {
+                             if (c == '-') c = '_';
+                           }
+                           return name;
+                         });
+
+}  // namespace
+}  // namespace siren::sim
