@@ -5,7 +5,9 @@
 namespace siren::sim {
 
 AnalyticConvergence::AnalyticConvergence(const ConvergenceSpec& spec)
-    : spec_(spec), initial_loss_(1.0 / spec.b1 + spec.b2) {}
+    : spec_(spec),
+      initial_loss_(1.0 / spec.b1 + spec.b2),
+      inv_log_span_(1.0 / std::log(initial_loss_ / spec.b2)) {}
 
 double AnalyticConvergence::StepGain(double batch_samples,
                                      int local_steps) const {

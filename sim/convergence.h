@@ -4,12 +4,13 @@
 //   g(batch) * L^local_step_exponent / (1 + penalty * s * (1 + gain * c))
 // with g(batch) = (batch / reference_batch)^batch_exponent (sub-linear in the
 // batch), L the local steps folded into the update, s its staleness and
-// c in [0, 1] the closeness to convergence (1 - (l - b2) / (l0 - b2)): stale
-// updates hurt more as training nears its end. The observed loss carries
+// c in [0, 1) the closeness to convergence (see Closeness): stale updates
+// hurt more as training nears its end. The observed loss carries
 // log-normal noise.
 #ifndef SIREN_SIM_CONVERGENCE_H_
 #define SIREN_SIM_CONVERGENCE_H_
 
+#include <cmath>
 #include <cstdint>
 
 #include "sim/rng.h"
@@ -27,11 +28,14 @@ class AnalyticConvergence {
   }
   double initial_loss() const { return initial_loss_; }
 
-  // Closeness to convergence in [0, 1) at progress k: with the Optimus form
-  // 1 - (l - b2) / (l0 - b2) simplifies to b0 k / (b0 k + b1).
+  // Closeness to convergence in [0, 1) at progress k: the fraction of the
+  // way from the initial loss l0 to the floor b2 on a log scale,
+  // ln(l0 / l) / ln(l0 / b2). Log scale because the gradient noise scale, and
+  // with it the harm of stale gradients, grows as the loss falls
+  // (McCandlish et al. 2018); a linear scale would put nearly the whole job
+  // at closeness ~1. Requires b2 > 0 (validated).
   double Closeness(double progress) const {
-    const double x = spec_.b0 * progress;
-    return x / (x + spec_.b1);
+    return std::log(initial_loss_ / Loss(progress)) * inv_log_span_;
   }
 
   // The staleness-free progress of one update: g(batch) * L^exponent.
@@ -56,6 +60,7 @@ class AnalyticConvergence {
  private:
   ConvergenceSpec spec_;
   double initial_loss_;
+  double inv_log_span_;  // 1 / ln(l0 / b2).
 };
 
 }  // namespace siren::sim

@@ -100,8 +100,9 @@ struct BillingSpec {
 // accumulated effective progress k. One applied update adds
 //   (batch / reference_batch)^batch_exponent * local_steps^local_step_exponent
 //   / (1 + staleness_penalty * staleness * (1 + staleness_gain * closeness))
-// where closeness in [0, 1] is how far the loss has come from its initial
-// value towards b2: staleness hurts more as training nears convergence.
+// where closeness in [0, 1) is how far the loss has come from its initial
+// value towards b2 on a log scale: staleness hurts more as training nears
+// convergence (see convergence.h).
 struct ConvergenceSpec {
   ConvergenceModel model = ConvergenceModel::kAnalytic;
   double b0 = 0;
