@@ -174,7 +174,9 @@ EpochResult EpochEngine::Run(const Action& action, JobState& job,
   job.cost_usd += result_.cost.total_usd();
   job.true_loss = convergence_.Loss(job.progress);
   job.loss = convergence_.Observe(job.true_loss, job.loss_rng);
-  if (job.loss <= scenario_.workload.target_loss) {
+  // Success needs the target loss within the budget; overspending wins.
+  const bool over_budget = job.cost_usd > scenario_.job.budget_usd;
+  if (!over_budget && job.loss <= scenario_.workload.target_loss) {
     job.status = JobStatus::kConverged;
   } else if (job.cost_usd >= scenario_.job.budget_usd) {
     job.status = JobStatus::kBudgetExhausted;

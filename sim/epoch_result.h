@@ -13,7 +13,9 @@ struct Action {
   int memory_mb = 0;
 };
 
-// Why the job stopped (kRunning while it has not).
+// Why the job stopped (kRunning while it has not). kConverged means the
+// target loss was reached with the cumulative cost within the budget; an
+// epoch that reaches the target but overspends ends kBudgetExhausted.
 enum class JobStatus { kRunning, kConverged, kBudgetExhausted, kEpochLimit };
 
 // Mean and 95th percentile of a per-batch phase time, in seconds.

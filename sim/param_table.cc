@@ -508,6 +508,59 @@ std::vector<ParamSpec> BuildTable() {
       "ec2.network_latency_ms", 1, NonNegative(),
       "Latency of one synchronisation round between instances, ms.", "[I]",
       [](auto& s) -> auto& { return s.ec2.network_latency_ms; }));
+
+  // The MDP (env layer).
+  t.push_back(Double(
+      "env.reward_per_second", 0.01, NonNegative(),
+      "beta: reward -beta * epoch seconds each epoch.",
+      "[I] SIREN reward r_t = -beta P_t",
+      [](auto& s) -> auto& { return s.env.reward_per_second; }));
+  t.push_back(Double(
+      "env.success_bonus", 1, NonNegative(),
+      "Final reward when the target loss is reached within budget.",
+      "[I] SIREN final reward",
+      [](auto& s) -> auto& { return s.env.success_bonus; }));
+  t.push_back(Double(
+      "env.budget_penalty", 5, NonNegative(),
+      "Final penalty (subtracted) when the budget runs out first.",
+      "[I] SIREN final penalty",
+      [](auto& s) -> auto& { return s.env.budget_penalty; }));
+  t.push_back(Int(
+      "env.min_functions", 1, AtLeast(1),
+      "Smallest number of functions an action can ask for.", "[I]",
+      [](auto& s) -> auto& { return s.env.min_functions; }));
+  t.push_back(Int(
+      "env.max_functions", 1000, AtLeast(1),
+      "Largest number of functions an action can ask for.",
+      "[I] the default concurrency limit",
+      [](auto& s) -> auto& { return s.env.max_functions; }));
+  t.push_back(Enum<FunctionScale>(
+      "env.function_scale",
+      {{"log", FunctionScale::kLog}, {"linear", FunctionScale::kLinear}},
+      "log", "How an action coordinate maps to the number of functions.",
+      "[I] log: equal resolution per factor of n",
+      [](auto& s) -> auto& { return s.env.function_scale; }));
+  t.push_back(Int(
+      "env.function_bins", 64, AtLeast(2),
+      "MultiDiscrete choices for the number of functions.", "[I]",
+      [](auto& s) -> auto& { return s.env.function_bins; }));
+  t.push_back(Int(
+      "env.memory_bins", 46, AtLeast(2),
+      "MultiDiscrete choices for memory, spread over the grid (at most its size).",
+      "[I] the 46 sizes of the 2018 grid",
+      [](auto& s) -> auto& { return s.env.memory_bins; }));
+  t.push_back(Double(
+      "env.time_scale_s", 60, Positive(),
+      "Observation unit of epoch durations, s.", "[I]",
+      [](auto& s) -> auto& { return s.env.time_scale_s; }));
+  t.push_back(Double(
+      "env.batch_time_scale_s", 1, Positive(),
+      "Observation unit of per-batch fetch/compute/update times, s.", "[I]",
+      [](auto& s) -> auto& { return s.env.batch_time_scale_s; }));
+  t.push_back(Double(
+      "env.observation_clip", 100, Positive(),
+      "Upper bound of normalised times and losses in the observation.", "[I]",
+      [](auto& s) -> auto& { return s.env.observation_clip; }));
   return t;
 }
 

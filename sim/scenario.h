@@ -136,6 +136,27 @@ struct Ec2Spec {
   double network_latency_ms = 0;  // Per synchronisation round.
 };
 
+// How actions are mapped to a number of functions (env layer).
+enum class FunctionScale { kLog, kLinear };
+
+// The MDP built on the job (DESIGN.md §3; read by env/, ignored by the
+// simulator). Reward per epoch: -reward_per_second * epoch seconds; on
+// success (target loss within budget) +success_bonus; when the budget runs
+// out first -budget_penalty.
+struct EnvSpec {
+  double reward_per_second = 0.01;  // beta.
+  double success_bonus = 1;
+  double budget_penalty = 5;
+  int min_functions = 1;            // Action range for n.
+  int max_functions = 1000;
+  FunctionScale function_scale = FunctionScale::kLog;
+  int function_bins = 64;           // MultiDiscrete choices for n.
+  int memory_bins = 46;             // MultiDiscrete choices for memory.
+  double time_scale_s = 60;         // Observation unit of epoch durations.
+  double batch_time_scale_s = 1;    // Observation unit of per-batch times.
+  double observation_clip = 100;    // Upper bound of normalised times.
+};
+
 struct Scenario {
   std::string name;
   WorkloadSpec workload;
@@ -146,6 +167,7 @@ struct Scenario {
   ExecutionSpec execution;
   JobSpec job;
   Ec2Spec ec2;
+  EnvSpec env;
 };
 
 }  // namespace siren::sim

@@ -467,6 +467,13 @@ void CheckConsistency(const Scenario& s) {
               "1 when execution.mode is \"bsp\"");
   }
 
+  // The action range of the env layer.
+  if (s.env.max_functions < s.env.min_functions) {
+    FailValue("env.max_functions", std::to_string(s.env.max_functions),
+              "an integer >= env.min_functions (" +
+                  std::to_string(s.env.min_functions) + ")");
+  }
+
   // The workload must fit in the largest memory size of the era.
   if (MinFeasibleMemoryMb(s) == -1) {
     const std::string era =

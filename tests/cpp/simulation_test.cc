@@ -142,6 +142,16 @@ TEST(SimulationTest, StopsWhenBudgetIsSpent) {
   EXPECT_GE(r.cumulative_cost_usd, 0.01);
 }
 
+TEST(SimulationTest, ReachingTheTargetOverBudgetIsNoSuccess) {
+  // The first epoch reaches this loose target but costs more than $1e-6.
+  const std::vector<std::string> overrides = {"workload.target_loss=2.0",
+                                              "job.budget_usd=0.000001"};
+  Simulation sim(Load(overrides), 1);
+  const EpochResult r = sim.RunEpoch({8, 1024});
+  EXPECT_LE(r.loss, 2.0);
+  EXPECT_EQ(r.status, JobStatus::kBudgetExhausted);
+}
+
 TEST(SimulationTest, ConvergesToTargetLoss) {
   Simulation sim(Load({}), 1);
   EpochResult r;

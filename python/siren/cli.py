@@ -1,0 +1,370 @@
+"""The `siren` command line.
+
+    siren simulate --scenario default --schedule 100:1024 [--out trace.h5] [key=value ...]
+    siren bench [--scenario default] [--functions N] [--memory MB] [--seconds S]
+    siren presets
+    siren scenario [--scenario X] [key=value ...] | siren scenario --describe
+    siren ec2 [--scenario X] [key=value ...]
+
+Input errors (scenario, override, schedule, action, --out path) print
+`siren: error: <message>` on stderr and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from siren import _core
+from siren.schedule import ScheduleError, parse_schedule
+from siren.trace import check_writable, write_trace
+
+EXIT_USAGE = 2
+BENCH_PREFERRED_MEMORY_MB = 1024
+BENCH_DEFAULT_FUNCTIONS = 100
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0 or value >= 2**64:
+        raise argparse.ArgumentTypeError(f"expected an integer in [0, 2^64), got {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer > 0, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected an integer > 0, got {text!r}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
+    return value
+
+
+# --- simulate ---------------------------------------------------------------
+
+# (header, width, format of one row's value)
+_TABLE: list[tuple[str, int, Any]] = [
+    ("epoch", 5, lambda r: f"{r['epoch']}"),
+    ("n", 5, lambda r: f"{r['action_functions']}"),
+    ("mem_mb", 6, lambda r: f"{r['action_memory_mb']}"),
+    ("dur_s", 9, lambda r: f"{r['duration_s']:.2f}"),
+    ("fetch_ms", 9, lambda r: f"{r['fetch_mean_s'] * 1e3:.1f}"),
+    ("comp_ms", 9, lambda r: f"{r['compute_mean_s'] * 1e3:.1f}"),
+    ("upd_ms", 8, lambda r: f"{r['update_mean_s'] * 1e3:.1f}"),
+    ("cold", 5, lambda r: f"{r['cold_starts']}"),
+    ("warm", 5, lambda r: f"{r['warm_starts']}"),
+    ("thr", 5, lambda r: f"{r['throttles']}"),
+    ("tout", 4, lambda r: f"{r['timeouts']}"),
+    ("cost_usd", 10, lambda r: f"{r['cost_total_usd']:.4f}"),
+    ("loss", 8, lambda r: f"{r['loss']:.4f}"),
+    ("time_s", 10, lambda r: f"{r['cumulative_time_s']:.1f}"),
+    ("total_usd", 10, lambda r: f"{r['cumulative_cost_usd']:.4f}"),
+]
+
+
+def _table_header() -> str:
+    return " ".join(f"{name:>{width}}" for name, width, _ in _TABLE)
+
+
+def _table_row(result: dict[str, Any]) -> str:
+    return " ".join(f"{fmt(result):>{width}}" for _, width, fmt in _TABLE)
+
+
+def _summary(status: str, time_s: float, cost_usd: float, epochs: int) -> str:
+    return f"status={status} jct_s={time_s:.3f} cost_usd={cost_usd:.6f} epochs={epochs}"
+
+
+def _check_schedule_memory(scenario: _core.Scenario, schedule_pairs: Sequence[tuple[int, int]]) -> None:
+    for position, (functions, memory_mb) in enumerate(schedule_pairs, start=1):
+        problem = scenario.memory_error(memory_mb)
+        if problem:
+            raise ScheduleError(
+                f"schedule token {position} of {len(schedule_pairs)} "
+                f"('{functions}:{memory_mb}'): {problem}"
+            )
+
+
+def _progress_bar(total: int, desc: str, quiet: bool):
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total,
+        desc=desc,
+        unit="epoch",
+        file=sys.stderr,
+        leave=False,
+        dynamic_ncols=True,
+        disable=quiet or not sys.stderr.isatty(),
+    )
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    schedule = parse_schedule(args.schedule)
+    scenario = _core.load_scenario(args.scenario, list(args.overrides))
+    _check_schedule_memory(scenario, schedule.pairs)
+    if args.out:
+        check_writable(args.out)
+
+    simulation = _core.Simulation(scenario, args.seed)
+    results: list[dict[str, Any]] = []
+    out: TextIO = sys.stdout
+    if not args.quiet:
+        print(f"scenario={scenario.name} schedule={schedule} seed={args.seed}", file=out)
+        print(_table_header(), file=out, flush=True)
+    with _progress_bar(scenario.max_epochs, scenario.name, args.quiet) as bar:
+        while not simulation.done:
+            functions, memory_mb = schedule.action(simulation.epoch)
+            result = simulation.run_epoch(functions, memory_mb)
+            results.append(result)
+            if not args.quiet:
+                bar.write(_table_row(result), file=out)
+            bar.set_postfix(loss=f"{result['loss']:.4f}", cost=f"{result['cumulative_cost_usd']:.4f}", refresh=False)
+            bar.update(1)
+    status = simulation.status
+    print(_summary(status, simulation.time_s, simulation.cost_usd, simulation.epoch), file=out)
+
+    if args.out:
+        write_trace(
+            args.out,
+            results,
+            scenario_yaml=scenario.to_yaml(),
+            seed=args.seed,
+            version=_core.__version__,
+            schedule=str(schedule),
+            status=status,
+        )
+        if not args.quiet:
+            print(f"trace={args.out}", file=out)
+    return 0
+
+
+# --- bench ------------------------------------------------------------------
+
+
+def default_bench_memory(scenario: _core.Scenario) -> int:
+    """The smallest grid size >= max(min feasible, 1024 MB), else the min feasible."""
+    floor = max(scenario.min_feasible_memory_mb, BENCH_PREFERRED_MEMORY_MB)
+    for memory_mb in scenario.memory_grid():
+        if memory_mb >= floor:
+            return memory_mb
+    return scenario.min_feasible_memory_mb
+
+
+def _bench_scenario(args: argparse.Namespace, functions: int, batches_per_function: int | None):
+    """The scenario to benchmark; with batches_per_function, the dataset is
+    resized so that every one of `functions` functions gets that many batches."""
+    overrides = list(args.overrides)
+    if batches_per_function is not None:
+        base = _core.load_scenario(args.scenario, overrides)
+        samples = functions * batches_per_function * base.batch_size
+        overrides.append(f"workload.dataset_samples={samples}")
+    return _core.load_scenario(args.scenario, overrides)
+
+
+def _run_bench(args: argparse.Namespace, functions: int, batches_per_function: int | None) -> dict:
+    scenario = _bench_scenario(args, functions, batches_per_function)
+    memory_mb = args.memory if args.memory is not None else default_bench_memory(scenario)
+    problem = scenario.memory_error(memory_mb)
+    if problem:
+        raise _core.InvalidActionError(f"--memory {memory_mb}: {problem}")
+    result = _core.run_benchmark(
+        scenario,
+        functions,
+        memory_mb,
+        min_wall_s=args.seconds,
+        min_epochs=args.min_epochs,
+        seed=args.seed,
+    )
+    result.update(
+        scenario=scenario.name,
+        functions=functions,
+        functions_used=min(functions, scenario.batches_per_epoch),
+        memory_mb=memory_mb,
+        batches_per_epoch=scenario.batches_per_epoch,
+    )
+    return result
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    result = _run_bench(args, args.functions, args.batches_per_function)
+    for key in ("scenario", "functions", "functions_used", "memory_mb", "batches_per_epoch",
+                "events", "epochs", "batches"):
+        print(f"{key}={result[key]}")
+    print(f"wall_s={result['wall_s']:.6f}")
+    print(f"events_per_s={result['events_per_s']:.1f}")
+    print(f"epochs_per_s={result['epochs_per_s']:.3f}")
+    if args.scaling:
+        # Cost per epoch against size: x3 functions, then x4 batches.
+        print("scaling: functions batches_per_function events_per_epoch us_per_epoch events_per_s")
+        rows = []
+        for functions, per_function in ((1000, 4), (3000, 4), (100, 10), (100, 40)):
+            r = _run_bench(args, functions, per_function)
+            us_per_epoch = 1e6 * r["wall_s"] / r["epochs"]
+            rows.append((r["events"] / r["epochs"], us_per_epoch))
+            print(f"scaling: {functions} {per_function} {r['events'] / r['epochs']:.0f} "
+                  f"{us_per_epoch:.1f} {r['events_per_s']:.1f}")
+        for label, (a, b) in (("functions x3", (rows[0], rows[1])), ("batches x4", (rows[2], rows[3]))):
+            print(f"scaling_ratio {label}: events x{b[0] / a[0]:.2f}, time x{b[1] / a[1]:.2f}")
+    return 0
+
+
+# --- presets, scenario, ec2 -------------------------------------------------
+
+
+def cmd_presets(args: argparse.Namespace) -> int:
+    default = _core.default_preset_name()
+    for name in _core.preset_names():
+        print(f"{name}  (default)" if name == default else name)
+    return 0
+
+
+def cmd_scenario(args: argparse.Namespace) -> int:
+    if args.describe:
+        if args.overrides or args.scenario is not None:
+            raise ValueError("--describe takes no --scenario and no key=value overrides")
+        text = _core.describe_parameters()
+    else:
+        scenario_name = args.scenario if args.scenario is not None else "default"
+        text = _core.load_scenario(scenario_name, list(args.overrides)).to_yaml()
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0
+
+
+def cmd_ec2(args: argparse.Namespace) -> int:
+    if args.list_types:
+        print(f"{'type':<12} {'vcpus':>5} {'memory_gb':>9} {'usd_per_hour':>12} {'net_mb_s':>9}")
+        for t in _core.ec2_instance_types():
+            print(
+                f"{t['name']:<12} {t['vcpus']:>5} {t['memory_gb']:>9g} "
+                f"{t['usd_per_hour']:>12.4f} {t['network_mb_per_s']:>9g}"
+            )
+        return 0
+    scenario = _core.load_scenario(args.scenario, list(args.overrides))
+    result = _core.run_ec2_job(scenario)
+    if not args.quiet:
+        print(f"scenario={scenario.name}")
+        print(f"{'epoch':>5} {'time_s':>10} {'loss':>8}")
+        for epoch, (time_s, loss) in enumerate(zip(result["epoch_end_time_s"], result["epoch_loss"])):
+            print(f"{epoch:>5} {time_s:>10.1f} {loss:>8.4f}")
+    print(
+        f"converged={str(result['converged']).lower()} jct_s={result['time_s']:.3f} "
+        f"cost_usd={result['cost_usd']:.6f} epochs={result['epochs']} "
+        f"final_loss={result['final_loss']:.6f}"
+    )
+    return 0
+
+
+# --- parser -----------------------------------------------------------------
+
+
+def _add_overrides(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "overrides",
+        nargs="*",
+        metavar="key=value",
+        help="scenario overrides with dotted paths, e.g. job.max_epochs=3 workload.batch_size=256",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="siren",
+        description="Siren: discrete-event simulation of data-parallel SGD on AWS Lambda + S3.",
+    )
+    parser.add_argument("--version", action="version", version=f"siren {_core.__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("simulate", help="run one job with a static or per-epoch schedule")
+    p.add_argument("--scenario", default="default", help="preset name or YAML file (default: %(default)s)")
+    p.add_argument(
+        "--schedule",
+        required=True,
+        help="FUNCTIONS:MEMORY_MB, or a per-epoch list n:m,n:m,... whose last pair repeats",
+    )
+    p.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default: %(default)s)")
+    p.add_argument("--out", help="write an HDF5 trace of every epoch to this path")
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no epoch table")
+    _add_overrides(p)
+    p.set_defaults(handler=cmd_simulate)
+
+    p = sub.add_parser("bench", help="measure simulator throughput (events per second)")
+    p.add_argument("--scenario", default="default", help="preset name or YAML file (default: %(default)s)")
+    p.add_argument("--functions", type=_positive_int, default=BENCH_DEFAULT_FUNCTIONS,
+                   help="functions per epoch (default: %(default)s)")
+    p.add_argument("--memory", type=_positive_int, default=None,
+                   help="memory per function in MB (default: the grid size nearest above "
+                        f"max(min feasible, {BENCH_PREFERRED_MEMORY_MB}))")
+    p.add_argument("--seconds", type=_non_negative_float, default=1.0,
+                   help="minimum wall time to measure (default: %(default)s)")
+    p.add_argument("--min-epochs", type=_positive_int, default=3,
+                   help="minimum epochs to simulate (default: %(default)s)")
+    p.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default: %(default)s)")
+    p.add_argument("--batches-per-function", type=_positive_int, default=None,
+                   help="resize the dataset so every function gets this many batches per epoch "
+                        "(e.g. --functions 3000 --batches-per-function 4)")
+    p.add_argument("--scaling", action="store_true",
+                   help="also show cost per epoch growing with functions (1000 vs 3000) and "
+                        "batches (10 vs 40 per function)")
+    _add_overrides(p)
+    p.set_defaults(handler=cmd_bench)
+
+    p = sub.add_parser("presets", help="list the built-in scenario presets")
+    p.set_defaults(handler=cmd_presets)
+
+    p = sub.add_parser("scenario", help="print a merged scenario as YAML, or describe every parameter")
+    p.add_argument("--scenario", default=None, help="preset name or YAML file (default: default)")
+    p.add_argument("--describe", action="store_true", help="describe every parameter instead")
+    _add_overrides(p)
+    p.set_defaults(handler=cmd_scenario)
+
+    p = sub.add_parser("ec2", help="run the EC2 cluster baseline for a scenario")
+    p.add_argument("--scenario", default="default", help="preset name or YAML file (default: %(default)s)")
+    p.add_argument("--quiet", action="store_true", help="summary line only")
+    p.add_argument("--list-types", action="store_true", help="list the built-in instance types")
+    _add_overrides(p)
+    p.set_defaults(handler=cmd_ec2)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return args.handler(args)
+    except BrokenPipeError:
+        # Output piped into e.g. `head`: stop quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except (ValueError, OSError) as error:
+        # ScenarioError, InvalidActionError and ScheduleError are ValueErrors;
+        # OSError covers an unwritable --out.
+        print(f"siren: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("siren: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Prepares a fresh Debian 12 machine (or an already prepared one, quickly):
+#   1. Debian packages: compiler toolchain and the C++ libraries;
+#   2. a virtualenv in .venv with the build tools (cmake and ninja from PyPI)
+#      and the runtime and test dependencies;
+#   3. `pip install --no-build-isolation .` into it (incremental: the CMake
+#      tree persists in build/<wheel tag>).
+# Safe to run again; each step is skipped when already done.
+# Environment: PYTHON (interpreter for the venv, default python3),
+# SIREN_SKIP_INSTALL=1 (stop after the dependencies).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+log() { echo "[setup] $*" >&2; }
+
+# --- 1. Debian packages ------------------------------------------------------
+APT_PACKAGES=(
+  build-essential   # g++, make, libc headers
+  pkg-config
+  libyaml-cpp-dev   # scenario YAML (sim/)
+  libgtest-dev      # C++ unit tests
+  libgmock-dev
+  libeigen3-dev     # linear algebra for the sgd convergence model (later work)
+  libhdf5-dev       # HDF5 datasets from C++ (later work)
+)
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+if ((${#missing[@]})); then
+  SUDO=()
+  if [[ $(id -u) -ne 0 ]]; then SUDO=(sudo); fi
+  log "installing Debian packages: ${missing[*]}"
+  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# --- 2. Virtualenv and Python dependencies ----------------------------------
+PYTHON="${PYTHON:-python3}"
+VENV="$ROOT/.venv"
+VPY="$VENV/bin/python"
+if [[ ! -x "$VPY" ]] || ! "$VPY" -c "import sys" 2>/dev/null; then
+  log "creating $VENV with $($PYTHON --version 2>&1)"
+  rm -rf "$VENV"
+  if ! "$PYTHON" -m venv "$VENV"; then
+    log "'$PYTHON -m venv' failed: set PYTHON to a Python >= 3.9 with venv (on Debian: apt-get install python3-venv)"
+    exit 1
+  fi
+  "$VPY" -m pip install -q --disable-pip-version-check --upgrade pip
+fi
+
+# Build tools (used by --no-build-isolation) and runtime/test dependencies.
+# Keep in step with pyproject.toml.
+PY_REQUIREMENTS=(
+  "scikit-build-core>=0.10"
+  "pybind11>=2.12"
+  "cmake>=3.20"
+  "ninja"
+  "numpy>=1.23"
+  "h5py>=3.8"
+  "tqdm>=4.64"
+  "pytest>=7.4"
+)
+if ! "$VPY" - "${PY_REQUIREMENTS[@]}" <<'PYEOF'
+import sys
+from importlib import metadata
+import re
+
+def version_tuple(text):
+    return tuple(int(p) for p in re.findall(r"\d+", text)[:3])
+
+for req in sys.argv[1:]:
+    name, _, minimum = req.partition(">=")
+    try:
+        installed = metadata.version(name)
+    except metadata.PackageNotFoundError:
+        sys.exit(1)
+    if minimum and version_tuple(installed) < version_tuple(minimum):
+        sys.exit(1)
+PYEOF
+then
+  log "installing Python packages into .venv"
+  "$VPY" -m pip install -q --disable-pip-version-check "${PY_REQUIREMENTS[@]}"
+fi
+
+if [[ "${SIREN_SKIP_INSTALL:-0}" == "1" ]]; then
+  exit 0
+fi
+
+# --- 3. Build and install siren ------------------------------------------------
+export PATH="$VENV/bin:$PATH"
+export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}"
+log "building and installing siren (incremental)"
+"$VPY" -m pip install -q --disable-pip-version-check --no-build-isolation .
+log "ready: $("$VENV/bin/siren" --version)"
