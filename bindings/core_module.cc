@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "bindings/py_scenario.h"
 #include "sim/bench.h"
 #include "sim/ec2_cluster.h"
 #include "sim/epoch_result.h"
@@ -35,12 +36,6 @@ using sim::Scenario;
 // interpreter keeps the module, and the translator may run until exit).
 PyObject* g_scenario_error = nullptr;
 PyObject* g_invalid_action_error = nullptr;
-
-// The Python `Scenario`: an immutable scenario shared with every Simulation
-// built from it.
-struct PyScenario {
-  std::shared_ptr<const Scenario> scenario;
-};
 
 // The Python `Simulation`. The mutex serialises calls on one object when
 // Python threads share it (the GIL is released while an epoch runs); distinct
@@ -429,6 +424,8 @@ void DefineModule(py::module_& m) {
         return types;
       },
       "The built-in EC2 instance table.");
+
+  DefineEnvBindings(m);
 }
 
 }  // namespace siren::bindings

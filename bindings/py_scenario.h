@@ -1,0 +1,25 @@
+// Types shared by the translation units of siren._core.
+#ifndef SIREN_BINDINGS_PY_SCENARIO_H_
+#define SIREN_BINDINGS_PY_SCENARIO_H_
+
+#include <pybind11/pybind11.h>
+
+#include <memory>
+
+#include "sim/scenario.h"
+
+namespace siren::bindings {
+
+// The Python `Scenario`: an immutable scenario shared with every Simulation
+// and env built from it.
+struct PyScenario {
+  std::shared_ptr<const sim::Scenario> scenario;
+};
+
+// Adds the env layer (Env, VectorEnv, observation and info names) to `m`;
+// defined in env_bindings.cc. Needs `Scenario` bound first.
+void DefineEnvBindings(pybind11::module_& m);
+
+}  // namespace siren::bindings
+
+#endif  // SIREN_BINDINGS_PY_SCENARIO_H_

@@ -1,0 +1,50 @@
+// The observation: SIREN's state s_t = (t, l_t, P_t, P^F_t, P^C_t, P^U_t, u_t,
+// w_t, b_t) (DESIGN.md §3.1) as a flat float32 vector with finite bounds.
+//
+//  index  name               meaning                                bounds
+//  0      epoch_fraction     t: epochs done / job.max_epochs        [0, 1]
+//  1      loss               l_t: observed loss / initial loss      [0, clip]
+//  2      epoch_duration     P_t: last epoch's wall time /          [0, clip]
+//                            env.time_scale_s
+//  3      fetch_time         P^F_t: mean batch + parameter fetch    [0, clip]
+//                            per batch / env.batch_time_scale_s
+//  4      compute_time       P^C_t: mean compute per batch / same   [0, clip]
+//  5      update_time        P^U_t: mean update push / same         [0, clip]
+//  6      utilisation        u_t: compute time / billed time        [0, 1]
+//  7      functions          w_t: last n / env.max_functions        [0, 1]
+//  8      memory             w_t: last memory / lambda.max_memory   [0, 1]
+//  9      budget_remaining   b_t: 1 - cost so far / budget (>= 0)   [0, 1]
+//
+// clip = env.observation_clip; values beyond a bound are clipped to it. Before
+// the first epoch the time fields, utilisation and last action are 0, the
+// loss 1 and the budget 1.
+#ifndef SIREN_ENV_OBSERVATION_H_
+#define SIREN_ENV_OBSERVATION_H_
+
+#include <array>
+#include <string>
+
+#include "sim/epoch_result.h"
+#include "sim/scenario.h"
+
+namespace siren::env {
+
+inline constexpr int kObservationSize = 10;
+
+// Field names in index order.
+const std::array<std::string, kObservationSize>& ObservationNames();
+
+// Lower and upper bounds of every field for `scenario`.
+std::array<float, kObservationSize> ObservationLow(const sim::Scenario& s);
+std::array<float, kObservationSize> ObservationHigh(const sim::Scenario& s);
+
+// The observation before the first epoch.
+void WriteInitialObservation(const sim::Scenario& s, float* out);
+
+// The observation after `epoch` (cumulative fields come from it too).
+void WriteObservation(const sim::Scenario& s, const sim::EpochResult& epoch,
+                      float* out);
+
+}  // namespace siren::env
+
+#endif  // SIREN_ENV_OBSERVATION_H_

@@ -1,0 +1,68 @@
+#include "env/siren_env.h"
+
+#include <stdexcept>
+
+namespace siren::env {
+
+SirenEnv::SirenEnv(std::shared_ptr<const sim::Scenario> scenario,
+                   ActionEncoding encoding)
+    : scenario_(scenario),
+      codec_(*scenario, encoding),
+      simulation_(scenario, 0) {}
+
+void SirenEnv::Reset(uint64_t seed, float* observation) {
+  simulation_.Reset(seed);
+  started_ = true;
+  ended_ = false;
+  steps_ = 0;
+  episode_return_ = 0;
+  WriteInitialObservation(*scenario_, observation);
+}
+
+StepOutcome SirenEnv::Step(const double* action, float* observation,
+                           StepInfo* info) {
+  if (!started_) throw std::logic_error("step() before reset(): call reset()");
+  if (ended_) {
+    throw std::logic_error(
+        "step() after the episode ended (terminated or truncated): call "
+        "reset()");
+  }
+  const DecodedAction decoded = codec_.Decode(action);
+  const StepOutcome outcome = DoStep(decoded, observation, info);
+  ++steps_;
+  episode_return_ += outcome.reward;
+  ended_ = outcome.terminated || outcome.truncated;
+  return outcome;
+}
+
+StepOutcome SirenEnv::DoStep(const DecodedAction& action, float* observation,
+                             StepInfo* info) {
+  const sim::EpochResult epoch =
+      simulation_.RunEpoch({action.functions, action.memory_mb});
+  WriteObservation(*scenario_, epoch, observation);
+  const sim::EnvSpec& spec = scenario_->env;
+  StepOutcome outcome;
+  outcome.reward = -spec.reward_per_second * epoch.duration_s;
+  switch (epoch.status) {
+    case sim::JobStatus::kConverged:
+      outcome.reward += spec.success_bonus;
+      outcome.terminated = true;
+      break;
+    case sim::JobStatus::kBudgetExhausted:
+      outcome.reward -= spec.budget_penalty;
+      outcome.terminated = true;
+      break;
+    case sim::JobStatus::kEpochLimit:
+      outcome.truncated = true;
+      break;
+    case sim::JobStatus::kRunning:
+      break;
+  }
+  if (info != nullptr) {
+    info->action = action;
+    info->epoch = epoch;
+  }
+  return outcome;
+}
+
+}  // namespace siren::env

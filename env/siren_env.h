@@ -1,0 +1,79 @@
+// One SIREN MDP (DESIGN.md §3) over one simulated job: reset, step, specs.
+//
+// Contract (OpenSpiel State habit: the public Step checks and counts, the
+// private DoStep works):
+//  - Reset(seed, obs) starts a new job seeded with `seed` and writes the
+//    initial observation (observation.h) into obs[kObservationSize].
+//  - Step(action, obs, info) decodes the two action values (action_codec.h),
+//    runs one epoch, writes the next observation and returns the reward and
+//    the end flags:
+//      reward = -env.reward_per_second * epoch seconds,
+//               + env.success_bonus  when the target loss is reached within
+//                                    the budget (terminated),
+//               - env.budget_penalty when the budget runs out first
+//                                    (terminated);
+//      truncated when job.max_epochs epochs have run without either.
+//  - Step before Reset, or after the episode ended, throws std::logic_error;
+//    a bad action throws sim::InvalidAction; neither changes the state.
+// Deterministic: the same scenario, seed and actions give bit-identical
+// observations, rewards and infos.
+#ifndef SIREN_ENV_SIREN_ENV_H_
+#define SIREN_ENV_SIREN_ENV_H_
+
+#include <cstdint>
+#include <memory>
+
+#include "env/action_codec.h"
+#include "env/observation.h"
+#include "sim/epoch_result.h"
+#include "sim/scenario.h"
+#include "sim/simulation.h"
+
+namespace siren::env {
+
+struct StepInfo {
+  DecodedAction action;
+  sim::EpochResult epoch;
+};
+
+struct StepOutcome {
+  double reward = 0;
+  bool terminated = false;
+  bool truncated = false;
+};
+
+class SirenEnv {
+ public:
+  SirenEnv(std::shared_ptr<const sim::Scenario> scenario,
+           ActionEncoding encoding);
+
+  void Reset(uint64_t seed, float* observation);
+  StepOutcome Step(const double* action, float* observation, StepInfo* info);
+
+  // Decodes without stepping (for info and tests); throws like Step.
+  DecodedAction DecodeAction(const double* action) const {
+    return codec_.Decode(action);
+  }
+
+  const sim::Scenario& scenario() const { return *scenario_; }
+  const ActionCodec& codec() const { return codec_; }
+  bool needs_reset() const { return !started_ || ended_; }
+  int episode_steps() const { return steps_; }
+  double episode_return() const { return episode_return_; }
+
+ private:
+  StepOutcome DoStep(const DecodedAction& action, float* observation,
+                     StepInfo* info);
+
+  std::shared_ptr<const sim::Scenario> scenario_;
+  ActionCodec codec_;
+  sim::Simulation simulation_;
+  bool started_ = false;
+  bool ended_ = false;
+  int steps_ = 0;
+  double episode_return_ = 0;
+};
+
+}  // namespace siren::env
+
+#endif  // SIREN_ENV_SIREN_ENV_H_

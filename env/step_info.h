@@ -1,0 +1,26 @@
+// The per-step info as a fixed row of doubles, so that the single env and
+// the vector env (one row per env, caller-owned [N, kInfoSize] buffer) share
+// one layout. Column names are InfoNames(); the Python layer turns a row into
+// a dict and the vector buffer into Gymnasium's dict of arrays.
+#ifndef SIREN_ENV_STEP_INFO_H_
+#define SIREN_ENV_STEP_INFO_H_
+
+#include <string>
+#include <vector>
+
+#include "env/siren_env.h"
+
+namespace siren::env {
+
+// Column names, in order. Integral counts are stored as exact doubles;
+// "status" is 0 running, 1 converged, 2 budget_exhausted, 3 epoch_limit.
+const std::vector<std::string>& InfoNames();
+int InfoSize();
+
+// Writes `info` and the episode totals into row[InfoSize()].
+void WriteInfoRow(const StepInfo& info, double episode_return,
+                  int episode_length, double* row);
+
+}  // namespace siren::env
+
+#endif  // SIREN_ENV_STEP_INFO_H_
