@@ -50,6 +50,10 @@ JobState::JobState(const Scenario& scenario, uint64_t seed)
       backoff_rng(seed, RngStream::kBackoff),
       loss_rng(seed, RngStream::kLossNoise) {
   true_loss = 1.0 / scenario.convergence.b1 + scenario.convergence.b2;
+  if (scenario.convergence.model == ConvergenceModel::kSgd) {
+    sgd.emplace(scenario, LoadSgdData(scenario));
+    true_loss = sgd->InitialLoss();
+  }
   loss = true_loss;
 }
 
@@ -102,9 +106,18 @@ EpochResult EpochEngine::Run(const Action& action, JobState& job,
   const int used =
       static_cast<int>(std::min<int64_t>(action.functions, batches));
   workers_.assign(used, Worker{});
+  int64_t next_batch = 0;
   for (int i = 0; i < used; ++i) {
-    workers_[i].batches_left =
+    Worker& w = workers_[i];
+    w.batches_assigned =
         static_cast<int32_t>(batches / used + (i < batches % used ? 1 : 0));
+    w.batches_left = w.batches_assigned;
+    w.first_batch = next_batch;
+    next_batch += w.batches_assigned;
+  }
+  if (job.sgd) {
+    job.sgd->StartEpoch(used, batches, job.seed ^ (0x5851F42D4C957F2Dull *
+                                                   (job.epoch + 1)));
   }
 
   result_ = EpochResult{};
@@ -172,8 +185,13 @@ EpochResult EpochEngine::Run(const Action& action, JobState& job,
   job.epoch += 1;
   job.total_events += events;
   job.cost_usd += result_.cost.total_usd();
-  job.true_loss = convergence_.Loss(job.progress);
-  job.loss = convergence_.Observe(job.true_loss, job.loss_rng);
+  if (job.sgd) {
+    // Measured on held-out data: the sgd loss needs no artificial noise.
+    job.true_loss = job.loss = job.sgd->EvalLoss();
+  } else {
+    job.true_loss = convergence_.Loss(job.progress);
+    job.loss = convergence_.Observe(job.true_loss, job.loss_rng);
+  }
   // Success needs the target loss within the budget; overspending wins.
   const bool over_budget = job.cost_usd > scenario_.job.budget_usd;
   if (!over_budget && job.loss <= scenario_.workload.target_loss) {
@@ -340,6 +358,7 @@ void EpochEngine::OnPhaseDone(int32_t i, SimTime now) {
       break;
     case Phase::kFetchParams:
       w.fetched_version = job_->version;
+      if (job_->sgd) job_->sgd->OnParamsFetched(i);
       fetch_samples_.push_back(SimTimeToSeconds(now - w.step_start));
       StartPhase(i, Phase::kCompute, now);
       break;
@@ -347,6 +366,10 @@ void EpochEngine::OnPhaseDone(int32_t i, SimTime now) {
       const double seconds = SimTimeToSeconds(now - w.phase_start);
       compute_samples_.push_back(seconds);
       compute_seconds_ += seconds;
+      if (job_->sgd) {
+        job_->sgd->OnBatchComputed(
+            i, w.first_batch + (w.batches_assigned - w.batches_left));
+      }
       ++w.local_steps;
       --w.batches_left;
       if (w.local_steps == scenario_.execution.sync_every ||
@@ -375,8 +398,13 @@ void EpochEngine::OnPhaseDone(int32_t i, SimTime now) {
 void EpochEngine::ApplyAsyncUpdate(int32_t i, SimTime now) {
   Worker& w = workers_[i];
   const int64_t staleness = job_->version - w.fetched_version;
-  job_->progress += convergence_.UpdateProgress(job_->progress, staleness,
-                                                step_gain_[w.local_steps]);
+  if (job_->sgd) {
+    job_->sgd->ApplyPush(i);
+    job_->progress += 1;  // Under sgd, progress counts applied updates.
+  } else {
+    job_->progress += convergence_.UpdateProgress(job_->progress, staleness,
+                                                  step_gain_[w.local_steps]);
+  }
   ++job_->version;
   ++result_.updates;
   staleness_sum_ += staleness;
@@ -404,9 +432,16 @@ void EpochEngine::ArriveAtBarrier(int32_t i, SimTime now) {
 
 void EpochEngine::CloseRound(SimTime now) {
   // One synchronous update of round_pushes_ x b samples, staleness 0.
-  const double gain = convergence_.StepGain(
-      static_cast<double>(round_pushes_) * scenario_.workload.batch_size, 1);
-  job_->progress += convergence_.UpdateProgress(job_->progress, 0, gain);
+  if (job_->sgd) {
+    // Every push of the round, computed on the same version, lands now.
+    std::sort(barrier_waiting_.begin(), barrier_waiting_.end());
+    for (int32_t i : barrier_waiting_) job_->sgd->ApplyPush(i);
+    job_->progress += 1;
+  } else {
+    const double gain = convergence_.StepGain(
+        static_cast<double>(round_pushes_) * scenario_.workload.batch_size, 1);
+    job_->progress += convergence_.UpdateProgress(job_->progress, 0, gain);
+  }
   ++job_->version;
   ++result_.updates;
   for (Observer* o : *observers_) {
@@ -443,6 +478,7 @@ void EpochEngine::TimeOut(int32_t i, SimTime now, SimTime deadline) {
   // Batches computed since the last push are lost and redone.
   w.batches_left += w.local_steps;
   w.local_steps = 0;
+  if (job_->sgd) job_->sgd->DropLocalWork(i);
   if (!w.pushed_this_invocation &&
       ++w.fruitless_timeouts >= kMaxFruitlessTimeouts) {
     throw std::runtime_error(

@@ -20,6 +20,7 @@
 #define SIREN_SIM_EPOCH_ENGINE_H_
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "sim/billing.h"
@@ -29,6 +30,7 @@
 #include "sim/observer.h"
 #include "sim/rng.h"
 #include "sim/s3_model.h"
+#include "sim/sgd_model.h"
 #include "sim/scenario.h"
 #include "sim/warm_pool.h"
 
@@ -56,6 +58,8 @@ struct JobState {
   Rng s3_rng;
   Rng backoff_rng;
   Rng loss_rng;
+  // The sgd ground-truth model's parameters; empty under `analytic`.
+  std::optional<SgdConvergence> sgd;
 };
 
 class EpochEngine {
@@ -91,6 +95,8 @@ class EpochEngine {
     SimTime phase_start = 0;
     int64_t fetched_version = 0;
     int32_t batches_left = 0;
+    int32_t batches_assigned = 0;  // This epoch's share.
+    int64_t first_batch = 0;       // Index of the share's first batch.
     int32_t local_steps = 0;
     int32_t throttle_attempts = 0;
     int32_t fruitless_timeouts = 0;

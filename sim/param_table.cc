@@ -404,8 +404,12 @@ std::vector<ParamSpec> BuildTable() {
   const std::string kOptimus =
       "Loss curve row (Optimus, EuroSys'18); [I] default fitted to LeNet";
   t.push_back(Enum<ConvergenceModel>(
-      "convergence.model", {{"analytic", ConvergenceModel::kAnalytic}},
-      "analytic", "Convergence model turning updates into loss.",
+      "convergence.model",
+      {{"analytic", ConvergenceModel::kAnalytic},
+       {"sgd", ConvergenceModel::kSgd}},
+      "analytic",
+      "analytic: Optimus-form loss over effective progress; sgd: real SGD "
+      "on a dataset, updates in simulated-event order.",
       "DESIGN.md 2.6", [](auto& s) -> auto& { return s.convergence.model; }));
   t.push_back(Double(
       "convergence.b0", 0.01, Positive(),
@@ -445,6 +449,37 @@ std::vector<ParamSpec> BuildTable() {
       "convergence.loss_noise_sigma", 0.01, NonNegative(),
       "Log-normal sigma on the observed loss.", "[I]",
       [](auto& s) -> auto& { return s.convergence.loss_noise_sigma; }));
+
+  // The sgd ground-truth model.
+  t.push_back(String(
+      "convergence.sgd.dataset", std::string("click_through"),
+      "\"click_through\" (the seeded generator) or an HDF5 dataset path "
+      "(`siren data`).",
+      "DESIGN.md 2.6",
+      [](auto& s) -> auto& { return s.convergence.sgd.dataset; }));
+  t.push_back(Int(
+      "convergence.sgd.features", 4096, AtLeast(1),
+      "Columns of the generated click-through data (hashed features).",
+      "[I] small enough for per-function parameter copies",
+      [](auto& s) -> auto& { return s.convergence.sgd.features; }));
+  t.push_back(Int(
+      "convergence.sgd.fields", 39, AtLeast(1),
+      "Active one-hot fields per generated row.",
+      "[I] 13 numeric + 26 categorical fields of public click logs",
+      [](auto& s) -> auto& { return s.convergence.sgd.fields; }));
+  t.push_back(Int(
+      "convergence.sgd.data_seed", 1, NonNegative(),
+      "Seed of the generated data (fixed across simulation seeds).", "[I]",
+      [](auto& s) -> auto& { return s.convergence.sgd.data_seed; }));
+  t.push_back(Int(
+      "convergence.sgd.eval_samples", 10000, AtLeast(1),
+      "Held-out rows (the last rows of the data) for the loss.", "[I]",
+      [](auto& s) -> auto& { return s.convergence.sgd.eval_samples; }));
+  t.push_back(Double(
+      "convergence.sgd.learning_rate", 0.1, Positive(),
+      "SGD step size on the mean batch gradient.",
+      "[I] stable on the generated click-through data up to ~60 functions",
+      [](auto& s) -> auto& { return s.convergence.sgd.learning_rate; }));
 
   // Execution model.
   t.push_back(Enum<ExecutionMode>(

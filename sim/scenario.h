@@ -26,7 +26,7 @@ enum class Era { k2018, k2020Plus };
 enum class ExecutionMode { kHsp, kBsp };
 
 // Which convergence model turns applied updates into loss (DESIGN.md §2.6).
-enum class ConvergenceModel { kAnalytic };
+enum class ConvergenceModel { kAnalytic, kSgd };
 
 // EC2 billing: per second (60 s minimum, since 2017) or per started hour.
 enum class Ec2Billing { kPerSecond, kPerHour };
@@ -96,6 +96,16 @@ struct BillingSpec {
   double s3_usd_per_put = 0;          // S3 PUT price per request.
 };
 
+// The `sgd` ground-truth model's data and optimiser (see sgd_model.h).
+struct SgdSpec {
+  std::string dataset = "click_through";  // Generator name or HDF5 path.
+  int64_t features = 4096;      // Columns of the generated data.
+  int fields = 39;              // Active features per generated row.
+  int64_t data_seed = 1;        // Seed of the generated data.
+  int64_t eval_samples = 10000; // Held-out rows (the last rows of the data).
+  double learning_rate = 0.1;
+};
+
 // Analytic convergence (Optimus form): loss(k) = 1 / (b0 * k + b1) + b2 over
 // accumulated effective progress k. One applied update adds
 //   (batch / reference_batch)^batch_exponent * local_steps^local_step_exponent
@@ -114,6 +124,7 @@ struct ConvergenceSpec {
   double staleness_penalty = 0;
   double staleness_gain = 0;
   double loss_noise_sigma = 0;  // Log-normal sigma on the observed loss.
+  SgdSpec sgd;                  // Used when model == kSgd.
 };
 
 struct ExecutionSpec {

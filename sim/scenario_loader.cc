@@ -419,7 +419,9 @@ void CheckConsistency(const Scenario& s) {
   }
   const ConvergenceSpec& c = s.convergence;
   const double initial_loss = 1.0 / c.b1 + c.b2;
-  if (!(w.target_loss > c.b2 && w.target_loss < initial_loss)) {
+  // Under sgd the loss curve is measured, not the Optimus curve.
+  if (c.model == ConvergenceModel::kAnalytic &&
+      !(w.target_loss > c.b2 && w.target_loss < initial_loss)) {
     FailValue("workload.target_loss", FormatNumber(w.target_loss),
               "a number strictly between convergence.b2 (" +
                   FormatNumber(c.b2) + ") and the initial loss 1/b1 + b2 (" +
@@ -465,6 +467,15 @@ void CheckConsistency(const Scenario& s) {
   if (s.execution.mode == ExecutionMode::kBsp && s.execution.sync_every != 1) {
     FailValue("execution.sync_every", std::to_string(s.execution.sync_every),
               "1 when execution.mode is \"bsp\"");
+  }
+
+  // The generated data needs room for its fields.
+  const SgdSpec& sgd = s.convergence.sgd;
+  if (s.convergence.model == ConvergenceModel::kSgd &&
+      sgd.dataset == "click_through" && sgd.features < sgd.fields) {
+    FailValue("convergence.sgd.features", std::to_string(sgd.features),
+              "an integer >= convergence.sgd.fields (" +
+                  std::to_string(sgd.fields) + ")");
   }
 
   // The action range of the env layer.

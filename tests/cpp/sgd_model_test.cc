@@ -1,0 +1,169 @@
+// The sgd ground-truth model, its data, NNLS and the analytic-model fitter.
+#include "sim/sgd_model.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/convergence_fit.h"
+#include "sim/dataset.h"
+#include "sim/nnls.h"
+#include "sim/scenario_loader.h"
+#include "sim/simulation.h"
+
+namespace siren::sim {
+namespace {
+
+std::shared_ptr<const Scenario> Sgd(std::vector<std::string> extra = {}) {
+  std::vector<std::string> overrides = {
+      "convergence.model=sgd", "workload.dataset_samples=100000",
+      "job.budget_usd=1000", "job.max_epochs=20", "workload.target_loss=0.3"};
+  overrides.insert(overrides.end(), extra.begin(), extra.end());
+  return std::make_shared<const Scenario>(
+      LoadScenario("logreg-click-through", overrides));
+}
+
+TEST(DatasetTest, GeneratorIsDeterministicAndPlausible) {
+  const Dataset a = GenerateClickThrough(20000, 4096, 39, 7);
+  const Dataset b = GenerateClickThrough(20000, 4096, 39, 7);
+  const Dataset c = GenerateClickThrough(20000, 4096, 39, 8);
+  EXPECT_NO_THROW(a.Validate());
+  EXPECT_EQ(a.indices, b.indices);
+  EXPECT_EQ(a.labels, b.labels);
+  EXPECT_NE(a.labels, c.labels);
+  EXPECT_EQ(a.nnz(), 20000 * 39);
+  double clicks = 0;
+  for (int32_t y : a.labels) clicks += y;
+  // Public click logs have click rates of roughly 20-30%.
+  EXPECT_GT(clicks / a.rows(), 0.15);
+  EXPECT_LT(clicks / a.rows(), 0.40);
+}
+
+TEST(DatasetTest, Hdf5RoundTripAndErrors) {
+  const Dataset d = GenerateClickThrough(500, 256, 8, 3);
+  const std::string path = ::testing::TempDir() + "/siren_dataset.h5";
+  SaveDatasetHdf5(d, path);
+  const Dataset back = LoadDatasetHdf5(path);
+  EXPECT_EQ(back.indptr, d.indptr);
+  EXPECT_EQ(back.indices, d.indices);
+  EXPECT_EQ(back.values, d.values);
+  EXPECT_EQ(back.labels, d.labels);
+  EXPECT_EQ(back.features, 256);
+  EXPECT_EQ(back.classes, 2);
+  std::remove(path.c_str());
+  try {
+    LoadDatasetHdf5("/nonexistent/data.h5");
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/data.h5"),
+              std::string::npos);
+  }
+  Dataset bad = d;
+  bad.labels[3] = 5;
+  EXPECT_THROW(bad.Validate(), std::invalid_argument);
+}
+
+TEST(NnlsTest, MatchesKnownSolutions) {
+  // Unconstrained optimum is feasible: plain least squares.
+  Eigen::MatrixXd a(3, 2);
+  a << 1, 0, 0, 1, 1, 1;
+  Eigen::VectorXd b(3);
+  b << 1, 2, 3;
+  Eigen::VectorXd x = SolveNnls(a, b);
+  EXPECT_NEAR(x[0], 1, 1e-9);
+  EXPECT_NEAR(x[1], 2, 1e-9);
+  // Optimum has a negative coordinate: it is clamped to 0.
+  b << -1, 2, 1;
+  x = SolveNnls(a, b);
+  EXPECT_EQ(x[0], 0.0);
+  EXPECT_NEAR(x[1], 1.5, 1e-9);
+}
+
+TEST(SgdModelTest, LossFallsAndRunsAreDeterministic) {
+  auto scenario = Sgd();
+  Simulation a(scenario, 1), b(scenario, 1);
+  const double initial = a.loss();
+  EXPECT_NEAR(initial, std::log(2.0), 1e-12);
+  EpochResult last;
+  for (int e = 0; e < 3; ++e) {
+    last = a.RunEpoch({10, 1024});
+    EXPECT_EQ(last.loss, b.RunEpoch({10, 1024}).loss);
+  }
+  EXPECT_LT(last.loss, initial - 0.1);
+}
+
+TEST(SgdModelTest, StalenessGrowsWithFunctionsAndSlowsConvergence) {
+  // Same data, same number of updates (one per batch); only the number of
+  // concurrent functions, and with it the staleness, differs.
+  auto scenario = Sgd();
+  std::vector<double> staleness, loss;
+  for (int n : {2, 20, 100}) {
+    Simulation sim(scenario, 3);
+    EpochResult r;
+    for (int e = 0; e < 3; ++e) r = sim.RunEpoch({n, 1024});
+    staleness.push_back(r.mean_staleness);
+    loss.push_back(r.loss);
+  }
+  EXPECT_LT(staleness[0], staleness[1]);
+  EXPECT_LT(staleness[1], staleness[2]);
+  // Stale updates from 100 functions leave a measurably higher loss.
+  EXPECT_GT(loss[2], loss[0] * 1.01);
+}
+
+TEST(SgdModelTest, TimeoutDropsLocalWorkAndBspAppliesRounds) {
+  auto bsp = Sgd({"execution.mode=bsp"});
+  Simulation sim(bsp, 1);
+  const EpochResult r = sim.RunEpoch({10, 1024});
+  EXPECT_EQ(r.max_staleness, 0);
+  EXPECT_LT(r.loss, std::log(2.0));
+  auto cut = Sgd({"lambda.timeout_s=1", "execution.sync_every=3"});
+  Simulation timed(cut, 1);
+  const EpochResult t = timed.RunEpoch({4, 1024});
+  EXPECT_GT(t.timeouts, 0);
+  EXPECT_LT(t.loss, std::log(2.0));
+}
+
+TEST(ConvergenceFitTest, FittedAnalyticModelTracksSgdWithinTenPercent) {
+  // The logistic-regression preset, smaller so the test stays fast.
+  const Scenario base =
+      LoadScenario("logreg-click-through", {"workload.dataset_samples=200000"});
+  const std::vector<FitRun> runs = {
+      {{{5, 1024}}, {}, 1},
+      {{{20, 1024}}, {}, 2},
+      {{{50, 1024}}, {}, 3},
+      {{{50, 1024}, {20, 1024}, {5, 1024}}, {}, 4},
+      {{{5, 1024}, {20, 2048}, {50, 1024}}, {}, 5}};
+  const int epochs = 6;
+  const FitResult fit = FitConvergence(base, runs, epochs);
+  EXPECT_LE(fit.max_relative_error, 0.10);
+
+  // The fitted model inside the simulator (noise off) gives the same loss
+  // after each epoch as the fitter predicted, so the check above is the
+  // simulator's, not only the replay's.
+  Scenario fitted = base;
+  fitted.convergence = fit.fitted;
+  fitted.convergence.loss_noise_sigma = 0;
+  fitted.job.budget_usd = 1e9;
+  fitted.job.max_epochs = epochs;
+  fitted.workload.target_loss = fitted.convergence.b2 * 1.0000001;
+  auto shared = std::make_shared<const Scenario>(fitted);
+  for (size_t r = 0; r < runs.size(); ++r) {
+    Simulation sim(shared, runs[r].seed);
+    for (int e = 0; e < epochs; ++e) {
+      const Action& a =
+          runs[r].schedule[std::min<size_t>(e, runs[r].schedule.size() - 1)];
+      const EpochResult result = sim.RunEpoch(a);
+      EXPECT_NEAR(result.true_loss, fit.fitted_loss[r][e], 1e-9);
+      EXPECT_LE(
+          std::abs(result.true_loss - fit.sgd_loss[r][e]) / fit.sgd_loss[r][e],
+          0.10)
+          << "run " << r << " epoch " << e;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace siren::sim
