@@ -426,6 +426,7 @@ void DefineModule(py::module_& m) {
       "The built-in EC2 instance table.");
 
   DefineEnvBindings(m);
+  DefineConvergenceBindings(m);
 }
 
 }  // namespace siren::bindings

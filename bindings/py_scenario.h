@@ -20,6 +20,10 @@ struct PyScenario {
 // defined in env_bindings.cc. Needs `Scenario` bound first.
 void DefineEnvBindings(pybind11::module_& m);
 
+// Adds datasets and the convergence fitter to `m`; defined in
+// convergence_bindings.cc.
+void DefineConvergenceBindings(pybind11::module_& m);
+
 }  // namespace siren::bindings
 
 #endif  // SIREN_BINDINGS_PY_SCENARIO_H_

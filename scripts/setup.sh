@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Prepares a fresh Debian 12 machine (or an already prepared one, quickly):
 #   1. Debian packages: compiler toolchain and the C++ libraries;
-#   2. a virtualenv in .venv with the build tools (cmake and ninja from PyPI)
-#      and the runtime and test dependencies;
+#   2. a virtualenv in .venv with the build tools (cmake and ninja from PyPI),
+#      the runtime and test dependencies, and the RL stack (torch==2.13.0 CPU,
+#      then stable-baselines3) for siren.sb3, its tests and experiments/;
 #   3. `pip install --no-build-isolation .` into it (incremental: the CMake
 #      tree persists in build/<wheel tag>).
 # Safe to run again; each step is skipped when already done.
@@ -55,7 +56,7 @@ if [[ ! -x "$VPY" ]] || ! "$VPY" -c "import sys" 2>/dev/null; then
 fi
 
 # Build tools (used by --no-build-isolation) and runtime/test dependencies.
-# Keep in step with pyproject.toml.
+# Keep in step with pyproject.toml. Specifiers: >=, <, == (numeric parts).
 PY_REQUIREMENTS=(
   "scikit-build-core>=0.10"
   "pybind11>=2.12"
@@ -64,28 +65,57 @@ PY_REQUIREMENTS=(
   "numpy>=1.23"
   "h5py>=3.8"
   "tqdm>=4.64"
+  "gymnasium>=1.0,<2"
+  "scikit-learn>=1.3"
   "pytest>=7.4"
 )
-if ! "$VPY" - "${PY_REQUIREMENTS[@]}" <<'PYEOF'
+# The RL stack for siren.sb3, its tests and experiments/ (pyproject extra
+# "rl"). torch is pinned to the CPU wheel and installed on its own first, so
+# that stable-baselines3 reuses it instead of pulling a newer (GB-sized) one.
+TORCH_REQUIREMENT="torch==2.13.0"
+RL_REQUIREMENTS=(
+  "stable-baselines3>=2.9,<3"
+)
+
+# Succeeds when every requirement given is installed at a matching version.
+requirements_met() {
+  "$VPY" - "$@" <<'PYEOF'
+import re
 import sys
 from importlib import metadata
-import re
 
 def version_tuple(text):
     return tuple(int(p) for p in re.findall(r"\d+", text)[:3])
 
 for req in sys.argv[1:]:
-    name, _, minimum = req.partition(">=")
+    name = re.split(r"[<>=]", req, maxsplit=1)[0]
     try:
-        installed = metadata.version(name)
+        installed = version_tuple(metadata.version(name))
     except metadata.PackageNotFoundError:
         sys.exit(1)
-    if minimum and version_tuple(installed) < version_tuple(minimum):
-        sys.exit(1)
+    for op, version in re.findall(r"(>=|==|<)\s*([0-9][0-9.]*)", req):
+        wanted = version_tuple(version)
+        ok = {">=": installed >= wanted, "==": installed == wanted, "<": installed < wanted}[op]
+        if not ok:
+            sys.exit(1)
 PYEOF
-then
+}
+
+pip_install() {
+  "$VPY" -m pip install -q --disable-pip-version-check "$@"
+}
+
+if ! requirements_met "${PY_REQUIREMENTS[@]}"; then
   log "installing Python packages into .venv"
-  "$VPY" -m pip install -q --disable-pip-version-check "${PY_REQUIREMENTS[@]}"
+  pip_install "${PY_REQUIREMENTS[@]}"
+fi
+if ! requirements_met "$TORCH_REQUIREMENT"; then
+  log "installing $TORCH_REQUIREMENT (CPU)"
+  pip_install "$TORCH_REQUIREMENT"
+fi
+if ! requirements_met "${RL_REQUIREMENTS[@]}"; then
+  log "installing ${RL_REQUIREMENTS[*]}"
+  pip_install "$TORCH_REQUIREMENT" "${RL_REQUIREMENTS[@]}"
 fi
 
 if [[ "${SIREN_SKIP_INSTALL:-0}" == "1" ]]; then

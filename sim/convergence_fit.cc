@@ -171,7 +171,9 @@ FitResult FitConvergence(const Scenario& base, const std::vector<FitRun>& runs,
   const std::vector<double> exponents =
       batches_differ ? std::vector<double>{0.25, 0.5, 0.75, 1.0}
                      : std::vector<double>{base.convergence.batch_exponent};
-  double min_loss = std::numeric_limits<double>::infinity();
+  // b2 stays below the lowest measured loss and below the scenario's target,
+  // so that the fitted scenario is valid (its target reachable).
+  double min_loss = base.workload.target_loss;
   for (const Trace& t : traces) {
     for (double l : t.loss) min_loss = std::min(min_loss, l);
   }

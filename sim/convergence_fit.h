@@ -11,8 +11,11 @@
 // non-negative least squares on 1/(l - b2) = b0 k + b1 (Optimus), iterated
 // with the replay because closeness depends on them; the outer four are
 // searched on a grid and refined around the best point. The score is the sum
-// of squared relative errors of the per-epoch loss. HSP only (BSP rounds are
-// not replayed).
+// of squared relative errors of the per-epoch loss. b2 is searched below both
+// the lowest measured loss and the scenario's target loss, so the fitted
+// scenario stays valid; when the sgd runs end above the target the fit has to
+// extrapolate, and the reported errors show how well it does. HSP only (BSP
+// rounds are not replayed).
 #ifndef SIREN_SIM_CONVERGENCE_FIT_H_
 #define SIREN_SIM_CONVERGENCE_FIT_H_
 

@@ -2,6 +2,9 @@
 
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 __version__: str
 
 class ScenarioError(ValueError):
@@ -88,3 +91,112 @@ def run_ec2_job(scenario: Scenario) -> dict[str, Any]:
 
 def ec2_instance_types() -> list[dict[str, Any]]:
     """Each: name, vcpus, memory_gb, usd_per_hour, network_mb_per_s."""
+
+# --- the env layer (bindings/env_bindings.cc, env/*.h) -------------------------
+
+observation_size: int
+
+def observation_names() -> list[str]:
+    """Observation fields in index order (env/observation.h)."""
+
+def info_names() -> list[str]:
+    """Columns of the per-step info row (env/step_info.h); "status" is 0 running,
+    1 converged, 2 budget_exhausted, 3 epoch_limit."""
+
+def episode_seed(seed: int, k: int) -> int:
+    """The seed of the k-th auto-reset episode (k >= 1) of a vector env slot
+    first seeded with `seed`."""
+
+class Env:
+    """One SIREN MDP over a simulated job (env/siren_env.h)."""
+
+    def __init__(self, scenario: Scenario, action_encoding: str = "box") -> None: ...
+    def reset(self, seed: int) -> npt.NDArray[np.float32]:
+        """Starts a new job; returns the first observation."""
+    def step(
+        self, action: npt.ArrayLike
+    ) -> tuple[npt.NDArray[np.float32], float, bool, bool, npt.NDArray[np.float64]]:
+        """Runs one epoch: (observation, reward, terminated, truncated, info_row).
+        InvalidActionError for NaN/inf or a bad discrete index (naming the
+        coordinate), RuntimeError before reset() or after the episode ended,
+        ValueError unless the action has 2 values."""
+    def decode(self, action: npt.ArrayLike) -> dict[str, Any]:
+        """Keys: functions, memory_mb, requested_memory_mb, memory_clamped."""
+    def encode(self, functions: int, memory_mb: int) -> npt.NDArray[np.float64]:
+        """An action in this env's encoding decoding to the nearest (n, m)."""
+    @property
+    def observation_low(self) -> npt.NDArray[np.float32]: ...
+    @property
+    def observation_high(self) -> npt.NDArray[np.float32]: ...
+    @property
+    def function_bins(self) -> int: ...
+    @property
+    def memory_bins(self) -> int: ...
+    @property
+    def action_encoding(self) -> str: ...
+    @property
+    def needs_reset(self) -> bool: ...
+
+class VectorEnv:
+    """N envs stepped on a thread pool into caller-owned buffers (env/vector_env.h);
+    the GIL is released while they run."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        num_envs: int,
+        action_encoding: str = "box",
+        autoreset_mode: str = "next_step",
+        num_threads: int = 1,
+    ) -> None: ...
+    def reset(self, seeds: npt.NDArray[np.uint64], observations: npt.NDArray[np.float32]) -> None:
+        """seeds [N] uint64; writes observations [N, observation_size] float32."""
+    def step(
+        self,
+        actions: npt.NDArray[np.float64],
+        observations: npt.NDArray[np.float32],
+        rewards: npt.NDArray[np.float64],
+        terminated: npt.NDArray[np.bool_],
+        truncated: npt.NDArray[np.bool_],
+        info: npt.NDArray[np.float64],
+        info_valid: npt.NDArray[np.bool_],
+        final_observations: npt.NDArray[np.float32] | None = None,
+        has_final: npt.NDArray[np.bool_] | None = None,
+    ) -> None:
+        """actions [N, 2] float64; writes every other (C-contiguous) buffer:
+        info [N, len(info_names())]; final_observations and has_final are
+        required in same_step mode. A bad action raises InvalidActionError
+        naming the env and coordinate, and no env is stepped."""
+    @property
+    def num_envs(self) -> int: ...
+    @property
+    def num_threads(self) -> int: ...
+
+def bench_env(
+    scenario: Scenario, action_encoding: str, action: npt.ArrayLike, steps: int, seed: int = 0
+) -> dict[str, Any]:
+    """Times `steps` steps of one C++ env with a fixed action (no Python).
+    Keys: steps, episodes, wall_s."""
+
+# Ground-truth convergence (bindings/convergence_bindings.cc).
+def generate_click_through(
+    rows: int, features: int = 4096, fields: int = 39, seed: int = 1
+) -> dict[str, Any]:
+    """The seeded click-through generator as CSR arrays: indptr, indices,
+    values, labels, features, classes."""
+def save_dataset(
+    path: str,
+    indptr: npt.ArrayLike,
+    indices: npt.ArrayLike,
+    values: npt.ArrayLike,
+    labels: npt.ArrayLike,
+    features: int,
+    classes: int,
+) -> None:
+    """Validates and writes a CSR dataset in Siren's HDF5 layout."""
+def load_dataset(path: str) -> dict[str, Any]:
+    """Reads and validates a dataset in Siren's HDF5 layout."""
+def fit_convergence(scenario: Scenario, runs: list[dict[str, Any]], epochs: int) -> dict[str, Any]:
+    """Runs each schedule under the sgd model and fits the analytic model.
+    Keys: fitted, yaml, max_relative_error, mean_relative_error, sgd_loss,
+    fitted_loss, mean_staleness."""

@@ -2,6 +2,7 @@
 
     siren simulate --scenario default --schedule 100:1024 [--out trace.h5] [key=value ...]
     siren bench [--scenario default] [--functions N] [--memory MB] [--seconds S]
+    siren bench-env [--scenario default] [--seconds S] [--num-envs N]
     siren presets
     siren scenario [--scenario X] [key=value ...] | siren scenario --describe
     siren ec2 [--scenario X] [key=value ...]
@@ -14,11 +15,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from siren import _core
+from siren import _core, convergence_cli
 from siren.schedule import ScheduleError, parse_schedule
 from siren.trace import check_writable, write_trace
 
@@ -225,6 +228,88 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- bench-env ----------------------------------------------------------------
+
+BENCH_ENV_REPETITIONS = 5
+
+
+def _time_core_env(scenario: _core.Scenario, action, steps: int, seed: int) -> float:
+    """Seconds per step of the C++ env alone (_core.bench_env)."""
+    result = _core.bench_env(scenario, "box", action, steps, seed)
+    return result["wall_s"] / result["steps"]
+
+
+def _time_gym_env(env, action, steps: int, seed: int) -> float:
+    """Seconds per step through SirenEnv.step (and reset at episode ends)."""
+    env.reset(seed=seed)
+    start = time.perf_counter()
+    for _ in range(steps):
+        _, _, terminated, truncated, _ = env.step(action)
+        if terminated or truncated:
+            env.reset()
+    return (time.perf_counter() - start) / steps
+
+
+def _time_vector_env(envs, actions, vector_steps: int, seed: int) -> float:
+    """Env steps per second of a SirenVectorEnv."""
+    envs.reset(seed=seed)
+    start = time.perf_counter()
+    for _ in range(vector_steps):
+        envs.step(actions)
+    return vector_steps * envs.num_envs / (time.perf_counter() - start)
+
+
+def cmd_bench_env(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from siren.envs import SirenEnv
+    from siren.vector import SirenVectorEnv
+
+    scenario = _core.load_scenario(args.scenario, list(args.overrides))
+    memory_mb = default_bench_memory(scenario)
+    env = SirenEnv(scenario)
+    action = env.encode(args.functions, memory_mb)
+    vectors = {threads: SirenVectorEnv(args.num_envs, scenario, num_threads=threads, copy=False)
+               for threads in (1, 2)}  # fmt: skip
+    actions = np.tile(action, (args.num_envs, 1))
+
+    # Size each measurement to about --seconds / repetitions from a short probe.
+    per_step_s = _time_core_env(scenario, action, 200, args.seed)
+    budget_s = max(args.seconds, 1e-3) / BENCH_ENV_REPETITIONS
+    steps = max(100, int(budget_s / per_step_s))
+    vector_steps = max(10, steps // args.num_envs)
+
+    # Interleaved repetitions: the machine's load drifts, ratios within one
+    # repetition do not.
+    core_s, gym_s, vec1, vec2 = [], [], [], []
+    for rep in range(BENCH_ENV_REPETITIONS):
+        seed = args.seed + rep
+        core_s.append(_time_core_env(scenario, action, steps, seed))
+        gym_s.append(_time_gym_env(env, action, steps, seed))
+        vec1.append(_time_vector_env(vectors[1], actions, vector_steps, seed))
+        vec2.append(_time_vector_env(vectors[2], actions, vector_steps, seed))
+    overhead = statistics.median((g - c) / c for g, c in zip(gym_s, core_s))
+    speedup = statistics.median(b / a for a, b in zip(vec1, vec2))
+
+    print(f"scenario={scenario.name}")
+    print(f"functions={env.decode(action)['functions']}")
+    print(f"memory_mb={memory_mb}")
+    print(f"repetitions={BENCH_ENV_REPETITIONS}")
+    print(f"steps_per_repetition={steps}")
+    print(f"us_per_step_single={1e6 * statistics.median(core_s):.2f}")
+    print(f"us_per_step_gym={1e6 * statistics.median(gym_s):.2f}")
+    print(f"steps_per_s_single={1 / statistics.median(core_s):.1f}")
+    print(f"steps_per_s_gym={1 / statistics.median(gym_s):.1f}")
+    print(f"overhead_pct={100 * overhead:.2f}")
+    print(f"num_envs={args.num_envs}")
+    print(f"vector_steps_per_s_1={statistics.median(vec1):.1f}")
+    print(f"vector_steps_per_s_2={statistics.median(vec2):.1f}")
+    print(f"vector_speedup={speedup:.3f}")
+    for envs in vectors.values():
+        envs.close()
+    return 0
+
+
 # --- presets, scenario, ec2 -------------------------------------------------
 
 
@@ -325,6 +410,20 @@ def build_parser() -> argparse.ArgumentParser:
     _add_overrides(p)
     p.set_defaults(handler=cmd_bench)
 
+    p = sub.add_parser("bench-env", help="measure the Gymnasium env: C++ step time, Python overhead, "
+                                         "vector env threads")
+    p.add_argument("--scenario", default="default", help="preset name or YAML file (default: %(default)s)")
+    p.add_argument("--seconds", type=_non_negative_float, default=2.0,
+                   help="approximate wall time of each of the four measurements, split over "
+                        f"{BENCH_ENV_REPETITIONS} interleaved repetitions (default: %(default)s)")
+    p.add_argument("--num-envs", type=_positive_int, default=16,
+                   help="envs in the vector env (default: %(default)s)")
+    p.add_argument("--functions", type=_positive_int, default=BENCH_DEFAULT_FUNCTIONS,
+                   help="functions of the fixed action (default: %(default)s; memory as for bench)")
+    p.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default: %(default)s)")
+    _add_overrides(p)
+    p.set_defaults(handler=cmd_bench_env)
+
     p = sub.add_parser("presets", help="list the built-in scenario presets")
     p.set_defaults(handler=cmd_presets)
 
@@ -340,6 +439,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list-types", action="store_true", help="list the built-in instance types")
     _add_overrides(p)
     p.set_defaults(handler=cmd_ec2)
+
+    convergence_cli.add_commands(sub, _add_overrides, _positive_int, _non_negative_int)
     return parser
 
 

@@ -315,6 +315,20 @@ def test_bench_bad_memory(cli) -> None:
     assert_usage_error(cli("bench", "--memory", "1", "--seconds", "0"), "memory")
 
 
+def test_bench_env_prints_overhead_and_vector_speedup(cli) -> None:
+    proc = cli("bench-env", "--seconds", "0.05", "--num-envs", "4")
+    assert proc.returncode == 0, proc.stderr
+    values = parse_key_values(proc.stdout)
+    for key in ("steps_per_s_single", "vector_steps_per_s_1", "vector_steps_per_s_2", "vector_speedup"):
+        assert float(values[key]) > 0, key
+    float(values["overhead_pct"])  # may be negative on a noisy machine
+    assert values["scenario"] == siren.default_preset_name() and values["num_envs"] == "4"
+
+
+def test_bench_env_bad_scenario(cli) -> None:
+    assert_usage_error(cli("bench-env", "--seconds", "0", "job.bogus=1"), "job.bogus")
+
+
 def test_default_bench_memory_is_feasible_and_on_grid() -> None:
     for preset in PRESETS:
         scenario = siren.load_scenario(preset)

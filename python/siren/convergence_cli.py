@@ -1,0 +1,112 @@
+"""``siren data`` and ``siren fit-convergence``: the ground-truth datasets and
+the fitter of the analytic convergence model (``sim/convergence_fit.h``)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+from siren import _core, data
+from siren.schedule import parse_schedule
+
+__all__ = ["DEFAULT_FIT_SCHEDULES", "add_commands"]
+
+# Static and changing schedules the fit uses unless --schedule is given.
+DEFAULT_FIT_SCHEDULES = (
+    "5:1024",
+    "20:1024",
+    "50:1024",
+    "50:1024,20:1024,5:1024",
+    "5:1024,20:2048,50:1024",
+)
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    if args.kind == "click-through":
+        dataset = data.click_through(args.rows, args.features, args.fields, args.seed)
+    else:
+        dataset = data.digits()
+    data.save(dataset, args.out)
+    rows = len(dataset["labels"])
+    print(f"dataset={args.kind} rows={rows} features={dataset['features']} "
+          f"classes={dataset['classes']} nnz={len(dataset['values'])} out={args.out}")
+    return 0
+
+
+def cmd_fit(args: argparse.Namespace) -> int:
+    scenario = _core.load_scenario(args.scenario, list(args.overrides))
+    schedules = [parse_schedule(text) for text in (args.schedule or DEFAULT_FIT_SCHEDULES)]
+    batch_sizes = args.batch_sizes or [None]
+    runs = []
+    labels = []
+    for batch in batch_sizes:
+        for index, schedule in enumerate(schedules):
+            overrides = [] if batch is None else [f"workload.batch_size={batch}"]
+            runs.append({"schedule": list(schedule.pairs), "overrides": overrides,
+                         "seed": args.seed + len(runs)})
+            labels.append(f"{schedule}" + ("" if batch is None else f" b={batch}"))
+    if args.out is not None:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    fit = _core.fit_convergence(scenario, runs, args.epochs)
+
+    print(f"scenario={scenario.name} runs={len(runs)} epochs={args.epochs} (sgd vs fitted analytic loss)")
+    for label, sgd, fitted, staleness in zip(labels, fit["sgd_loss"], fit["fitted_loss"],
+                                             fit["mean_staleness"]):
+        worst = max(abs(f - s) / s for s, f in zip(sgd, fitted))
+        cells = " ".join(f"{s:.4f}/{f:.4f}" for s, f in zip(sgd, fitted))
+        print(f"  {label:<28} staleness={staleness:6.1f} max_err={100 * worst:5.2f}%  {cells}")
+    for key, value in fit["fitted"].items():
+        print(f"convergence.{key}={value:.6g}")
+    print(f"max_relative_error={fit['max_relative_error']:.4f}")
+    print(f"mean_relative_error={fit['mean_relative_error']:.4f}")
+    if args.out is not None:
+        header = (f"# Fitted by `siren fit-convergence` to the sgd model on {len(runs)} schedules x "
+                  f"{args.epochs} epochs: max relative loss error {fit['max_relative_error']:.4f}.\n")
+        Path(args.out).write_text(header + fit["yaml"])
+        print(f"scenario_out={args.out}")
+    return 0
+
+
+def _batch_list(text: str) -> list[int]:
+    try:
+        values = [int(token) for token in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+    if any(v <= 0 for v in values):
+        raise argparse.ArgumentTypeError(f"expected positive batch sizes, got {text!r}")
+    return values
+
+
+def add_commands(sub: argparse._SubParsersAction,
+                 add_overrides: Callable[[argparse.ArgumentParser], None],
+                 positive_int: Callable[[str], int],
+                 non_negative_int: Callable[[str], int]) -> None:
+    """Adds ``data`` and ``fit-convergence`` to the ``siren`` parser."""
+    p = sub.add_parser("data", help="write a ground-truth dataset (HDF5) for the sgd model and the runner")
+    p.add_argument("kind", choices=["click-through", "digits"],
+                   help="click-through: the seeded generator; digits: scikit-learn's digits")
+    p.add_argument("-o", "--out", required=True, help="output HDF5 path")
+    p.add_argument("--rows", type=positive_int, default=110000, help="click-through rows (default: %(default)s)")
+    p.add_argument("--features", type=positive_int, default=4096,
+                   help="click-through columns (default: %(default)s)")
+    p.add_argument("--fields", type=positive_int, default=39,
+                   help="click-through active fields per row (default: %(default)s)")
+    p.add_argument("--seed", type=non_negative_int, default=1, help="generator seed (default: %(default)s)")
+    p.set_defaults(handler=cmd_data)
+
+    p = sub.add_parser("fit-convergence",
+                       help="fit the analytic convergence model to sgd runs and write a scenario")
+    p.add_argument("--scenario", default="logreg-click-through",
+                   help="preset name or YAML file (default: %(default)s)")
+    p.add_argument("--schedule", action="append",
+                   help="a schedule n:m[,n:m...] to run under sgd; repeat for several "
+                        f"(default: {'; '.join(DEFAULT_FIT_SCHEDULES)})")
+    p.add_argument("--batch-sizes", type=_batch_list, default=None,
+                   help="comma-separated batch sizes: every schedule runs with each, so the "
+                        "batch exponent is fitted too")
+    p.add_argument("--epochs", type=positive_int, default=6, help="epochs per run (default: %(default)s)")
+    p.add_argument("--seed", type=non_negative_int, default=1, help="first run's seed (default: %(default)s)")
+    p.add_argument("-o", "--out", default=None, help="write the scenario with the fitted parameters here")
+    add_overrides(p)
+    p.set_defaults(handler=cmd_fit)
