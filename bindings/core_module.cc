@@ -427,6 +427,7 @@ void DefineModule(py::module_& m) {
 
   DefineEnvBindings(m);
   DefineConvergenceBindings(m);
+  DefineBaselinesBindings(m);
 }
 
 }  // namespace siren::bindings

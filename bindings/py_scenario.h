@@ -24,6 +24,10 @@ void DefineEnvBindings(pybind11::module_& m);
 // convergence_bindings.cc.
 void DefineConvergenceBindings(pybind11::module_& m);
 
+// Adds the torch-free baselines (evaluation on seeds, grid search, CEM, the
+// hand schedule) to `m`; defined in baselines_bindings.cc.
+void DefineBaselinesBindings(pybind11::module_& m);
+
 }  // namespace siren::bindings
 
 #endif  // SIREN_BINDINGS_PY_SCENARIO_H_

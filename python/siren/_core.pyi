@@ -200,3 +200,34 @@ def fit_convergence(scenario: Scenario, runs: list[dict[str, Any]], epochs: int)
     """Runs each schedule under the sgd model and fits the analytic model.
     Keys: fitted, yaml, max_relative_error, mean_relative_error, sgd_loss,
     fitted_loss, mean_staleness."""
+
+# Baselines (agent/baselines/; bindings/baselines_bindings.cc).
+def evaluate_schedule(scenario: Scenario, schedule: list[tuple[int, int]], seeds: list[int],
+                      budget_usd: float | None = None, num_threads: int = 1) -> dict[str, Any]:
+    """Runs the schedule (last pair repeats) from each seed. Keys: mean_jct_s,
+    mean_cost_usd, success_rate, successes, episodes."""
+def grid_search(scenario: Scenario, budgets: list[float], seeds: list[int],
+                functions: list[int] = ..., memory_mb: list[int] = ..., memory_stride: int = 0,
+                num_threads: int = 1) -> list[dict[str, Any]]:
+    """Best static (functions, memory_mb) per budget: highest success count,
+    then lowest mean JCT. Per budget: budget_usd, best, required_success_rate,
+    points."""
+def grid_axes(scenario: Scenario, functions: list[int] = ..., memory_mb: list[int] = ...,
+              memory_stride: int = 0) -> tuple[list[int], list[int]]:
+    """The (functions, memory_mb) axes grid_search would use."""
+def cem_search(scenario: Scenario, seeds: list[int], budget_usd: float | None = None, slots: int = 10,
+               population: int = 48, elite_fraction: float = 0.125, iterations: int = 15,
+               seed: int = 0, initial: tuple[int, int] | None = None,
+               include: list[list[tuple[int, int]]] = ..., initial_std_log_n: float = 0.5,
+               initial_std_memory: float = 0.15, failure_penalty_s: float = 1e5,
+               keep_elite: bool = True, num_threads: int = 1) -> dict[str, Any]:
+    """Cross-entropy search over per-epoch schedules. Keys: schedule,
+    objective, evaluated, history and the best schedule's evaluation."""
+def hand_schedule(scenario: Scenario, scale: float = 1.0, memory_mb: int | None = None,
+                  mid_epochs: int = 4, high: int = 120, mid: int = 20,
+                  low: int = 10) -> list[tuple[int, int]]:
+    """The talk's hand schedule: high, then mid for mid_epochs epochs, then low."""
+def ec2_baseline(scenario: Scenario, instance_types: list[str] = ...,
+                 instances: list[int] = ...) -> list[dict[str, Any]]:
+    """The EC2 cluster baseline per instance type x count. Keys:
+    instance_type, instances, time_s, cost_usd, converged, epochs."""

@@ -21,7 +21,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from siren import _core, convergence_cli
+from siren import _core, baselines_cli, convergence_cli
 from siren.schedule import ScheduleError, parse_schedule
 from siren.trace import check_writable, write_trace
 
@@ -441,6 +441,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_ec2)
 
     convergence_cli.add_commands(sub, _add_overrides, _positive_int, _non_negative_int)
+    baselines_cli.add_commands(sub, _add_overrides, _positive_int, _non_negative_int)
     return parser
 
 

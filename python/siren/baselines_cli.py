@@ -1,0 +1,203 @@
+"""``siren sweep``: the torch-free baselines per budget (DESIGN.md §4).
+
+For each budget: GS (the best static (n, m) of a grid), GS-x (n fixed at x),
+the talk's hand schedule, optionally the CEM bound over per-epoch schedules,
+and the EC2 rows, all evaluated on the same training seeds
+(``agent/baselines/``). GS and CEM are tuned on those seeds, so they are
+optimistic for them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from siren import _core
+
+__all__ = ["add_commands"]
+
+
+def _number_list(kind: type, low_ok: Callable[[Any], bool], expected: str) -> Callable[[str], list]:
+    def parse(text: str) -> list:
+        try:
+            values = [kind(token) for token in text.split(",")]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if not values or not all(low_ok(v) for v in values):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return values
+
+    return parse
+
+
+_budget_list = _number_list(float, lambda v: 0 < v < float("inf"),
+                            "comma-separated budgets in USD > 0")
+_int_list = _number_list(int, lambda v: v > 0, "comma-separated integers > 0")
+
+
+def _name_list(text: str) -> list[str]:
+    names = [token.strip() for token in text.split(",") if token.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"expected comma-separated names, got {text!r}")
+    return names
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
+    return value
+
+
+def _named(argument: str, call: Callable[[], Any]) -> Any:
+    """Runs `call`, prefixing a ValueError's message with the argument's name."""
+    try:
+        return call()
+    except ValueError as error:
+        raise ValueError(f"{argument}: {error}") from None
+
+
+def _row(method: str, budget: float | None, evaluation: dict[str, Any], config: dict[str, Any]) -> dict:
+    return {
+        "method": method,
+        "budget_usd": budget,
+        "mean_jct_s": evaluation["mean_jct_s"],
+        "mean_cost_usd": evaluation["mean_cost_usd"],
+        "success_rate": evaluation["success_rate"],
+        "config": config,
+    }
+
+
+def _schedule_text(schedule: list) -> str:
+    return ",".join(f"{n}:{m}" for n, m in schedule)
+
+
+def _ec2_rows(args: argparse.Namespace, scenario: _core.Scenario) -> list[dict]:
+    results = _named("--ec2-types", lambda: _core.ec2_baseline(
+        scenario, args.ec2_types or [], args.ec2_instances or []))
+    rows = []
+    for r in results:
+        evaluation = {"mean_jct_s": r["time_s"], "mean_cost_usd": r["cost_usd"],
+                      "success_rate": 1.0 if r["converged"] else 0.0}
+        rows.append(_row(f"EC2 {r['instance_type']} x{r['instances']}", None, evaluation,
+                         {"instance_type": r["instance_type"], "instances": r["instances"],
+                          "epochs": r["epochs"]}))
+    return rows
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    scenario = _core.load_scenario(args.scenario, list(args.overrides))
+    budgets = args.budgets or [scenario.budget_usd]
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    threads = args.threads or os.cpu_count() or 1
+    functions = args.functions_grid or []
+    grid_functions, memory = _named("--functions-grid", lambda: _core.grid_axes(
+        scenario, functions, [], args.memory_stride))
+    for x in args.fixed_n or []:
+        _named("--fixed-n", lambda x=x: _core.grid_axes(scenario, [x], [], 0))
+    hand = _named("--hand-memory", lambda: _core.hand_schedule(
+        scenario, scale=args.hand_scale, memory_mb=args.hand_memory, mid_epochs=args.hand_mid_epochs))
+    if args.json is not None:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+
+    common = dict(memory_stride=args.memory_stride, num_threads=threads)
+    gs = _core.grid_search(scenario, budgets, seeds, functions=functions, **common)
+    gs_x = {x: _core.grid_search(scenario, budgets, seeds, functions=[x], **common)
+            for x in args.fixed_n or []}
+    rows: list[dict] = []
+    for index, budget in enumerate(budgets):
+        best = gs[index]["best"]
+        rows.append(_row("GS", budget, best, {"functions": best["functions"], "memory_mb": best["memory_mb"]}))
+        for x, results in gs_x.items():
+            b = results[index]["best"]
+            rows.append(_row(f"GS-{x}", budget, b, {"functions": b["functions"], "memory_mb": b["memory_mb"]}))
+        evaluation = _core.evaluate_schedule(scenario, hand, seeds, budget_usd=budget, num_threads=threads)
+        rows.append(_row("hand", budget, evaluation, {"schedule": _schedule_text(hand),
+                                                      "mid_epochs": args.hand_mid_epochs,
+                                                      "scale": args.hand_scale}))
+        if args.cem:
+            start = (best["functions"], best["memory_mb"])
+            cem = _core.cem_search(scenario, seeds, budget_usd=budget, slots=args.cem_slots,
+                                   population=args.cem_population, iterations=args.cem_iterations,
+                                   seed=args.cem_seed, initial=start, include=[[start]],
+                                   num_threads=threads)
+            rows.append(_row("CEM", budget, cem, {"schedule": _schedule_text(cem["schedule"]),
+                                                  "objective": cem["objective"],
+                                                  "evaluated": cem["evaluated"]}))
+    rows.extend(_ec2_rows(args, scenario))
+
+    print(f"scenario={scenario.name} seeds={seeds[0]}..{seeds[-1]} threads={threads} "
+          f"grid: n {','.join(map(str, grid_functions))} x {len(memory)} memory sizes "
+          f"{memory[0]}..{memory[-1]} MB")
+    print(f"{'budget':>7} {'method':<18} {'mean_jct_s':>10} {'cost_usd':>9} {'success':>7}  config")
+    for row in rows:
+        budget = "-" if row["budget_usd"] is None else f"{row['budget_usd']:.2f}"
+        config = row["config"]
+        if "schedule" in config:
+            text = config["schedule"]
+        elif "memory_mb" in config:
+            text = f"{config['functions']} x {config['memory_mb']} MB"
+        else:
+            text = f"{config['epochs']} epochs, budget not applied"
+        print(f"{budget:>7} {row['method']:<18} {row['mean_jct_s']:>10.2f} {row['mean_cost_usd']:>9.4f} "
+              f"{row['success_rate']:>7.3f}  {text}")
+    if args.json is not None:
+        document = {"scenario": scenario.name, "seeds": seeds, "budgets": budgets,
+                    "overrides": list(args.overrides), "version": _core.__version__, "rows": rows}
+        Path(args.json).write_text(json.dumps(document, indent=2) + "\n")
+        print(f"json={args.json}")
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction,
+                 add_overrides: Callable[[argparse.ArgumentParser], None],
+                 positive_int: Callable[[str], int],
+                 non_negative_int: Callable[[str], int]) -> None:
+    """Adds ``sweep`` to the ``siren`` parser."""
+    p = sub.add_parser("sweep", help="baselines per budget: grid search (GS, GS-x), hand schedule, "
+                                     "CEM bound, EC2")
+    p.add_argument("--scenario", default="default", help="preset name or YAML file (default: %(default)s)")
+    p.add_argument("--budgets", type=_budget_list, default=None,
+                   help="comma-separated budgets in USD (default: the scenario's job.budget_usd)")
+    p.add_argument("--seeds", type=positive_int, default=8, help="training seeds (default: %(default)s)")
+    p.add_argument("--first-seed", type=non_negative_int, default=0, help="first seed (default: %(default)s)")
+    p.add_argument("--functions-grid", type=_int_list, default=None,
+                   help="comma-separated n values of the GS grid (default: 1,2,5,...,1000 clipped to "
+                        "[env.min_functions, env.max_functions])")
+    p.add_argument("--memory-stride", type=non_negative_int, default=0,
+                   help="every k-th feasible memory size, plus the largest (default: 0 = auto, "
+                        "at most 13 sizes)")
+    p.add_argument("--fixed-n", type=_int_list, default=None,
+                   help="comma-separated n values for GS-x rows (n fixed, memory searched)")
+    p.add_argument("--hand-scale", type=_positive_float, default=1.0,
+                   help="factor on the hand schedule's 120/20/10 functions (default: %(default)s)")
+    p.add_argument("--hand-memory", type=positive_int, default=None,
+                   help="hand schedule memory in MB (default: smallest feasible size >= 2048)")
+    p.add_argument("--hand-mid-epochs", type=non_negative_int, default=4,
+                   help="epochs 1..k of the hand schedule run the middle count (default: %(default)s)")
+    p.add_argument("--cem", action="store_true",
+                   help="also run the CEM bound over per-epoch schedules, started at the GS optimum")
+    p.add_argument("--cem-slots", type=positive_int, default=10,
+                   help="epoch slots of a CEM schedule; the last repeats (default: %(default)s)")
+    p.add_argument("--cem-population", type=positive_int, default=48,
+                   help="CEM samples per iteration (default: %(default)s)")
+    p.add_argument("--cem-iterations", type=positive_int, default=15,
+                   help="CEM iterations (default: %(default)s)")
+    p.add_argument("--cem-seed", type=non_negative_int, default=0,
+                   help="seed of CEM's sampling (default: %(default)s)")
+    p.add_argument("--ec2-types", type=_name_list, default=None,
+                   help="comma-separated EC2 instance types (default: the scenario's ec2.instance_type)")
+    p.add_argument("--ec2-instances", type=_int_list, default=None,
+                   help="comma-separated instance counts k (default: the scenario's ec2.instances)")
+    p.add_argument("--threads", type=positive_int, default=None,
+                   help="simulation threads (default: the number of CPUs); results do not depend on it")
+    p.add_argument("--json", default=None, help="write the table as JSON to this file")
+    add_overrides(p)
+    p.set_defaults(handler=cmd_sweep)

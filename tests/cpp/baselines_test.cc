@@ -1,0 +1,301 @@
+// The torch-free baselines (agent/baselines/): evaluation on seeds, grid
+// search against brute force, CEM's guarantees, the hand schedule, and
+// independence from the thread count.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <memory>
+#include <stdexcept>
+#include <vector>
+
+#include "agent/baselines/cem.h"
+#include "agent/baselines/evaluation.h"
+#include "agent/baselines/grid_search.h"
+#include "agent/baselines/hand_schedule.h"
+#include "env/thread_pool.h"
+#include "sim/lambda_model.h"
+#include "sim/scenario_loader.h"
+#include "sim/simulation.h"
+
+namespace siren::baselines {
+namespace {
+
+sim::Scenario Default() { return sim::LoadScenario("default", {}); }
+
+// A tiny grid on which some points fail the tighter budget.
+GridSpec TinyGrid() {
+  GridSpec spec;
+  spec.functions = {10, 50, 200};
+  spec.memory_mb = {1024, 2560};
+  return spec;
+}
+
+void ExpectSameEvaluation(const Evaluation& a, const Evaluation& b) {
+  EXPECT_EQ(a.mean_jct_s, b.mean_jct_s);
+  EXPECT_EQ(a.mean_cost_usd, b.mean_cost_usd);
+  EXPECT_EQ(a.successes, b.successes);
+  ASSERT_EQ(a.episodes.size(), b.episodes.size());
+  for (size_t i = 0; i < a.episodes.size(); ++i) {
+    EXPECT_EQ(a.episodes[i].seed, b.episodes[i].seed);
+    EXPECT_EQ(a.episodes[i].jct_s, b.episodes[i].jct_s);
+    EXPECT_EQ(a.episodes[i].status, b.episodes[i].status);
+  }
+}
+
+TEST(EvaluationTest, ScheduleRepeatsItsLastActionAndMatchesAManualRun) {
+  const Policy policy = SchedulePolicy({{100, 2048}, {20, 1024}});
+  EXPECT_EQ(policy(nullptr, 0).functions, 100);
+  EXPECT_EQ(policy(nullptr, 1).functions, 20);
+  EXPECT_EQ(policy(nullptr, 7).memory_mb, 1024);
+  EXPECT_THROW(SchedulePolicy({}), std::invalid_argument);
+
+  auto scenario = std::make_shared<const sim::Scenario>(Default());
+  sim::Simulation manual(scenario, 3);
+  while (!manual.done()) {
+    manual.RunEpoch(manual.epoch() == 0 ? sim::Action{100, 2048}
+                                        : sim::Action{20, 1024});
+  }
+  const EpisodeOutcome outcome = RunEpisode(scenario, policy, 3);
+  EXPECT_EQ(outcome.jct_s, manual.time_s());
+  EXPECT_EQ(outcome.cost_usd, manual.cost_usd());
+  EXPECT_EQ(outcome.epochs, manual.epoch());
+  EXPECT_EQ(outcome.status, manual.status());
+}
+
+TEST(EvaluationTest, AggregatesInSeedOrderAndSeesTheLastResult) {
+  auto scenario = std::make_shared<const sim::Scenario>(Default());
+  env::ThreadPool pool(2);
+  // An adaptive policy: halve n once the loss is below 0.1.
+  const Policy adaptive = [](const sim::EpochResult* last, int) {
+    const bool late = last != nullptr && last->loss < 0.1;
+    return sim::Action{late ? 25 : 50, 2048};
+  };
+  const Evaluation e = EvaluatePolicy(scenario, adaptive, {5, 6, 7}, pool);
+  ASSERT_EQ(e.episodes.size(), 3u);
+  double jct = 0;
+  int successes = 0;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(e.episodes[i].seed, 5u + i);
+    const EpisodeOutcome alone = RunEpisode(scenario, adaptive, 5 + i);
+    EXPECT_EQ(e.episodes[i].jct_s, alone.jct_s);
+    jct += alone.jct_s;
+    successes += alone.success();
+  }
+  EXPECT_DOUBLE_EQ(e.mean_jct_s, jct / 3);
+  EXPECT_EQ(e.successes, successes);
+  EXPECT_DOUBLE_EQ(e.success_rate, successes / 3.0);
+}
+
+TEST(EvaluationTest, WithBudgetCopiesAndValidates) {
+  const sim::Scenario base = Default();
+  const auto copy = WithBudget(base, 0.4);
+  EXPECT_EQ(copy->job.budget_usd, 0.4);
+  EXPECT_EQ(copy->job.max_epochs, base.job.max_epochs);
+  EXPECT_NE(base.job.budget_usd, 0.4);
+  EXPECT_THROW(WithBudget(base, 0), std::invalid_argument);
+  EXPECT_THROW(WithBudget(base, -1), std::invalid_argument);
+  EXPECT_THROW(SeedRange(0, 0), std::invalid_argument);
+  EXPECT_EQ(SeedRange(4, 3), (std::vector<uint64_t>{4, 5, 6}));
+}
+
+TEST(EvaluationTest, AnInvalidActionPropagates) {
+  auto scenario = std::make_shared<const sim::Scenario>(Default());
+  env::ThreadPool pool(2);
+  EXPECT_THROW(EvaluateSchedule(scenario, {{10, 100}}, {0, 1}, pool),
+               sim::InvalidAction);
+}
+
+TEST(GridSearchTest, GridsAreClippedSubsampledAndValidated) {
+  sim::Scenario scenario = Default();
+  scenario.env.max_functions = 100;
+  scenario.env.min_functions = 2;
+  EXPECT_EQ(GridFunctions(scenario, {}),
+            (std::vector<int>{2, 5, 10, 20, 30, 50, 75, 100}));
+  GridSpec bad;
+  bad.functions = {50, 2000};
+  EXPECT_THROW(GridFunctions(scenario, bad), std::invalid_argument);
+
+  const std::vector<int> memory = GridMemory(scenario, {});
+  EXPECT_LE(memory.size(), 13u);
+  EXPECT_EQ(memory.front(), sim::MinFeasibleMemoryMb(scenario));
+  EXPECT_EQ(memory.back(), scenario.lambda.max_memory_mb);
+  GridSpec every;
+  every.memory_stride = 1;
+  const std::vector<int> all = GridMemory(scenario, every);
+  EXPECT_EQ(all.back() - all.front(), (static_cast<int>(all.size()) - 1) *
+                                          scenario.lambda.memory_step_mb);
+  GridSpec off_grid;
+  off_grid.memory_mb = {1000};
+  EXPECT_THROW(GridMemory(scenario, off_grid), std::invalid_argument);
+}
+
+TEST(GridSearchTest, PicksMaximalSuccessThenMinimalJctByBruteForce) {
+  const sim::Scenario scenario = Default();
+  const std::vector<double> budgets = {0.15, 0.25};
+  const std::vector<uint64_t> seeds = {0, 1};
+  env::ThreadPool pool(1);
+  const auto results = GridSearch(scenario, budgets, TinyGrid(), seeds, pool);
+  ASSERT_EQ(results.size(), 2u);
+  bool some_point_fails = false;
+  for (size_t b = 0; b < budgets.size(); ++b) {
+    const GridSearchResult& r = results[b];
+    EXPECT_EQ(r.budget_usd, budgets[b]);
+    ASSERT_EQ(r.points.size(), 6u);
+    // Brute force: evaluate each point alone and rank by hand.
+    const auto budgeted = WithBudget(scenario, budgets[b]);
+    int max_successes = -1;
+    std::vector<Evaluation> alone;
+    for (const GridPoint& p : r.points) {
+      alone.push_back(EvaluateSchedule(budgeted, {p.action}, seeds, pool));
+      ExpectSameEvaluation(alone.back(), p.evaluation);
+      max_successes = std::max(max_successes, alone.back().successes);
+      some_point_fails |= alone.back().successes < 2;
+    }
+    int expected = -1;
+    for (int i = 0; i < 6; ++i) {
+      if (alone[i].successes != max_successes) continue;
+      if (expected < 0 || alone[i].mean_jct_s < alone[expected].mean_jct_s) {
+        expected = i;
+      }
+    }
+    EXPECT_EQ(r.best, expected) << "budget " << budgets[b];
+    EXPECT_EQ(r.required_successes, max_successes);
+  }
+  // The grid is informative: the tight budget fails somewhere.
+  EXPECT_TRUE(some_point_fails);
+}
+
+TEST(GridSearchTest, FixedFunctionsGivesGsX) {
+  GridSpec spec = TinyGrid();
+  spec.functions = {50};
+  env::ThreadPool pool(2);
+  const auto results = GridSearch(Default(), {0.25}, spec, {0, 1}, pool);
+  ASSERT_EQ(results[0].points.size(), 2u);
+  EXPECT_EQ(results[0].best_point().action.functions, 50);
+}
+
+TEST(GridSearchTest, ResultsDoNotDependOnTheThreadCount) {
+  env::ThreadPool one(1);
+  env::ThreadPool two(2);
+  const auto a = GridSearch(Default(), {0.15, 0.4}, TinyGrid(), {0, 1, 2}, one);
+  const auto b = GridSearch(Default(), {0.15, 0.4}, TinyGrid(), {0, 1, 2}, two);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].best, b[i].best);
+    for (size_t p = 0; p < a[i].points.size(); ++p) {
+      ExpectSameEvaluation(a[i].points[p].evaluation,
+                           b[i].points[p].evaluation);
+    }
+  }
+}
+
+CemOptions SmallCem() {
+  CemOptions o;
+  o.slots = 3;
+  o.population = 6;
+  o.iterations = 2;
+  o.elite_fraction = 0.34;
+  o.seed = 11;
+  return o;
+}
+
+TEST(CemTest, ResultsDoNotDependOnTheThreadCount) {
+  auto scenario = WithBudget(Default(), 0.25);
+  env::ThreadPool one(1);
+  env::ThreadPool two(2);
+  const CemResult a = CemSearch(scenario, {0, 1}, SmallCem(), one);
+  const CemResult b = CemSearch(scenario, {0, 1}, SmallCem(), two);
+  EXPECT_EQ(a.best_objective, b.best_objective);
+  ASSERT_EQ(a.best.size(), 3u);
+  ASSERT_EQ(a.best.size(), b.best.size());
+  for (size_t t = 0; t < a.best.size(); ++t) {
+    EXPECT_EQ(a.best[t].functions, b.best[t].functions);
+    EXPECT_EQ(a.best[t].memory_mb, b.best[t].memory_mb);
+  }
+  ASSERT_EQ(a.history.size(), 2u);
+  for (size_t i = 0; i < a.history.size(); ++i) {
+    EXPECT_EQ(a.history[i].elite_mean_objective,
+              b.history[i].elite_mean_objective);
+  }
+  EXPECT_EQ(a.evaluated, 12);
+  // Another sampling seed explores other schedules.
+  CemOptions other = SmallCem();
+  other.seed = 12;
+  EXPECT_NE(
+      CemSearch(scenario, {0, 1}, other, one).history[0].elite_mean_objective,
+      a.history[0].elite_mean_objective);
+}
+
+TEST(CemTest, NeverWorseThanTheStaticScheduleItIsSeededWith) {
+  const sim::Scenario scenario = Default();
+  const std::vector<uint64_t> seeds = {0, 1};
+  env::ThreadPool pool(2);
+  for (double budget : {0.15, 0.25}) {
+    const auto gs = GridSearch(scenario, {budget}, TinyGrid(), seeds, pool);
+    const GridPoint& best = gs[0].best_point();
+    CemOptions options = SmallCem();
+    options.initial = best.action;
+    options.include = {{best.action}};
+    const CemResult cem =
+        CemSearch(WithBudget(scenario, budget), seeds, options, pool);
+    const double static_objective =
+        CemObjective(best.evaluation, options.failure_penalty_s);
+    EXPECT_LE(cem.best_objective, static_objective) << "budget " << budget;
+    EXPECT_EQ(cem.best_objective,
+              CemObjective(cem.best_evaluation, options.failure_penalty_s));
+    EXPECT_GE(cem.best_evaluation.successes, best.evaluation.successes);
+    // The reported best re-evaluates to the same numbers.
+    ExpectSameEvaluation(
+        EvaluateSchedule(WithBudget(scenario, budget), cem.best, seeds, pool),
+        cem.best_evaluation);
+  }
+}
+
+TEST(CemTest, RejectsBadOptions) {
+  auto scenario = WithBudget(Default(), 0.25);
+  env::ThreadPool pool(1);
+  CemOptions o = SmallCem();
+  o.elite_fraction = 0;
+  EXPECT_THROW(CemSearch(scenario, {0}, o, pool), std::invalid_argument);
+  o = SmallCem();
+  o.initial = sim::Action{10, 1000};
+  EXPECT_THROW(CemSearch(scenario, {0}, o, pool), std::invalid_argument);
+  EXPECT_THROW(CemSearch(scenario, {}, SmallCem(), pool),
+               std::invalid_argument);
+}
+
+TEST(HandScheduleTest, HighThenMidThenLowAndScaled) {
+  const sim::Scenario scenario = Default();
+  HandScheduleOptions o;
+  o.memory_mb = 1024;
+  o.mid_epochs = 3;
+  const Schedule s = HandSchedule(scenario, o);
+  ASSERT_EQ(s.size(), 5u);
+  const std::vector<int> expected = {120, 20, 20, 20, 10};
+  for (size_t e = 0; e < s.size(); ++e) {
+    EXPECT_EQ(s[e].functions, expected[e]);
+    EXPECT_EQ(s[e].memory_mb, 1024);
+  }
+  // The last repeats: epoch 10 runs the fewest.
+  EXPECT_EQ(SchedulePolicy(s)(nullptr, 10).functions, 10);
+
+  o.scale = 0.5;
+  o.mid_epochs = 0;
+  const Schedule half = HandSchedule(scenario, o);
+  ASSERT_EQ(half.size(), 2u);
+  EXPECT_EQ(half[0].functions, 60);
+  EXPECT_EQ(half[1].functions, 5);
+  o.scale = 100;  // Clamped to env.max_functions.
+  EXPECT_EQ(HandSchedule(scenario, o)[0].functions, scenario.env.max_functions);
+
+  o.scale = 1;
+  o.memory_mb = 1000;  // Off the 2018 grid.
+  EXPECT_THROW(HandSchedule(scenario, o), std::invalid_argument);
+  o.memory_mb = 1024;
+  o.scale = 0;
+  EXPECT_THROW(HandSchedule(scenario, o), std::invalid_argument);
+  EXPECT_EQ(DefaultHandMemoryMb(scenario), 2048);
+}
+
+}  // namespace
+}  // namespace siren::baselines
