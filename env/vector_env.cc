@@ -50,7 +50,8 @@ void VectorEnv::Reset(const uint64_t* seeds, float* observations) {
   started_ = true;
 }
 
-void VectorEnv::Step(const double* actions, const VectorStepBuffers& out) {
+void VectorEnv::Step(const double* actions, const VectorStepBuffers& out,
+                     const bool* active) {
   if (!started_) throw std::logic_error("step() before reset(): call reset()");
   if (mode_ == AutoresetMode::kSameStep &&
       (out.final_observations == nullptr || out.has_final == nullptr)) {
@@ -60,7 +61,7 @@ void VectorEnv::Step(const double* actions, const VectorStepBuffers& out) {
   // Check every action before stepping any env.
   const int n = num_envs();
   for (int i = 0; i < n; ++i) {
-    if (pending_reset_[i]) continue;
+    if (pending_reset_[i] || (active != nullptr && !active[i])) continue;
     try {
       envs_[i].DecodeAction(actions + 2 * i);
     } catch (const sim::InvalidAction& e) {
@@ -68,7 +69,9 @@ void VectorEnv::Step(const double* actions, const VectorStepBuffers& out) {
     }
   }
   pool_.ParallelFor(n, [&](int begin, int end) {
-    for (int i = begin; i < end; ++i) StepOne(i, actions + 2 * i, out);
+    for (int i = begin; i < end; ++i) {
+      if (active == nullptr || active[i]) StepOne(i, actions + 2 * i, out);
+    }
   });
 }
 

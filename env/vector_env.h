@@ -61,8 +61,11 @@ class VectorEnv {
 
   // Steps every env with actions [N, 2]. Every action is checked first: a
   // bad one throws sim::InvalidAction naming the env and coordinate, and no
-  // env is stepped.
-  void Step(const double* actions, const VectorStepBuffers& out);
+  // env is stepped. With `active` ([N], may be null), envs whose flag is
+  // false are skipped entirely: no step, no reset, their outputs untouched
+  // (a trainer collecting one episode per env stops stepping finished ones).
+  void Step(const double* actions, const VectorStepBuffers& out,
+            const bool* active = nullptr);
 
   int num_envs() const { return static_cast<int>(envs_.size()); }
   int num_threads() const { return pool_.threads(); }

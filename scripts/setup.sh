@@ -23,8 +23,9 @@ APT_PACKAGES=(
   libyaml-cpp-dev   # scenario YAML (sim/)
   libgtest-dev      # C++ unit tests
   libgmock-dev
-  libeigen3-dev     # linear algebra for the sgd convergence model (later work)
-  libhdf5-dev       # HDF5 datasets from C++ (later work)
+  libeigen3-dev     # least squares of the convergence fitter
+  libhdf5-dev       # HDF5 datasets and training logs from C++
+  libcli11-dev      # the trainer's command line (siren-agent)
 )
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

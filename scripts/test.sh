@@ -20,7 +20,8 @@ fi
 
 cpp_rc=0
 {
-  cmake -S . -B build/cpp -G Ninja -DSIREN_BUILD_TESTS=ON -DCMAKE_BUILD_TYPE=Release &&
+  cmake -S . -B build/cpp -G Ninja -DSIREN_BUILD_TESTS=ON -DCMAKE_BUILD_TYPE=Release \
+    -DPython3_EXECUTABLE="$VENV/bin/python" &&
   cmake --build build/cpp -j "$JOBS" &&
   ctest --test-dir build/cpp --output-on-failure -j "$JOBS"
 } || cpp_rc=$?

@@ -183,6 +183,21 @@ TEST(VectorEnvTest, BadActionNamesTheEnvAndStepsNothing) {
   EXPECT_EQ(vec.env(0).episode_steps(), 0);
 }
 
+TEST(VectorEnvTest, InactiveEnvsAreNotStepped) {
+  const int n = 3;
+  VectorEnv vec(Short(), n, ActionEncoding::kBox, AutoresetMode::kNextStep, 2);
+  std::vector<uint64_t> seeds = {1, 2, 3};
+  Outputs out(n);
+  vec.Reset(seeds.data(), out.observations.data());
+  const bool active[3] = {true, false, true};
+  out.rewards[1] = 42;
+  vec.Step(Actions(n, 0).data(), out.Buffers(), active);
+  EXPECT_EQ(vec.env(0).episode_steps(), 1);
+  EXPECT_EQ(vec.env(1).episode_steps(), 0);
+  EXPECT_EQ(vec.env(2).episode_steps(), 1);
+  EXPECT_EQ(out.rewards[1], 42);  // Untouched.
+}
+
 TEST(ThreadPoolTest, CoversEveryIndexOnceAndPropagatesErrors) {
   ThreadPool pool(3);
   for (int n : {0, 1, 2, 5, 100}) {

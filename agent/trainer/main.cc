@@ -1,0 +1,114 @@
+// siren-agent: the libtorch trainer's command line (torch-free translation
+// unit; the Python `siren train` and `siren export` call it).
+//   siren-agent train [--scenario S] [--algorithm ppo|reinforce]
+//                     [--iterations N] [--envs N] [--threads N] [--seed S]
+//                     [--out DIR] [--resume] [--stop-after N] [key=value ...]
+//   siren-agent export --checkpoint DIR/checkpoint.pt --out policy.pt
+//   siren-agent act --policy policy.pt < observations > actions
+//     (raw float32: [B, 10] in, [B, 2] out; for parity checks)
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "agent/trainer/trainer.h"
+
+namespace {
+
+// Thrown by the progress callback to stop a run early (for resume tests).
+struct StopRequested {};
+
+int Train(siren::agent::TrainerConfig& config, int stop_after) {
+  if (!config.quiet) {
+    std::printf("%5s %10s %9s %9s %7s %8s %9s %8s\n", "iter", "return",
+                "jct_s", "cost_usd", "success", "entropy", "steps/s",
+                "wall_s");
+  }
+  int seen = 0;
+  try {
+    siren::agent::Train(config, [&](const siren::agent::IterationLog& r) {
+      if (!config.quiet) {
+        std::printf("%5d %10.4f %9.1f %9.4f %7.2f %8.3f %9.0f %8.1f\n",
+                    r.iteration, r.mean_return, r.mean_jct_s, r.mean_cost_usd,
+                    r.success_rate, r.entropy, r.env_steps_per_s, r.wall_s);
+        std::fflush(stdout);
+      }
+      if (stop_after > 0 && ++seen >= stop_after) throw StopRequested{};
+    });
+  } catch (const StopRequested&) {
+    std::printf("stopped after %d iterations\n", seen);
+    return 0;
+  }
+  std::printf("policy=%s/policy.pt\nlog=%s/log.h5\ncheckpoint=%s/checkpoint.pt\n",
+              config.out_dir.c_str(), config.out_dir.c_str(),
+              config.out_dir.c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Siren's libtorch scheduler trainer"};
+  app.require_subcommand(1);
+  siren::agent::TrainerConfig config;
+  int stop_after = 0;
+  CLI::App* train = app.add_subcommand("train", "train a policy on the simulator");
+  train->add_option("--scenario", config.scenario, "preset name or YAML file");
+  train->add_option("--algorithm", config.algorithm, "ppo or reinforce")
+      ->check(CLI::IsMember({"ppo", "reinforce"}));
+  train->add_option("--iterations", config.iterations, "training iterations");
+  train->add_option("--envs", config.num_envs, "parallel envs (episodes per iteration)");
+  train->add_option("--threads", config.num_threads, "env stepping threads");
+  train->add_option("--seed", config.seed, "random seed");
+  train->add_option("--hidden", config.hidden, "units per hidden layer");
+  train->add_option("--lr", config.learning_rate, "Adam learning rate");
+  train->add_option("--gamma", config.gamma, "discount factor");
+  train->add_option("--entropy-coef", config.entropy_coef, "entropy bonus");
+  train->add_option("--ppo-epochs", config.ppo_epochs, "PPO passes per iteration");
+  train->add_option("--minibatch", config.minibatch, "PPO minibatch size");
+  train->add_option("--checkpoint-every", config.checkpoint_every,
+                    "iterations between checkpoints");
+  train->add_option("--out", config.out_dir, "output directory");
+  train->add_flag("--resume", config.resume, "continue from OUT/checkpoint.pt");
+  train->add_flag("--quiet", config.quiet, "no per-iteration table");
+  train->add_option("--stop-after", stop_after,
+                    "stop after this many iterations of this invocation "
+                    "(simulates a killed run)");
+  train->add_option("overrides", config.overrides, "scenario key=value overrides");
+
+  std::string checkpoint, out;
+  CLI::App* export_cmd =
+      app.add_subcommand("export", "export a checkpoint's policy as TorchScript");
+  export_cmd->add_option("--checkpoint", checkpoint, "checkpoint.pt")->required();
+  export_cmd->add_option("--out", out, "output .pt path")->required();
+
+  std::string policy;
+  CLI::App* act = app.add_subcommand(
+      "act", "run an exported policy on raw float32 observations from stdin");
+  act->add_option("--policy", policy, "policy.pt")->required();
+
+  CLI11_PARSE(app, argc, argv);
+  try {
+    if (*train) return Train(config, stop_after);
+    if (*act) {
+      std::vector<float> observations;
+      float buffer[1024];
+      size_t read;
+      while ((read = std::fread(buffer, sizeof(float), 1024, stdin)) > 0) {
+        observations.insert(observations.end(), buffer, buffer + read);
+      }
+      const std::vector<float> actions =
+          siren::agent::RunExportedPolicy(policy, observations);
+      std::fwrite(actions.data(), sizeof(float), actions.size(), stdout);
+      return 0;
+    }
+    siren::agent::ExportCheckpoint(checkpoint, out);
+    std::printf("policy=%s\n", out.c_str());
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "siren-agent: error: %s\n", e.what());
+    return 2;
+  }
+}

@@ -1,0 +1,500 @@
+#include "agent/trainer/trainer.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+
+#include "agent/trainer/policy.h"
+#include "agent/trainer/train_log.h"
+#include "env/observation.h"
+#include "env/step_info.h"
+#include "env/vector_env.h"
+#include "sim/scenario_loader.h"
+
+namespace siren::agent {
+namespace {
+
+constexpr int kActionSize = 2;
+constexpr int kLogColumns = 9;
+
+[[noreturn]] void Bad(const std::string& field, const std::string& got,
+                      const std::string& expected) {
+  throw std::invalid_argument(field + ": got " + got + ", expected " +
+                              expected);
+}
+
+void Validate(const TrainerConfig& c) {
+  if (c.algorithm != "ppo" && c.algorithm != "reinforce") {
+    Bad("algorithm", "'" + c.algorithm + "'", "\"ppo\" or \"reinforce\"");
+  }
+  if (c.iterations < 1) Bad("iterations", std::to_string(c.iterations), ">= 1");
+  if (c.num_envs < 1) Bad("num_envs", std::to_string(c.num_envs), ">= 1");
+  if (c.num_threads < 1) {
+    Bad("num_threads", std::to_string(c.num_threads), ">= 1");
+  }
+  if (c.hidden < 1) Bad("hidden", std::to_string(c.hidden), ">= 1");
+  if (!(c.learning_rate > 0)) {
+    Bad("learning_rate", std::to_string(c.learning_rate), "> 0");
+  }
+  if (!(c.gamma > 0 && c.gamma <= 1)) {
+    Bad("gamma", std::to_string(c.gamma), "in (0, 1]");
+  }
+  if (!(c.gae_lambda >= 0 && c.gae_lambda <= 1)) {
+    Bad("gae_lambda", std::to_string(c.gae_lambda), "in [0, 1]");
+  }
+  if (!(c.clip > 0)) Bad("clip", std::to_string(c.clip), "> 0");
+  if (c.ppo_epochs < 1) Bad("ppo_epochs", std::to_string(c.ppo_epochs), ">= 1");
+  if (c.minibatch < 1) Bad("minibatch", std::to_string(c.minibatch), ">= 1");
+  if (c.checkpoint_every < 1) {
+    Bad("checkpoint_every", std::to_string(c.checkpoint_every), ">= 1");
+  }
+}
+
+// The settings a checkpoint must carry to resume or export.
+std::map<std::string, std::string> ConfigAttributes(const TrainerConfig& c) {
+  std::string overrides;
+  for (const std::string& o : c.overrides) overrides += o + "\n";
+  return {{"scenario", c.scenario},
+          {"overrides", overrides},
+          {"algorithm", c.algorithm},
+          {"seed", std::to_string(c.seed)},
+          {"hidden", std::to_string(c.hidden)},
+          {"num_envs", std::to_string(c.num_envs)},
+          {"iterations", std::to_string(c.iterations)}};
+}
+
+torch::Tensor TextTensor(const std::string& text) {
+  torch::Tensor t = torch::empty({static_cast<int64_t>(text.size())},
+                                 torch::kUInt8);
+  std::memcpy(t.data_ptr(), text.data(), text.size());
+  return t;
+}
+
+std::string TensorText(const torch::Tensor& t) {
+  return std::string(static_cast<const char*>(t.data_ptr()),
+                     static_cast<size_t>(t.numel()));
+}
+
+std::string ConfigText(const TrainerConfig& c) {
+  std::ostringstream text;
+  for (const auto& [key, value] : ConfigAttributes(c)) {
+    text << key << '\x1f' << value << '\x1e';
+  }
+  return text.str();
+}
+
+std::map<std::string, std::string> ParseConfigText(const std::string& text) {
+  std::map<std::string, std::string> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    const size_t end = text.find('\x1e', start);
+    const size_t split = text.find('\x1f', start);
+    out[text.substr(start, split - start)] =
+        text.substr(split + 1, end - split - 1);
+    start = end + 1;
+  }
+  return out;
+}
+
+std::vector<std::string> SplitLines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) lines.push_back(line);
+  }
+  return lines;
+}
+
+// A seed per (run, iteration, env), independent of everything else.
+uint64_t EnvSeed(uint64_t seed, int iteration, int env) {
+  uint64_t z = seed * 0x9E3779B97F4A7C15ull + 0xD1B54A32D192ED03ull *
+                                                  (static_cast<uint64_t>(iteration) + 1) +
+               0x8CB92BA72F3D8DD7ull * (static_cast<uint64_t>(env) + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+std::string Metadata(const sim::Scenario& scenario) {
+  std::string names;
+  for (const std::string& n : env::ObservationNames()) {
+    names += (names.empty() ? "\"" : ", \"") + n + "\"";
+  }
+  std::string yaml;
+  for (char c : sim::ScenarioToYaml(scenario)) {
+    if (c == '"' || c == '\\') yaml += '\\';
+    yaml += c == '\n' ? std::string("\\n") : std::string(1, c);
+  }
+  return "{\"format\": \"siren-policy-1\", \"action_encoding\": \"box\", "
+         "\"observation_names\": [" + names + "], \"scenario_yaml\": \"" +
+         yaml + "\"}";
+}
+
+// One env's episode within an iteration's rollout.
+struct Episode {
+  std::vector<torch::Tensor> observations;  // Raw, [10] each.
+  std::vector<torch::Tensor> actions;       // [2] each.
+  std::vector<float> log_probs, values;
+  std::vector<double> rewards;
+  bool terminated = false;
+  torch::Tensor final_observation;          // For truncation bootstrap.
+  double jct_s = 0, cost_usd = 0;
+  bool success = false;
+};
+
+// The state saved in a checkpoint.
+struct TrainingState {
+  ActorCritic model{nullptr};
+  RunningNorm norm{nullptr};
+  std::unique_ptr<torch::optim::Adam> optimizer;
+  at::Generator generator;
+  int next_iteration = 0;
+  std::vector<IterationLog> log;
+  double wall_s = 0;
+};
+
+void SaveCheckpoint(const std::string& path, const TrainerConfig& config,
+                    TrainingState& state) {
+  torch::serialize::OutputArchive archive, model, norm, optimizer;
+  state.model->save(model);
+  state.norm->save(norm);
+  state.optimizer->save(optimizer);
+  archive.write("model", model);
+  archive.write("norm", norm);
+  archive.write("optimizer", optimizer);
+  archive.write("generator", state.generator.get_state());
+  archive.write("next_iteration",
+                torch::tensor({static_cast<int64_t>(state.next_iteration)}));
+  archive.write("config", TextTensor(ConfigText(config)));
+  torch::Tensor rows = torch::zeros(
+      {static_cast<int64_t>(state.log.size()), kLogColumns}, torch::kFloat64);
+  for (size_t i = 0; i < state.log.size(); ++i) {
+    const IterationLog& r = state.log[i];
+    const double values[kLogColumns] = {
+        static_cast<double>(r.iteration), r.mean_return, r.mean_jct_s,
+        r.mean_cost_usd, r.success_rate, r.entropy, r.env_steps_per_s,
+        r.wall_s, static_cast<double>(r.env_steps)};
+    for (int j = 0; j < kLogColumns; ++j) rows[i][j] = values[j];
+  }
+  archive.write("log", rows);
+  const std::string temporary = path + ".tmp";
+  archive.save_to(temporary);
+  std::filesystem::rename(temporary, path);
+}
+
+void LoadCheckpoint(const std::string& path, TrainingState& state,
+                    std::map<std::string, std::string>* config) {
+  if (!std::filesystem::exists(path)) {
+    throw std::invalid_argument("checkpoint: '" + path + "' not found");
+  }
+  torch::serialize::InputArchive archive, model, norm, optimizer;
+  archive.load_from(path);
+  archive.read("model", model);
+  state.model->load(model);
+  archive.read("norm", norm);
+  state.norm->load(norm);
+  if (state.optimizer) {
+    archive.read("optimizer", optimizer);
+    state.optimizer->load(optimizer);
+  }
+  torch::Tensor generator, next, text, rows;
+  archive.read("generator", generator);
+  state.generator.set_state(generator);
+  archive.read("next_iteration", next);
+  state.next_iteration = static_cast<int>(next.item<int64_t>());
+  archive.read("config", text);
+  if (config != nullptr) *config = ParseConfigText(TensorText(text));
+  archive.read("log", rows);
+  state.log.clear();
+  for (int64_t i = 0; i < rows.size(0); ++i) {
+    IterationLog r;
+    r.iteration = static_cast<int>(rows[i][0].item<double>());
+    r.mean_return = rows[i][1].item<double>();
+    r.mean_jct_s = rows[i][2].item<double>();
+    r.mean_cost_usd = rows[i][3].item<double>();
+    r.success_rate = rows[i][4].item<double>();
+    r.entropy = rows[i][5].item<double>();
+    r.env_steps_per_s = rows[i][6].item<double>();
+    r.wall_s = rows[i][7].item<double>();
+    r.env_steps = static_cast<int64_t>(rows[i][8].item<double>());
+    state.log.push_back(r);
+  }
+  state.wall_s = state.log.empty() ? 0.0 : state.log.back().wall_s;
+}
+
+TrainingState NewState(const TrainerConfig& config, bool with_optimizer) {
+  torch::manual_seed(config.seed);
+  TrainingState state;
+  state.model = ActorCritic(env::kObservationSize, kActionSize, config.hidden,
+                            config.initial_log_std);
+  state.norm = RunningNorm(env::kObservationSize);
+  if (with_optimizer) {
+    state.optimizer = std::make_unique<torch::optim::Adam>(
+        state.model->parameters(),
+        torch::optim::AdamOptions(config.learning_rate));
+  }
+  state.generator = at::make_generator<at::CPUGeneratorImpl>(config.seed);
+  return state;
+}
+
+torch::Tensor GaussianLogProb(const torch::Tensor& actions,
+                              const torch::Tensor& mean,
+                              const torch::Tensor& log_std) {
+  const torch::Tensor z = (actions - mean) / torch::exp(log_std);
+  return (-0.5 * z.pow(2) - log_std - 0.5 * std::log(2 * M_PI)).sum(-1);
+}
+
+// Collects one episode per env with the current policy.
+std::vector<Episode> Rollout(const TrainerConfig& config,
+                             env::VectorEnv& vec, TrainingState& state,
+                             int iteration, int64_t* steps) {
+  const int n = config.num_envs;
+  const int info_size = env::InfoSize();
+  std::vector<uint64_t> seeds(n);
+  for (int j = 0; j < n; ++j) seeds[j] = EnvSeed(config.seed, iteration, j);
+  std::vector<float> obs(n * env::kObservationSize);
+  vec.Reset(seeds.data(), obs.data());
+  std::vector<double> rewards(n), info(static_cast<size_t>(n) * info_size);
+  std::vector<char> terminated(n), truncated(n), info_valid(n);
+  std::vector<double> actions(2 * n);
+  env::VectorStepBuffers out;
+  out.observations = obs.data();
+  out.rewards = rewards.data();
+  out.terminated = reinterpret_cast<bool*>(terminated.data());
+  out.truncated = reinterpret_cast<bool*>(truncated.data());
+  out.info = info.data();
+  out.info_valid = reinterpret_cast<bool*>(info_valid.data());
+  std::vector<Episode> episodes(n);
+  std::vector<char> active(n, 1);
+  const auto column = [](const std::string& name) {
+    const auto& names = env::InfoNames();
+    return std::find(names.begin(), names.end(), name) - names.begin();
+  };
+  const auto jct_column = column("cumulative_time_s");
+  const auto cost_column = column("cumulative_cost_usd");
+  const auto status_column = column("status");
+  int remaining = n;
+  torch::NoGradGuard no_grad;
+  while (remaining > 0) {
+    const torch::Tensor x =
+        torch::from_blob(obs.data(), {n, env::kObservationSize}).clone();
+    const torch::Tensor normed = state.norm->Apply(x);
+    const torch::Tensor mean = state.model->Mean(normed);
+    const torch::Tensor noise = at::normal(0.0, 1.0, mean.sizes(),
+                                           state.generator);
+    const torch::Tensor action = mean + noise * torch::exp(state.model->log_std);
+    const torch::Tensor log_prob =
+        GaussianLogProb(action, mean, state.model->log_std);
+    const torch::Tensor value = state.model->Value(normed);
+    const torch::Tensor action64 = action.to(torch::kFloat64).contiguous();
+    std::memcpy(actions.data(), action64.data_ptr(), sizeof(double) * 2 * n);
+    vec.Step(actions.data(), out, reinterpret_cast<const bool*>(active.data()));
+    for (int j = 0; j < n; ++j) {
+      if (!active[j]) continue;
+      Episode& e = episodes[j];
+      e.observations.push_back(x[j]);
+      e.actions.push_back(action[j]);
+      e.log_probs.push_back(log_prob[j].item<float>());
+      e.values.push_back(value[j].item<float>());
+      e.rewards.push_back(rewards[j]);
+      ++*steps;
+      if (terminated[j] || truncated[j]) {
+        const double* row = &info[static_cast<size_t>(j) * info_size];
+        e.terminated = terminated[j];
+        e.final_observation =
+            torch::from_blob(&obs[j * env::kObservationSize],
+                             {env::kObservationSize})
+                .clone();
+        e.jct_s = row[jct_column];
+        e.cost_usd = row[cost_column];
+        e.success = row[status_column] ==
+                    static_cast<double>(sim::JobStatus::kConverged);
+        active[j] = 0;
+        --remaining;
+      }
+    }
+  }
+  return episodes;
+}
+
+}  // namespace
+
+std::vector<IterationLog> Train(
+    const TrainerConfig& config,
+    const std::function<void(const IterationLog&)>& on_iteration) {
+  Validate(config);
+  auto scenario = std::make_shared<const sim::Scenario>(
+      sim::LoadScenario(config.scenario, config.overrides));
+  torch::set_num_threads(1);
+  std::filesystem::create_directories(config.out_dir);
+  const std::string checkpoint = config.out_dir + "/checkpoint.pt";
+  TrainingState state = NewState(config, /*with_optimizer=*/true);
+  if (config.resume) LoadCheckpoint(checkpoint, state, nullptr);
+
+  env::VectorEnv vec(scenario, config.num_envs, env::ActionEncoding::kBox,
+                     env::AutoresetMode::kNextStep, config.num_threads);
+  const auto attributes = ConfigAttributes(config);
+  int64_t total_steps = state.log.empty() ? 0 : state.log.back().env_steps;
+  for (int it = state.next_iteration; it < config.iterations; ++it) {
+    const auto start = std::chrono::steady_clock::now();
+    int64_t steps = 0;
+    std::vector<Episode> episodes = Rollout(config, vec, state, it, &steps);
+    const double rollout_s = std::chrono::duration<double>(
+                                 std::chrono::steady_clock::now() - start)
+                                 .count();
+
+    // Advantages (GAE) and returns per episode, then one flat batch.
+    std::vector<torch::Tensor> obs_list, act_list;
+    std::vector<float> old_log_probs, advantages, returns;
+    double return_sum = 0, jct_sum = 0, cost_sum = 0, successes = 0;
+    for (Episode& e : episodes) {
+      const size_t t_max = e.rewards.size();
+      double bootstrap = 0;
+      if (!e.terminated) {
+        torch::NoGradGuard no_grad;
+        bootstrap = state.model
+                        ->Value(state.norm->Apply(
+                            e.final_observation.unsqueeze(0)))
+                        .item<float>();
+      }
+      std::vector<float> adv(t_max);
+      double next_value = bootstrap, gae = 0;
+      const double lambda =
+          config.algorithm == "ppo" ? config.gae_lambda : 1.0;
+      for (size_t t = t_max; t-- > 0;) {
+        const double delta =
+            e.rewards[t] + config.gamma * next_value - e.values[t];
+        gae = delta + config.gamma * lambda * gae;
+        adv[t] = static_cast<float>(gae);
+        next_value = e.values[t];
+      }
+      for (size_t t = 0; t < t_max; ++t) {
+        obs_list.push_back(e.observations[t]);
+        act_list.push_back(e.actions[t]);
+        old_log_probs.push_back(e.log_probs[t]);
+        advantages.push_back(adv[t]);
+        returns.push_back(adv[t] + e.values[t]);
+        return_sum += e.rewards[t];
+      }
+      jct_sum += e.jct_s;
+      cost_sum += e.cost_usd;
+      successes += e.success ? 1 : 0;
+    }
+    const torch::Tensor obs_raw = torch::stack(obs_list);
+    const torch::Tensor obs_batch = state.norm->Apply(obs_raw);
+    const torch::Tensor act_batch = torch::stack(act_list);
+    const torch::Tensor old_lp = torch::tensor(old_log_probs);
+    torch::Tensor adv_batch = torch::tensor(advantages);
+    const torch::Tensor ret_batch = torch::tensor(returns);
+    adv_batch = (adv_batch - adv_batch.mean()) / (adv_batch.std() + 1e-8);
+    const int64_t size = obs_batch.size(0);
+
+    // The update.
+    auto loss_on = [&](const torch::Tensor& idx) {
+      const torch::Tensor x = obs_batch.index_select(0, idx);
+      const torch::Tensor lp = GaussianLogProb(
+          act_batch.index_select(0, idx), state.model->Mean(x),
+          state.model->log_std);
+      const torch::Tensor a = adv_batch.index_select(0, idx);
+      torch::Tensor policy_loss;
+      if (config.algorithm == "ppo") {
+        const torch::Tensor ratio = torch::exp(lp - old_lp.index_select(0, idx));
+        policy_loss = -torch::min(ratio * a, torch::clamp(ratio, 1 - config.clip,
+                                                          1 + config.clip) *
+                                                 a)
+                           .mean();
+      } else {
+        policy_loss = -(lp * a).mean();
+      }
+      const torch::Tensor value_loss =
+          (state.model->Value(x) - ret_batch.index_select(0, idx))
+              .pow(2)
+              .mean();
+      const torch::Tensor entropy =
+          (state.model->log_std + 0.5 * std::log(2 * M_PI * M_E)).sum();
+      return policy_loss + config.value_coef * value_loss -
+             config.entropy_coef * entropy;
+    };
+    const int passes = config.algorithm == "ppo" ? config.ppo_epochs : 1;
+    for (int pass = 0; pass < passes; ++pass) {
+      const torch::Tensor order = config.algorithm == "ppo"
+                                      ? torch::randperm(size, state.generator)
+                                      : torch::arange(size);
+      const int64_t step = config.algorithm == "ppo" ? config.minibatch : size;
+      for (int64_t begin = 0; begin < size; begin += step) {
+        const torch::Tensor idx =
+            order.slice(0, begin, std::min(size, begin + step));
+        state.optimizer->zero_grad();
+        loss_on(idx).backward();
+        torch::nn::utils::clip_grad_norm_(state.model->parameters(),
+                                          config.max_grad_norm);
+        state.optimizer->step();
+      }
+    }
+    // The normaliser learns from this rollout for the next one.
+    state.norm->Update(obs_raw);
+
+    // Log, checkpoint.
+    total_steps += steps;
+    const double iteration_s = std::chrono::duration<double>(
+                                   std::chrono::steady_clock::now() - start)
+                                   .count();
+    state.wall_s += iteration_s;
+    IterationLog row;
+    row.iteration = it;
+    row.mean_return = return_sum / config.num_envs;
+    row.mean_jct_s = jct_sum / config.num_envs;
+    row.mean_cost_usd = cost_sum / config.num_envs;
+    row.success_rate = successes / config.num_envs;
+    row.entropy = (state.model->log_std + 0.5 * std::log(2 * M_PI * M_E))
+                      .sum()
+                      .item<double>();
+    row.env_steps_per_s = rollout_s > 0 ? steps / rollout_s : 0.0;
+    row.wall_s = state.wall_s;
+    row.env_steps = total_steps;
+    state.log.push_back(row);
+    state.next_iteration = it + 1;
+    if (on_iteration) on_iteration(row);
+    WriteTrainLog(config.out_dir + "/log.h5", state.log, attributes);
+    if ((it + 1) % config.checkpoint_every == 0 || it + 1 == config.iterations) {
+      SaveCheckpoint(checkpoint, config, state);
+    }
+  }
+  ExportPolicy(state.model, state.norm, Metadata(*scenario),
+               config.out_dir + "/policy.pt");
+  return state.log;
+}
+
+void ExportCheckpoint(const std::string& checkpoint, const std::string& out) {
+  // The architecture comes from the checkpoint's own configuration.
+  torch::serialize::InputArchive archive;
+  if (!std::filesystem::exists(checkpoint)) {
+    throw std::invalid_argument("checkpoint: '" + checkpoint + "' not found");
+  }
+  archive.load_from(checkpoint);
+  torch::Tensor text;
+  archive.read("config", text);
+  const auto saved = ParseConfigText(TensorText(text));
+  TrainerConfig config;
+  config.scenario = saved.at("scenario");
+  config.overrides = SplitLines(saved.at("overrides"));
+  config.hidden = std::stoi(saved.at("hidden"));
+  config.seed = std::stoull(saved.at("seed"));
+  TrainingState state = NewState(config, /*with_optimizer=*/false);
+  LoadCheckpoint(checkpoint, state, nullptr);
+  const sim::Scenario scenario =
+      sim::LoadScenario(config.scenario, config.overrides);
+  ExportPolicy(state.model, state.norm, Metadata(scenario), out);
+}
+
+}  // namespace siren::agent

@@ -1,0 +1,85 @@
+// The libtorch scheduler trainer (DESIGN.md §4), behind a torch-free
+// interface so that only the trainer's own translation units include torch.
+//
+// Training runs in iterations. Every iteration resets the N envs of a C++
+// VectorEnv with seeds derived from (seed, iteration), rolls out one full
+// episode per env with the current Gaussian policy (tanh MLP mean over the
+// normalised observation, state-independent log std), then updates:
+//  - "ppo": clipped surrogate, GAE(gamma, lambda), value loss, entropy bonus,
+//    `ppo_epochs` passes over shuffled minibatches (the stronger default);
+//  - "reinforce": SIREN's policy gradient, Monte-Carlo returns minus a learned
+//    value baseline, one step per iteration.
+// Observation normalisation keeps running mean/variance of every observation
+// collected so far (updated after each rollout). Because every iteration
+// starts from fresh envs, a checkpoint (networks, optimiser, normaliser, the
+// torch generator, the iteration and the log) is a complete state: --resume
+// continues with the same numbers as an uninterrupted run. Single-threaded
+// torch on CPU and the env's thread-count independence make runs
+// deterministic under a seed.
+#ifndef SIREN_AGENT_TRAINER_TRAINER_H_
+#define SIREN_AGENT_TRAINER_TRAINER_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace siren::agent {
+
+struct TrainerConfig {
+  std::string scenario = "default";       // Preset name or YAML path.
+  std::vector<std::string> overrides;     // key=value scenario overrides.
+  std::string algorithm = "ppo";          // "ppo" or "reinforce".
+  int iterations = 100;
+  int num_envs = 16;
+  int num_threads = 2;                    // Env stepping threads.
+  uint64_t seed = 0;
+  int hidden = 64;                        // Units per hidden layer (2 layers).
+  double learning_rate = 3e-4;
+  double gamma = 1.0;                     // Episodes are short and finite.
+  double gae_lambda = 0.95;
+  double clip = 0.2;
+  int ppo_epochs = 4;
+  int minibatch = 64;
+  double entropy_coef = 0.0;
+  double value_coef = 0.5;
+  double max_grad_norm = 0.5;
+  double initial_log_std = -0.5;
+  int checkpoint_every = 10;              // Iterations between checkpoints.
+  std::string out_dir = "runs/siren";     // checkpoint.pt, log.h5, policy.pt
+  bool resume = false;
+  bool quiet = false;
+};
+
+// One row of the training log.
+struct IterationLog {
+  int iteration = 0;
+  double mean_return = 0;
+  double mean_jct_s = 0;       // Job completion (stop) time per episode.
+  double mean_cost_usd = 0;
+  double success_rate = 0;     // Target reached within budget.
+  double entropy = 0;
+  double env_steps_per_s = 0;
+  double wall_s = 0;           // Cumulative wall time of the run.
+  int64_t env_steps = 0;       // Cumulative.
+};
+
+// Validates `config` (throws std::invalid_argument naming the field) and
+// trains, writing out_dir/checkpoint.pt every checkpoint_every iterations and
+// at the end, out_dir/log.h5 and the exported policy out_dir/policy.pt.
+// `on_iteration` (optional) sees every log row. Returns the full log.
+std::vector<IterationLog> Train(
+    const TrainerConfig& config,
+    const std::function<void(const IterationLog&)>& on_iteration = {});
+
+// Exports the policy of a checkpoint as TorchScript (see policy.h).
+void ExportCheckpoint(const std::string& checkpoint, const std::string& out);
+
+// Runs an exported policy file (torch::jit::load) on `observations`
+// ([B, 10] float32, row-major) and returns the actions ([B, 2]).
+std::vector<float> RunExportedPolicy(const std::string& path,
+                                     const std::vector<float>& observations);
+
+}  // namespace siren::agent
+
+#endif  // SIREN_AGENT_TRAINER_TRAINER_H_

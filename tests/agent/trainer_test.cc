@@ -1,0 +1,116 @@
+// The libtorch trainer: determinism, exact resume, export.
+#include "agent/trainer/trainer.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace siren::agent {
+namespace {
+
+struct Stop {};
+
+TrainerConfig Small(const std::string& name) {
+  TrainerConfig config;
+  config.iterations = 5;
+  config.num_envs = 4;
+  config.num_threads = 2;
+  config.seed = 7;
+  config.checkpoint_every = 2;
+  config.quiet = true;
+  config.overrides = {"job.max_epochs=12"};
+  config.out_dir = ::testing::TempDir() + "/siren_trainer_" + name;
+  std::filesystem::remove_all(config.out_dir);
+  return config;
+}
+
+std::vector<float> Probe() {
+  std::vector<float> obs(3 * 10);
+  for (size_t i = 0; i < obs.size(); ++i) obs[i] = 0.05f * (i % 17);
+  return obs;
+}
+
+void ExpectSameLearning(const std::vector<IterationLog>& a,
+                        const std::vector<IterationLog>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].iteration, b[i].iteration);
+    EXPECT_EQ(a[i].mean_return, b[i].mean_return) << "iteration " << i;
+    EXPECT_EQ(a[i].mean_jct_s, b[i].mean_jct_s);
+    EXPECT_EQ(a[i].mean_cost_usd, b[i].mean_cost_usd);
+    EXPECT_EQ(a[i].success_rate, b[i].success_rate);
+    EXPECT_EQ(a[i].entropy, b[i].entropy);
+    EXPECT_EQ(a[i].env_steps, b[i].env_steps);
+  }
+}
+
+TEST(TrainerTest, SameSeedSameRunWhateverTheThreadCount) {
+  TrainerConfig one = Small("one");
+  one.num_threads = 1;
+  TrainerConfig two = Small("two");
+  ExpectSameLearning(Train(one), Train(two));
+  EXPECT_EQ(RunExportedPolicy(one.out_dir + "/policy.pt", Probe()),
+            RunExportedPolicy(two.out_dir + "/policy.pt", Probe()));
+}
+
+TEST(TrainerTest, KilledAndResumedRunEndsLikeAnUninterruptedOne) {
+  for (const std::string algorithm : {"ppo", "reinforce"}) {
+    TrainerConfig straight = Small("straight_" + algorithm);
+    straight.algorithm = algorithm;
+    const std::vector<IterationLog> expected = Train(straight);
+
+    TrainerConfig killed = Small("killed_" + algorithm);
+    killed.algorithm = algorithm;
+    int seen = 0;
+    // Killed after iteration 3; the last checkpoint is after iteration 2.
+    EXPECT_THROW(Train(killed,
+                       [&](const IterationLog&) {
+                         if (++seen == 3) throw Stop{};
+                       }),
+                 Stop);
+    killed.resume = true;
+    ExpectSameLearning(expected, Train(killed));
+    EXPECT_EQ(RunExportedPolicy(straight.out_dir + "/policy.pt", Probe()),
+              RunExportedPolicy(killed.out_dir + "/policy.pt", Probe()))
+        << algorithm;
+  }
+}
+
+TEST(TrainerTest, ExportedPolicyIsDeterministicAndInTheBox) {
+  TrainerConfig config = Small("export");
+  config.iterations = 2;
+  Train(config);
+  const std::string reexported = config.out_dir + "/again.pt";
+  ExportCheckpoint(config.out_dir + "/checkpoint.pt", reexported);
+  const std::vector<float> a =
+      RunExportedPolicy(config.out_dir + "/policy.pt", Probe());
+  const std::vector<float> b = RunExportedPolicy(reexported, Probe());
+  ASSERT_EQ(a.size(), 6u);
+  EXPECT_EQ(a, b);
+  for (float x : a) {
+    EXPECT_GE(x, -1.0f);
+    EXPECT_LE(x, 1.0f);
+  }
+}
+
+TEST(TrainerTest, BadSettingsNameTheField) {
+  TrainerConfig config = Small("bad");
+  config.algorithm = "dqn";
+  try {
+    Train(config);
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("algorithm"), std::string::npos);
+  }
+  config = Small("bad");
+  config.num_envs = 0;
+  EXPECT_THROW(Train(config), std::invalid_argument);
+  EXPECT_THROW(ExportCheckpoint("/nonexistent/checkpoint.pt", "/tmp/x.pt"),
+               std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace siren::agent
