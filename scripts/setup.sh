@@ -76,6 +76,8 @@ PY_REQUIREMENTS=(
 TORCH_REQUIREMENT="torch==2.13.0"
 RL_REQUIREMENTS=(
   "stable-baselines3>=2.9,<3"
+  "onnx>=1.16"
+  "onnxscript>=0.2"
 )
 
 # Succeeds when every requirement given is installed at a matching version.

@@ -21,7 +21,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from siren import _core, baselines_cli, convergence_cli
+from siren import _core, agent_cli, baselines_cli, convergence_cli
 from siren.schedule import ScheduleError, parse_schedule
 from siren.trace import check_writable, write_trace
 
@@ -440,6 +440,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_overrides(p)
     p.set_defaults(handler=cmd_ec2)
 
+    agent_cli.add_commands(sub, _add_overrides, _positive_int, _non_negative_int)
     convergence_cli.add_commands(sub, _add_overrides, _positive_int, _non_negative_int)
     baselines_cli.add_commands(sub, _add_overrides, _positive_int, _non_negative_int)
     return parser

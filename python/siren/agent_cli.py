@@ -1,0 +1,278 @@
+"""``siren train``, ``siren export`` and ``siren evaluate``: the libtorch
+scheduler from the command line.
+
+``train`` and ``export`` run ``siren-agent``, the C++ trainer installed beside
+``siren._core`` (built when torch was importable at install time; it links the
+libtorch of that torch). ``evaluate`` runs an exported TorchScript policy with
+Python's torch on held-out seeds and compares it, budget by budget, with the
+baselines of ``agent/baselines`` (grid search GS, the hand schedule,
+optionally the CEM bound) and the EC2 cluster.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from siren import _core
+
+__all__ = ["add_commands", "agent_path", "evaluate_policy", "export_onnx", "load_policy"]
+
+AGENT = Path(__file__).with_name("siren-agent")
+# Held-out evaluation seeds start here: far from the tuning seeds 0..k of
+# grid search and from the trainer's hashed episode seeds.
+HELD_OUT_FIRST_SEED = 1_000_000
+
+
+def agent_path() -> Path:
+    """The trainer executable; OSError when it was not built."""
+    if not AGENT.exists():
+        raise OSError(
+            f"the trainer {AGENT.name} was not built: torch was not importable when siren "
+            "was installed (bash scripts/setup.sh installs torch==2.13.0 first)"
+        )
+    return AGENT
+
+
+def load_policy(path: str | Path) -> tuple[Any, dict[str, Any]]:
+    """Loads an exported policy and its metadata (siren.json)."""
+    import torch  # Imported here: siren itself does not need torch.
+
+    if not Path(path).exists():
+        raise OSError(f"--policy: '{path}' not found")
+    extra = {"siren.json": ""}
+    with warnings.catch_warnings():
+        # torch 2.13 marks torch.jit.load deprecated in favour of torch.export,
+        # but TorchScript is the one format that both Python and C++
+        # (torch::jit::load, the C++ trainer and runners) load; silence only
+        # this message.
+        warnings.filterwarnings("ignore", message=r".*torch\.jit\.load.* is deprecated",
+                                category=DeprecationWarning)
+        module = torch.jit.load(str(path), _extra_files=extra)
+    metadata = json.loads(extra["siren.json"] or "{}")
+    if metadata.get("format") != "siren-policy-1":
+        raise ValueError(f"--policy: '{path}' is not a Siren policy (no siren.json metadata)")
+    return module, metadata
+
+
+def evaluate_policy(policy: Any, scenario: _core.Scenario, seeds: list[int]) -> dict[str, Any]:
+    """Runs the deterministic policy on one job per seed. Keys: mean_jct_s,
+    mean_cost_usd, success_rate, episodes, mean_return."""
+    import torch
+
+    names = _core.info_names()
+    time_column, cost_column = names.index("cumulative_time_s"), names.index("cumulative_cost_usd")
+    status_column = names.index("status")
+    jct, cost, returns, successes = [], [], [], 0
+    with torch.no_grad():
+        for seed in seeds:
+            env = _core.Env(scenario, "box")
+            observation = env.reset(seed)
+            total = 0.0
+            while True:
+                action = policy(torch.from_numpy(observation[None]))[0].numpy().astype(np.float64)
+                observation, reward, terminated, truncated, info = env.step(action)
+                total += reward
+                if terminated or truncated:
+                    break
+            jct.append(info[time_column])
+            cost.append(info[cost_column])
+            returns.append(total)
+            successes += int(info[status_column] == 1)
+    return {"mean_jct_s": float(np.mean(jct)), "mean_cost_usd": float(np.mean(cost)),
+            "success_rate": successes / len(seeds), "episodes": len(seeds),
+            "mean_return": float(np.mean(returns))}
+
+
+# --- train, export ----------------------------------------------------------
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    command = [str(agent_path()), "train", "--scenario", args.scenario, "--algorithm", args.algorithm,
+               "--iterations", str(args.iterations), "--envs", str(args.envs),
+               "--threads", str(args.threads), "--seed", str(args.seed), "--out", args.out,
+               "--lr", str(args.lr), "--checkpoint-every", str(args.checkpoint_every)]
+    if args.resume:
+        command.append("--resume")
+    if args.quiet:
+        command.append("--quiet")
+    if args.stop_after:
+        command += ["--stop-after", str(args.stop_after)]
+    return subprocess.call(command + list(args.overrides))
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    code = subprocess.call([str(agent_path()), "export", "--checkpoint", args.checkpoint, "--out", args.out])
+    if code != 0 or args.onnx is None:
+        return code
+    export_onnx(args.out, args.onnx)
+    print(f"onnx={args.onnx}")
+    return 0
+
+
+def export_onnx(policy_path: str | Path, onnx_path: str | Path) -> None:
+    """Writes the exported policy as ONNX (opset of torch's exporter): the
+    TorchScript buffers rebuilt as a plain module with the same arithmetic."""
+    try:
+        import onnx  # noqa: F401  The exporter needs onnx and onnxscript.
+        import onnxscript  # noqa: F401
+    except ImportError:
+        raise OSError("--onnx needs the onnx and onnxscript packages "
+                      "(pip install 'siren[onnx]')") from None
+    import torch
+
+    scripted, _ = load_policy(policy_path)
+    buffers = dict(scripted.named_buffers())
+
+    class PlainPolicy(torch.nn.Module):
+        """The forward of agent/trainer/policy.cc's TorchScript, verbatim."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            for name, value in buffers.items():
+                self.register_buffer(name, value.clone())
+
+        def forward(self, obs: torch.Tensor) -> torch.Tensor:
+            x = torch.clamp((obs - self.obs_mean) / torch.sqrt(self.obs_var + 1e-8), -10.0, 10.0)
+            h = torch.tanh(torch.addmm(self.b1, x, self.w1.t()))
+            h = torch.tanh(torch.addmm(self.b2, h, self.w2.t()))
+            return torch.clamp(torch.addmm(self.b3, h, self.w3.t()), -1.0, 1.0)
+
+    batch = torch.export.Dim("batch", min=1)
+    torch.onnx.export(PlainPolicy(), (torch.zeros(2, _core.observation_size),), str(onnx_path),
+                      input_names=["observation"], output_names=["action"],
+                      dynamic_shapes={"obs": {0: batch}}, dynamo=True)
+
+
+# --- evaluate ---------------------------------------------------------------
+
+
+def _scenario_at(yaml: str, overrides: list[str], budget: float) -> _core.Scenario:
+    return _core.parse_scenario(yaml, overrides + [f"job.budget_usd={budget!r}"], "policy scenario")
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    policy, metadata = load_policy(args.policy)
+    overrides = list(args.overrides)
+    if args.scenario is not None:
+        yaml = _core.load_scenario(args.scenario).to_yaml()
+    else:
+        yaml = metadata["scenario_yaml"]
+    base = _core.parse_scenario(yaml, overrides, "policy scenario")
+    budgets = args.budgets or [base.budget_usd]
+    held_out = list(range(args.first_seed, args.first_seed + args.seeds))
+    tuning = list(range(args.tuning_seeds))
+    threads = args.threads or os.cpu_count() or 1
+    if args.json is not None:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+
+    rows: list[dict[str, Any]] = []
+    gs_all = _core.grid_search(base, budgets, tuning, num_threads=threads)
+    hand = _core.hand_schedule(base)
+    for budget, gs in zip(budgets, gs_all):
+        scenario = _scenario_at(yaml, overrides, budget)
+        best = (gs["best"]["functions"], gs["best"]["memory_mb"])
+        learned = evaluate_policy(policy, scenario, held_out)
+        gs_eval = _core.evaluate_schedule(scenario, [best], held_out, num_threads=threads)
+        methods = [("policy", learned, "exported policy"),
+                   ("GS", gs_eval, f"{best[0]} x {best[1]} MB"),
+                   ("hand", _core.evaluate_schedule(scenario, hand, held_out, num_threads=threads),
+                    ",".join(f"{n}:{m}" for n, m in hand[:3]) + ",...")]
+        if args.cem:
+            cem = _core.cem_search(scenario, tuning, slots=args.cem_slots, initial=best,
+                                   include=[[best]], num_threads=threads)
+            cem_eval = _core.evaluate_schedule(scenario, cem["schedule"], held_out, num_threads=threads)
+            methods.append(("CEM bound", cem_eval, ",".join(f"{n}:{m}" for n, m in cem["schedule"][:4]) + ",..."))
+        for method, result, config in methods:
+            improvement = 100.0 * (gs_eval["mean_jct_s"] - result["mean_jct_s"]) / gs_eval["mean_jct_s"]
+            rows.append({"method": method, "budget_usd": budget, "mean_jct_s": result["mean_jct_s"],
+                         "mean_cost_usd": result["mean_cost_usd"], "success_rate": result["success_rate"],
+                         "improvement_vs_gs_pct": improvement, "config": config})
+    for r in _core.ec2_baseline(base):
+        rows.append({"method": f"EC2 {r['instance_type']} x{r['instances']}", "budget_usd": None,
+                     "mean_jct_s": r["time_s"], "mean_cost_usd": r["cost_usd"],
+                     "success_rate": 1.0 if r["converged"] else 0.0, "improvement_vs_gs_pct": None,
+                     "config": f"{r['epochs']} epochs, budget not applied"})
+
+    print(f"policy={args.policy} scenario={base.name} held-out seeds {held_out[0]}..{held_out[-1]} "
+          f"(GS tuned on seeds 0..{len(tuning) - 1})")
+    print(f"{'budget':>7} {'method':<18} {'mean_jct_s':>10} {'cost_usd':>9} {'success':>7} {'vs_GS':>7}  config")
+    for row in rows:
+        budget = "-" if row["budget_usd"] is None else f"{row['budget_usd']:.2f}"
+        gain = "" if row["improvement_vs_gs_pct"] is None else f"{row['improvement_vs_gs_pct']:+.1f}%"
+        print(f"{budget:>7} {row['method']:<18} {row['mean_jct_s']:>10.2f} {row['mean_cost_usd']:>9.4f} "
+              f"{row['success_rate']:>7.3f} {gain:>7}  {row['config']}")
+    if args.json is not None:
+        document = {"policy": str(args.policy), "scenario": base.name, "held_out_seeds": held_out,
+                    "tuning_seeds": tuning, "budgets": budgets, "rows": rows}
+        Path(args.json).write_text(json.dumps(document, indent=2) + "\n")
+        print(f"json={args.json}")
+    return 0
+
+
+def _budget_list(text: str) -> list[float]:
+    try:
+        values = [float(token) for token in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated dollar amounts, got {text!r}") from None
+    if any(not (v > 0) or not np.isfinite(v) for v in values):
+        raise argparse.ArgumentTypeError(f"expected positive finite budgets, got {text!r}")
+    return values
+
+
+def add_commands(sub: argparse._SubParsersAction,
+                 add_overrides: Callable[[argparse.ArgumentParser], None],
+                 positive_int: Callable[[str], int],
+                 non_negative_int: Callable[[str], int]) -> None:
+    """Adds ``train``, ``export`` and ``evaluate`` to the ``siren`` parser."""
+    p = sub.add_parser("train", help="train the libtorch scheduler on the simulator (siren-agent)")
+    p.add_argument("--scenario", default="default", help="preset name or YAML file (default: %(default)s)")
+    p.add_argument("--algorithm", choices=["ppo", "reinforce"], default="ppo",
+                   help="PPO (default) or SIREN's REINFORCE with a learned baseline")
+    p.add_argument("--iterations", type=positive_int, default=300, help="iterations (default: %(default)s)")
+    p.add_argument("--envs", type=positive_int, default=16,
+                   help="envs = episodes per iteration (default: %(default)s)")
+    p.add_argument("--threads", type=positive_int, default=2, help="env threads (default: %(default)s)")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default: %(default)s)")
+    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default: %(default)s)")
+    p.add_argument("--checkpoint-every", type=positive_int, default=10,
+                   help="iterations between checkpoints (default: %(default)s)")
+    p.add_argument("--out", default="runs/siren", help="output directory (default: %(default)s)")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    p.add_argument("--quiet", action="store_true", help="no per-iteration table")
+    p.add_argument("--stop-after", type=positive_int, default=None,
+                   help="stop after this many iterations of this invocation (as if killed)")
+    add_overrides(p)
+    p.set_defaults(handler=cmd_train)
+
+    p = sub.add_parser("export", help="export a checkpoint's policy as TorchScript (and ONNX)")
+    p.add_argument("--checkpoint", required=True, help="DIR/checkpoint.pt of a training run")
+    p.add_argument("--out", required=True, help="output TorchScript path")
+    p.add_argument("--onnx", default=None, help="also write an ONNX file here (needs the onnx package)")
+    p.set_defaults(handler=cmd_export)
+
+    p = sub.add_parser("evaluate", help="compare an exported policy with the baselines on held-out seeds")
+    p.add_argument("--policy", required=True, help="an exported policy.pt")
+    p.add_argument("--scenario", default=None,
+                   help="evaluate on this scenario instead of the one stored in the policy")
+    p.add_argument("--budgets", type=_budget_list, default=None,
+                   help="comma-separated budgets in USD (default: the scenario's)")
+    p.add_argument("--seeds", type=positive_int, default=16, help="held-out seeds (default: %(default)s)")
+    p.add_argument("--first-seed", type=non_negative_int, default=HELD_OUT_FIRST_SEED,
+                   help="first held-out seed (default: %(default)s)")
+    p.add_argument("--tuning-seeds", type=positive_int, default=8,
+                   help="seeds 0..k-1 on which GS and CEM choose (default: %(default)s)")
+    p.add_argument("--cem", action="store_true", help="also run the CEM schedule search (the bound)")
+    p.add_argument("--cem-slots", type=positive_int, default=10, help="CEM epoch slots (default: %(default)s)")
+    p.add_argument("--threads", type=positive_int, default=None, help="threads (default: all cores)")
+    p.add_argument("--json", default=None, help="write the table as JSON here")
+    add_overrides(p)
+    p.set_defaults(handler=cmd_evaluate)
