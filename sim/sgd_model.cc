@@ -28,6 +28,26 @@ std::shared_ptr<const SgdData> CachedData(
   return data;
 }
 
+// Rows of `d` as a sparse matrix with the bias column (index d.features).
+SgdData::Matrix ToMatrix(const Dataset& d, int64_t begin, int64_t end) {
+  std::vector<Eigen::Triplet<float, int64_t>> entries;
+  entries.reserve(d.indptr[end] - d.indptr[begin] + (end - begin));
+  for (int64_t r = begin; r < end; ++r) {
+    for (int64_t p = d.indptr[r]; p < d.indptr[r + 1]; ++p) {
+      entries.emplace_back(r - begin, d.indices[p], d.values[p]);
+    }
+    entries.emplace_back(r - begin, d.features, 1.0f);
+  }
+  SgdData::Matrix m(end - begin, d.features + 1);
+  m.setFromTriplets(entries.begin(), entries.end());
+  return m;
+}
+
+Eigen::VectorXi Labels(const Dataset& d, int64_t begin, int64_t end) {
+  return Eigen::Map<const Eigen::VectorXi>(d.labels.data() + begin,
+                                           end - begin);
+}
+
 std::shared_ptr<const SgdData> Split(const Dataset& all, int64_t eval_rows,
                                      const std::string& origin) {
   if (all.rows() <= eval_rows) {
@@ -36,10 +56,56 @@ std::shared_ptr<const SgdData> Split(const Dataset& all, int64_t eval_rows,
         ", expected fewer than the " + std::to_string(all.rows()) +
         " rows of " + origin);
   }
+  const int64_t split = all.rows() - eval_rows;
   auto data = std::make_shared<SgdData>();
-  data->train = all.Slice(0, all.rows() - eval_rows);
-  data->eval = all.Slice(all.rows() - eval_rows, all.rows());
+  data->train = ToMatrix(all, 0, split);
+  data->eval = ToMatrix(all, split, all.rows());
+  data->train_labels = Labels(all, 0, split);
+  data->eval_labels = Labels(all, split, all.rows());
+  data->classes = all.classes;
   return data;
+}
+
+// Per-row errors (prediction - label) of `rows` at `params` (outputs = 1:
+// logistic, else softmax).
+template <typename Rows, typename Labels>
+Eigen::MatrixXf Errors(const Rows& rows, const Labels& labels,
+                       const Eigen::MatrixXf& params) {
+  const Eigen::Index outputs = params.cols();
+  Eigen::MatrixXf z = rows * params;
+  for (Eigen::Index r = 0; r < z.rows(); ++r) {
+    if (outputs == 1) {
+      z(r, 0) = 1.0f / (1.0f + std::exp(-z(r, 0))) - (labels[r] == 1);
+    } else {
+      const float top = z.row(r).maxCoeff();
+      z.row(r) = (z.row(r).array() - top).exp();
+      z.row(r) /= z.row(r).sum();
+      z(r, labels[r]) -= 1.0f;
+    }
+  }
+  return z;
+}
+
+// Mean log-loss of `rows` at `params`.
+template <typename Rows, typename Labels>
+double MeanLoss(const Rows& rows, const Labels& labels,
+                const Eigen::MatrixXf& params) {
+  const Eigen::Index outputs = params.cols();
+  const Eigen::MatrixXd z =
+      Eigen::MatrixXf(rows * params).template cast<double>();
+  double total = 0;
+  for (Eigen::Index r = 0; r < z.rows(); ++r) {
+    if (outputs == 1) {
+      // log(1 + exp(-s z)) with s = +1 for a click, -1 otherwise, stably.
+      const double s = labels[r] == 1 ? z(r, 0) : -z(r, 0);
+      total += s > 0 ? std::log1p(std::exp(-s)) : -s + std::log1p(std::exp(s));
+    } else {
+      const double top = z.row(r).maxCoeff();
+      total += std::log((z.row(r).array() - top).exp().sum()) + top -
+               z(r, labels[r]);
+    }
+  }
+  return total / static_cast<double>(z.rows());
 }
 
 }  // namespace
@@ -72,22 +138,17 @@ std::shared_ptr<const SgdData> LoadSgdData(const Scenario& scenario) {
 SgdConvergence::SgdConvergence(const Scenario& scenario,
                                std::shared_ptr<const SgdData> data)
     : data_(std::move(data)),
-      outputs_(data_->train.classes == 2 ? 1 : data_->train.classes),
+      outputs_(data_->classes == 2 ? 1 : data_->classes),
       batch_size_(scenario.workload.batch_size),
       learning_rate_(
           static_cast<float>(scenario.convergence.sgd.learning_rate)) {
-  global_.assign((data_->train.features + 1) * outputs_, 0.0f);
-  scratch_.resize(batch_size_ * std::max(outputs_, 1));
+  global_ = Eigen::MatrixXf::Zero(data_->train.cols(), outputs_);
 }
 
 void SgdConvergence::StartEpoch(int workers, int64_t batches,
                                 uint64_t shuffle_seed) {
-  local_.resize(workers);
-  delta_.resize(workers);
-  for (int w = 0; w < workers; ++w) {
-    local_[w].assign(global_.size(), 0.0f);
-    delta_[w].assign(global_.size(), 0.0f);
-  }
+  local_.assign(workers, Eigen::MatrixXf::Zero(global_.rows(), outputs_));
+  delta_.assign(workers, Eigen::MatrixXf::Zero(global_.rows(), outputs_));
   // Fisher-Yates over the epoch's batches.
   batch_order_.resize(batches);
   for (int64_t b = 0; b < batches; ++b) batch_order_[b] = b;
@@ -101,100 +162,40 @@ void SgdConvergence::StartEpoch(int workers, int64_t batches,
 void SgdConvergence::OnParamsFetched(int worker) { local_[worker] = global_; }
 
 void SgdConvergence::OnBatchComputed(int worker, int64_t batch) {
-  const int64_t first = batch_order_[batch] * batch_size_;
-  LocalStep(local_[worker], delta_[worker], first, first + batch_size_);
+  const int64_t rows = data_->train.rows();
+  const int64_t first = (batch_order_[batch] * batch_size_) % rows;
+  // The batch's rows, wrapping around the end of the data: one or two blocks.
+  Eigen::MatrixXf gradient = Eigen::MatrixXf::Zero(global_.rows(), outputs_);
+  int64_t begin = first, left = batch_size_;
+  while (left > 0) {
+    const int64_t count = std::min(left, rows - begin);
+    const auto block = data_->train.middleRows(begin, count);
+    const Eigen::MatrixXf errors = Errors(
+        block, data_->train_labels.segment(begin, count), local_[worker]);
+    gradient.noalias() += block.transpose() * errors;
+    left -= count;
+    begin = 0;
+  }
+  // One local step along the mean gradient.
+  const Eigen::MatrixXf step =
+      (learning_rate_ / static_cast<float>(batch_size_)) * gradient;
+  local_[worker] -= step;
+  delta_[worker] -= step;
 }
 
 void SgdConvergence::ApplyPush(int worker) {
-  std::vector<float>& delta = delta_[worker];
-  for (size_t i = 0; i < global_.size(); ++i) global_[i] += delta[i];
-  std::fill(delta.begin(), delta.end(), 0.0f);
+  global_ += delta_[worker];
+  delta_[worker].setZero();
 }
 
-void SgdConvergence::DropLocalWork(int worker) {
-  std::fill(delta_[worker].begin(), delta_[worker].end(), 0.0f);
-}
-
-void SgdConvergence::LocalStep(std::vector<float>& params,
-                               std::vector<float>& delta, int64_t begin,
-                               int64_t end) {
-  const Dataset& d = data_->train;
-  const int64_t rows = d.rows();
-  const int64_t bias = d.features * outputs_;
-  const int64_t count = end - begin;
-  // Errors of every row at the parameters before the step.
-  for (int64_t j = 0; j < count; ++j) {
-    const int64_t r = (begin + j) % rows;
-    float* err = &scratch_[j * outputs_];
-    for (int k = 0; k < outputs_; ++k) err[k] = params[bias + k];
-    for (int64_t p = d.indptr[r]; p < d.indptr[r + 1]; ++p) {
-      const float x = d.values[p];
-      const float* w = &params[static_cast<int64_t>(d.indices[p]) * outputs_];
-      for (int k = 0; k < outputs_; ++k) err[k] += x * w[k];
-    }
-    if (outputs_ == 1) {
-      err[0] =
-          1.0f / (1.0f + std::exp(-err[0])) - (d.labels[r] == 1 ? 1.0f : 0.0f);
-    } else {
-      const float top = *std::max_element(err, err + outputs_);
-      float sum = 0;
-      for (int k = 0; k < outputs_; ++k)
-        sum += (err[k] = std::exp(err[k] - top));
-      for (int k = 0; k < outputs_; ++k) {
-        err[k] = err[k] / sum - (d.labels[r] == k ? 1.0f : 0.0f);
-      }
-    }
-  }
-  // One step along the mean gradient.
-  const float scale = learning_rate_ / static_cast<float>(count);
-  for (int64_t j = 0; j < count; ++j) {
-    const int64_t r = (begin + j) % rows;
-    const float* err = &scratch_[j * outputs_];
-    for (int64_t p = d.indptr[r]; p < d.indptr[r + 1]; ++p) {
-      const int64_t base = static_cast<int64_t>(d.indices[p]) * outputs_;
-      const float x = d.values[p];
-      for (int k = 0; k < outputs_; ++k) {
-        const float step = scale * err[k] * x;
-        params[base + k] -= step;
-        delta[base + k] -= step;
-      }
-    }
-    for (int k = 0; k < outputs_; ++k) {
-      params[bias + k] -= scale * err[k];
-      delta[bias + k] -= scale * err[k];
-    }
-  }
-}
-
-double SgdConvergence::RowLoss(const std::vector<float>& params,
-                               const Dataset& d, int64_t row) const {
-  const int64_t bias = d.features * outputs_;
-  std::vector<double> z(outputs_);
-  for (int k = 0; k < outputs_; ++k) z[k] = params[bias + k];
-  for (int64_t p = d.indptr[row]; p < d.indptr[row + 1]; ++p) {
-    const int64_t base = static_cast<int64_t>(d.indices[p]) * outputs_;
-    for (int k = 0; k < outputs_; ++k) z[k] += d.values[p] * params[base + k];
-  }
-  if (outputs_ == 1) {
-    // log(1 + exp(-s z)) with s = +1 for a click, -1 otherwise, stably.
-    const double s = d.labels[row] == 1 ? z[0] : -z[0];
-    return s > 0 ? std::log1p(std::exp(-s)) : -s + std::log1p(std::exp(s));
-  }
-  const double top = *std::max_element(z.begin(), z.end());
-  double sum = 0;
-  for (double v : z) sum += std::exp(v - top);
-  return std::log(sum) + top - z[d.labels[row]];
-}
+void SgdConvergence::DropLocalWork(int worker) { delta_[worker].setZero(); }
 
 double SgdConvergence::EvalLoss() const {
-  const Dataset& eval = data_->eval;
-  double total = 0;
-  for (int64_t r = 0; r < eval.rows(); ++r) total += RowLoss(global_, eval, r);
-  return total / static_cast<double>(eval.rows());
+  return MeanLoss(data_->eval, data_->eval_labels, global_);
 }
 
 double SgdConvergence::InitialLoss() const {
-  return std::log(static_cast<double>(data_->train.classes));
+  return std::log(static_cast<double>(data_->classes));
 }
 
 }  // namespace siren::sim

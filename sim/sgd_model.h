@@ -3,7 +3,9 @@
 // simulated time, so staleness effects are genuine, not modelled.
 //
 // The model is linear: logistic regression for 2 classes, softmax regression
-// for more, on sparse features. The global parameters live in a versioned
+// for more, on sparse features (Eigen sparse row-major matrices with a
+// constant bias column; weights (features + 1) x outputs, outputs = 1 for
+// logistic, classes for softmax). The global parameters live in a versioned
 // store (the engine's S3 object); each function keeps its own copy from its
 // last fetch, runs its local steps on it (learning rate
 // convergence.sgd.learning_rate, mean gradient over the batch) and pushes
@@ -23,6 +25,8 @@
 #ifndef SIREN_SIM_SGD_MODEL_H_
 #define SIREN_SIM_SGD_MODEL_H_
 
+#include <Eigen/Dense>
+#include <Eigen/SparseCore>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -33,10 +37,13 @@
 
 namespace siren::sim {
 
-// The immutable training and evaluation data, shared by every copy.
+// The immutable training and evaluation data, shared by every copy: the
+// dataset's rows with a constant 1 appended (the bias feature).
 struct SgdData {
-  Dataset train;
-  Dataset eval;
+  using Matrix = Eigen::SparseMatrix<float, Eigen::RowMajor, int64_t>;
+  Matrix train, eval;
+  Eigen::VectorXi train_labels, eval_labels;
+  int classes = 2;
 };
 
 // Loads or generates the data the scenario names; identical requests share
@@ -66,27 +73,17 @@ class SgdConvergence {
   // Loss of the all-zero model (log classes), the starting point.
   double InitialLoss() const;
 
-  int64_t parameter_count() const {
-    return static_cast<int64_t>(global_.size());
-  }
+  int64_t parameter_count() const { return global_.size(); }
 
  private:
-  // Adds -learning_rate * mean gradient of rows [begin, end) at `params`
-  // to both `params` and `delta`.
-  void LocalStep(std::vector<float>& params, std::vector<float>& delta,
-                 int64_t begin, int64_t end);
-  double RowLoss(const std::vector<float>& params, const Dataset& d,
-                 int64_t row) const;
-
   std::shared_ptr<const SgdData> data_;
   int outputs_;  // 1 for logistic, classes for softmax.
   int64_t batch_size_;
   float learning_rate_;
-  std::vector<float> global_;              // [features * outputs + outputs]
-  std::vector<std::vector<float>> local_;  // Per worker: its copy.
-  std::vector<std::vector<float>> delta_;  // Per worker: its pending update.
-  std::vector<int64_t> batch_order_;       // Epoch batch -> data batch.
-  std::vector<float> scratch_;             // Per-row outputs.
+  Eigen::MatrixXf global_;              // (features + 1) x outputs.
+  std::vector<Eigen::MatrixXf> local_;  // Per worker: its copy.
+  std::vector<Eigen::MatrixXf> delta_;  // Per worker: its pending update.
+  std::vector<int64_t> batch_order_;    // Epoch batch -> data batch.
 };
 
 }  // namespace siren::sim
