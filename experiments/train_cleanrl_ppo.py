@@ -10,7 +10,7 @@ observation. Then evaluates the deterministic policy (the Gaussian mean), a
 uniform random policy and a fixed configuration (20 functions x 2048 MB) on
 the same held-out seeds and prints each one's mean episode return, and the
 best static configuration of a small grid searched on those same seeds (an
-optimistic bound for fixed schedules):
+optimistic bound for fixed schedules; see siren.policy_eval):
 
     .venv/bin/python experiments/train_cleanrl_ppo.py --total-timesteps 100000 --num-envs 8
 
@@ -28,14 +28,8 @@ from torch import nn
 from torch.distributions.normal import Normal
 
 from siren.envs import SirenEnv
+from siren.policy_eval import print_comparison
 from siren.vector import SirenVectorEnv
-
-EVAL_SEED_BASE = 1_000_000  # held-out: training seeds are args.seed + i
-FIXED_CONFIGURATION = (20, 2048)  # functions, memory MB
-# Static configurations searched for the best one on the evaluation seeds
-# themselves: an optimistic (oracle) bound for any fixed schedule.
-GRID_FUNCTIONS = (10, 20, 50, 100, 200, 400)
-GRID_MEMORY_MB = (512, 1024, 2048, 3008)
 
 
 def parse_args() -> argparse.Namespace:
@@ -181,24 +175,6 @@ def train(args: argparse.Namespace) -> tuple[Agent, float, int]:
     return agent, time.perf_counter() - start, num_iterations * batch_size
 
 
-def evaluate(policy, scenario, episodes: int) -> tuple[float, float, float]:
-    """Mean return, mean episode length and success rate of `policy(obs, env)`
-    on seeds EVAL_SEED_BASE + k (the same seeds for every policy)."""
-    env = SirenEnv(scenario)
-    returns, lengths, successes = [], [], []
-    for k in range(episodes):
-        obs, _ = env.reset(seed=EVAL_SEED_BASE + k)
-        env.action_space.seed(EVAL_SEED_BASE + k)
-        total, steps, done = 0.0, 0, False
-        while not done:
-            obs, reward, terminated, truncated, info = env.step(policy(obs, env))
-            total, steps, done = total + reward, steps + 1, terminated or truncated
-        returns.append(total)
-        lengths.append(steps)
-        successes.append(info["status"] == "converged")
-    return float(np.mean(returns)), float(np.mean(lengths)), float(np.mean(successes))
-
-
 def main() -> None:
     args = parse_args()
     torch.set_num_threads(1)  # a 64x64 MLP gains nothing from more; the env threads use the cores
@@ -213,29 +189,7 @@ def main() -> None:
             mean = agent.actor_mean(torch.as_tensor(obs).unsqueeze(0))[0].numpy()
         return np.clip(mean, -1.0, 1.0)
 
-    scenario = SirenEnv(args.scenario).scenario
-    env_template = SirenEnv(scenario)
-    fixed = env_template.encode(*FIXED_CONFIGURATION)
-    policies = {
-        "ppo": ppo_policy,
-        "random": lambda obs, env: env.action_space.sample(),
-        f"fixed_{FIXED_CONFIGURATION[0]}x{FIXED_CONFIGURATION[1]}MB": lambda obs, env: fixed,
-    }
-    print(f"evaluation over {args.eval_episodes} held-out seeds:")
-    for name, policy in policies.items():
-        mean_return, mean_length, success = evaluate(policy, scenario, args.eval_episodes)
-        print(f"  {name:<20} mean_return={mean_return:9.4f} mean_epochs={mean_length:6.1f} "
-              f"success_rate={success:.2f}")
-    best = max(
-        (evaluate(lambda obs, env, a=env_template.encode(n, m): a, scenario, args.eval_episodes), n, m)
-        for n in GRID_FUNCTIONS
-        for m in GRID_MEMORY_MB
-        if env_template.decode(env_template.encode(n, m))["memory_mb"] == m
-    )
-    (mean_return, mean_length, success), n, m = best
-    print(f"  {'best_fixed_oracle':<20} mean_return={mean_return:9.4f} mean_epochs={mean_length:6.1f} "
-          f"success_rate={success:.2f} ({n}x{m}MB, best of a {len(GRID_FUNCTIONS)}x{len(GRID_MEMORY_MB)} "
-          f"grid on these seeds)")
+    print_comparison(ppo_policy, args.scenario, args.eval_episodes)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ Trains on `siren.sb3.SirenSB3VecEnv` (same-step auto-reset, SB3's convention),
 then evaluates the deterministic policy, a uniform random policy and a fixed
 configuration (20 functions x 2048 MB) on the same held-out seeds and prints
 each one's mean episode return, and the best static configuration of a small
-grid searched on those same seeds (an optimistic bound for fixed schedules):
+grid searched on those same seeds (an optimistic bound for fixed schedules;
+see siren.policy_eval):
 
     .venv/bin/python experiments/train_sb3_ppo.py --total-timesteps 100000 --num-envs 8
 
@@ -17,20 +18,12 @@ from __future__ import annotations
 import argparse
 import time
 
-import numpy as np
 import torch
 from stable_baselines3 import PPO
 from stable_baselines3.common.vec_env import VecMonitor
 
-from siren.envs import SirenEnv
+from siren.policy_eval import print_comparison
 from siren.sb3 import SirenSB3VecEnv
-
-EVAL_SEED_BASE = 1_000_000  # held-out: training seeds are args.seed + i
-FIXED_CONFIGURATION = (20, 2048)  # functions, memory MB
-# Static configurations searched for the best one on the evaluation seeds
-# themselves: an optimistic (oracle) bound for any fixed schedule.
-GRID_FUNCTIONS = (10, 20, 50, 100, 200, 400)
-GRID_MEMORY_MB = (512, 1024, 2048, 3008)
 
 
 def parse_args() -> argparse.Namespace:
@@ -42,24 +35,6 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--eval-episodes", type=int, default=20, help="held-out episodes per policy")
     p.add_argument("--num-threads", type=int, default=None, help="env threads (default: min(envs, cpus))")
     return p.parse_args()
-
-
-def evaluate(policy, scenario, episodes: int) -> tuple[float, float, float]:
-    """Mean return, mean episode length and success rate of `policy(obs, env)`
-    on seeds EVAL_SEED_BASE + k (the same seeds for every policy)."""
-    env = SirenEnv(scenario)
-    returns, lengths, successes = [], [], []
-    for k in range(episodes):
-        obs, _ = env.reset(seed=EVAL_SEED_BASE + k)
-        env.action_space.seed(EVAL_SEED_BASE + k)
-        total, steps, done = 0.0, 0, False
-        while not done:
-            obs, reward, terminated, truncated, info = env.step(policy(obs, env))
-            total, steps, done = total + reward, steps + 1, terminated or truncated
-        returns.append(total)
-        lengths.append(steps)
-        successes.append(info["status"] == "converged")
-    return float(np.mean(returns)), float(np.mean(lengths)), float(np.mean(successes))
 
 
 def main() -> None:
@@ -89,29 +64,8 @@ def main() -> None:
     print(f"trained PPO (SB3) for {model.num_timesteps} steps in {train_s:.1f} s "
           f"({model.num_timesteps / train_s:.0f} steps/s), scenario={args.scenario}")
 
-    scenario = SirenEnv(args.scenario).scenario
-    env_template = SirenEnv(scenario)
-    fixed = env_template.encode(*FIXED_CONFIGURATION)
-    policies = {
-        "ppo": lambda obs, env: model.predict(obs, deterministic=True)[0],
-        "random": lambda obs, env: env.action_space.sample(),
-        f"fixed_{FIXED_CONFIGURATION[0]}x{FIXED_CONFIGURATION[1]}MB": lambda obs, env: fixed,
-    }
-    print(f"evaluation over {args.eval_episodes} held-out seeds:")
-    for name, policy in policies.items():
-        mean_return, mean_length, success = evaluate(policy, scenario, args.eval_episodes)
-        print(f"  {name:<20} mean_return={mean_return:9.4f} mean_epochs={mean_length:6.1f} "
-              f"success_rate={success:.2f}")
-    best = max(
-        (evaluate(lambda obs, env, a=env_template.encode(n, m): a, scenario, args.eval_episodes), n, m)
-        for n in GRID_FUNCTIONS
-        for m in GRID_MEMORY_MB
-        if env_template.decode(env_template.encode(n, m))["memory_mb"] == m
-    )
-    (mean_return, mean_length, success), n, m = best
-    print(f"  {'best_fixed_oracle':<20} mean_return={mean_return:9.4f} mean_epochs={mean_length:6.1f} "
-          f"success_rate={success:.2f} ({n}x{m}MB, best of a {len(GRID_FUNCTIONS)}x{len(GRID_MEMORY_MB)} "
-          f"grid on these seeds)")
+    print_comparison(lambda obs, env: model.predict(obs, deterministic=True)[0], args.scenario,
+                     args.eval_episodes)
 
 
 if __name__ == "__main__":

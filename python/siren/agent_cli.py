@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from siren import _core
+from siren._argtypes import checked_list, non_negative_int, positive_int
 
 __all__ = ["add_commands", "agent_path", "evaluate_policy", "export_onnx", "load_policy"]
 
@@ -218,20 +219,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _budget_list(text: str) -> list[float]:
-    try:
-        values = [float(token) for token in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated dollar amounts, got {text!r}") from None
-    if any(not (v > 0) or not np.isfinite(v) for v in values):
-        raise argparse.ArgumentTypeError(f"expected positive finite budgets, got {text!r}")
-    return values
+_budget_list = checked_list(float, lambda v: 0 < v < float("inf"), "comma-separated dollar amounts",
+                            "positive finite budgets")
 
 
 def add_commands(sub: argparse._SubParsersAction,
-                 add_overrides: Callable[[argparse.ArgumentParser], None],
-                 positive_int: Callable[[str], int],
-                 non_negative_int: Callable[[str], int]) -> None:
+                 add_overrides: Callable[[argparse.ArgumentParser], None]) -> None:
     """Adds ``train``, ``export`` and ``evaluate`` to the ``siren`` parser."""
     p = sub.add_parser("train", help="train the libtorch scheduler on the simulator (siren-agent)")
     p.add_argument("--scenario", default="default", help="preset name or YAML file (default: %(default)s)")

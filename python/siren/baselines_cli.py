@@ -17,26 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from siren import _core
+from siren._argtypes import checked_list, non_negative_int, positive_float, positive_int
 
 __all__ = ["add_commands"]
 
 
-def _number_list(kind: type, low_ok: Callable[[Any], bool], expected: str) -> Callable[[str], list]:
-    def parse(text: str) -> list:
-        try:
-            values = [kind(token) for token in text.split(",")]
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
-        if not values or not all(low_ok(v) for v in values):
-            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
-        return values
-
-    return parse
-
-
-_budget_list = _number_list(float, lambda v: 0 < v < float("inf"),
+_budget_list = checked_list(float, lambda v: 0 < v < float("inf"), "comma-separated budgets in USD > 0",
                             "comma-separated budgets in USD > 0")
-_int_list = _number_list(int, lambda v: v > 0, "comma-separated integers > 0")
+_int_list = checked_list(int, lambda v: v > 0, "comma-separated integers > 0", "comma-separated integers > 0")
 
 
 def _name_list(text: str) -> list[str]:
@@ -44,16 +32,6 @@ def _name_list(text: str) -> list[str]:
     if not names:
         raise argparse.ArgumentTypeError(f"expected comma-separated names, got {text!r}")
     return names
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
-    return value
 
 
 def _named(argument: str, call: Callable[[], Any]) -> Any:
@@ -157,9 +135,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def add_commands(sub: argparse._SubParsersAction,
-                 add_overrides: Callable[[argparse.ArgumentParser], None],
-                 positive_int: Callable[[str], int],
-                 non_negative_int: Callable[[str], int]) -> None:
+                 add_overrides: Callable[[argparse.ArgumentParser], None]) -> None:
     """Adds ``sweep`` to the ``siren`` parser."""
     p = sub.add_parser("sweep", help="baselines per budget: grid search (GS, GS-x), hand schedule, "
                                      "CEM bound, EC2")
@@ -176,7 +152,7 @@ def add_commands(sub: argparse._SubParsersAction,
                         "at most 13 sizes)")
     p.add_argument("--fixed-n", type=_int_list, default=None,
                    help="comma-separated n values for GS-x rows (n fixed, memory searched)")
-    p.add_argument("--hand-scale", type=_positive_float, default=1.0,
+    p.add_argument("--hand-scale", type=positive_float, default=1.0,
                    help="factor on the hand schedule's 120/20/10 functions (default: %(default)s)")
     p.add_argument("--hand-memory", type=positive_int, default=None,
                    help="hand schedule memory in MB (default: smallest feasible size >= 2048)")

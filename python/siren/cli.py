@@ -22,42 +22,13 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from siren import _core, agent_cli, baselines_cli, convergence_cli
+from siren._argtypes import non_negative_float, non_negative_int, positive_int
 from siren.schedule import ScheduleError, parse_schedule
 from siren.trace import check_writable, write_trace
 
 EXIT_USAGE = 2
 BENCH_PREFERRED_MEMORY_MB = 1024
 BENCH_DEFAULT_FUNCTIONS = 100
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text, 0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0 or value >= 2**64:
-        raise argparse.ArgumentTypeError(f"expected an integer in [0, 2^64), got {text!r}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer > 0, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected an integer > 0, got {text!r}")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
-    return value
 
 
 # --- simulate ---------------------------------------------------------------
@@ -383,7 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="FUNCTIONS:MEMORY_MB, or a per-epoch list n:m,n:m,... whose last pair repeats",
     )
-    p.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default: %(default)s)")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default: %(default)s)")
     p.add_argument("--out", help="write an HDF5 trace of every epoch to this path")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no epoch table")
     _add_overrides(p)
@@ -391,17 +362,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="measure simulator throughput (events per second)")
     p.add_argument("--scenario", default="default", help="preset name or YAML file (default: %(default)s)")
-    p.add_argument("--functions", type=_positive_int, default=BENCH_DEFAULT_FUNCTIONS,
+    p.add_argument("--functions", type=positive_int, default=BENCH_DEFAULT_FUNCTIONS,
                    help="functions per epoch (default: %(default)s)")
-    p.add_argument("--memory", type=_positive_int, default=None,
+    p.add_argument("--memory", type=positive_int, default=None,
                    help="memory per function in MB (default: the grid size nearest above "
                         f"max(min feasible, {BENCH_PREFERRED_MEMORY_MB}))")
-    p.add_argument("--seconds", type=_non_negative_float, default=1.0,
+    p.add_argument("--seconds", type=non_negative_float, default=1.0,
                    help="minimum wall time to measure (default: %(default)s)")
-    p.add_argument("--min-epochs", type=_positive_int, default=3,
+    p.add_argument("--min-epochs", type=positive_int, default=3,
                    help="minimum epochs to simulate (default: %(default)s)")
-    p.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default: %(default)s)")
-    p.add_argument("--batches-per-function", type=_positive_int, default=None,
+    p.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default: %(default)s)")
+    p.add_argument("--batches-per-function", type=positive_int, default=None,
                    help="resize the dataset so every function gets this many batches per epoch "
                         "(e.g. --functions 3000 --batches-per-function 4)")
     p.add_argument("--scaling", action="store_true",
@@ -413,14 +384,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench-env", help="measure the Gymnasium env: C++ step time, Python overhead, "
                                          "vector env threads")
     p.add_argument("--scenario", default="default", help="preset name or YAML file (default: %(default)s)")
-    p.add_argument("--seconds", type=_non_negative_float, default=2.0,
+    p.add_argument("--seconds", type=non_negative_float, default=2.0,
                    help="approximate wall time of each of the four measurements, split over "
                         f"{BENCH_ENV_REPETITIONS} interleaved repetitions (default: %(default)s)")
-    p.add_argument("--num-envs", type=_positive_int, default=16,
+    p.add_argument("--num-envs", type=positive_int, default=16,
                    help="envs in the vector env (default: %(default)s)")
-    p.add_argument("--functions", type=_positive_int, default=BENCH_DEFAULT_FUNCTIONS,
+    p.add_argument("--functions", type=positive_int, default=BENCH_DEFAULT_FUNCTIONS,
                    help="functions of the fixed action (default: %(default)s; memory as for bench)")
-    p.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default: %(default)s)")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default: %(default)s)")
     _add_overrides(p)
     p.set_defaults(handler=cmd_bench_env)
 
@@ -440,9 +411,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_overrides(p)
     p.set_defaults(handler=cmd_ec2)
 
-    agent_cli.add_commands(sub, _add_overrides, _positive_int, _non_negative_int)
-    convergence_cli.add_commands(sub, _add_overrides, _positive_int, _non_negative_int)
-    baselines_cli.add_commands(sub, _add_overrides, _positive_int, _non_negative_int)
+    agent_cli.add_commands(sub, _add_overrides)
+    convergence_cli.add_commands(sub, _add_overrides)
+    baselines_cli.add_commands(sub, _add_overrides)
     return parser
 
 

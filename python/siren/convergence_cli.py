@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from siren import _core, data
+from siren._argtypes import checked_list, non_negative_int, positive_int
 from siren.schedule import parse_schedule
 
 __all__ = ["DEFAULT_FIT_SCHEDULES", "add_commands"]
@@ -68,20 +69,11 @@ def cmd_fit(args: argparse.Namespace) -> int:
     return 0
 
 
-def _batch_list(text: str) -> list[int]:
-    try:
-        values = [int(token) for token in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
-    if any(v <= 0 for v in values):
-        raise argparse.ArgumentTypeError(f"expected positive batch sizes, got {text!r}")
-    return values
+_batch_list = checked_list(int, lambda v: v > 0, "comma-separated integers", "positive batch sizes")
 
 
 def add_commands(sub: argparse._SubParsersAction,
-                 add_overrides: Callable[[argparse.ArgumentParser], None],
-                 positive_int: Callable[[str], int],
-                 non_negative_int: Callable[[str], int]) -> None:
+                 add_overrides: Callable[[argparse.ArgumentParser], None]) -> None:
     """Adds ``data`` and ``fit-convergence`` to the ``siren`` parser."""
     p = sub.add_parser("data", help="write a ground-truth dataset (HDF5) for the sgd model and the runner")
     p.add_argument("kind", choices=["click-through", "digits"],

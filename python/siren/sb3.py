@@ -29,8 +29,8 @@ import numpy as np
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices, VecEnvStepReturn
 
 from siren import _core
-from siren.envs import INFO_NAMES, Overrides, ScenarioLike, SirenEnv, info_row_to_dict
-from siren.vector import simulator_seeds
+from siren.envs import Overrides, ScenarioLike, SirenEnv, info_row_to_dict
+from siren.vector import StepBuffers, check_actions, simulator_seeds
 
 __all__ = ["SirenSB3VecEnv"]
 
@@ -71,15 +71,7 @@ class SirenSB3VecEnv(VecEnv):
         self._env_attrs: list[dict[str, Any]] = [{} for _ in range(num_envs)]
         self._rng = np.random.default_rng()
 
-        n, d = num_envs, _core.observation_size
-        self._observations = np.zeros((n, d), dtype=np.float32)
-        self._rewards = np.zeros(n, dtype=np.float64)
-        self._terminated = np.zeros(n, dtype=np.bool_)
-        self._truncated = np.zeros(n, dtype=np.bool_)
-        self._info = np.zeros((n, len(INFO_NAMES)), dtype=np.float64)
-        self._info_valid = np.zeros(n, dtype=np.bool_)
-        self._final_observations = np.zeros((n, d), dtype=np.float32)
-        self._has_final = np.zeros(n, dtype=np.bool_)
+        self._buffers = StepBuffers(num_envs, same_step=True)
         self._actions: np.ndarray | None = None
         self._started = False
         super().__init__(num_envs, self._template.observation_space, self._template.action_space)
@@ -105,18 +97,15 @@ class SirenSB3VecEnv(VecEnv):
 
     def reset(self) -> np.ndarray:
         seeds = simulator_seeds(list(self._seeds), self.num_envs, self._rng)
-        self._vector.reset(seeds, self._observations)
+        self._buffers.reset(self._vector, seeds)
         self._started = True
         self.reset_infos = [{} for _ in range(self.num_envs)]
         self._reset_seeds()
         self._reset_options()
-        return self._observations.copy()
+        return self._buffers.observations.copy()
 
     def step_async(self, actions: np.ndarray) -> None:
-        values = np.ascontiguousarray(actions, dtype=np.float64)
-        if values.shape != (self.num_envs, 2):
-            raise ValueError(f"actions: expected shape {(self.num_envs, 2)}, got {values.shape}")
-        self._actions = values
+        self._actions = check_actions(actions, self.num_envs)
 
     def step_wait(self) -> VecEnvStepReturn:
         if self._actions is None:
@@ -124,26 +113,17 @@ class SirenSB3VecEnv(VecEnv):
         actions, self._actions = self._actions, None
         if not self._started:
             raise gymnasium.error.ResetNeeded("step() before reset(): call reset()")
-        self._vector.step(
-            actions,
-            self._observations,
-            self._rewards,
-            self._terminated,
-            self._truncated,
-            self._info,
-            self._info_valid,
-            self._final_observations,
-            self._has_final,
-        )
-        dones = self._terminated | self._truncated
+        buffers = self._buffers
+        buffers.step(self._vector, actions)
+        dones = buffers.terminated | buffers.truncated
         infos: list[dict[str, Any]] = []
         for i in range(self.num_envs):
-            info = info_row_to_dict(self._info[i])
-            info["TimeLimit.truncated"] = bool(self._truncated[i] and not self._terminated[i])
-            if self._has_final[i]:
-                info["terminal_observation"] = self._final_observations[i].copy()
+            info = info_row_to_dict(buffers.info[i])
+            info["TimeLimit.truncated"] = bool(buffers.truncated[i] and not buffers.terminated[i])
+            if buffers.has_final[i]:
+                info["terminal_observation"] = buffers.final_observations[i].copy()
             infos.append(info)
-        return self._observations.copy(), self._rewards.astype(np.float32), dones, infos
+        return buffers.observations.copy(), buffers.rewards.astype(np.float32), dones, infos
 
     def close(self) -> None:
         self._vector = None

@@ -42,7 +42,7 @@ from siren.envs import (
     resolve_scenario,
 )
 
-__all__ = ["SirenVectorEnv", "parse_autoreset_mode", "simulator_seeds"]
+__all__ = ["SirenVectorEnv", "StepBuffers", "check_actions", "parse_autoreset_mode", "simulator_seeds"]
 
 _STATUS_OBJECTS = np.array(STATUS_NAMES, dtype=object)
 # (name, column, dtype) for every info column but "status".
@@ -103,6 +103,51 @@ def simulator_seeds(seed: Union[int, Sequence[Union[int, None]], None], num_envs
     return out
 
 
+def check_actions(actions: Any, num_envs: int) -> np.ndarray:
+    """`actions` as the C-contiguous float64 array of shape (num_envs, 2) that
+    the C++ VectorEnv steps; ValueError for any other shape."""
+    values = np.ascontiguousarray(actions, dtype=np.float64)
+    if values.shape != (num_envs, 2):
+        raise ValueError(f"actions: expected shape {(num_envs, 2)}, got {values.shape}")
+    return values
+
+
+class StepBuffers:
+    """The numpy buffers one `_core.VectorEnv` reset()/step() writes into,
+    allocated once (zero-copy); shared by SirenVectorEnv and
+    siren.sb3.SirenSB3VecEnv. `final_observations` / `has_final` exist only
+    for a same_step env (None otherwise)."""
+
+    def __init__(self, num_envs: int, same_step: bool) -> None:
+        n, d, k = num_envs, _core.observation_size, len(INFO_NAMES)
+        self.observations = np.zeros((n, d), dtype=np.float32)
+        self.rewards = np.zeros(n, dtype=np.float64)
+        self.terminated = np.zeros(n, dtype=np.bool_)
+        self.truncated = np.zeros(n, dtype=np.bool_)
+        self.info = np.zeros((n, k), dtype=np.float64)
+        self.info_valid = np.zeros(n, dtype=np.bool_)
+        self.final_observations = np.zeros((n, d), dtype=np.float32) if same_step else None
+        self.has_final = np.zeros(n, dtype=np.bool_) if same_step else None
+
+    def reset(self, vector: _core.VectorEnv, seeds: np.ndarray) -> None:
+        """Resets every env of `vector` with `seeds` (see simulator_seeds)."""
+        vector.reset(seeds, self.observations)
+
+    def step(self, vector: _core.VectorEnv, actions: np.ndarray) -> None:
+        """Steps every env of `vector` with `actions` (from check_actions)."""
+        vector.step(
+            actions,
+            self.observations,
+            self.rewards,
+            self.terminated,
+            self.truncated,
+            self.info,
+            self.info_valid,
+            self.final_observations,
+            self.has_final,
+        )
+
+
 class SirenVectorEnv(gymnasium.vector.VectorEnv):
     """`num_envs` SirenEnvs stepped in C++ on `num_threads` threads.
 
@@ -161,16 +206,7 @@ class SirenVectorEnv(gymnasium.vector.VectorEnv):
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
 
-        n, d, k = self.num_envs, _core.observation_size, len(INFO_NAMES)
-        self._observations = np.zeros((n, d), dtype=np.float32)
-        self._rewards = np.zeros(n, dtype=np.float64)
-        self._terminated = np.zeros(n, dtype=np.bool_)
-        self._truncated = np.zeros(n, dtype=np.bool_)
-        self._info = np.zeros((n, k), dtype=np.float64)
-        self._info_valid = np.zeros(n, dtype=np.bool_)
-        same_step = mode is AutoresetMode.SAME_STEP
-        self._final_observations = np.zeros((n, d), dtype=np.float32) if same_step else None
-        self._has_final = np.zeros(n, dtype=np.bool_) if same_step else None
+        self._buffers = StepBuffers(self.num_envs, same_step=mode is AutoresetMode.SAME_STEP)
 
     @property
     def scenario(self) -> _core.Scenario:
@@ -194,42 +230,32 @@ class SirenVectorEnv(gymnasium.vector.VectorEnv):
         if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
             super().reset(seed=int(seed))
         seeds = simulator_seeds(seed, self.num_envs, self.np_random)
-        self._vector.reset(seeds, self._observations)
-        self._rewards[:] = 0
-        self._terminated[:] = False
-        self._truncated[:] = False
-        return (self._observations.copy() if self.copy else self._observations), {}
+        buffers = self._buffers
+        buffers.reset(self._vector, seeds)
+        buffers.rewards[:] = 0
+        buffers.terminated[:] = False
+        buffers.truncated[:] = False
+        return (buffers.observations.copy() if self.copy else buffers.observations), {}
 
     def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         """Steps every env with actions of shape (num_envs, 2)."""
-        values = np.ascontiguousarray(actions, dtype=np.float64)
-        if values.shape != (self.num_envs, 2):
-            raise ValueError(f"actions: expected shape {(self.num_envs, 2)}, got {values.shape}")
+        values = check_actions(actions, self.num_envs)
+        buffers = self._buffers
         try:
-            self._vector.step(
-                values,
-                self._observations,
-                self._rewards,
-                self._terminated,
-                self._truncated,
-                self._info,
-                self._info_valid,
-                self._final_observations,
-                self._has_final,
-            )
+            buffers.step(self._vector, values)
         except RuntimeError as error:
             raise gymnasium.error.ResetNeeded(str(error)) from error
         infos = self._infos()
         if self.copy:
-            return (self._observations.copy(), self._rewards.copy(), self._terminated.copy(),
-                    self._truncated.copy(), infos)  # fmt: skip
-        return self._observations, self._rewards, self._terminated, self._truncated, infos
+            return (buffers.observations.copy(), buffers.rewards.copy(), buffers.terminated.copy(),
+                    buffers.truncated.copy(), infos)  # fmt: skip
+        return buffers.observations, buffers.rewards, buffers.terminated, buffers.truncated, infos
 
     def _info_arrays(self, mask: np.ndarray) -> dict[str, Any]:
         """Gymnasium's dict of arrays for the rows in `mask` (SyncVectorEnv's
         layout: a "_name" mask per key, zeros / None where the mask is False)."""
         infos: dict[str, Any] = {}
-        rows = self._info
+        rows = self._buffers.info
         for name, column, dtype in _INFO_COLUMNS:
             values = rows[:, column].astype(dtype)
             values[~mask] = 0
@@ -242,17 +268,18 @@ class SirenVectorEnv(gymnasium.vector.VectorEnv):
         return infos
 
     def _infos(self) -> dict[str, Any]:
-        if self._has_final is None or not self._has_final.any():
-            return self._info_arrays(self._info_valid) if self._info_valid.any() else {}
+        buffers = self._buffers
+        if buffers.has_final is None or not buffers.has_final.any():
+            return self._info_arrays(buffers.info_valid) if buffers.info_valid.any() else {}
         # SAME_STEP with ended episodes: their step info goes to "final_info",
         # their last observation to "final_obs"; the top level holds the
         # others (the new episodes' reset infos are empty).
-        has_final = self._has_final.copy()
-        running = self._info_valid & ~has_final
+        has_final = buffers.has_final.copy()
+        running = buffers.info_valid & ~has_final
         infos = self._info_arrays(running) if running.any() else {}
         final_obs = np.full(self.num_envs, None, dtype=object)
         for i in np.flatnonzero(has_final):
-            final_obs[i] = self._final_observations[i].copy()
+            final_obs[i] = buffers.final_observations[i].copy()
         infos["final_obs"] = final_obs
         infos["_final_obs"] = has_final
         infos["final_info"] = self._info_arrays(has_final)
