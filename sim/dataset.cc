@@ -32,6 +32,15 @@ void Dataset::Validate() const {
     if (indptr[r] < indptr[r - 1])
       fail("indptr: not non-decreasing at row " + std::to_string(r - 1));
   }
+  for (size_t r = 1; r < indptr.size(); ++r) {
+    for (int64_t p = indptr[r - 1] + 1; p < indptr[r]; ++p) {
+      if (indices[p] <= indices[p - 1]) {
+        fail("indices: columns of row " + std::to_string(r - 1) +
+             " not strictly ascending, expected sorted, unique columns per "
+             "row (CSR canonical form)");
+      }
+    }
+  }
   for (int32_t c : indices) {
     if (c < 0 || c >= features) {
       fail("indices: got column " + std::to_string(c) + ", expected in [0, " +

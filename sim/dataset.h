@@ -5,7 +5,7 @@
 //
 // HDF5 layout (one file, root group):
 //   indptr  int64 [rows + 1]   CSR row pointers
-//   indices int32 [nnz]        column of each value
+//   indices int32 [nnz]        column of each value, ascending within a row
 //   values  float32 [nnz]
 //   labels  int32 [rows]       class in [0, classes)
 //   attributes: features (int64), classes (int64)

@@ -30,16 +30,18 @@ std::shared_ptr<const SgdData> CachedData(
 
 // Rows of `d` as a sparse matrix with the bias column (index d.features).
 SgdData::Matrix ToMatrix(const Dataset& d, int64_t begin, int64_t end) {
-  std::vector<Eigen::Triplet<float, int64_t>> entries;
-  entries.reserve(d.indptr[end] - d.indptr[begin] + (end - begin));
-  for (int64_t r = begin; r < end; ++r) {
-    for (int64_t p = d.indptr[r]; p < d.indptr[r + 1]; ++p) {
-      entries.emplace_back(r - begin, d.indices[p], d.values[p]);
-    }
-    entries.emplace_back(r - begin, d.features, 1.0f);
-  }
+  // Filled in storage order in O(nnz): columns ascend within each row
+  // (Dataset::Validate) and the bias column comes last.
   SgdData::Matrix m(end - begin, d.features + 1);
-  m.setFromTriplets(entries.begin(), entries.end());
+  m.reserve(d.indptr[end] - d.indptr[begin] + (end - begin));
+  for (int64_t r = begin; r < end; ++r) {
+    m.startVec(r - begin);
+    for (int64_t p = d.indptr[r]; p < d.indptr[r + 1]; ++p) {
+      m.insertBack(r - begin, d.indices[p]) = d.values[p];
+    }
+    m.insertBack(r - begin, d.features) = 1.0f;
+  }
+  m.finalize();
   return m;
 }
 

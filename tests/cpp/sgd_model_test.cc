@@ -64,6 +64,9 @@ TEST(DatasetTest, Hdf5RoundTripAndErrors) {
   Dataset bad = d;
   bad.labels[3] = 5;
   EXPECT_THROW(bad.Validate(), std::invalid_argument);
+  Dataset unsorted = d;
+  std::swap(unsorted.indices[0], unsorted.indices[1]);
+  EXPECT_THROW(unsorted.Validate(), std::invalid_argument);
 }
 
 TEST(NnlsTest, MatchesKnownSolutions) {
