@@ -230,9 +230,8 @@ void EpochEngine::FillStats(EpochResult& result) {
 
 SimTime EpochEngine::ThrottleBackoff(int32_t attempts) {
   // Capped exponential back-off with equal jitter: d/2 + U(0, d/2).
-  const int shift = std::min(attempts, 30);
   const SimTime ceiling =
-      std::min(throttle_cap_, throttle_base_ << std::min(shift, 20));
+      std::min(throttle_cap_, throttle_base_ << std::min(attempts, 20));
   const double half = static_cast<double>(ceiling) / 2;
   return static_cast<SimTime>(half + half * job_->backoff_rng.Uniform()) + 1;
 }
