@@ -69,6 +69,7 @@ PY_REQUIREMENTS=(
   "gymnasium>=1.0,<2"
   "scikit-learn>=1.3"
   "pytest>=7.4"
+  "matplotlib>=3.7"  # experiments/reproduce_figures.py (pyproject extra "plots")
 )
 # The RL stack for siren.sb3, its tests and experiments/ (pyproject extra
 # "rl"). torch is pinned to the CPU wheel and installed on its own first, so
