@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "env/step_info.h"
+#include "sim/rng.h"
 
 namespace siren::env {
 
@@ -15,11 +16,7 @@ AutoresetMode ParseAutoresetMode(const std::string& name) {
 }
 
 uint64_t EpisodeSeed(uint64_t seed, uint64_t k) {
-  // SplitMix64 finaliser over (seed, k).
-  uint64_t z = seed + 0x9E3779B97F4A7C15ull * (k + 1);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
+  return sim::MixBits(seed + 0x9E3779B97F4A7C15ull * (k + 1));
 }
 
 VectorEnv::VectorEnv(std::shared_ptr<const sim::Scenario> scenario,

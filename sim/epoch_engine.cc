@@ -81,9 +81,7 @@ double EpochEngine::NominalStepSeconds(int memory_mb) const {
   const double rate =
       std::min(BandwidthMbPerS(lambda, memory_mb), s3.connection_cap_mb_per_s) *
       1024.0 * 1024.0;
-  const double compute =
-      scenario_.workload.flops_per_sample * scenario_.workload.batch_size /
-      (VcpusFor(lambda, memory_mb) * lambda.gflops_per_vcpu * 1e9);
+  const double compute = ComputeSecondsPerBatch(scenario_, memory_mb);
   const double batch = s3.get_latency_median_ms * 1e-3 + batch_bytes_ / rate;
   const double params = s3.get_latency_median_ms * 1e-3 + model_bytes_ / rate;
   const double push = s3.put_latency_median_ms * 1e-3 + model_bytes_ / rate;
@@ -97,9 +95,7 @@ EpochResult EpochEngine::Run(const Action& action, JobState& job,
   memory_mb_ = action.memory_mb;
   const LambdaSpec& lambda = scenario_.lambda;
   bandwidth_mb_per_s_ = BandwidthMbPerS(lambda, memory_mb_);
-  compute_median_s_ =
-      scenario_.workload.flops_per_sample * scenario_.workload.batch_size /
-      (VcpusFor(lambda, memory_mb_) * lambda.gflops_per_vcpu * 1e9);
+  compute_median_s_ = ComputeSecondsPerBatch(scenario_, memory_mb_);
 
   // Split the epoch's batches as evenly as possible over the functions.
   const int64_t batches = BatchesPerEpoch(scenario_.workload);
@@ -116,8 +112,8 @@ EpochResult EpochEngine::Run(const Action& action, JobState& job,
     next_batch += w.batches_assigned;
   }
   if (job.sgd) {
-    job.sgd->StartEpoch(used, batches, job.seed ^ (0x5851F42D4C957F2Dull *
-                                                   (job.epoch + 1)));
+    job.sgd->StartEpoch(used, batches,
+                        job.seed ^ (0x5851F42D4C957F2Dull * (job.epoch + 1)));
   }
 
   result_ = EpochResult{};

@@ -86,6 +86,12 @@ double VcpusFor(const LambdaSpec& lambda, int memory_mb) {
   return std::min(lambda.max_vcpus, memory_mb / lambda.mb_per_vcpu);
 }
 
+double ComputeSecondsPerBatch(const Scenario& scenario, int memory_mb) {
+  const LambdaSpec& lambda = scenario.lambda;
+  return scenario.workload.flops_per_sample * scenario.workload.batch_size /
+         (VcpusFor(lambda, memory_mb) * lambda.gflops_per_vcpu * 1e9);
+}
+
 double BandwidthMbPerS(const LambdaSpec& lambda, int memory_mb) {
   const double fraction =
       std::min(1.0, memory_mb / lambda.bandwidth_saturation_mb);

@@ -33,6 +33,10 @@ std::string MemoryError(const Scenario& scenario, int memory_mb);
 // vCPUs a function of `memory_mb` gets: memory / mb_per_vcpu, capped.
 double VcpusFor(const LambdaSpec& lambda, int memory_mb);
 
+// Median time to compute the gradient of one mini-batch at `memory_mb`:
+// batch FLOPs / (vCPUs x per-vCPU throughput).
+double ComputeSecondsPerBatch(const Scenario& scenario, int memory_mb);
+
 // Network bandwidth of one function in MB/s: linear in memory up to the cap.
 double BandwidthMbPerS(const LambdaSpec& lambda, int memory_mb);
 

@@ -21,6 +21,14 @@ enum class RngStream : uint64_t {
   kLossNoise = 6,
 };
 
+// The SplitMix64 output function (Steele, Lea and Flood): a bijective,
+// well-mixing map of 64 bits, used to derive seeds from seeds.
+inline uint64_t MixBits(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
 class Rng {
  public:
   Rng() : Rng(0, 0) {}

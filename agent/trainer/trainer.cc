@@ -5,9 +5,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -19,6 +19,7 @@
 #include "env/observation.h"
 #include "env/step_info.h"
 #include "env/vector_env.h"
+#include "sim/rng.h"
 #include "sim/scenario_loader.h"
 
 namespace siren::agent {
@@ -74,8 +75,8 @@ std::map<std::string, std::string> ConfigAttributes(const TrainerConfig& c) {
 }
 
 torch::Tensor TextTensor(const std::string& text) {
-  torch::Tensor t = torch::empty({static_cast<int64_t>(text.size())},
-                                 torch::kUInt8);
+  torch::Tensor t =
+      torch::empty({static_cast<int64_t>(text.size())}, torch::kUInt8);
   std::memcpy(t.data_ptr(), text.data(), text.size());
   return t;
 }
@@ -117,12 +118,10 @@ std::vector<std::string> SplitLines(const std::string& text) {
 
 // A seed per (run, iteration, env), independent of everything else.
 uint64_t EnvSeed(uint64_t seed, int iteration, int env) {
-  uint64_t z = seed * 0x9E3779B97F4A7C15ull + 0xD1B54A32D192ED03ull *
-                                                  (static_cast<uint64_t>(iteration) + 1) +
-               0x8CB92BA72F3D8DD7ull * (static_cast<uint64_t>(env) + 1);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
+  return sim::MixBits(seed * 0x9E3779B97F4A7C15ull +
+                      0xD1B54A32D192ED03ull *
+                          (static_cast<uint64_t>(iteration) + 1) +
+                      0x8CB92BA72F3D8DD7ull * (static_cast<uint64_t>(env) + 1));
 }
 
 std::string Metadata(const sim::Scenario& scenario) {
@@ -136,8 +135,8 @@ std::string Metadata(const sim::Scenario& scenario) {
     yaml += c == '\n' ? std::string("\\n") : std::string(1, c);
   }
   return "{\"format\": \"siren-policy-1\", \"action_encoding\": \"box\", "
-         "\"observation_names\": [" + names + "], \"scenario_yaml\": \"" +
-         yaml + "\"}";
+         "\"observation_names\": [" +
+         names + "], \"scenario_yaml\": \"" + yaml + "\"}";
 }
 
 // One env's episode within an iteration's rollout.
@@ -147,7 +146,7 @@ struct Episode {
   std::vector<float> log_probs, values;
   std::vector<double> rewards;
   bool terminated = false;
-  torch::Tensor final_observation;          // For truncation bootstrap.
+  torch::Tensor final_observation;  // For truncation bootstrap.
   double jct_s = 0, cost_usd = 0;
   bool success = false;
 };
@@ -180,10 +179,15 @@ void SaveCheckpoint(const std::string& path, const TrainerConfig& config,
       {static_cast<int64_t>(state.log.size()), kLogColumns}, torch::kFloat64);
   for (size_t i = 0; i < state.log.size(); ++i) {
     const IterationLog& r = state.log[i];
-    const double values[kLogColumns] = {
-        static_cast<double>(r.iteration), r.mean_return, r.mean_jct_s,
-        r.mean_cost_usd, r.success_rate, r.entropy, r.env_steps_per_s,
-        r.wall_s, static_cast<double>(r.env_steps)};
+    const double values[kLogColumns] = {static_cast<double>(r.iteration),
+                                        r.mean_return,
+                                        r.mean_jct_s,
+                                        r.mean_cost_usd,
+                                        r.success_rate,
+                                        r.entropy,
+                                        r.env_steps_per_s,
+                                        r.wall_s,
+                                        static_cast<double>(r.env_steps)};
     for (int j = 0; j < kLogColumns; ++j) rows[i][j] = values[j];
   }
   archive.write("log", rows);
@@ -255,9 +259,9 @@ torch::Tensor GaussianLogProb(const torch::Tensor& actions,
 }
 
 // Collects one episode per env with the current policy.
-std::vector<Episode> Rollout(const TrainerConfig& config,
-                             env::VectorEnv& vec, TrainingState& state,
-                             int iteration, int64_t* steps) {
+std::vector<Episode> Rollout(const TrainerConfig& config, env::VectorEnv& vec,
+                             TrainingState& state, int iteration,
+                             int64_t* steps) {
   const int n = config.num_envs;
   const int info_size = env::InfoSize();
   std::vector<uint64_t> seeds(n);
@@ -290,9 +294,10 @@ std::vector<Episode> Rollout(const TrainerConfig& config,
         torch::from_blob(obs.data(), {n, env::kObservationSize}).clone();
     const torch::Tensor normed = state.norm->Apply(x);
     const torch::Tensor mean = state.model->Mean(normed);
-    const torch::Tensor noise = at::normal(0.0, 1.0, mean.sizes(),
-                                           state.generator);
-    const torch::Tensor action = mean + noise * torch::exp(state.model->log_std);
+    const torch::Tensor noise =
+        at::normal(0.0, 1.0, mean.sizes(), state.generator);
+    const torch::Tensor action =
+        mean + noise * torch::exp(state.model->log_std);
     const torch::Tensor log_prob =
         GaussianLogProb(action, mean, state.model->log_std);
     const torch::Tensor value = state.model->Value(normed);
@@ -311,10 +316,9 @@ std::vector<Episode> Rollout(const TrainerConfig& config,
       if (terminated[j] || truncated[j]) {
         const double* row = &info[static_cast<size_t>(j) * info_size];
         e.terminated = terminated[j];
-        e.final_observation =
-            torch::from_blob(&obs[j * env::kObservationSize],
-                             {env::kObservationSize})
-                .clone();
+        e.final_observation = torch::from_blob(&obs[j * env::kObservationSize],
+                                               {env::kObservationSize})
+                                  .clone();
         e.jct_s = row[jct_column];
         e.cost_usd = row[cost_column];
         e.success = row[status_column] ==
@@ -349,9 +353,9 @@ std::vector<IterationLog> Train(
     const auto start = std::chrono::steady_clock::now();
     int64_t steps = 0;
     std::vector<Episode> episodes = Rollout(config, vec, state, it, &steps);
-    const double rollout_s = std::chrono::duration<double>(
-                                 std::chrono::steady_clock::now() - start)
-                                 .count();
+    const double rollout_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
 
     // Advantages (GAE) and returns per episode, then one flat batch.
     std::vector<torch::Tensor> obs_list, act_list;
@@ -362,15 +366,14 @@ std::vector<IterationLog> Train(
       double bootstrap = 0;
       if (!e.terminated) {
         torch::NoGradGuard no_grad;
-        bootstrap = state.model
-                        ->Value(state.norm->Apply(
-                            e.final_observation.unsqueeze(0)))
-                        .item<float>();
+        bootstrap =
+            state.model
+                ->Value(state.norm->Apply(e.final_observation.unsqueeze(0)))
+                .item<float>();
       }
       std::vector<float> adv(t_max);
       double next_value = bootstrap, gae = 0;
-      const double lambda =
-          config.algorithm == "ppo" ? config.gae_lambda : 1.0;
+      const double lambda = config.algorithm == "ppo" ? config.gae_lambda : 1.0;
       for (size_t t = t_max; t-- > 0;) {
         const double delta =
             e.rewards[t] + config.gamma * next_value - e.values[t];
@@ -402,17 +405,19 @@ std::vector<IterationLog> Train(
     // The update.
     auto loss_on = [&](const torch::Tensor& idx) {
       const torch::Tensor x = obs_batch.index_select(0, idx);
-      const torch::Tensor lp = GaussianLogProb(
-          act_batch.index_select(0, idx), state.model->Mean(x),
-          state.model->log_std);
+      const torch::Tensor lp =
+          GaussianLogProb(act_batch.index_select(0, idx), state.model->Mean(x),
+                          state.model->log_std);
       const torch::Tensor a = adv_batch.index_select(0, idx);
       torch::Tensor policy_loss;
       if (config.algorithm == "ppo") {
-        const torch::Tensor ratio = torch::exp(lp - old_lp.index_select(0, idx));
-        policy_loss = -torch::min(ratio * a, torch::clamp(ratio, 1 - config.clip,
-                                                          1 + config.clip) *
-                                                 a)
-                           .mean();
+        const torch::Tensor ratio =
+            torch::exp(lp - old_lp.index_select(0, idx));
+        policy_loss =
+            -torch::min(
+                 ratio * a,
+                 torch::clamp(ratio, 1 - config.clip, 1 + config.clip) * a)
+                 .mean();
       } else {
         policy_loss = -(lp * a).mean();
       }
@@ -446,9 +451,9 @@ std::vector<IterationLog> Train(
 
     // Log, checkpoint.
     total_steps += steps;
-    const double iteration_s = std::chrono::duration<double>(
-                                   std::chrono::steady_clock::now() - start)
-                                   .count();
+    const double iteration_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
     state.wall_s += iteration_s;
     IterationLog row;
     row.iteration = it;
@@ -466,7 +471,8 @@ std::vector<IterationLog> Train(
     state.next_iteration = it + 1;
     if (on_iteration) on_iteration(row);
     WriteTrainLog(config.out_dir + "/log.h5", state.log, attributes);
-    if ((it + 1) % config.checkpoint_every == 0 || it + 1 == config.iterations) {
+    if ((it + 1) % config.checkpoint_every == 0 ||
+        it + 1 == config.iterations) {
       SaveCheckpoint(checkpoint, config, state);
     }
   }
