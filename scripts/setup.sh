@@ -80,6 +80,18 @@ RL_REQUIREMENTS=(
   "onnx>=1.16"
   "onnxscript>=0.2"
 )
+# The runner (siren run/deploy/calibrate, issue 5): boto3 is the AWS client;
+# moto in server mode is the local S3-compatible server on loopback that the
+# local backend and the tests start. Ray (with RLlib) runs sweeps, evaluation
+# and RLlib training on a local or multi-node cluster (pyproject extras
+# "runner" and "ray").
+RUNNER_REQUIREMENTS=(
+  "boto3>=1.34"
+  "moto[server]>=5.0"
+)
+RAY_REQUIREMENTS=(
+  "ray[default,rllib]>=2.40,<3"
+)
 
 # Succeeds when every requirement given is installed at a matching version.
 requirements_met() {
@@ -92,7 +104,7 @@ def version_tuple(text):
     return tuple(int(p) for p in re.findall(r"\d+", text)[:3])
 
 for req in sys.argv[1:]:
-    name = re.split(r"[<>=]", req, maxsplit=1)[0]
+    name = re.split(r"[\[<>=]", req, maxsplit=1)[0]
     try:
         installed = version_tuple(metadata.version(name))
     except metadata.PackageNotFoundError:
@@ -120,6 +132,10 @@ fi
 if ! requirements_met "${RL_REQUIREMENTS[@]}"; then
   log "installing ${RL_REQUIREMENTS[*]}"
   pip_install "$TORCH_REQUIREMENT" "${RL_REQUIREMENTS[@]}"
+fi
+if ! requirements_met "${RUNNER_REQUIREMENTS[@]}" "${RAY_REQUIREMENTS[@]}"; then
+  log "installing ${RUNNER_REQUIREMENTS[*]} ${RAY_REQUIREMENTS[*]}"
+  pip_install "$TORCH_REQUIREMENT" "${RUNNER_REQUIREMENTS[@]}" "${RAY_REQUIREMENTS[@]}"
 fi
 
 if [[ "${SIREN_SKIP_INSTALL:-0}" == "1" ]]; then
