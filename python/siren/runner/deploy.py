@@ -1,0 +1,340 @@
+"""``siren deploy``: package the worker and create or update the Lambda
+function and the S3 bucket (docs/runner-aws.md).
+
+The package is a zip whose only folder is ``siren_worker/``: copies of this
+folder's ``__init__``, ``worker``, ``model`` and ``protocol`` modules, which
+import only numpy, boto3 and each other (relatively). The handler is
+``siren_worker.worker.handler``. The Lambda Python runtime ships boto3 but
+not numpy: give the function a layer that has it (``--layer ARN``, e.g.
+AWS's managed "AWSSDKPandas-Python312" layer). Nothing is downloaded here.
+
+The zip is deterministic (fixed timestamps and order), so an unchanged
+worker has an unchanged CodeSha256 and a redeploy skips the code upload.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import io
+import json
+import re
+import sys
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from siren._argtypes import checked
+
+from .aws import (MAX_MEMORY_MB, MIN_MEMORY_MB, AwsError, call_aws, describe_aws_error, error_code,
+                  make_session, validate_function_name, validate_memory, validate_region, wait_function)
+from .iam_policy import least_privilege_policy
+from .protocol import validate_bucket_name, validate_prefix
+
+__all__ = ["HANDLER", "PACKAGE_MODULES", "add_commands", "build_package", "code_sha256", "deploy", "main",
+           "package_bytes"]
+
+HANDLER = "siren_worker.worker.handler"
+PACKAGE_NAME = "siren_worker"
+PACKAGE_MODULES = ("__init__.py", "worker.py", "model.py", "protocol.py")
+MAX_TIMEOUT_S = 900
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+_RUNTIME_RE = re.compile(r"^python3\.\d{1,2}$")
+_ROLE_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+_LAYER_RE = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z]{2}(-[a-z]+)+-\d:\d{12}:layer:[A-Za-z0-9_-]{1,140}:\d+$")
+_EXIT_USAGE = 2
+_EXIT_AWS = 1
+
+
+# --- the package ---------------------------------------------------------------
+def package_bytes() -> bytes:
+    """The worker package as zip bytes (deterministic)."""
+    source = Path(__file__).parent
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for module in PACKAGE_MODULES:
+            info = zipfile.ZipInfo(f"{PACKAGE_NAME}/{module}", date_time=_ZIP_DATE)
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, (source / module).read_bytes())
+    return out.getvalue()
+
+
+def build_package(out_zip: str | Path) -> Path:
+    """Writes the worker package to ``out_zip``; returns its path."""
+    path = Path(out_zip)
+    path.write_bytes(package_bytes())
+    return path
+
+
+def code_sha256(package: bytes) -> str:
+    """The package's hash as Lambda reports it (CodeSha256: base64 of SHA-256)."""
+    return base64.b64encode(hashlib.sha256(package).digest()).decode("ascii")
+
+
+# --- validation ----------------------------------------------------------------
+def _validate(pattern: re.Pattern, value: Any, what: str, expected: str) -> str:
+    if isinstance(value, str) and pattern.match(value):
+        return value
+    raise ValueError(f"{what}: {value!r} is not valid (expected {expected})")
+
+
+def validate_role_arn(role_arn: str) -> str:
+    """``role_arn`` if it is an IAM role ARN; ValueError naming it otherwise."""
+    return _validate(_ROLE_RE, role_arn, "role ARN", "arn:aws:iam::ACCOUNT:role/NAME")
+
+
+def validate_runtime(runtime: str) -> str:
+    """``runtime`` if it names a Lambda Python runtime; ValueError otherwise."""
+    return _validate(_RUNTIME_RE, runtime, "runtime", "a Python runtime such as python3.12")
+
+
+def validate_layer_arn(layer: str) -> str:
+    """``layer`` if it is a layer version ARN; ValueError naming it otherwise."""
+    return _validate(_LAYER_RE, layer, "layer", "a layer version ARN arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION")
+
+
+def validate_timeout(timeout_s: int) -> int:
+    """``timeout_s`` if Lambda accepts it (an integer in [1, 900]); ValueError otherwise."""
+    if not isinstance(timeout_s, int) or isinstance(timeout_s, bool) or not 1 <= timeout_s <= MAX_TIMEOUT_S:
+        raise ValueError(f"timeout: {timeout_s!r} s is not a Lambda timeout (expected an integer in "
+                         f"[1, {MAX_TIMEOUT_S}])")
+    return timeout_s
+
+
+def _validate_settings(role_arn: str, region: str, memory_mb: int, timeout_s: int, runtime: str,
+                       layers: Sequence[str]) -> None:
+    validate_role_arn(role_arn)
+    validate_region(region)
+    validate_memory(memory_mb)
+    validate_timeout(timeout_s)
+    validate_runtime(runtime)
+    for layer in layers:
+        validate_layer_arn(layer)
+
+
+# --- AWS calls -----------------------------------------------------------------
+def ensure_bucket(s3: Any, bucket: str, region: str) -> bool:
+    """Creates ``bucket`` in ``region`` unless it exists; True if created.
+    us-east-1 takes no LocationConstraint, every other region needs one."""
+    from botocore.exceptions import ClientError
+
+    try:
+        s3.head_bucket(Bucket=bucket)
+        return False
+    except ClientError as error:
+        if error_code(error) not in ("404", "NoSuchBucket", "NotFound"):
+            raise AwsError(describe_aws_error(error, f"HeadBucket {bucket}") +
+                           (" (the bucket exists and is not yours, or you may not list it)"
+                            if error_code(error) == "403" else "")) from None
+    arguments: dict[str, Any] = {"Bucket": bucket}
+    if region != "us-east-1":
+        arguments["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    try:
+        s3.create_bucket(**arguments)
+    except ClientError as error:
+        if error_code(error) == "BucketAlreadyOwnedByYou":
+            return False
+        raise AwsError(describe_aws_error(error, f"CreateBucket {bucket}")) from None
+    return True
+
+
+def _existing_function(client: Any, function_name: str) -> dict[str, Any] | None:
+    from botocore.exceptions import ClientError
+
+    try:
+        return client.get_function(FunctionName=function_name)["Configuration"]
+    except ClientError as error:
+        if error_code(error) == "ResourceNotFoundException":
+            return None
+        raise AwsError(describe_aws_error(error, f"GetFunction {function_name}")) from None
+
+
+def _create_function(client: Any, function_name: str, package: bytes, settings: dict[str, Any]) -> dict:
+    try:
+        return call_aws(f"CreateFunction {function_name}", client.create_function, FunctionName=function_name,
+                        Code={"ZipFile": package}, Description="Siren worker: mini-batch SGD on S3 (siren deploy)",
+                        **settings)
+    except AwsError as error:
+        if "cannot be assumed" in str(error):
+            raise AwsError(f"{error} (a role created moments ago takes a few seconds to reach Lambda: "
+                           "retry)") from None
+        raise
+
+
+def _update_function(client: Any, function_name: str, package: bytes, sha: str,
+                     existing: dict[str, Any], settings: dict[str, Any]) -> tuple[dict, bool]:
+    """Updates the code (when its hash differs) and the configuration; returns
+    (configuration, whether the code was uploaded)."""
+    wait_function(client, "function_updated_v2", function_name)
+    code_updated = existing.get("CodeSha256") != sha
+    if code_updated:
+        call_aws(f"UpdateFunctionCode {function_name}", client.update_function_code,
+                 FunctionName=function_name, ZipFile=package)
+        wait_function(client, "function_updated_v2", function_name)
+    configuration = call_aws(f"UpdateFunctionConfiguration {function_name}",
+                             client.update_function_configuration, FunctionName=function_name, **settings)
+    wait_function(client, "function_updated_v2", function_name)
+    return configuration, code_updated
+
+
+def deploy(function_name: str, bucket: str, role_arn: str, region: str, memory_mb: int = 1024,
+           timeout_s: int = 300, runtime: str = "python3.12", layers: Sequence[str] | None = None,
+           create_bucket: bool = True, session: Any = None, profile: str | None = None) -> dict[str, Any]:
+    """Creates or updates the worker function (and the bucket).
+
+    The bucket is created when missing (``create_bucket``). A new function is
+    created from the package and awaited until Active; an existing one gets
+    the package (only when its CodeSha256 differs) and the configuration
+    (role, handler, runtime, memory, timeout and, when ``layers`` is not
+    None, the layers: None keeps an existing function's layers), each
+    awaited until the update is live.
+
+    Returns a summary: function, ARN, region, bucket, what was created or
+    updated, the code hash and size, and the configuration. No credentials.
+
+    Raises ValueError for an invalid argument (before any AWS call) and
+    AwsError (one line) when AWS refuses.
+    """
+    validate_function_name(function_name)
+    validate_bucket_name(bucket)
+    _validate_settings(role_arn, region, memory_mb, timeout_s, runtime, layers or [])
+    session = session or make_session(region, profile)
+    package = package_bytes()
+    sha = code_sha256(package)
+    settings: dict[str, Any] = {"Role": role_arn, "Handler": HANDLER, "Runtime": runtime,
+                                "MemorySize": memory_mb, "Timeout": timeout_s}
+    if layers is not None:
+        settings["Layers"] = list(layers)
+    s3 = session.client("s3", region_name=region)
+    client = session.client("lambda", region_name=region)
+    try:
+        bucket_created = ensure_bucket(s3, bucket, region) if create_bucket else False
+        existing = _existing_function(client, function_name)
+        if existing is None:
+            configuration = _create_function(client, function_name, package, settings)
+            wait_function(client, "function_active_v2", function_name)
+            code_updated = True
+        else:
+            configuration, code_updated = _update_function(client, function_name, package, sha, existing,
+                                                           settings)
+    finally:
+        client.close()
+        s3.close()
+    return {"function": function_name, "function_arn": configuration.get("FunctionArn"), "region": region,
+            "bucket": bucket, "bucket_created": bucket_created, "function_created": existing is None,
+            "code_updated": code_updated, "code_sha256": sha, "package_bytes": len(package),
+            "handler": HANDLER, "runtime": runtime, "memory_mb": memory_mb, "timeout_s": timeout_s,
+            "layers": [layer["Arn"] for layer in configuration.get("Layers") or []]}
+
+
+# --- the command ---------------------------------------------------------------
+def _print_policy(args: argparse.Namespace) -> int:
+    if not args.function or not args.bucket:
+        raise ValueError("--print-policy: needs --function and --bucket")
+    policies = least_privilege_policy(args.function, args.bucket, region=args.region or "*",
+                                      account=args.account, role_arn=args.role_arn, prefix=args.prefix or "",
+                                      layers=args.layer or [])
+    print(json.dumps(policies, indent=2))
+    return 0
+
+
+def _require(args: argparse.Namespace, *names: str) -> None:
+    missing = [f"--{name.replace('_', '-')}" for name in names if not getattr(args, name)]
+    if missing:
+        raise ValueError(f"deploy: missing {', '.join(missing)} (required unless --package-only or "
+                         "--print-policy)")
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    """``siren deploy``: prints ``key=value`` lines of the summary. Exit 0;
+    2 for an invalid argument or an unwritable --package-only path; 1 when
+    AWS refuses (one line on stderr)."""
+    try:
+        if args.print_policy:
+            return _print_policy(args)
+        if args.package_only:
+            try:
+                path = build_package(args.package_only)
+            except OSError as error:
+                raise ValueError(f"--package-only: cannot write {args.package_only!r}: {error.strerror}") from None
+            print(f"package={path} bytes={path.stat().st_size} sha256={code_sha256(path.read_bytes())} "
+                  f"handler={HANDLER}")
+            return 0
+        _require(args, "function", "bucket", "role_arn", "region")
+        summary = deploy(args.function, args.bucket, args.role_arn, args.region, memory_mb=args.memory,
+                         timeout_s=args.timeout, runtime=args.runtime, layers=args.layer, profile=args.profile)
+    except ValueError as error:
+        print(f"siren deploy: error: {error}", file=sys.stderr)
+        return _EXIT_USAGE
+    except AwsError as error:
+        print(f"siren deploy: AWS error: {error}", file=sys.stderr)
+        return _EXIT_AWS
+    for key, value in summary.items():
+        print(f"{key}={','.join(value) if isinstance(value, list) else value}")
+    if not summary["layers"]:
+        print("note: the function has no layer: the Lambda Python runtime has no numpy, so the worker "
+              "cannot import until it gets one (--layer ARN, docs/runner-aws.md)", file=sys.stderr)
+    return 0
+
+
+def _int_in(low: int, high: int, unit: str) -> Any:
+    expected = f"an integer in [{low}, {high}] ({unit})"
+    return checked(int, lambda value: low <= value <= high, expected, expected)
+
+
+def _checked_name(validate: Any) -> Any:
+    def parse(text: str) -> str:
+        try:
+            return validate(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error).split(": ", 1)[-1]) from None
+
+    return parse
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    """Adds ``deploy`` to the ``siren`` parser."""
+    p = sub.add_parser("deploy", help="package the runner's worker and create or update its Lambda function "
+                                      "and S3 bucket (boto3)")
+    p.add_argument("--function", type=_checked_name(validate_function_name), default=None,
+                   help="Lambda function name (created if missing)")
+    p.add_argument("--bucket", type=_checked_name(validate_bucket_name), default=None,
+                   help="S3 bucket of the jobs (created if missing)")
+    p.add_argument("--role-arn", type=_checked_name(validate_role_arn), default=None,
+                   help="the worker's execution role (see --print-policy)")
+    p.add_argument("--region", type=_checked_name(validate_region), default=None, help="AWS region, e.g. eu-west-1")
+    p.add_argument("--profile", default=None, help="named profile of the AWS config files (default: boto3's)")
+    p.add_argument("--memory", type=_int_in(MIN_MEMORY_MB, MAX_MEMORY_MB, "MB"), default=1024,
+                   help="initial memory in MB; `siren run` sets it per epoch (default: %(default)s)")
+    p.add_argument("--timeout", type=_int_in(1, MAX_TIMEOUT_S, "seconds"), default=300,
+                   help="function timeout in seconds (default: %(default)s)")
+    p.add_argument("--runtime", type=_checked_name(validate_runtime), default="python3.12",
+                   help="Lambda Python runtime (default: %(default)s)")
+    p.add_argument("--layer", type=_checked_name(validate_layer_arn), action="append", default=None,
+                   metavar="ARN", help="layer version ARN, repeatable; one must provide numpy, e.g. AWS's "
+                                       "AWSSDKPandas-Python312 (docs/runner-aws.md). Without --layer an "
+                                       "existing function keeps its layers")
+    p.add_argument("--package-only", metavar="PATH", default=None,
+                   help="only write the worker package (zip) to PATH; no AWS calls")
+    p.add_argument("--print-policy", action="store_true",
+                   help="print the least-privilege IAM policies (runner, worker role, trust) for "
+                        "--function/--bucket and exit; no AWS calls")
+    p.add_argument("--account", default="*", help="with --print-policy: the AWS account id (default: any)")
+    p.add_argument("--prefix", type=_checked_name(validate_prefix), default=None,
+                   help="with --print-policy: the jobs' key prefix (default: the whole bucket)")
+    p.set_defaults(handler=cmd_deploy)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``siren deploy`` on its own: ``python -m siren.runner.deploy ARGS``."""
+    parser = argparse.ArgumentParser(prog="siren")
+    add_commands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["deploy", *(argv if argv is not None else sys.argv[1:])])
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,569 @@
+"""The AWS side of the runner (siren.runner.aws, deploy, iam_policy), without AWS.
+
+No test reaches a real AWS account: credentials are fake, the config files
+point nowhere, and every call goes either to moto or to botocore's Stubber.
+Which is which, as measured with moto 5.2.5 on a machine without Docker:
+
+- moto's in-process ``mock_aws`` (Lambda and S3 control planes): IAM roles,
+  CreateFunction, UpdateFunctionCode, UpdateFunctionConfiguration,
+  GetFunction(Configuration), the function_active_v2 / function_updated_v2
+  waiters, layers (PublishLayerVersion), S3 buckets in and outside us-east-1
+  (with moto's LocationConstraint checks). So ``set_memory`` and ``deploy``
+  are tested on moto.
+- moto's Invoke runs the handler in a Docker container; without Docker it
+  answers FunctionError "Handled" with "error running docker" and no log tail.
+  Its Docker-free mode (``config={"lambda": {"use_docker": False}}``) only
+  echoes the event back, without a REPORT line. Neither can produce cold
+  starts, errors, timeouts or throttles, so ``invoke`` is tested with
+  botocore's Stubber (canned responses in Lambda's real formats) and, for the
+  no-retry and concurrency checks, with a botocore ``before-send`` hook that
+  answers each HTTP request (the client's whole parsing and retry path runs).
+  The echo mode is used once, to check the no-REPORT-line fallback.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import logging
+import subprocess
+import sys
+import textwrap
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+boto3 = pytest.importorskip("boto3")
+moto = pytest.importorskip("moto")
+
+from botocore.awsrequest import AWSResponse  # noqa: E402
+from botocore.response import StreamingBody  # noqa: E402
+from botocore.stub import Stubber  # noqa: E402
+
+from siren.runner import aws, deploy, iam_policy  # noqa: E402
+from siren.runner.backend import ERROR, OK, THROTTLED, TIMEOUT  # noqa: E402
+
+REGION = "eu-west-1"
+FUNCTION = "siren-worker"
+BUCKET = "siren-test-bucket"
+SECRET = "siren-TEST-secret-must-never-be-printed-0123456789"
+TOKEN = "siren-TEST-session-token-must-never-be-printed"
+REQUEST_ID = "3604209a-e9a3-11e6-939a-754dd98c7be3"
+REPORT_COLD = (f"REPORT RequestId: {REQUEST_ID}\tDuration: 1234.56 ms\tBilled Duration: 1235 ms\t"
+               "Memory Size: 1024 MB\tMax Memory Used: 180 MB\tInit Duration: 812.34 ms\t\n")
+REPORT_WARM = (f"REPORT RequestId: {REQUEST_ID}\tDuration: 345.67 ms\tBilled Duration: 346 ms\t"
+               "Memory Size: 1024 MB\tMax Memory Used: 181 MB\t\n")
+
+
+@pytest.fixture(autouse=True)
+def fake_aws(monkeypatch, tmp_path):
+    """Fake credentials and region; no config file, profile or instance role."""
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ROLE_ARN",
+                 "AWS_WEB_IDENTITY_TOKEN_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+    monkeypatch.setenv("AWS_SESSION_TOKEN", TOKEN)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.fixture
+def mocked():
+    with moto.mock_aws():
+        yield
+
+
+def _role() -> str:
+    trust = iam_policy.least_privilege_policy(FUNCTION, BUCKET)["worker_trust"]
+    return boto3.client("iam").create_role(RoleName="siren-worker-role",
+                                           AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+
+
+def _tail(*lines: str) -> str:
+    return base64.b64encode("".join(lines).encode()).decode()
+
+
+def _payload(body: bytes) -> StreamingBody:
+    return StreamingBody(io.BytesIO(body), len(body))
+
+
+# --- the REPORT line -----------------------------------------------------------------
+def test_parse_report_line_cold_and_warm() -> None:
+    log = f"START RequestId: {REQUEST_ID} Version: $LATEST\nEND RequestId: {REQUEST_ID}\n{REPORT_COLD}"
+    cold = aws.parse_report_line(log)
+    assert cold == {"request_id": REQUEST_ID, "duration_ms": 1234.56, "billed_duration_ms": 1235.0,
+                    "memory_size_mb": 1024.0, "max_memory_used_mb": 180.0, "init_duration_ms": 812.34}
+    warm = aws.parse_report_line(REPORT_WARM)
+    assert "init_duration_ms" not in warm and warm["duration_ms"] == 345.67
+
+
+def test_parse_report_line_tolerates_new_and_unknown_fields() -> None:
+    # SnapStart restores, the Status/Error Type of newer runtimes, an unknown
+    # field, spaces instead of tabs, and an X-Ray line after the REPORT.
+    line = (f"REPORT RequestId: {REQUEST_ID} Duration: 3000.00 ms Billed Duration: 3000 ms Memory Size: 128 MB "
+            "Max Memory Used: 86 MB Restore Duration: 474.16 ms Billed Restore Duration: 166 ms "
+            "Future Thing: 7 ms Status: timeout Error Type: Runtime.OutOfMemory\n"
+            "XRAY TraceId: 1-5e1b4151-5ac6c58f5b1c3c7d SegmentId: 6b6e SampledId: true\n")
+    fields = aws.parse_report_line(line)
+    assert fields["restore_duration_ms"] == 474.16 and fields["billed_restore_duration_ms"] == 166.0
+    assert fields["future_thing_ms"] == 7.0
+    assert fields["status"] == "timeout" and fields["error_type"] == "Runtime.OutOfMemory"
+
+
+@pytest.mark.parametrize("text", ["", "START RequestId: x\n", "REPORT RequestId: x\tMemory Size: 128 MB\n"])
+def test_parse_report_line_without_report(text: str) -> None:
+    with pytest.raises(ValueError, match="REPORT"):
+        aws.parse_report_line(text)
+
+
+# --- invoke: Stubber ------------------------------------------------------------------
+def _stubbed_backend() -> tuple[aws.AwsBackend, Stubber]:
+    client = boto3.client("lambda", region_name=REGION)
+    backend = aws.AwsBackend(FUNCTION, BUCKET, lambda_client=client, s3_client=boto3.client("s3"))
+    return backend, Stubber(client)
+
+
+def _expect_invoke(stub: Stubber, event: dict, body: bytes, tail: str, function_error: str | None = None) -> None:
+    response = {"StatusCode": 200, "LogResult": tail, "Payload": _payload(body), "ExecutedVersion": "$LATEST"}
+    if function_error:
+        response["FunctionError"] = function_error
+    stub.add_response("invoke", response, {"FunctionName": FUNCTION, "InvocationType": "RequestResponse",
+                                           "LogType": "Tail", "Payload": json.dumps(event).encode()})
+
+
+def test_invoke_ok_cold_then_warm() -> None:
+    backend, stub = _stubbed_backend()
+    event = {"epoch": 0, "batches": [0, 1]}
+    _expect_invoke(stub, event, b'{"batches": [], "remaining": []}', _tail(REPORT_COLD))
+    _expect_invoke(stub, event, b'{"batches": [], "remaining": [1]}', _tail("some handler output\n", REPORT_WARM))
+    with stub:
+        cold = backend.invoke(event)
+        warm = backend.invoke(event)
+    assert cold.status == OK and cold.payload == {"batches": [], "remaining": []}
+    assert cold.cold and cold.init_s == pytest.approx(0.81234)
+    assert cold.duration_s == pytest.approx(1.23456) and cold.billed_s == pytest.approx(1.235)
+    assert cold.memory_mb == 1024 and cold.max_memory_used_mb == 180.0
+    assert warm.status == OK and not warm.cold and warm.init_s == 0.0 and warm.payload["remaining"] == [1]
+    assert warm.duration_s == pytest.approx(0.34567)
+
+
+def test_invoke_handler_error() -> None:
+    backend, stub = _stubbed_backend()
+    body = json.dumps({"errorMessage": "event: missing field 'epoch'", "errorType": "ValueError",
+                       "requestId": REQUEST_ID, "stackTrace": ["  File \"/var/task/siren_worker/worker.py\"\n"]})
+    _expect_invoke(stub, {}, body.encode(), _tail(REPORT_WARM), "Unhandled")
+    with stub:
+        result = backend.invoke({})
+    assert result.status == ERROR and result.payload is None
+    assert result.error == "ValueError: event: missing field 'epoch'"  # No stack trace.
+    assert result.duration_s == pytest.approx(0.34567) and result.billed_s == pytest.approx(0.346)
+
+
+@pytest.mark.parametrize("body", [
+    # Older runtimes: the message carries the timeout.
+    {"errorMessage": f"2024-05-01T10:00:00.000Z {REQUEST_ID} Task timed out after 300.02 seconds"},
+    # Newer runtimes: a Sandbox.Timedout error type.
+    {"errorType": "Sandbox.Timedout", "errorMessage": f"RequestId: {REQUEST_ID} Error: Task timed out after "
+                                                      "300.00 seconds"},
+])
+def test_invoke_timeout(body: dict) -> None:
+    backend, stub = _stubbed_backend()
+    report = (f"REPORT RequestId: {REQUEST_ID}\tDuration: 300000.00 ms\tBilled Duration: 300000 ms\t"
+              "Memory Size: 1024 MB\tMax Memory Used: 200 MB\t\n")
+    _expect_invoke(stub, {}, json.dumps(body).encode(),
+                   _tail(f"2024-05-01T10:00:00.000Z {REQUEST_ID} Task timed out after 300.02 seconds\n", report),
+                   "Unhandled")
+    with stub:
+        result = backend.invoke({})
+    assert result.status == TIMEOUT and "Task timed out after" in result.error
+    assert result.duration_s == pytest.approx(300.0) and result.billed_s == pytest.approx(300.0)
+
+
+def test_invoke_sandbox_crash_is_an_error() -> None:
+    backend, stub = _stubbed_backend()
+    body = {"errorType": "Runtime.ExitError",
+            "errorMessage": f"RequestId: {REQUEST_ID} Error: Runtime exited with error: signal: killed"}
+    report = REPORT_WARM.replace("\t\n", "\tStatus: error\tError Type: Runtime.ExitError\n")
+    _expect_invoke(stub, {}, json.dumps(body).encode(), _tail(report), "Unhandled")
+    with stub:
+        result = backend.invoke({})
+    assert result.status == ERROR and result.error.startswith("Runtime.ExitError: ")
+
+
+def test_invoke_throttle_is_reported_not_raised() -> None:
+    backend, stub = _stubbed_backend()
+    stub.add_client_error("invoke", service_error_code="TooManyRequestsException", service_message="Rate Exceeded.",
+                          http_status_code=429)
+    with stub:
+        result = backend.invoke({})
+    assert result.status == THROTTLED and "TooManyRequestsException" in result.error
+    assert result.duration_s == 0.0 and result.billed_s is None
+
+
+def test_invoke_other_aws_error_raises_one_line() -> None:
+    backend, stub = _stubbed_backend()
+    stub.add_client_error("invoke", service_error_code="AccessDeniedException", http_status_code=403,
+                          service_message="User: arn:aws:iam::123456789012:user/x with key AKIAIOSFODNN7EXAMPLE "
+                                          "is not authorized to perform: lambda:InvokeFunction")
+    with stub, pytest.raises(aws.AwsError) as raised:
+        backend.invoke({})
+    message = str(raised.value)
+    assert message.startswith(f"Invoke {FUNCTION}: AccessDeniedException: ") and "\n" not in message
+    assert "AKIAIOSFODNN7EXAMPLE" not in message and "<redacted-key-id>" in message
+
+
+class _Raw(io.BytesIO):
+    """A raw HTTP body as botocore's AWSResponse reads it: whole (``stream``)
+    for parsed responses, by ``read`` for a streaming payload."""
+
+    def stream(self, **_: object):
+        yield self.read()
+
+
+def _answer(status: int, body: bytes, headers: dict[str, str]):
+    def handler(request, **_: object) -> AWSResponse:
+        return AWSResponse(request.url, status, headers, _Raw(body))
+
+    return handler
+
+
+def test_invoke_throttle_is_not_retried_by_the_sdk() -> None:
+    backend = aws.AwsBackend(FUNCTION, BUCKET, region=REGION)
+    attempts = []
+    throttle = _answer(429, b'{"Reason": "ConcurrentInvocationLimitExceeded", "Type": "User", '
+                            b'"message": "Rate Exceeded."}',
+                       {"x-amzn-ErrorType": "TooManyRequestsException", "Content-Type": "application/json"})
+
+    def counting(request, **kwargs: object) -> AWSResponse:
+        attempts.append(1)
+        return throttle(request, **kwargs)
+
+    backend.lambda_client.meta.events.register("before-send.lambda.Invoke", counting)
+    assert backend.invoke({"epoch": 0}).status == THROTTLED
+    assert len(attempts) == 1  # One attempt: the runner retries and counts, not botocore.
+    config = backend.lambda_client.meta.config
+    assert config.max_pool_connections >= 64 and config.read_timeout > 900
+    backend.close()
+
+
+def test_invoke_client_read_timeout_is_a_timeout() -> None:
+    from botocore.exceptions import ReadTimeoutError
+
+    backend = aws.AwsBackend(FUNCTION, BUCKET, region=REGION, read_timeout_s=960)
+
+    def no_answer(request, **_: object) -> None:
+        raise ReadTimeoutError(endpoint_url=request.url)
+
+    backend.lambda_client.meta.events.register("before-send.lambda.Invoke", no_answer)
+    result = backend.invoke({})
+    assert result.status == TIMEOUT and "read timeout" in result.error and result.billed_s is None
+    backend.close()
+
+
+def test_invoke_is_thread_safe_with_one_client() -> None:
+    backend = aws.AwsBackend(FUNCTION, BUCKET, region=REGION)
+    backend.lambda_client.meta.events.register(
+        "before-send.lambda.Invoke",
+        _answer(200, b'{"batches": []}', {"X-Amz-Log-Result": _tail(REPORT_WARM),
+                                          "X-Amz-Executed-Version": "$LATEST"}))
+    with ThreadPoolExecutor(max_workers=64) as pool:
+        results = list(pool.map(lambda i: backend.invoke({"epoch": 0, "batches": [i]}), range(128)))
+    assert all(r.status == OK and r.payload == {"batches": []} and r.duration_s == pytest.approx(0.34567)
+               for r in results)
+    backend.close()
+
+
+def test_invoke_on_moto_echo_mode_falls_back_to_round_trip_time() -> None:
+    # moto without Docker: the event comes back as the response, with no log
+    # tail, so the round-trip time stands for the duration and billing is unknown.
+    with moto.mock_aws(config={"lambda": {"use_docker": False}}):
+        _create_function(memory_mb=512)
+        backend = aws.AwsBackend(FUNCTION, BUCKET, region=REGION)
+        backend.set_memory(512)
+        result = backend.invoke({"epoch": 3})
+    assert result.status == OK and result.payload == {"epoch": 3}
+    assert result.billed_s is None and result.duration_s > 0 and result.memory_mb == 512 and not result.cold
+
+
+# --- set_memory: moto ------------------------------------------------------------------
+def _create_function(memory_mb: int) -> None:
+    boto3.client("lambda").create_function(FunctionName=FUNCTION, Runtime="python3.12", Role=_role(),
+                                           Handler=deploy.HANDLER, Code={"ZipFile": deploy.package_bytes()},
+                                           MemorySize=memory_mb, Timeout=60)
+
+
+def test_set_memory_updates_only_when_different(mocked) -> None:
+    _create_function(memory_mb=512)
+    backend = aws.AwsBackend(FUNCTION, BUCKET, region=REGION)
+    updates = []
+    backend.lambda_client.meta.events.register("before-call.lambda.UpdateFunctionConfiguration",
+                                               lambda **_: updates.append(1))
+    backend.set_memory(1769)
+    assert boto3.client("lambda").get_function_configuration(FunctionName=FUNCTION)["MemorySize"] == 1769
+    backend.set_memory(1769)
+    assert len(updates) == 1
+    backend.set_memory(512)
+    assert len(updates) == 2 and backend.configuration()["MemorySize"] == 512
+    with pytest.raises(ValueError, match=r"memory: 100 MB .*\[128, 10240\]"):
+        backend.set_memory(100)
+    backend.close()
+
+
+def test_set_memory_on_a_missing_function(mocked) -> None:
+    backend = aws.AwsBackend("not-deployed", BUCKET, region=REGION)
+    with pytest.raises(aws.AwsError, match="ResourceNotFoundException"):
+        backend.set_memory(1024)
+
+
+# --- names -----------------------------------------------------------------------------
+@pytest.mark.parametrize("function, bucket, region, match", [
+    ("bad name!", BUCKET, None, "function: 'bad name!'"),
+    ("f" * 65, BUCKET, None, "function: "),
+    ("arn:aws:lambda:eu-west-1:123456789012:function:f:live", BUCKET, None, "unqualified function ARN"),
+    (FUNCTION, "Bad_Bucket", None, "bucket: 'Bad_Bucket'"),
+    (FUNCTION, "ab", None, "bucket: 'ab'"),
+    (FUNCTION, BUCKET, "mars-1", "region: 'mars-1'"),
+])
+def test_names_are_validated(function: str, bucket: str, region: str | None, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        aws.AwsBackend(function, bucket, region=region)
+
+
+def test_function_arn_is_accepted() -> None:
+    arn = "arn:aws:lambda:eu-west-1:123456789012:function:siren-worker"
+    assert aws.AwsBackend(arn, BUCKET, region=REGION).function_name == arn
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"role_arn": "siren-worker-role"}, "role ARN: 'siren-worker-role'"),
+    ({"region": "Europe"}, "region: 'Europe'"),
+    ({"memory_mb": 20000}, "memory: 20000"),
+    ({"timeout_s": 901}, "timeout: 901"),
+    ({"runtime": "nodejs20.x"}, "runtime: 'nodejs20.x'"),
+    ({"layers": ["numpy"]}, "layer: 'numpy'"),
+    ({"bucket": "UPPER"}, "bucket: 'UPPER'"),
+])
+def test_deploy_validates_before_any_call(kwargs: dict, match: str) -> None:
+    arguments = {"function_name": FUNCTION, "bucket": BUCKET, "role_arn": "arn:aws:iam::123456789012:role/r",
+                 "region": REGION, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        deploy.deploy(**arguments, session=object())  # Any AWS call would fail on object().
+
+
+# --- the package ------------------------------------------------------------------------
+def test_package_contents_are_the_worker_modules(tmp_path: Path) -> None:
+    path = deploy.build_package(tmp_path / "worker.zip")
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        sources = {name: archive.read(name).decode() for name in names}
+    assert names == [f"siren_worker/{module}" for module in deploy.PACKAGE_MODULES]
+    for name, source in sources.items():
+        assert "import siren" not in source and "from siren" not in source, name
+    assert deploy.package_bytes() == path.read_bytes()  # Deterministic: redeploys compare hashes.
+
+
+WORKER_IN_ZIP = textwrap.dedent("""
+    import importlib.abc, json, sys
+    import numpy as np
+
+    class NoSiren(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name == "siren" or name.startswith("siren."):
+                raise ImportError("siren must not be imported by the Lambda package")
+            return None
+
+    sys.meta_path.insert(0, NoSiren())
+    sys.path.insert(0, sys.argv[1])
+    from siren_worker import model, protocol, worker
+    assert type(worker.__loader__).__name__ == "zipimporter", worker.__loader__
+
+    import boto3
+    from moto import mock_aws
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="job-bucket")
+        store = protocol.ParameterStore(s3, "job-bucket", "job")
+        batch = {"indptr": np.array([0, 1, 2]), "indices": np.array([0, 1]), "values": np.ones(2),
+                 "labels": np.array([0, 1])}
+        s3.put_object(Bucket="job-bucket", Key=protocol.batch_key("job", 0), Body=protocol.encode_batch(batch))
+        s3.put_object(Bucket="job-bucket", Key="job/" + protocol.MANIFEST_KEY,
+                      Body=json.dumps({"features": 2, "classes": 2}).encode())
+        store.initialise(model.initial_parameters(2, 2), batches=1)
+        response = worker.handler({"bucket": "job-bucket", "prefix": "job", "epoch": 0, "batches": [0],
+                                   "learning_rate": 0.1})
+        assert store.read().version == 1 and response["batches"][0]["batch"] == 0
+    assert not [name for name in sys.modules if name == "siren" or name.startswith("siren.")]
+    print("worker-ran-from-zip")
+""")
+
+
+def test_package_runs_without_siren(tmp_path: Path) -> None:
+    """The zip's worker imports (zipimport) and runs one batch on moto's S3
+    with only numpy, boto3 (and moto) importable: ``siren`` is blocked."""
+    path = deploy.build_package(tmp_path / "worker.zip")
+    proc = subprocess.run([sys.executable, "-I", "-c", WORKER_IN_ZIP, str(path)], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "worker-ran-from-zip" in proc.stdout
+
+
+# --- deploy: moto -----------------------------------------------------------------------------
+@pytest.mark.parametrize("region", ["us-east-1", REGION])
+def test_deploy_creates_then_updates(mocked, region: str, monkeypatch) -> None:
+    role = _role()
+    lam = boto3.client("lambda", region_name=region)
+    layer = lam.publish_layer_version(LayerName="numpy", Content={"ZipFile": deploy.package_bytes()},
+                                      CompatibleRuntimes=["python3.12"])["LayerVersionArn"]
+    first = deploy.deploy(FUNCTION, BUCKET, role, region, memory_mb=2048, timeout_s=120, layers=[layer])
+    assert first["bucket_created"] and first["function_created"] and first["code_updated"]
+    assert first["layers"] == [layer] and first["handler"] == "siren_worker.worker.handler"
+    assert first["function_arn"].endswith(f":function:{FUNCTION}")
+    boto3.client("s3", region_name=region).head_bucket(Bucket=BUCKET)
+    configuration = lam.get_function_configuration(FunctionName=FUNCTION)
+    assert (configuration["MemorySize"], configuration["Timeout"], configuration["Handler"]) == \
+        (2048, 120, deploy.HANDLER)
+    assert configuration["CodeSha256"] == first["code_sha256"]  # moto hashes the zip as Lambda does.
+
+    # Same code: no upload; a new memory size; layers kept when not given.
+    second = deploy.deploy(FUNCTION, BUCKET, role, region, memory_mb=512)
+    assert not (second["bucket_created"] or second["function_created"] or second["code_updated"])
+    assert second["layers"] == [layer]
+    assert lam.get_function_configuration(FunctionName=FUNCTION)["MemorySize"] == 512
+
+    # New code: uploaded.
+    changed = _repacked(deploy.package_bytes())
+    monkeypatch.setattr(deploy, "package_bytes", lambda: changed)
+    third = deploy.deploy(FUNCTION, BUCKET, role, region, layers=[])
+    assert third["code_updated"] and third["layers"] == []
+    assert lam.get_function_configuration(FunctionName=FUNCTION)["CodeSha256"] == third["code_sha256"]
+
+
+def _repacked(package: bytes) -> bytes:
+    """``package`` with one more file (a code change)."""
+    out = io.BytesIO(package)
+    with zipfile.ZipFile(out, "a") as archive:
+        archive.writestr("siren_worker/VERSION", "2")
+    return out.getvalue()
+
+
+# --- the command --------------------------------------------------------------------------------
+def _run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = deploy.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_command_is_added_in_the_cli_style() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="siren")
+    deploy.add_commands(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["deploy", "--package-only", "w.zip", "--layer",
+                              "arn:aws:lambda:eu-west-1:336392948345:layer:AWSSDKPandas-Python312:16", "--layer",
+                              "arn:aws:lambda:eu-west-1:123456789012:layer:extra:1"])
+    assert args.handler is deploy.cmd_deploy and len(args.layer) == 2 and args.memory == 1024
+
+
+def test_command_package_only(capsys, tmp_path: Path) -> None:
+    code, out, err = _run(capsys, "--package-only", str(tmp_path / "w.zip"))
+    assert code == 0 and err == ""
+    assert out.startswith(f"package={tmp_path / 'w.zip'} bytes=") and "handler=siren_worker.worker.handler" in out
+    assert zipfile.is_zipfile(tmp_path / "w.zip")
+
+
+def test_command_package_only_unwritable(capsys, tmp_path: Path) -> None:
+    code, _, err = _run(capsys, "--package-only", str(tmp_path / "missing-dir" / "w.zip"))
+    assert code == 2 and err.startswith("siren deploy: error: --package-only: cannot write ")
+
+
+def test_command_print_policy(capsys) -> None:
+    role = "arn:aws:iam::123456789012:role/siren-worker-role"
+    code, out, _ = _run(capsys, "--print-policy", "--function", FUNCTION, "--bucket", BUCKET, "--region", REGION,
+                        "--account", "123456789012", "--role-arn", role, "--prefix", "jobs")
+    assert code == 0
+    policies = json.loads(out)
+    function_arn = f"arn:aws:lambda:{REGION}:123456789012:function:{FUNCTION}"
+    runner = {s["Sid"]: s for s in policies["runner"]["Statement"]}
+    assert runner["SirenRunFunction"]["Resource"] == [function_arn]
+    assert "lambda:InvokeFunction" in runner["SirenRunFunction"]["Action"]
+    assert runner["SirenRunObjects"]["Resource"] == [f"arn:aws:s3:::{BUCKET}/jobs/*"]
+    assert runner["SirenDeployPassRole"]["Resource"] == [role]
+    assert runner["SirenDeployPassRole"]["Condition"]["StringEquals"]["iam:PassedToService"] == \
+        "lambda.amazonaws.com"
+    worker = {s["Sid"]: s for s in policies["worker_role"]["Statement"]}
+    assert worker["SirenWorkerObjects"]["Action"] == ["s3:GetObject", "s3:PutObject"]
+    assert worker["SirenWorkerLogs"]["Resource"] == [
+        f"arn:aws:logs:{REGION}:123456789012:log-group:/aws/lambda/{FUNCTION}:*"]
+    for document in policies.values():
+        for statement in document["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            assert all("*" not in action for action in actions)
+            assert statement.get("Resource") != "*" and statement.get("Resource") != ["*"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--bucket", "Bad_Bucket"], "argument --bucket: 'Bad_Bucket' is not a valid S3 bucket name"),
+    (["--function", "no spaces"], "argument --function: 'no spaces' is not a valid Lambda function name"),
+    (["--memory", "64"], "argument --memory: expected an integer in [128, 10240] (MB), got '64'"),
+    (["--timeout", "soon"], "argument --timeout: expected an integer in [1, 900] (seconds), got 'soon'"),
+    (["--layer", "numpy"], "argument --layer: 'numpy' is not valid (expected a layer version ARN"),
+    (["--role-arn", "admin"], "argument --role-arn: 'admin' is not valid (expected arn:aws:iam::ACCOUNT:role/NAME)"),
+])
+def test_command_flag_errors(capsys, argv: list[str], message: str) -> None:
+    with pytest.raises(SystemExit) as raised:
+        deploy.main(argv)
+    assert raised.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_command_missing_flags(capsys) -> None:
+    code, out, err = _run(capsys, "--function", FUNCTION, "--bucket", BUCKET)
+    assert code == 2 and out == ""
+    assert err.strip() == ("siren deploy: error: deploy: missing --role-arn, --region (required unless "
+                           "--package-only or --print-policy)")
+
+
+def _assert_no_credentials(text: str, caplog) -> None:
+    """The secret key appears nowhere: not in ``text`` (what was printed or
+    raised), not in any log record, botocore's DEBUG ones included. The
+    session token appears neither in ``text`` nor in any record of siren's
+    loggers or at INFO and above; botocore's own DEBUG records do show it
+    (the canonical request signs the x-amz-security-token header), which
+    docs/runner-aws.md says."""
+    records = "".join(f"{record.getMessage()} {record.__dict__}" for record in caplog.records)
+    assert SECRET not in text and SECRET not in records
+    shown = [record for record in caplog.records if record.levelno >= logging.INFO or record.name.startswith("siren")]
+    assert TOKEN not in text and not [r for r in shown if TOKEN in f"{r.getMessage()} {r.__dict__}"]
+
+
+def test_command_deploys_and_never_prints_credentials(mocked, capsys, caplog) -> None:
+    caplog.set_level(logging.DEBUG)  # botocore's own debug logs included.
+    role = _role()
+    code, out, err = _run(capsys, "--function", FUNCTION, "--bucket", BUCKET, "--role-arn", role,
+                          "--region", REGION, "--memory", "3008")
+    assert code == 0, err
+    summary = dict(line.split("=", 1) for line in out.splitlines())
+    assert summary["function_created"] == "True" and summary["memory_mb"] == "3008"
+    assert "no numpy" in err  # No layer: the warning.
+    _assert_no_credentials(out + err, caplog)
+
+
+def test_aws_errors_are_one_line_and_never_print_credentials(mocked, capsys, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    # moto refuses a role it does not know, as Lambda does.
+    code, out, err = _run(capsys, "--function", FUNCTION, "--bucket", BUCKET, "--region", REGION,
+                          "--role-arn", "arn:aws:iam::123456789012:role/missing")
+    assert code == 1 and out == ""
+    assert err.startswith(f"siren deploy: AWS error: CreateFunction {FUNCTION}: InvalidParameterValueException: ")
+    assert "retry" in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    backend, stub = _stubbed_backend()
+    stub.add_client_error("invoke", service_error_code="AccessDeniedException", http_status_code=403)
+    with stub, pytest.raises(aws.AwsError) as raised:
+        backend.invoke({})
+    _assert_no_credentials(out + err + str(raised.value) + repr(backend.__dict__), caplog)
