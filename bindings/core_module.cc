@@ -84,51 +84,6 @@ const char* EraName(sim::Era era) {
   return "unknown";
 }
 
-// Every field of EpochResult, nested structs flattened with their prefix.
-// Keys keep the struct's order, which traces and tables follow.
-py::dict EpochResultToDict(const sim::EpochResult& r) {
-  py::dict d;
-  d["epoch"] = r.epoch;
-  d["action_functions"] = r.action.functions;
-  d["action_memory_mb"] = r.action.memory_mb;
-  d["functions_used"] = r.functions_used;
-  d["duration_s"] = r.duration_s;
-  d["fetch_mean_s"] = r.fetch.mean_s;
-  d["fetch_p95_s"] = r.fetch.p95_s;
-  d["compute_mean_s"] = r.compute.mean_s;
-  d["compute_p95_s"] = r.compute.p95_s;
-  d["update_mean_s"] = r.update.mean_s;
-  d["update_p95_s"] = r.update.p95_s;
-  d["batches"] = r.batches;
-  d["updates"] = r.updates;
-  d["mean_staleness"] = r.mean_staleness;
-  d["max_staleness"] = r.max_staleness;
-  d["invocations"] = r.invocations;
-  d["cold_starts"] = r.cold_starts;
-  d["warm_starts"] = r.warm_starts;
-  d["throttles"] = r.throttles;
-  d["timeouts"] = r.timeouts;
-  d["reinvocations"] = r.reinvocations;
-  d["s3_slowdowns"] = r.s3_slowdowns;
-  d["s3_gets"] = r.s3_gets;
-  d["s3_puts"] = r.s3_puts;
-  d["billed_gb_s"] = r.billed_gb_s;
-  d["cpu_utilisation"] = r.cpu_utilisation;
-  d["memory_utilisation"] = r.memory_utilisation;
-  d["cost_lambda_duration_usd"] = r.cost.lambda_duration_usd;
-  d["cost_lambda_request_usd"] = r.cost.lambda_request_usd;
-  d["cost_s3_request_usd"] = r.cost.s3_request_usd;
-  d["cost_total_usd"] = r.cost.total_usd();
-  d["loss"] = r.loss;
-  d["true_loss"] = r.true_loss;
-  d["progress"] = r.progress;
-  d["cumulative_time_s"] = r.cumulative_time_s;
-  d["cumulative_cost_usd"] = r.cumulative_cost_usd;
-  d["status"] = sim::JobStatusName(r.status);
-  d["events"] = r.events;
-  return d;
-}
-
 py::dict BenchResultToDict(const sim::BenchResult& r) {
   py::dict d;
   d["events"] = r.events;
@@ -194,6 +149,52 @@ PyObject* NewValueErrorType(py::module_& m, const char* name, const char* doc,
 
 }  // namespace
 
+// Every field of EpochResult, nested structs flattened with their prefix.
+// Keys keep the struct's order, which traces and tables follow.
+py::dict EpochResultToDict(const sim::EpochResult& r) {
+  py::dict d;
+  d["epoch"] = r.epoch;
+  d["action_functions"] = r.action.functions;
+  d["action_memory_mb"] = r.action.memory_mb;
+  d["functions_used"] = r.functions_used;
+  d["duration_s"] = r.duration_s;
+  d["fetch_mean_s"] = r.fetch.mean_s;
+  d["fetch_p95_s"] = r.fetch.p95_s;
+  d["compute_mean_s"] = r.compute.mean_s;
+  d["compute_p95_s"] = r.compute.p95_s;
+  d["update_mean_s"] = r.update.mean_s;
+  d["update_p95_s"] = r.update.p95_s;
+  d["batches"] = r.batches;
+  d["updates"] = r.updates;
+  d["mean_staleness"] = r.mean_staleness;
+  d["max_staleness"] = r.max_staleness;
+  d["update_conflicts"] = r.update_conflicts;
+  d["invocations"] = r.invocations;
+  d["cold_starts"] = r.cold_starts;
+  d["warm_starts"] = r.warm_starts;
+  d["throttles"] = r.throttles;
+  d["timeouts"] = r.timeouts;
+  d["reinvocations"] = r.reinvocations;
+  d["s3_slowdowns"] = r.s3_slowdowns;
+  d["s3_gets"] = r.s3_gets;
+  d["s3_puts"] = r.s3_puts;
+  d["billed_gb_s"] = r.billed_gb_s;
+  d["cpu_utilisation"] = r.cpu_utilisation;
+  d["memory_utilisation"] = r.memory_utilisation;
+  d["cost_lambda_duration_usd"] = r.cost.lambda_duration_usd;
+  d["cost_lambda_request_usd"] = r.cost.lambda_request_usd;
+  d["cost_s3_request_usd"] = r.cost.s3_request_usd;
+  d["cost_total_usd"] = r.cost.total_usd();
+  d["loss"] = r.loss;
+  d["true_loss"] = r.true_loss;
+  d["progress"] = r.progress;
+  d["cumulative_time_s"] = r.cumulative_time_s;
+  d["cumulative_cost_usd"] = r.cumulative_cost_usd;
+  d["status"] = sim::JobStatusName(r.status);
+  d["events"] = r.events;
+  return d;
+}
+
 void DefineModule(py::module_& m) {
   m.doc() =
       "Siren's compiled core: scenarios, the epoch-level simulator, the "
@@ -255,6 +256,29 @@ void DefineModule(py::module_& m) {
           "to_yaml",
           [](const PyScenario& s) { return sim::ScenarioToYaml(*s.scenario); },
           "Every parameter as YAML; parse_scenario() reads it back.")
+      .def(
+          "get",
+          [](const PyScenario& s, const std::string& path) -> py::object {
+            const sim::ParamSpec* spec = sim::FindParam(path);
+            if (spec == nullptr) {
+              throw py::key_error("scenario has no parameter '" + path +
+                                  "' (`siren scenario --describe` lists them)");
+            }
+            const sim::ParamValue value = spec->get(*s.scenario);
+            return std::visit(
+                [](const auto& v) -> py::object {
+                  using T = std::decay_t<decltype(v)>;
+                  if constexpr (std::is_same_v<T, std::monostate>) {
+                    return py::none();
+                  } else {
+                    return py::cast(v);
+                  }
+                },
+                value);
+          },
+          py::arg("path"),
+          "The value of the parameter at dotted `path` (e.g. "
+          "\"lambda.keep_alive_s\"); KeyError for an unknown path.")
       .def_property_readonly(
           "batch_size",
           [](const PyScenario& s) { return s.scenario->workload.batch_size; })
@@ -428,6 +452,7 @@ void DefineModule(py::module_& m) {
   DefineEnvBindings(m);
   DefineConvergenceBindings(m);
   DefineBaselinesBindings(m);
+  DefineRunnerBindings(m);
 }
 
 }  // namespace siren::bindings

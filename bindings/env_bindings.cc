@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "bindings/py_action.h"
 #include "bindings/py_scenario.h"
 #include "env/action_codec.h"
 #include "env/env_bench.h"
@@ -26,16 +27,6 @@ namespace siren::bindings {
 namespace {
 
 using env::kObservationSize;
-
-std::string ShapeText(const py::array& a) {
-  std::ostringstream text;
-  text << "(";
-  for (py::ssize_t i = 0; i < a.ndim(); ++i) {
-    text << (i ? ", " : "") << a.shape(i);
-  }
-  text << (a.ndim() == 1 ? ",)" : ")");
-  return text.str();
-}
 
 // The data pointer of `a` after checking dtype, shape, C order and (for
 // outputs) writeability; a mismatch is a ValueError naming the argument.
@@ -66,28 +57,6 @@ py::array_t<float> ToArray(const std::array<float, kObservationSize>& values) {
   py::array_t<float> out(kObservationSize);
   std::copy(values.begin(), values.end(), out.mutable_data());
   return out;
-}
-
-py::dict DecodedToDict(const env::DecodedAction& d) {
-  py::dict out;
-  out["functions"] = d.functions;
-  out["memory_mb"] = d.memory_mb;
-  out["requested_memory_mb"] = d.requested_memory_mb;
-  out["memory_clamped"] = d.memory_clamped;
-  return out;
-}
-
-// Two action values as doubles, from any array-like of size 2.
-std::array<double, 2> ActionPair(
-    const py::array_t<double, py::array::forcecast>& a) {
-  if (a.size() != 2) {
-    throw py::value_error(
-        "action: expected 2 values (functions, memory), got "
-        "shape " +
-        ShapeText(a));
-  }
-  const double* data = a.data();
-  return {data[0], data[1]};
 }
 
 // The Python `Env`. The mutex serialises calls when Python threads share one

@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "sim/epoch_result.h"
 #include "sim/scenario.h"
 
 namespace siren::bindings {
@@ -15,6 +16,15 @@ namespace siren::bindings {
 struct PyScenario {
   std::shared_ptr<const sim::Scenario> scenario;
 };
+
+// Every field of EpochResult as a dict, nested structs flattened with their
+// prefix (fetch_mean_s, cost_total_usd, ...) in the struct's order, status as
+// its name; defined in core_module.cc.
+pybind11::dict EpochResultToDict(const sim::EpochResult& r);
+
+// Adds the runner's bridge to the env layer (action codec, epoch scoring,
+// billing of measured invocations) to `m`; defined in runner_bindings.cc.
+void DefineRunnerBindings(pybind11::module_& m);
 
 // Adds the env layer (Env, VectorEnv, observation and info names) to `m`;
 // defined in env_bindings.cc. Needs `Scenario` bound first.

@@ -40,24 +40,7 @@ StepOutcome SirenEnv::DoStep(const DecodedAction& action, float* observation,
   const sim::EpochResult epoch =
       simulation_.RunEpoch({action.functions, action.memory_mb});
   WriteObservation(*scenario_, epoch, observation);
-  const sim::EnvSpec& spec = scenario_->env;
-  StepOutcome outcome;
-  outcome.reward = -spec.reward_per_second * epoch.duration_s;
-  switch (epoch.status) {
-    case sim::JobStatus::kConverged:
-      outcome.reward += spec.success_bonus;
-      outcome.terminated = true;
-      break;
-    case sim::JobStatus::kBudgetExhausted:
-      outcome.reward -= spec.budget_penalty;
-      outcome.terminated = true;
-      break;
-    case sim::JobStatus::kEpochLimit:
-      outcome.truncated = true;
-      break;
-    case sim::JobStatus::kRunning:
-      break;
-  }
+  const StepOutcome outcome = ScoreEpoch(scenario_->env, epoch);
   if (info != nullptr) {
     info->action = action;
     info->epoch = epoch;

@@ -25,6 +25,7 @@
 
 #include "env/action_codec.h"
 #include "env/observation.h"
+#include "env/reward.h"
 #include "sim/epoch_result.h"
 #include "sim/scenario.h"
 #include "sim/simulation.h"
@@ -34,12 +35,6 @@ namespace siren::env {
 struct StepInfo {
   DecodedAction action;
   sim::EpochResult epoch;
-};
-
-struct StepOutcome {
-  double reward = 0;
-  bool terminated = false;
-  bool truncated = false;
 };
 
 class SirenEnv {

@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "sim/job_status.h"
 #include "sim/lambda_model.h"
 #include "sim/workload.h"
 
@@ -188,15 +189,7 @@ EpochResult EpochEngine::Run(const Action& action, JobState& job,
     job.true_loss = convergence_.Loss(job.progress);
     job.loss = convergence_.Observe(job.true_loss, job.loss_rng);
   }
-  // Success needs the target loss within the budget; overspending wins.
-  const bool over_budget = job.cost_usd > scenario_.job.budget_usd;
-  if (!over_budget && job.loss <= scenario_.workload.target_loss) {
-    job.status = JobStatus::kConverged;
-  } else if (job.cost_usd >= scenario_.job.budget_usd) {
-    job.status = JobStatus::kBudgetExhausted;
-  } else if (job.epoch >= scenario_.job.max_epochs) {
-    job.status = JobStatus::kEpochLimit;
-  }
+  job.status = DecideJobStatus(scenario_, job.loss, job.cost_usd, job.epoch);
   result_.loss = job.loss;
   result_.true_loss = job.true_loss;
   result_.progress = job.progress;
@@ -290,8 +283,9 @@ void EpochEngine::StartPhase(int32_t i, Phase phase, SimTime now) {
     return;
   }
   // S3 phases may be refused by the prefix rate limit (503 SlowDown).
-  const bool is_get =
-      phase == Phase::kFetchBatch || phase == Phase::kFetchParams;
+  const bool is_get = phase == Phase::kFetchBatch ||
+                      phase == Phase::kFetchParams ||
+                      phase == Phase::kRereadParams;
   const bool is_put = phase == Phase::kPush;
   const int requests = phase == Phase::kFetchBatch ? objects_per_batch_ : 1;
   if ((is_get || is_put) &&
@@ -314,6 +308,7 @@ void EpochEngine::StartPhase(int32_t i, Phase phase, SimTime now) {
                                    bandwidth_mb_per_s_, requests, job_->s3_rng);
       break;
     case Phase::kFetchParams:
+    case Phase::kRereadParams:
       result_.s3_gets += 1;
       duration = job_->s3.RequestDuration(S3Op::kGet, model_bytes_,
                                           bandwidth_mb_per_s_, 1, job_->s3_rng);
@@ -353,9 +348,14 @@ void EpochEngine::OnPhaseDone(int32_t i, SimTime now) {
       break;
     case Phase::kFetchParams:
       w.fetched_version = job_->version;
+      w.read_version = job_->version;
       if (job_->sgd) job_->sgd->OnParamsFetched(i);
       fetch_samples_.push_back(SimTimeToSeconds(now - w.step_start));
       StartPhase(i, Phase::kCompute, now);
+      break;
+    case Phase::kRereadParams:
+      w.read_version = job_->version;
+      StartPhase(i, Phase::kPush, now);
       break;
     case Phase::kCompute: {
       const double seconds = SimTimeToSeconds(now - w.phase_start);
@@ -369,6 +369,7 @@ void EpochEngine::OnPhaseDone(int32_t i, SimTime now) {
       --w.batches_left;
       if (w.local_steps == scenario_.execution.sync_every ||
           w.batches_left == 0) {
+        w.push_start = now;
         StartPhase(i, Phase::kPush, now);
       } else {
         BeginStep(i, now);
@@ -376,7 +377,16 @@ void EpochEngine::OnPhaseDone(int32_t i, SimTime now) {
       break;
     }
     case Phase::kPush:
-      update_samples_.push_back(SimTimeToSeconds(now - w.phase_start));
+      // A compare-and-swap push fails when another update landed after this
+      // worker's last read: re-read the parameters, then push again.
+      if (scenario_.execution.mode == ExecutionMode::kHsp &&
+          scenario_.execution.push_protocol == PushProtocol::kCas &&
+          job_->version != w.read_version) {
+        ++result_.update_conflicts;
+        StartPhase(i, Phase::kRereadParams, now);
+        break;
+      }
+      update_samples_.push_back(SimTimeToSeconds(now - w.push_start));
       w.pushed_this_invocation = true;
       w.fruitless_timeouts = 0;
       if (scenario_.execution.mode == ExecutionMode::kBsp) {

@@ -30,8 +30,8 @@
 #include "sim/observer.h"
 #include "sim/rng.h"
 #include "sim/s3_model.h"
-#include "sim/sgd_model.h"
 #include "sim/scenario.h"
+#include "sim/sgd_model.h"
 #include "sim/warm_pool.h"
 
 namespace siren::sim {
@@ -41,11 +41,11 @@ struct JobState {
   JobState(const Scenario& scenario, uint64_t seed);
 
   uint64_t seed = 0;
-  SimTime clock = 0;          // Job wall time.
-  int epoch = 0;              // Epochs completed.
-  double progress = 0;        // Accumulated effective progress k.
-  int64_t version = 0;        // Parameter-store version.
-  double loss = 0;            // Last observed loss.
+  SimTime clock = 0;    // Job wall time.
+  int epoch = 0;        // Epochs completed.
+  double progress = 0;  // Accumulated effective progress k.
+  int64_t version = 0;  // Parameter-store version.
+  double loss = 0;      // Last observed loss.
   double true_loss = 0;
   double cost_usd = 0;
   JobStatus status = JobStatus::kRunning;
@@ -84,6 +84,7 @@ class EpochEngine {
     kFetchParams,
     kCompute,
     kPush,
+    kRereadParams,  // After a refused CAS push (push_protocol cas).
     kBarrier,
     kDone
   };
@@ -94,6 +95,8 @@ class EpochEngine {
     SimTime step_start = 0;
     SimTime phase_start = 0;
     int64_t fetched_version = 0;
+    int64_t read_version = 0;  // Store version at the last parameter read.
+    SimTime push_start = 0;    // First attempt of the current push.
     int32_t batches_left = 0;
     int32_t batches_assigned = 0;  // This epoch's share.
     int64_t first_batch = 0;       // Index of the share's first batch.

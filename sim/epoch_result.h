@@ -46,6 +46,7 @@ struct EpochResult {
   int64_t updates = 0;            // Updates applied to the parameter store.
   double mean_staleness = 0;      // Mean staleness of applied updates.
   int64_t max_staleness = 0;
+  int64_t update_conflicts = 0;   // Refused CAS pushes (push_protocol cas).
   int invocations = 0;            // Billed invocations (incl. re-invocations).
   int cold_starts = 0;
   int warm_starts = 0;

@@ -488,6 +488,15 @@ std::vector<ParamSpec> BuildTable() {
       "hsp: async updates inside an epoch, barrier at its end; bsp: barrier "
       "after every round.",
       "DESIGN.md 2.2", [](auto& s) -> auto& { return s.execution.mode; }));
+  t.push_back(Enum<PushProtocol>(
+      "execution.push_protocol",
+      {{"apply", PushProtocol::kApply}, {"cas", PushProtocol::kCas}}, "apply",
+      "hsp pushes: apply = the store applies each update on arrival (one "
+      "PUT); cas = compare-and-swap on one S3 object, a push refused because "
+      "the parameters changed re-reads them (GET) and retries (the runner's "
+      "protocol).",
+      "[I] apply: a parameter store as in the SIREN talk; cas: siren.runner",
+      [](auto& s) -> auto& { return s.execution.push_protocol; }));
   t.push_back(Int(
       "execution.sync_every", 1, AtLeast(1),
       "Local steps between parameter pushes; 1 under bsp.", "DESIGN.md 2.2",
@@ -571,8 +580,8 @@ std::vector<ParamSpec> BuildTable() {
       [](auto& s) -> auto& { return s.env.max_functions; }));
   t.push_back(Enum<FunctionScale>(
       "env.function_scale",
-      {{"log", FunctionScale::kLog}, {"linear", FunctionScale::kLinear}},
-      "log", "How an action coordinate maps to the number of functions.",
+      {{"log", FunctionScale::kLog}, {"linear", FunctionScale::kLinear}}, "log",
+      "How an action coordinate maps to the number of functions.",
       "[I] log: equal resolution per factor of n",
       [](auto& s) -> auto& { return s.env.function_scale; }));
   t.push_back(Int(
@@ -581,7 +590,8 @@ std::vector<ParamSpec> BuildTable() {
       [](auto& s) -> auto& { return s.env.function_bins; }));
   t.push_back(Int(
       "env.memory_bins", 46, AtLeast(2),
-      "MultiDiscrete choices for memory, spread over the grid (at most its size).",
+      "MultiDiscrete choices for memory, spread over the grid (at most its "
+      "size).",
       "[I] the 46 sizes of the 2018 grid",
       [](auto& s) -> auto& { return s.env.memory_bins; }));
   t.push_back(Double(

@@ -25,6 +25,14 @@ enum class Era { k2018, k2020Plus };
 // kBsp: a barrier after every round of one batch per function.
 enum class ExecutionMode { kHsp, kBsp };
 
+// How an HSP push reaches the parameter store (execution.push_protocol):
+// kApply: the store applies every pushed update on arrival (a parameter
+// server; one PUT per push). kCas: the parameters are one S3 object updated
+// by compare-and-swap (conditional PUT), as siren's runner does: a push that
+// finds the object changed since the worker last read it is refused (412),
+// re-reads the parameters (GET) and tries again.
+enum class PushProtocol { kApply, kCas };
+
 // Which convergence model turns applied updates into loss (DESIGN.md §2.6).
 enum class ConvergenceModel { kAnalytic, kSgd };
 
@@ -60,49 +68,49 @@ struct LambdaSpec {
   int max_memory_mb = 10240;
   int memory_step_mb = 1;
   double timeout_s = 900;
-  double mb_per_vcpu = 1769;     // Memory that buys one vCPU.
-  double max_vcpus = 6;          // Cap on the CPU share.
-  double gflops_per_vcpu = 0;    // Effective training throughput per vCPU.
-  double compute_noise_sigma = 0;  // Log-normal sigma on compute time.
+  double mb_per_vcpu = 1769;          // Memory that buys one vCPU.
+  double max_vcpus = 6;               // Cap on the CPU share.
+  double gflops_per_vcpu = 0;         // Effective training throughput per vCPU.
+  double compute_noise_sigma = 0;     // Log-normal sigma on compute time.
   double bandwidth_cap_mb_per_s = 0;  // Network cap of one function.
   double bandwidth_saturation_mb = 0;  // Memory at which the cap is reached.
   ColdStartSpec cold_start;
   double warm_start_median_ms = 0;
-  double warm_start_sigma = 0;   // Log-normal sigma of warm-start overhead.
-  double keep_alive_s = 0;       // Idle instances expire after this.
-  int concurrency_limit = 0;     // Account-wide concurrent executions.
+  double warm_start_sigma = 0;  // Log-normal sigma of warm-start overhead.
+  double keep_alive_s = 0;      // Idle instances expire after this.
+  int concurrency_limit = 0;    // Account-wide concurrent executions.
   double throttle_backoff_base_s = 0;  // First retry delay after a 429.
   double throttle_backoff_cap_s = 0;   // Longest retry delay.
-  bool cold_after_timeout = true;  // A timed-out sandbox is recycled.
+  bool cold_after_timeout = true;      // A timed-out sandbox is recycled.
 };
 
 struct S3Spec {
   double get_latency_median_ms = 0;  // First-byte latency, log-normal.
   double put_latency_median_ms = 0;
-  double latency_sigma = 0;          // Log-normal sigma of both.
+  double latency_sigma = 0;            // Log-normal sigma of both.
   double connection_cap_mb_per_s = 0;  // Per-connection transfer cap.
-  bool rate_limit = false;           // Model per-prefix 503 SlowDown.
-  double get_rate_per_prefix = 0;    // Requests per second per prefix.
+  bool rate_limit = false;             // Model per-prefix 503 SlowDown.
+  double get_rate_per_prefix = 0;      // Requests per second per prefix.
   double put_rate_per_prefix = 0;
-  int prefixes = 1;                  // Prefixes the requests spread over.
-  double slowdown_backoff_s = 0;     // Retry delay after a 503.
+  int prefixes = 1;               // Prefixes the requests spread over.
+  double slowdown_backoff_s = 0;  // Retry delay after a 503.
 };
 
 struct BillingSpec {
-  double granularity_s = 0.001;       // Duration rounded up to this.
-  double usd_per_gb_s = 0;            // Lambda duration price.
-  double usd_per_request = 0;         // Lambda request price.
-  double s3_usd_per_get = 0;          // S3 GET price per request.
-  double s3_usd_per_put = 0;          // S3 PUT price per request.
+  double granularity_s = 0.001;  // Duration rounded up to this.
+  double usd_per_gb_s = 0;       // Lambda duration price.
+  double usd_per_request = 0;    // Lambda request price.
+  double s3_usd_per_get = 0;     // S3 GET price per request.
+  double s3_usd_per_put = 0;     // S3 PUT price per request.
 };
 
 // The `sgd` ground-truth model's data and optimiser (see sgd_model.h).
 struct SgdSpec {
   std::string dataset = "click_through";  // Generator name or HDF5 path.
-  int64_t features = 4096;      // Columns of the generated data.
-  int fields = 39;              // Active features per generated row.
-  int64_t data_seed = 1;        // Seed of the generated data.
-  int64_t eval_samples = 10000; // Held-out rows (the last rows of the data).
+  int64_t features = 4096;                // Columns of the generated data.
+  int fields = 39;                        // Active features per generated row.
+  int64_t data_seed = 1;                  // Seed of the generated data.
+  int64_t eval_samples = 10000;  // Held-out rows (the last rows of the data).
   double learning_rate = 0.1;
 };
 
@@ -129,7 +137,8 @@ struct ConvergenceSpec {
 
 struct ExecutionSpec {
   ExecutionMode mode = ExecutionMode::kHsp;
-  int sync_every = 1;             // Local steps between parameter pushes.
+  PushProtocol push_protocol = PushProtocol::kApply;
+  int sync_every = 1;                 // Local steps between parameter pushes.
   double memory_overhead_factor = 0;  // Model copies held in memory.
 };
 
@@ -139,8 +148,8 @@ struct JobSpec {
 };
 
 struct Ec2Spec {
-  std::string instance_type;      // Key into the built-in instance table.
-  int instances = 0;              // k.
+  std::string instance_type;  // Key into the built-in instance table.
+  int instances = 0;          // k.
   Ec2Billing billing = Ec2Billing::kPerSecond;
   double startup_s = 0;           // Boot and setup before the first epoch.
   double gflops_per_vcpu = 0;     // Effective training throughput per vCPU.
@@ -158,14 +167,14 @@ struct EnvSpec {
   double reward_per_second = 0.01;  // beta.
   double success_bonus = 1;
   double budget_penalty = 5;
-  int min_functions = 1;            // Action range for n.
+  int min_functions = 1;  // Action range for n.
   int max_functions = 1000;
   FunctionScale function_scale = FunctionScale::kLog;
-  int function_bins = 64;           // MultiDiscrete choices for n.
-  int memory_bins = 46;             // MultiDiscrete choices for memory.
-  double time_scale_s = 60;         // Observation unit of epoch durations.
-  double batch_time_scale_s = 1;    // Observation unit of per-batch times.
-  double observation_clip = 100;    // Upper bound of normalised times.
+  int function_bins = 64;         // MultiDiscrete choices for n.
+  int memory_bins = 46;           // MultiDiscrete choices for memory.
+  double time_scale_s = 60;       // Observation unit of epoch durations.
+  double batch_time_scale_s = 1;  // Observation unit of per-batch times.
+  double observation_clip = 100;  // Upper bound of normalised times.
 };
 
 struct Scenario {

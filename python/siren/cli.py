@@ -21,7 +21,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from siren import _core, agent_cli, baselines_cli, convergence_cli
+from siren import _core, agent_cli, baselines_cli, convergence_cli, runner_cli
 from siren._argtypes import non_negative_float, non_negative_int, positive_int
 from siren.schedule import ScheduleError, parse_schedule
 from siren.trace import check_writable, write_trace
@@ -414,6 +414,7 @@ def build_parser() -> argparse.ArgumentParser:
     agent_cli.add_commands(sub, _add_overrides)
     convergence_cli.add_commands(sub, _add_overrides)
     baselines_cli.add_commands(sub, _add_overrides)
+    runner_cli.add_commands(sub, _add_overrides)
     return parser
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["write_trace", "read_trace", "check_writable"]
+__all__ = ["write_trace", "read_trace", "check_writable", "column_array"]
 
 STRING_FIELDS = ("status",)
 
@@ -35,7 +35,7 @@ def check_writable(path: str | os.PathLike[str]) -> None:
         raise PermissionError(f"--out {path!r} is not writable")
 
 
-def _column(key: str, values: list[Any]) -> np.ndarray:
+def column_array(key: str, values: list[Any]) -> np.ndarray:
     if key in STRING_FIELDS or any(isinstance(v, str) for v in values):
         encoded = [str(v).encode("utf-8") for v in values]
         width = max((len(e) for e in encoded), default=1) or 1
@@ -73,7 +73,7 @@ def write_trace(
     try:
         with h5py.File(tmp, "w", track_order=True) as f:
             for key in keys:
-                f.create_dataset(key, data=_column(key, [row[key] for row in results]))
+                f.create_dataset(key, data=column_array(key, [row[key] for row in results]))
             f.attrs["scenario"] = scenario_yaml
             f.attrs["seed"] = np.uint64(seed)
             f.attrs["version"] = version

@@ -185,6 +185,25 @@ TEST(SimulationTest, LocalStepsPushOncePerGroup) {
   EXPECT_EQ(r.s3_gets, 100 + 20);  // Every batch, one parameter fetch a group.
 }
 
+// Under push_protocol cas every refused push costs one more GET (re-read)
+// and one more PUT, and a lone function is never refused.
+TEST(SimulationTest, CasPushesRetryOnConflictAndChargeTheRequests) {
+  Simulation apply(Load(Small()), 5);
+  const EpochResult a = apply.RunEpoch({8, 1024});
+  EXPECT_EQ(a.update_conflicts, 0);
+
+  Simulation cas(Load(Small({"execution.push_protocol=cas"})), 5);
+  const EpochResult c = cas.RunEpoch({8, 1024});
+  EXPECT_GT(c.update_conflicts, 0);
+  EXPECT_EQ(c.updates, a.updates);
+  EXPECT_EQ(c.s3_puts, c.updates + c.update_conflicts);
+  EXPECT_EQ(c.s3_gets, a.s3_gets + c.update_conflicts);
+  EXPECT_GT(c.update.mean_s, a.update.mean_s);
+
+  Simulation lone(Load(Small({"execution.push_protocol=cas"})), 5);
+  EXPECT_EQ(lone.RunEpoch({1, 1024}).update_conflicts, 0);
+}
+
 TEST(SimulationTest, CostBreakdownAddsUp) {
   Simulation sim(Load(Small()), 1);
   const EpochResult r = sim.RunEpoch({10, 1024});
@@ -194,8 +213,8 @@ TEST(SimulationTest, CostBreakdownAddsUp) {
               r.s3_gets * s.billing.s3_usd_per_get +
                   r.s3_puts * s.billing.s3_usd_per_put,
               1e-15);
-  EXPECT_NEAR(r.cost.lambda_duration_usd, r.billed_gb_s * s.billing.usd_per_gb_s,
-              1e-12);
+  EXPECT_NEAR(r.cost.lambda_duration_usd,
+              r.billed_gb_s * s.billing.usd_per_gb_s, 1e-12);
   EXPECT_NEAR(r.cumulative_cost_usd, r.cost.total_usd(), 1e-15);
   EXPECT_GT(r.cpu_utilisation, 0.0);
   EXPECT_LE(r.cpu_utilisation, 1.0);

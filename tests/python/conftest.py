@@ -54,6 +54,7 @@ EPOCH_RESULT_FIELDS = [
     "updates",
     "mean_staleness",
     "max_staleness",
+    "update_conflicts",
     "invocations",
     "cold_starts",
     "warm_starts",

@@ -1,0 +1,58 @@
+"""The interface between the runner and a platform: AWS Lambda (``aws.py``) or
+the local stand-in (``local.py``).
+
+A backend runs one worker invocation at a time per call of ``invoke`` (the
+runner calls it from several threads at once: one thread per concurrent
+worker) and reports what Lambda's REPORT line reports: the handler's
+duration, the init duration of a cold start, and the memory size.
+Throttling (HTTP 429) is reported, not retried: retry policy lives in the
+runner, which also counts it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+__all__ = ["Backend", "Invocation", "OK", "THROTTLED", "ERROR", "TIMEOUT"]
+
+OK = "ok"                # The handler returned; `payload` is its response.
+THROTTLED = "throttled"  # 429 TooManyRequests: not run, not billed.
+ERROR = "error"          # The handler raised (or the sandbox crashed); billed.
+TIMEOUT = "timeout"      # Cut at the function's timeout; billed to the timeout.
+
+
+@dataclass
+class Invocation:
+    """One invocation's outcome, as Lambda reports it."""
+
+    status: str                      # OK, THROTTLED, ERROR or TIMEOUT.
+    payload: dict | None = None      # The handler's response (OK only).
+    error: str = ""                  # Error type and message (ERROR, TIMEOUT).
+    duration_s: float = 0.0          # Handler run time (the billed basis).
+    billed_s: float | None = None    # The platform's billed duration, if it says.
+    init_s: float = 0.0              # Init duration of a cold start; 0 when warm.
+    cold: bool = False
+    memory_mb: int = 0
+    max_memory_used_mb: float | None = None
+
+
+class Backend(Protocol):
+    """What the runner needs from a platform."""
+
+    #: The runner's S3 client (boto3), for data upload, the barrier and eval.
+    s3: Any
+    #: The S3 endpoint workers must use (None: AWS's default).
+    endpoint_url: str | None
+    #: "aws" or "local".
+    name: str
+
+    def set_memory(self, memory_mb: int) -> None:
+        """Configures the worker function's memory for the next invocations
+        (waits until the change is live)."""
+
+    def invoke(self, event: dict) -> Invocation:
+        """Runs the worker once, synchronously, with ``event``."""
+
+    def close(self) -> None:
+        """Releases what the backend started (processes, servers)."""

@@ -1,0 +1,222 @@
+"""Fitting the simulator to a runner trace (``siren calibrate``) and replaying
+a trace's actions in the simulator (``siren compare-sim``).
+
+What ``calibrate`` fits, from which columns of the trace (runner/trace.py):
+
+- cold starts: ``lambda.cold_start.*`` at each memory size seen, mean and sd
+  of the cold invocations' ``init_s`` (the package term folded in: 0);
+- warm starts: ``lambda.warm_start_median_ms`` / ``_sigma`` from the warm
+  invocations' overhead, round trip minus handler time;
+- S3: ``s3.get_latency_median_ms``, ``s3.put_latency_median_ms`` and
+  ``s3.latency_sigma`` (log-normal: median and sigma of the log) from every
+  worker request; ``s3.connection_cap_mb_per_s`` from the slope of GET time
+  over bytes (least squares, clamped to [1, 100000] MB/s), with the
+  function's bandwidth cap raised to it and reached at any memory size;
+- compute: ``lambda.gflops_per_vcpu`` so that the median batch compute time
+  at the trace's memory sizes matches the workload's FLOPs, with
+  ``lambda.max_vcpus`` 1 (the numpy worker is single-threaded) and
+  ``lambda.compute_noise_sigma`` from the log spread;
+- workload: rows, batch size and parameter count from the dataset manifest;
+  ``workload.sample_bytes`` from the batch objects' sizes;
+- convergence: the Optimus ``b0, b1, b2`` from the per-epoch held-out loss
+  against cumulative updates (b1 pinned by the initial loss l0 = 1/b1 + b2;
+  b2 on a grid below the lowest loss, b0 by least squares in 1/(l - b2)),
+  the staleness harm of the base scenario kept; loss noise 0; the push
+  protocol ``cas`` (the runner's).
+
+One trace at one (n, m) cannot tell how S3 latency grows with concurrency
+on the server, nor the CPU share at memory sizes it did not visit: calibrate
+on a schedule like the ones you will simulate.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from siren import _core
+
+__all__ = ["calibrate", "compare"]
+
+
+def _lognormal(values: np.ndarray) -> tuple[float, float]:
+    """(median, sigma) of a log-normal fit; values must be > 0."""
+    logs = np.log(values[values > 0])
+    if len(logs) == 0:
+        return 0.0, 0.0
+    return float(np.exp(np.median(logs))), float(np.std(logs)) if len(logs) > 1 else 0.0
+
+
+def _list(values: list[float]) -> str:
+    return "[" + ", ".join(f"{v:.6g}" for v in values) + "]"
+
+
+def _fit_optimus(loss: np.ndarray, progress: np.ndarray, initial_loss: float) -> tuple[float, float, float, float]:
+    """(b0, b1, b2, rms relative error) of l(k) = 1/(b0 k + b1) + b2 with
+    1/b1 + b2 = initial_loss."""
+    best = None
+    low = float(np.min(loss))
+    for b2 in np.linspace(0.0, 0.98 * low, 99):
+        b1 = 1.0 / (initial_loss - b2)
+        y = 1.0 / (loss - b2) - b1           # = b0 * k
+        b0 = float(np.dot(progress, y) / np.dot(progress, progress))
+        if b0 <= 0:
+            continue
+        model = 1.0 / (b0 * progress + b1) + b2
+        error = float(np.sqrt(np.mean(((model - loss) / loss) ** 2)))
+        if best is None or error < best[3]:
+            best = (b0, b1, float(b2), error)
+    if best is None:
+        raise ValueError("convergence: the trace's loss does not fall; nothing to fit")
+    return best
+
+
+def _progress(trace: dict, scenario: _core.Scenario, b2: float, initial_loss: float) -> np.ndarray:
+    """Cumulative effective progress after each epoch: updates x the batch
+    gain, divided by the staleness harm at the epoch's mean staleness and the
+    closeness reached (the analytic model's accounting, per epoch)."""
+    epochs = trace["epochs"]
+    batch = scenario.batch_size
+    gain = (batch / scenario.get("convergence.reference_batch")) ** scenario.get("convergence.batch_exponent")
+    penalty = scenario.get("convergence.staleness_penalty")
+    staleness_gain = scenario.get("convergence.staleness_gain")
+    total, out = 0.0, []
+    previous_loss = initial_loss
+    for updates, staleness, loss in zip(epochs["updates"], epochs["mean_staleness"], epochs["loss"]):
+        closeness = 0.0
+        if b2 > 0 and previous_loss > b2:
+            closeness = max(0.0, min(1.0, math.log(initial_loss / previous_loss) / math.log(initial_loss / b2)))
+        total += updates * gain / (1.0 + penalty * staleness * (1.0 + staleness_gain * closeness))
+        out.append(total)
+        previous_loss = loss
+    return np.asarray(out)
+
+
+def calibrate(trace: dict, base: _core.Scenario | None = None) -> dict[str, Any]:
+    """Fits the simulator to ``trace`` (read_run_trace). Returns {"overrides":
+    [...], "scenario": _core.Scenario, "yaml": str, "fit": {...}}."""
+    base = base or _core.parse_scenario(trace["attrs"]["scenario"], [], "trace scenario")
+    invocations, batches, requests, epochs = (trace["invocations"], trace["batches"], trace["requests"],
+                                              trace["epochs"])
+    manifest = trace["attrs"]["dataset"]
+    fit: dict[str, Any] = {}
+    overrides: list[str] = []
+
+    # Cold and warm starts.
+    ok = np.asarray([s != "throttled" for s in invocations["status"]])
+    cold = np.asarray(invocations["cold"], dtype=bool) & ok
+    memory = np.asarray(invocations["memory_mb"])
+    init_s = np.asarray(invocations["init_s"])
+    if cold.any():
+        sizes = sorted(set(int(m) for m in memory[cold]))
+        means = [float(np.mean(init_s[cold & (memory == m)])) * 1e3 for m in sizes]
+        sds = [float(np.std(init_s[cold & (memory == m)])) * 1e3 for m in sizes]
+        overrides += [f"lambda.cold_start.memory_mb={_list(sizes)}", f"lambda.cold_start.mean_ms={_list(means)}",
+                      f"lambda.cold_start.sd_ms={_list(sds)}", "lambda.cold_start.ms_per_package_mb=0"]
+        fit["cold_start_ms"] = dict(zip(sizes, means))
+    warm = ~np.asarray(invocations["cold"], dtype=bool) & ok
+    overhead = (np.asarray(invocations["returned_s"]) - np.asarray(invocations["sent_s"])
+                - np.asarray(invocations["duration_s"]))[warm]
+    if len(overhead):
+        median, sigma = _lognormal(np.maximum(overhead, 1e-6))
+        overrides += [f"lambda.warm_start_median_ms={median * 1e3:.6g}", f"lambda.warm_start_sigma={sigma:.6g}"]
+        fit["warm_start_ms"] = median * 1e3
+
+    # S3 latency and bandwidth.
+    get_s, put_s = np.asarray(requests["get_s"]), np.asarray(requests["put_s"])
+    get_bytes = np.asarray(requests["get_bytes"], dtype=np.float64)
+    get_median, get_sigma = _lognormal(get_s)
+    put_median, put_sigma = _lognormal(put_s)
+    cap = 100000.0
+    if len(get_s) > 2 and np.ptp(get_bytes) > 0:
+        slope = np.polyfit(get_bytes / 1e6, get_s, 1)[0]  # Seconds per MB.
+        cap = float(np.clip(1.0 / slope, 1.0, 100000.0)) if slope > 0 else 100000.0
+    overrides += [f"s3.get_latency_median_ms={get_median * 1e3:.6g}",
+                  f"s3.put_latency_median_ms={put_median * 1e3:.6g}",
+                  f"s3.latency_sigma={math.sqrt((get_sigma ** 2 + put_sigma ** 2) / 2):.6g}",
+                  f"s3.connection_cap_mb_per_s={cap:.6g}", f"lambda.bandwidth_cap_mb_per_s={cap:.6g}",
+                  f"lambda.bandwidth_saturation_mb={base.get('lambda.min_memory_mb')}"]
+    fit.update(get_ms=get_median * 1e3, put_ms=put_median * 1e3, bandwidth_mb_per_s=cap)
+
+    # Workload, from the dataset the job really used.
+    features, classes = int(manifest["features"]), int(manifest["classes"])
+    batch_size = base.batch_size
+    sizes_per_batch = get_bytes[get_bytes > 0]
+    overrides += [f"workload.dataset_samples={int(manifest['train_rows'])}",
+                  f"workload.model_params={features * classes + classes}",
+                  f"workload.samples_per_object={batch_size}"]
+    if len(sizes_per_batch):
+        # Batch objects are the larger GETs (the parameters are 4 B x params).
+        params_bytes = 4 * (features * classes + classes)
+        batch_objects = sizes_per_batch[sizes_per_batch > 1.5 * params_bytes]
+        if len(batch_objects):
+            overrides.append(f"workload.sample_bytes={float(np.median(batch_objects)) / batch_size:.6g}")
+
+    # Compute throughput per vCPU (single-threaded numpy: max_vcpus 1).
+    skipped = np.asarray(batches["skipped"], dtype=bool)
+    compute = np.asarray(batches["compute_s"])[~skipped]
+    memory_by_invocation = {(int(e), int(w), int(a)): int(m) for e, w, a, m in zip(
+        invocations["epoch"], invocations["worker"], invocations["attempt"], invocations["memory_mb"])}
+    batch_memory = np.asarray([memory_by_invocation[(int(e), int(w), int(a))] for e, w, a in
+                               zip(np.asarray(batches["epoch"])[~skipped], np.asarray(batches["worker"])[~skipped],
+                                   np.asarray(batches["attempt"])[~skipped])], dtype=np.float64)
+    mb_per_vcpu = base.get("lambda.mb_per_vcpu")
+    vcpus = np.minimum(1.0, batch_memory / mb_per_vcpu)
+    flops = base.get("workload.flops_per_sample") * batch_size
+    rates = flops / (np.maximum(compute, 1e-9) * vcpus) / 1e9
+    gflops, _ = _lognormal(rates)
+    _, compute_sigma = _lognormal(compute * vcpus)
+    overrides += [f"lambda.gflops_per_vcpu={gflops:.6g}", "lambda.max_vcpus=1",
+                  f"lambda.compute_noise_sigma={compute_sigma:.6g}"]
+    fit["gflops_per_vcpu"] = gflops
+
+    # Convergence.
+    initial_loss = float(trace["attrs"]["initial_loss"])
+    loss = np.asarray(epochs["loss"], dtype=np.float64)
+    if len(loss) >= 2:
+        b2_guess = 0.5 * float(loss.min())
+        progress = _progress(trace, base, b2_guess, initial_loss)
+        b0, b1, b2, error = _fit_optimus(loss, progress, initial_loss)
+        progress = _progress(trace, base, b2, initial_loss)
+        b0, b1, b2, error = _fit_optimus(loss, progress, initial_loss)
+        overrides += [f"convergence.b0={b0:.6g}", f"convergence.b1={b1:.6g}", f"convergence.b2={b2:.6g}",
+                      "convergence.loss_noise_sigma=0"]
+        fit.update(b0=b0, b1=b1, b2=b2, loss_rms_relative_error=error)
+    overrides.append("execution.push_protocol=cas")
+    scenario = _core.parse_scenario(base.to_yaml(), overrides, "calibration")
+    return {"overrides": overrides, "scenario": scenario, "yaml": scenario.to_yaml(), "fit": fit}
+
+
+def compare(trace: dict, scenario: _core.Scenario, seeds: list[int]) -> dict[str, Any]:
+    """Replays the trace's actions in the simulator from each seed. Per epoch:
+    real and simulated (mean over seeds) duration, cost and loss, and the
+    relative errors; plus the totals."""
+    epochs = trace["epochs"]
+    actions = list(zip(epochs["action_functions"], epochs["action_memory_mb"]))
+    simulated = {"duration_s": np.zeros(len(actions)), "cost_total_usd": np.zeros(len(actions)),
+                 "loss": np.zeros(len(actions))}
+    for seed in seeds:
+        simulation = _core.Simulation(scenario, seed)
+        for i, (functions, memory_mb) in enumerate(actions):
+            if simulation.done:
+                raise ValueError(f"the simulated job stopped after {i} epochs ({simulation.status}) before the "
+                                 f"trace's {len(actions)}; raise job.max_epochs or job.budget_usd")
+            result = simulation.run_epoch(int(functions), int(memory_mb))
+            for key in simulated:
+                simulated[key][i] += result[key] / len(seeds)
+    rows = []
+    for i, (functions, memory_mb) in enumerate(actions):
+        row = {"epoch": i, "functions": int(functions), "memory_mb": int(memory_mb)}
+        for key in simulated:
+            real, sim = float(epochs[key][i]), float(simulated[key][i])
+            row[f"real_{key}"], row[f"sim_{key}"] = real, sim
+            row[f"error_{key}"] = (sim - real) / real if real else float("nan")
+        rows.append(row)
+    totals = {}
+    for key in ("duration_s", "cost_total_usd"):
+        real, sim = float(np.sum(epochs[key])), float(np.sum(simulated[key]))
+        totals[key] = {"real": real, "sim": sim, "error": (sim - real) / real if real else float("nan")}
+    worst = {key: float(max(abs(r[f"error_{key}"]) for r in rows)) for key in simulated}
+    return {"rows": rows, "totals": totals, "max_abs_error": worst, "seeds": seeds}

@@ -1,0 +1,374 @@
+"""The real env: each step runs one epoch of a real SGD job on a backend
+(``aws.py`` or ``local.py``), and the observation, reward, end flags, job
+status and cost come from the same C++ code as the simulator's
+(``_core.ActionCodec``, ``_core.score_epoch``, ``_core.bill_epoch``).
+
+One epoch (DESIGN.md §5, the HSP protocol of ``protocol.py``):
+  1. decode the action to (n, m) (infeasible memory is clamped, as in the
+     simulator); set the function's memory to m (timed apart: Lambda's
+     configuration update is not part of the epoch);
+  2. the barrier: the parameter store moves to the epoch, its bitmap empty;
+  3. the epoch's batches are split over n' = min(n, batches) workers as the
+     simulator splits them (contiguous, sizes differing by at most one) and
+     the n' invocations start at once, one thread each;
+  4. an invocation that is throttled (429) is retried after a jittered
+     exponential back-off (``lambda.throttle_backoff_base_s`` doubling up to
+     ``..._cap_s``); one that fails, times out or stops early near its
+     deadline is re-invoked for its batches not yet applied (read from the
+     store), up to ``max_attempts`` times: billed again, as on Lambda;
+  5. at the barrier every batch must be applied; missing ones (a worker gave
+     up) are run by recovery invocations; if some still are missing the
+     epoch raises RunnerError: nothing is lost silently;
+  6. the loss is measured on the held-out rows with the store's parameters.
+
+The budget guard stops the job *before* an epoch whose projected cost would
+overspend the budget (the projection scales the last epoch's cost by the new
+memory and function count, times ``budget_margin``; the first epoch's comes
+from the simulator), and never issues a retry that would; the job then ends
+with status ``budget_guard``. (The simulator, which cannot overspend real
+money, instead ends a job once the budget is spent.)
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from siren import _core
+
+from . import model
+from .backend import ERROR, OK, THROTTLED, TIMEOUT, Backend, Invocation
+from .datasets import RunnerDataset, upload
+from .protocol import ParameterStore, S3Counter, validate_bucket_name, validate_prefix
+
+__all__ = ["RealJob", "RunnerError", "split_batches"]
+
+
+class RunnerError(RuntimeError):
+    """An epoch could not be completed without losing batches."""
+
+
+def split_batches(batches: int, functions: int) -> list[list[int]]:
+    """The simulator's split: min(functions, batches) contiguous runs whose
+    sizes differ by at most one, the longer ones first."""
+    used = min(functions, batches)
+    out, start = [], 0
+    for i in range(used):
+        size = batches // used + (1 if i < batches % used else 0)
+        out.append(list(range(start, start + size)))
+        start += size
+    return out
+
+
+def _percentile95(values: list[float]) -> float:
+    return float(np.percentile(values, 95)) if values else 0.0
+
+
+def _mean(values: list[float]) -> float:
+    return float(np.mean(values)) if values else 0.0
+
+
+@dataclass
+class _EpochLog:
+    """What one epoch's invocations produced (shared by worker threads)."""
+
+    invocations: list[dict] = field(default_factory=list)
+    batches: list[dict] = field(default_factory=list)
+    requests: S3Counter = field(default_factory=S3Counter)
+    throttles: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class RealJob:
+    """One real training job driven epoch by epoch.
+
+    ``reset()`` uploads the data, writes the initial parameters and returns
+    the first observation; ``step(action)`` runs an epoch and returns
+    (observation, reward, terminated, truncated, record) where ``record`` has
+    every key of ``_core.Simulation.run_epoch`` plus the runner's own
+    (``conflicts``, ``worker_errors``, ``recovered_batches``,
+    ``reconfigure_s``, ``budget_guard``...). ``invocations`` and
+    ``batch_rows`` keep every invocation and batch of the job for the trace.
+    """
+
+    def __init__(self, scenario: _core.Scenario, backend: Backend, dataset: RunnerDataset, *, bucket: str,
+                 prefix: str = "siren-job", learning_rate: float | None = None, action_encoding: str = "box",
+                 max_attempts: int = 4, budget_margin: float = 1.25, seed: int = 0,
+                 fault: dict | None = None) -> None:
+        self.scenario = scenario
+        self.backend = backend
+        self.dataset = dataset
+        self.bucket = validate_bucket_name(bucket)
+        self.prefix = validate_prefix(prefix)
+        self.codec = _core.ActionCodec(scenario, action_encoding)
+        self.learning_rate = float(learning_rate if learning_rate is not None else _learning_rate(scenario))
+        if not self.learning_rate > 0 or not math.isfinite(self.learning_rate):
+            raise ValueError(f"learning_rate: must be finite and > 0, got {self.learning_rate}")
+        if max_attempts < 1:
+            raise ValueError(f"max_attempts: must be >= 1, got {max_attempts}")
+        if not budget_margin >= 1:
+            raise ValueError(f"budget_margin: must be >= 1, got {budget_margin}")
+        self.max_attempts = max_attempts
+        self.budget_margin = budget_margin
+        self.fault = fault
+        self.store = ParameterStore(backend.s3, self.bucket, self.prefix)
+        self._rng = random.Random(seed)
+        self._seed = seed
+        self._backoff_base = float(scenario.get("lambda.throttle_backoff_base_s"))
+        self._backoff_cap = float(scenario.get("lambda.throttle_backoff_cap_s"))
+        self.invocations: list[dict] = []
+        self.batch_rows: list[dict] = []
+        self.records: list[dict] = []
+        self.initial_loss = float("nan")
+        self._state = None
+        self._epoch = 0
+        self._time_s = 0.0
+        self._cost_usd = 0.0
+        self._ended = True
+
+    # --- episode ------------------------------------------------------------
+    def reset(self) -> np.ndarray:
+        """Uploads the data, initialises the parameters; the first observation."""
+        s3 = self.backend.s3
+        _ensure_bucket(s3, self.bucket)
+        upload(s3, self.bucket, self.prefix, self.dataset)
+        params = model.initial_parameters(self.dataset.features, self.dataset.classes)
+        self._state = self.store.initialise(params, len(self.dataset.batches))
+        self.initial_loss = model.loss(params, self.dataset.held_out, self.dataset.features, self.dataset.classes)
+        self.invocations, self.batch_rows, self.records = [], [], []
+        self._epoch, self._time_s, self._cost_usd, self._ended = 0, 0.0, 0.0, False
+        return _core.initial_observation(self.scenario)
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
+        if self._ended:
+            raise RuntimeError("step() before reset() or after the job ended")
+        decoded = self.codec.decode(np.asarray(action, dtype=np.float64))
+        functions, memory_mb = decoded["functions"], decoded["memory_mb"]
+        projected = self._projected_cost(functions, memory_mb)
+        if self._cost_usd + projected > self.scenario.budget_usd:
+            return self._stop_for_budget(decoded, projected)
+        record = self._run_epoch(functions, memory_mb)
+        record.update(requested_memory_mb=decoded["requested_memory_mb"],
+                      memory_clamped=decoded["memory_clamped"], projected_cost_usd=projected)
+        scored = _core.score_epoch(self.scenario, record)
+        status = scored["status"]
+        if record["budget_guard"] and status == "running":
+            status = "budget_guard"
+        record["status"] = status
+        self.records.append(record)
+        self._ended = status != "running"
+        terminated = scored["terminated"] or status == "budget_guard"
+        return scored["observation"], scored["reward"], terminated, scored["truncated"], record
+
+    @property
+    def ended(self) -> bool:
+        return self._ended
+
+    # --- budget guard -------------------------------------------------------
+    def _projected_cost(self, functions: int, memory_mb: int) -> float:
+        """Projected cost of the next epoch at (functions, memory_mb)."""
+        if self.records:
+            last = self.records[-1]
+            lambda_part = last["cost_lambda_duration_usd"] * memory_mb / max(1, last["action_memory_mb"])
+            requests = last["cost_lambda_request_usd"] * functions / max(1, last["functions_used"])
+            projected = lambda_part + requests + last["cost_s3_request_usd"]
+        else:
+            simulation = _core.Simulation(self.scenario, self._seed)
+            projected = simulation.run_epoch(functions, memory_mb)["cost_total_usd"]
+        return projected * self.budget_margin
+
+    def _stop_for_budget(self, decoded: dict, projected: float) -> tuple[np.ndarray, float, bool, bool, dict]:
+        self._ended = True
+        record = {"epoch": self._epoch, "action_functions": decoded["functions"],
+                  "action_memory_mb": decoded["memory_mb"], "status": "budget_guard",
+                  "projected_cost_usd": projected, "cumulative_cost_usd": self._cost_usd,
+                  "cumulative_time_s": self._time_s, "skipped": True}
+        observation = (self.records and _core.score_epoch(self.scenario, self.records[-1])["observation"]
+                       ) if self.records else _core.initial_observation(self.scenario)
+        reward = -float(self.scenario.get("env.budget_penalty"))
+        return observation, reward, True, False, record
+
+    # --- one epoch ----------------------------------------------------------
+    def _run_epoch(self, functions: int, memory_mb: int) -> dict:
+        epoch = self._epoch
+        reconfigure_start = time.perf_counter()
+        self.backend.set_memory(memory_mb)
+        reconfigure_s = time.perf_counter() - reconfigure_start
+        runner_requests_before = (self.store.counter.gets, self.store.counter.puts)
+        self._state = self.store.begin_epoch(self._state, epoch)
+        start_version = self._state.version
+        shares = split_batches(len(self.dataset.batches), functions)
+        log = _EpochLog()
+        guard = {"hit": False}
+        start = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=len(shares)) as pool:
+            list(pool.map(lambda item: self._run_share(epoch, item[0], item[1], memory_mb, log, start, guard),
+                          enumerate(shares)))
+        # The barrier: every batch applied exactly once, or recover.
+        state = self.store.read()
+        recovered = 0
+        for _ in range(self.max_attempts):
+            missing = [int(b) for b in np.flatnonzero(~state.applied)]
+            if not missing or guard["hit"]:
+                break
+            recovered += len(missing)
+            self._run_share(epoch, len(shares), missing, memory_mb, log, start, guard)
+            state = self.store.read()
+        duration_s = time.perf_counter() - start
+        missing = int((~state.applied).sum())
+        if missing and not guard["hit"]:
+            raise RunnerError(f"epoch {epoch}: {missing} batches could not be applied after "
+                              f"{self.max_attempts} recovery rounds; see the worker errors in the trace")
+        self._state = state
+        loss = model.loss(state.params, self.dataset.held_out, self.dataset.features, self.dataset.classes)
+        runner_gets = self.store.counter.gets - runner_requests_before[0]
+        runner_puts = self.store.counter.puts - runner_requests_before[1]
+        record = self._summarise(epoch, functions, memory_mb, len(shares), log, duration_s, loss,
+                                 runner_gets, runner_puts)
+        # The store counts applied updates exactly, also those whose
+        # invocation failed before it could report them.
+        record.update(updates=state.version - start_version, reported_updates=record["updates"],
+                      reconfigure_s=reconfigure_s, recovered_batches=recovered, budget_guard=guard["hit"],
+                      missing_batches=missing, parameter_version=state.version)
+        self._epoch += 1
+        return record
+
+    def _run_share(self, epoch: int, worker: int, batches: list[int], memory_mb: int, log: _EpochLog,
+                   epoch_start: float, guard: dict) -> None:
+        """Invokes one worker for ``batches`` until they are applied, with
+        throttle back-off and re-invocation; records everything in ``log``."""
+        attempt, throttles = 0, 0
+        todo = list(batches)
+        while todo and attempt < self.max_attempts:
+            if guard["hit"] or self._retry_over_budget(attempt, log, memory_mb):
+                guard["hit"] = True
+                return
+            event = {"bucket": self.bucket, "prefix": self.prefix, "epoch": epoch, "batches": todo,
+                     "learning_rate": self.learning_rate, "manifest": self.dataset.manifest()}
+            if self.backend.endpoint_url:
+                event["endpoint_url"] = self.backend.endpoint_url
+            if self.fault and attempt == 0 and self.fault.get("worker", 0) == worker and \
+                    self.fault.get("epoch", 0) == epoch:
+                event["fault"] = {k: v for k, v in self.fault.items() if k in ("token", "at_batch", "when")}
+            sent = time.perf_counter() - epoch_start
+            result = self.backend.invoke(event)
+            returned = time.perf_counter() - epoch_start
+            if result.status == THROTTLED:
+                throttles += 1
+                delay = min(self._backoff_cap, self._backoff_base * 2 ** min(throttles - 1, 20))
+                with log.lock:
+                    log.throttles += 1
+                    jitter = self._rng.uniform(0.5, 1.0)
+                time.sleep(delay * jitter)
+                continue
+            attempt += 1
+            self._record_invocation(epoch, worker, attempt, todo, result, sent, returned, log)
+            if result.status == OK:
+                todo = [int(b) for b in result.payload.get("remaining", [])]
+            else:
+                # Re-invoke for what the failed attempt did not apply.
+                state = self.store.read()
+                todo = [b for b in todo if not state.applied[b]]
+
+    def _retry_over_budget(self, attempt: int, log: _EpochLog, memory_mb: int) -> bool:
+        """True when one more invocation like the epoch's others could take the
+        job over its budget (first attempts were already projected)."""
+        if attempt == 0:
+            return False
+        with log.lock:
+            durations = [i["duration_s"] for i in log.invocations] or [0.0]
+            spent = _core.bill_epoch(self.scenario, durations, memory_mb, log.requests.gets,
+                                     log.requests.puts)["cost_total_usd"]
+            one_more = _core.bill_epoch(self.scenario, [max(durations)], memory_mb, 0, 0)["cost_total_usd"]
+        return self._cost_usd + spent + one_more * self.budget_margin > self.scenario.budget_usd
+
+    def _record_invocation(self, epoch: int, worker: int, attempt: int, batches: list[int], result: Invocation,
+                           sent: float, returned: float, log: _EpochLog) -> None:
+        payload = result.payload or {}
+        row = {"epoch": epoch, "worker": worker, "attempt": attempt, "status": result.status,
+               "error": result.error[:300], "batches_assigned": len(batches), "cold": result.cold,
+               "init_s": result.init_s, "duration_s": result.duration_s,
+               "platform_billed_s": result.billed_s if result.billed_s is not None else float("nan"),
+               "memory_mb": result.memory_mb, "sent_s": sent, "returned_s": returned,
+               "s3_gets": int(payload.get("s3_gets", 0)), "s3_puts": int(payload.get("s3_puts", 0)),
+               "remaining": len(payload.get("remaining", []))}
+        counter = S3Counter(gets=row["s3_gets"], puts=row["s3_puts"],
+                            get_seconds=list(payload.get("get_seconds", [])),
+                            put_seconds=list(payload.get("put_seconds", [])),
+                            get_bytes=list(payload.get("get_bytes", [])))
+        with log.lock:
+            log.invocations.append(row)
+            log.requests.add(counter)
+            for batch in payload.get("batches", []):
+                log.batches.append(dict(batch, epoch=epoch, worker=worker, attempt=attempt))
+
+    def _summarise(self, epoch: int, functions: int, memory_mb: int, used: int, log: _EpochLog,
+                   duration_s: float, loss: float, runner_gets: int, runner_puts: int) -> dict:
+        applied = [b for b in log.batches if not b["skipped"]]
+        billed = [i for i in log.invocations if i["status"] != THROTTLED]
+        gets = log.requests.gets + runner_gets
+        puts = log.requests.puts + runner_puts
+        bill = _core.bill_epoch(self.scenario, [i["duration_s"] for i in billed], memory_mb, gets, puts)
+        compute = sum(b["compute_s"] for b in log.batches)
+        billed_seconds = sum(bill["billed_s"])
+        self._time_s += duration_s
+        self._cost_usd += bill["cost_total_usd"]
+        staleness = [b["staleness"] for b in applied]
+        record = {
+            "epoch": epoch, "action_functions": functions, "action_memory_mb": memory_mb, "functions_used": used,
+            "duration_s": duration_s,
+            "fetch_mean_s": _mean([b["fetch_s"] for b in log.batches]),
+            "fetch_p95_s": _percentile95([b["fetch_s"] for b in log.batches]),
+            "compute_mean_s": _mean([b["compute_s"] for b in applied]),
+            "compute_p95_s": _percentile95([b["compute_s"] for b in applied]),
+            "update_mean_s": _mean([b["update_s"] for b in applied]),
+            "update_p95_s": _percentile95([b["update_s"] for b in applied]),
+            "batches": len(log.batches), "updates": len(applied),
+            "mean_staleness": _mean(staleness), "max_staleness": int(max(staleness, default=0)),
+            "invocations": len(billed), "cold_starts": sum(1 for i in billed if i["cold"]),
+            "warm_starts": sum(1 for i in billed if not i["cold"]), "throttles": log.throttles,
+            "timeouts": sum(1 for i in billed if i["status"] == TIMEOUT),
+            "reinvocations": sum(1 for i in billed if i["attempt"] > 1),
+            "s3_slowdowns": 0, "s3_gets": gets, "s3_puts": puts,
+            "billed_gb_s": bill["billed_gb_s"],
+            "cpu_utilisation": min(1.0, compute / billed_seconds) if billed_seconds > 0 else 0.0,
+            "memory_utilisation": min(1.0, self.scenario.get("workload.runtime_memory_mb") / memory_mb),
+            "cost_lambda_duration_usd": bill["cost_lambda_duration_usd"],
+            "cost_lambda_request_usd": bill["cost_lambda_request_usd"],
+            "cost_s3_request_usd": bill["cost_s3_request_usd"], "cost_total_usd": bill["cost_total_usd"],
+            "loss": loss, "true_loss": loss, "progress": float("nan"),
+            "cumulative_time_s": self._time_s, "cumulative_cost_usd": self._cost_usd,
+            "status": "running", "events": 0,
+            "update_conflicts": sum(b["conflicts"] for b in log.batches),
+            "skipped_batches": len(log.batches) - len(applied),
+            "worker_errors": sum(1 for i in billed if i["status"] == ERROR),
+            "init_mean_s": _mean([i["init_s"] for i in billed if i["cold"]]),
+            "runner_s3_gets": runner_gets, "runner_s3_puts": runner_puts,
+        }
+        self.invocations += log.invocations
+        self.batch_rows += log.batches
+        self._requests_add(log.requests)
+        return record
+
+    def _requests_add(self, counter: S3Counter) -> None:
+        if not hasattr(self, "requests"):
+            self.requests = S3Counter()
+        self.requests.add(counter)
+
+
+def _learning_rate(scenario: _core.Scenario) -> float:
+    return float(scenario.get("convergence.sgd.learning_rate"))
+
+
+def _ensure_bucket(s3: Any, bucket: str) -> None:
+    """Creates the bucket unless it exists (idempotent)."""
+    existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+    if bucket not in existing:
+        s3.create_bucket(Bucket=bucket)

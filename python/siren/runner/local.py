@@ -1,0 +1,300 @@
+"""The local backend: the worker handler in local processes, S3 served by a
+local S3-compatible server (moto in server mode) on loopback.
+
+What is real here: process starts (a cold start is a new Python process
+importing numpy and boto3 and creating its S3 client, timed), the worker's
+numpy SGD, every S3 request (boto3 over HTTP to the server, conditional
+writes included), concurrency, timeouts (the process is killed) and crashes.
+
+What is emulated, and how (each configurable):
+  - the warm pool: idle processes are kept per memory size (the simulator's
+    model: one deployed function per size) and expire after ``keep_alive_s``;
+  - the account concurrency limit: an invocation beyond ``concurrency_limit``
+    running ones is refused with a throttle (429), as Lambda does;
+  - the CPU share: with ``emulate_cpu_share``, a function of m MB below one
+    vCPU (``mb_per_vcpu``) sleeps (1/share - 1) x each compute phase, the way
+    Lambda's CFS quota stretches it; above one vCPU nothing changes (the
+    worker's numpy is single-threaded, on Lambda too);
+  - memory is not enforced: a process may use more than m MB.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .backend import ERROR, OK, THROTTLED, TIMEOUT, Invocation
+
+__all__ = ["LocalLambda", "S3Server", "LOCAL_CREDENTIALS"]
+
+# Keys for the loopback server only: moto accepts any. Passed explicitly to
+# clients and child processes; the user's own AWS credentials are never read
+# or forwarded by the local backend.
+LOCAL_CREDENTIALS = {"aws_access_key_id": "siren-local", "aws_secret_access_key": "siren-local",
+                     "region_name": "us-east-1"}
+_HOST = Path(__file__).with_name("local_host.py")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class S3Server:
+    """moto's S3-compatible server as a child process on 127.0.0.1.
+
+    ``start()`` waits until it answers (RuntimeError with its log if it exits
+    or does not answer within ``start_timeout_s``); ``stop()`` ends it. Use as
+    a context manager.
+    """
+
+    def __init__(self, port: int = 0, start_timeout_s: float = 30.0, log_path: str | None = None) -> None:
+        self.port = port or _free_port()
+        self.start_timeout_s = start_timeout_s
+        self.endpoint_url = f"http://127.0.0.1:{self.port}"
+        self._log_path = log_path
+        self._log = None
+        self._process: subprocess.Popen | None = None
+
+    def client(self) -> Any:
+        """A boto3 S3 client for this server."""
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client("s3", endpoint_url=self.endpoint_url,
+                            config=Config(max_pool_connections=64, retries={"max_attempts": 8, "mode": "standard"}),
+                            **LOCAL_CREDENTIALS)
+
+    def start(self) -> "S3Server":
+        import botocore.exceptions
+
+        if self._log_path is None:
+            handle, self._log_path = tempfile.mkstemp(prefix="siren-moto-", suffix=".log")
+            os.close(handle)
+        self._log = open(self._log_path, "wb")
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        client = self.client()
+        deadline = time.monotonic() + self.start_timeout_s
+        while True:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"the S3 server (moto) exited with code {self._process.returncode}; "
+                                   f"log: {self._log_path}\n{self._log_tail()}")
+            try:
+                client.list_buckets()
+                return self
+            except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectionClosedError):
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"the S3 server (moto) did not answer on {self.endpoint_url} within "
+                                       f"{self.start_timeout_s:.0f} s; log: {self._log_path}") from None
+                time.sleep(0.05)
+
+    def _log_tail(self) -> str:
+        try:
+            return Path(self._log_path).read_text(errors="replace")[-2000:]
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        self._process = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def __enter__(self) -> "S3Server":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+@dataclass
+class _Sandbox:
+    """One worker process."""
+
+    process: subprocess.Popen
+    memory_mb: int
+    last_used: float = field(default_factory=time.monotonic)
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        if self.alive():
+            self.process.kill()
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            if stream is not None:
+                stream.close()
+
+
+def _read_line(process: subprocess.Popen, timeout_s: float) -> str | None:
+    """The next protocol line, or None on timeout or end of stream."""
+    ready, _, _ = select.select([process.stdout], [], [], max(0.0, timeout_s))
+    if not ready:
+        return None
+    line = process.stdout.readline()
+    return line or None
+
+
+class LocalLambda:
+    """The worker function on this machine; see the module docstring.
+
+    Thread-safe: the runner calls ``invoke`` from one thread per concurrent
+    worker. ``throttle_first`` refuses the first k invocations with a
+    throttle (fault injection for tests).
+    """
+
+    name = "local"
+
+    def __init__(self, s3_server: S3Server, *, timeout_s: float = 900.0, keep_alive_s: float = 600.0,
+                 concurrency_limit: int = 1000, emulate_cpu_share: bool = True, mb_per_vcpu: float = 1769.0,
+                 init_timeout_s: float = 60.0, throttle_first: int = 0) -> None:
+        for name, value in (("timeout_s", timeout_s), ("init_timeout_s", init_timeout_s),
+                            ("mb_per_vcpu", mb_per_vcpu)):
+            if not value > 0:
+                raise ValueError(f"{name}: must be > 0, got {value}")
+        if keep_alive_s < 0:
+            raise ValueError(f"keep_alive_s: must be >= 0, got {keep_alive_s}")
+        if concurrency_limit < 1:
+            raise ValueError(f"concurrency_limit: must be >= 1, got {concurrency_limit}")
+        self.s3_server = s3_server
+        self.s3 = s3_server.client()
+        self.endpoint_url = s3_server.endpoint_url
+        self.timeout_s = timeout_s
+        self.keep_alive_s = keep_alive_s
+        self.concurrency_limit = concurrency_limit
+        self.emulate_cpu_share = emulate_cpu_share
+        self.mb_per_vcpu = mb_per_vcpu
+        self.init_timeout_s = init_timeout_s
+        self.memory_mb = 0
+        self._throttle_first = throttle_first
+        self._idle: dict[int, list[_Sandbox]] = {}
+        self._running = 0
+        self._lock = threading.Lock()
+        self._environment = self._child_environment()
+
+    def _child_environment(self) -> dict[str, str]:
+        keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV")
+        environment = {k: os.environ[k] for k in keep if k in os.environ}
+        environment.update({
+            "AWS_ACCESS_KEY_ID": LOCAL_CREDENTIALS["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": LOCAL_CREDENTIALS["aws_secret_access_key"],
+            "AWS_DEFAULT_REGION": LOCAL_CREDENTIALS["region_name"],
+            "SIREN_S3_ENDPOINT": self.endpoint_url,
+            # One thread per sandbox, as a single-vCPU function runs.
+            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        })
+        return environment
+
+    def set_memory(self, memory_mb: int) -> None:
+        if memory_mb <= 0:
+            raise ValueError(f"memory_mb: must be > 0, got {memory_mb}")
+        self.memory_mb = memory_mb
+
+    # --- the warm pool ------------------------------------------------------
+    def _take_warm(self, memory_mb: int) -> _Sandbox | None:
+        now = time.monotonic()
+        expired: list[_Sandbox] = []
+        found = None
+        for size, pool in self._idle.items():
+            keep = []
+            for sandbox in pool:
+                if now - sandbox.last_used > self.keep_alive_s or not sandbox.alive():
+                    expired.append(sandbox)
+                else:
+                    keep.append(sandbox)
+            self._idle[size] = keep
+        pool = self._idle.get(memory_mb, [])
+        if pool:
+            found = pool.pop()  # Most recently used first, as Lambda tends to.
+        for sandbox in expired:
+            sandbox.kill()
+        return found
+
+    def _start_sandbox(self, memory_mb: int) -> tuple[_Sandbox | None, float, str]:
+        start = time.perf_counter()
+        process = subprocess.Popen([sys.executable, str(_HOST)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                   stderr=None, env=self._environment, text=True, bufsize=1)
+        sandbox = _Sandbox(process, memory_mb)
+        line = _read_line(process, self.init_timeout_s)
+        init_s = time.perf_counter() - start
+        if line is None or not json.loads(line).get("ready"):
+            sandbox.kill()
+            return None, init_s, f"InitError: the sandbox did not start within {self.init_timeout_s:.0f} s"
+        return sandbox, init_s, ""
+
+    # --- invoke -------------------------------------------------------------
+    def invoke(self, event: dict) -> Invocation:
+        memory_mb = self.memory_mb
+        if memory_mb <= 0:
+            raise RuntimeError("invoke before set_memory")
+        with self._lock:
+            if self._throttle_first > 0 or self._running >= self.concurrency_limit:
+                self._throttle_first = max(0, self._throttle_first - 1)
+                return Invocation(THROTTLED, error="TooManyRequestsException: Rate Exceeded.", memory_mb=memory_mb)
+            self._running += 1
+            sandbox = self._take_warm(memory_mb)
+        try:
+            return self._run(sandbox, memory_mb, event)
+        finally:
+            with self._lock:
+                self._running -= 1
+
+    def _run(self, sandbox: _Sandbox | None, memory_mb: int, event: dict) -> Invocation:
+        cold, init_s = sandbox is None, 0.0
+        if sandbox is None:
+            sandbox, init_s, error = self._start_sandbox(memory_mb)
+            if sandbox is None:
+                return Invocation(ERROR, error=error, init_s=init_s, cold=True, memory_mb=memory_mb)
+        event = dict(event)
+        if self.emulate_cpu_share:
+            event["cpu_share"] = min(1.0, memory_mb / self.mb_per_vcpu)
+        start = time.perf_counter()
+        sandbox.process.stdin.write(json.dumps({"event": event, "timeout_s": self.timeout_s}) + "\n")
+        sandbox.process.stdin.flush()
+        line = _read_line(sandbox.process, self.timeout_s)
+        elapsed = time.perf_counter() - start
+        if line is None:
+            timed_out = sandbox.alive()
+            sandbox.kill()  # A timed-out or crashed sandbox is not reused.
+            if timed_out:
+                return Invocation(TIMEOUT, error=f"Task timed out after {self.timeout_s:.2f} seconds",
+                                  duration_s=self.timeout_s, init_s=init_s, cold=cold, memory_mb=memory_mb)
+            return Invocation(ERROR, error="Runtime.ExitError: the sandbox exited", duration_s=elapsed,
+                              init_s=init_s, cold=cold, memory_mb=memory_mb)
+        reply = json.loads(line)
+        sandbox.last_used = time.monotonic()
+        with self._lock:
+            self._idle.setdefault(memory_mb, []).append(sandbox)
+        status = OK if reply["ok"] else ERROR
+        return Invocation(status, payload=reply.get("payload"), error=reply.get("error", ""),
+                          duration_s=float(reply["duration_s"]), init_s=init_s, cold=cold, memory_mb=memory_mb)
+
+    def close(self) -> None:
+        with self._lock:
+            for pool in self._idle.values():
+                for sandbox in pool:
+                    sandbox.kill()
+            self._idle.clear()

@@ -1,0 +1,70 @@
+"""One local "sandbox": a process hosting the worker handler for the local
+backend (``local.py``), run as a script so that it never imports ``siren``
+(a real Lambda sandbox holds only the worker package).
+
+Protocol on stdin/stdout, one JSON object per line:
+  - on start, after loading the worker (numpy, boto3, the S3 client: the init
+    phase of a cold start) it prints {"ready": true, "init_s": seconds};
+  - per request {"event": {...}, "timeout_s": s} it runs the handler with a
+    context whose get_remaining_time_in_millis counts down from timeout_s and
+    prints {"ok": true, "payload": ..., "duration_s": s} or {"ok": false,
+    "error": "Type: message", "duration_s": s}.
+The worker's own output goes to stderr, never to the protocol stream.
+"""
+
+import importlib.util
+import json
+import os
+import sys
+import time
+
+_START = time.perf_counter()
+
+
+class _Context:
+    """The slice of Lambda's context object the worker uses."""
+
+    def __init__(self, timeout_s: float) -> None:
+        self._deadline = time.monotonic() + timeout_s
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def _load_worker():
+    # The folder this file sits in, loaded as the package "siren_worker" (the
+    # name the Lambda package uses), without siren/__init__.py.
+    folder = os.path.dirname(os.path.abspath(__file__))
+    spec = importlib.util.spec_from_file_location(
+        "siren_worker", os.path.join(folder, "__init__.py"), submodule_search_locations=[folder])
+    package = importlib.util.module_from_spec(spec)
+    sys.modules["siren_worker"] = package
+    spec.loader.exec_module(package)
+    import siren_worker.worker as worker  # noqa: E402  (after the package exists)
+
+    return worker
+
+
+def main() -> int:
+    protocol = sys.stdout
+    sys.stdout = sys.stderr  # Anything the worker prints stays off the protocol.
+    worker = _load_worker()
+    worker._s3(os.environ.get("SIREN_S3_ENDPOINT") or None)
+    protocol.write(json.dumps({"ready": True, "init_s": time.perf_counter() - _START}) + "\n")
+    protocol.flush()
+    for line in sys.stdin:
+        request = json.loads(line)
+        start = time.perf_counter()
+        try:
+            payload = worker.handler(request["event"], _Context(float(request["timeout_s"])))
+            reply = {"ok": True, "payload": payload}
+        except Exception as error:  # Reported to the runner like Lambda's FunctionError.
+            reply = {"ok": False, "error": f"{type(error).__name__}: {error}"}
+        reply["duration_s"] = time.perf_counter() - start
+        protocol.write(json.dumps(reply) + "\n")
+        protocol.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,228 @@
+"""The HSP parameter-store protocol on S3 (DESIGN.md §2.2), shared by the
+worker and the runner. Free of ``siren._core``: the Lambda package needs only
+numpy and boto3.
+
+Layout under ``s3://<bucket>/<prefix>/``::
+
+    data/manifest.json        features, classes, batch size, batches, rows
+    data/batch-000042.npz     one mini-batch (CSR arrays + labels)
+    params.npz                the parameter store (one object, see below)
+    faults/<token>            fault-injection markers (tests only)
+
+The parameter store is a single object holding the parameters, a version
+counter, the epoch and the set of the epoch's batches already applied (a
+bitmap). A push is a compare-and-swap: PUT with ``If-Match: <ETag read>``
+(S3 conditional writes). When another worker wrote first, S3 answers 412; the
+pusher re-reads the store and applies its gradient to the newer parameters.
+So updates are applied asynchronously, in arrival order, and
+
+- the staleness of an update is the number of versions written between the
+  worker's parameter fetch and its successful push;
+- the bitmap and the parameters change in one atomic write, so a batch is
+  applied at most once, whatever retries happen (a retried worker reads the
+  bitmap and skips applied batches); the runner checks at the barrier that
+  every batch is in it (nothing lost) and re-invokes for the missing ones.
+
+The version grows by exactly one per applied batch, which the tests use to
+prove that nothing was applied twice.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "ParameterState", "ParameterStore", "S3Counter", "batch_key", "decode_batch", "encode_batch",
+    "validate_bucket_name", "validate_prefix",
+]
+
+PARAMS_KEY = "params.npz"
+MANIFEST_KEY = "data/manifest.json"
+_BUCKET_RE = re.compile(r"^(?!xn--)(?!.*-s3alias$)(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_PREFIX_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,200}$")
+
+
+def validate_bucket_name(name: str) -> str:
+    """``name`` if it is a valid S3 bucket name (3-63 characters of lower-case
+    letters, digits, dots and hyphens, starting and ending with a letter or
+    digit, no '..', not an IP address); ValueError naming it otherwise."""
+    if not isinstance(name, str) or not _BUCKET_RE.match(name) or ".." in name:
+        raise ValueError(
+            f"bucket: {name!r} is not a valid S3 bucket name (expected 3-63 characters of "
+            "a-z, 0-9, '.' and '-', starting and ending with a letter or digit)")
+    return name
+
+
+def validate_prefix(prefix: str) -> str:
+    """``prefix`` if it is a safe key prefix (letters, digits, '._/-', no '..'
+    or '//', no leading '/'); ValueError naming it otherwise."""
+    if not isinstance(prefix, str) or not _PREFIX_RE.match(prefix) or ".." in prefix or "//" in prefix:
+        raise ValueError(f"prefix: {prefix!r} is not a valid key prefix (expected letters, digits "
+                         "and '._/-', not starting with '/', without '..' or '//')")
+    return prefix.rstrip("/")
+
+
+def batch_key(prefix: str, batch: int) -> str:
+    """The key of mini-batch ``batch``."""
+    return f"{prefix}/data/batch-{batch:06d}.npz"
+
+
+def encode_batch(batch: dict[str, np.ndarray]) -> bytes:
+    """A CSR mini-batch as uncompressed .npz bytes."""
+    out = io.BytesIO()
+    np.savez(out, indptr=batch["indptr"].astype(np.int64), indices=batch["indices"].astype(np.int32),
+             values=batch["values"].astype(np.float32), labels=batch["labels"].astype(np.int32))
+    return out.getvalue()
+
+
+def decode_batch(body: bytes) -> dict[str, np.ndarray]:
+    """Inverse of encode_batch."""
+    with np.load(io.BytesIO(body)) as archive:
+        return {name: archive[name] for name in ("indptr", "indices", "values", "labels")}
+
+
+@dataclass
+class S3Counter:
+    """Requests issued and their latencies, by kind (GET, PUT)."""
+
+    gets: int = 0
+    puts: int = 0
+    get_seconds: list[float] = field(default_factory=list)
+    put_seconds: list[float] = field(default_factory=list)
+    get_bytes: list[int] = field(default_factory=list)
+
+    def add(self, other: "S3Counter") -> None:
+        self.gets += other.gets
+        self.puts += other.puts
+        self.get_seconds += other.get_seconds
+        self.put_seconds += other.put_seconds
+        self.get_bytes += other.get_bytes
+
+
+@dataclass
+class ParameterState:
+    """One read of the parameter store."""
+
+    params: np.ndarray
+    version: int
+    epoch: int
+    applied: np.ndarray  # bool, one per batch of the epoch.
+    etag: str
+
+
+def _is_precondition_failed(error: Exception) -> bool:
+    response = getattr(error, "response", None) or {}
+    code = response.get("Error", {}).get("Code", "")
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return code in ("PreconditionFailed", "ConditionalRequestConflict") or status in (409, 412)
+
+
+class ParameterStore:
+    """The parameter store of one job: ``s3://bucket/prefix/params.npz``.
+
+    Every request goes through ``get``/``put`` below, which count it and time
+    it in ``counter``.
+    """
+
+    def __init__(self, s3: Any, bucket: str, prefix: str) -> None:
+        self.s3 = s3
+        self.bucket = validate_bucket_name(bucket)
+        self.prefix = validate_prefix(prefix)
+        self.key = f"{self.prefix}/{PARAMS_KEY}"
+        self.counter = S3Counter()
+
+    # --- requests -----------------------------------------------------------
+    def get(self, key: str) -> tuple[bytes, str]:
+        """GET: (body, ETag)."""
+        start = time.perf_counter()
+        response = self.s3.get_object(Bucket=self.bucket, Key=key)
+        body = response["Body"].read()
+        self.counter.gets += 1
+        self.counter.get_seconds.append(time.perf_counter() - start)
+        self.counter.get_bytes.append(len(body))
+        return body, response["ETag"]
+
+    def put(self, key: str, body: bytes, **conditions: str) -> str:
+        """PUT (optionally conditional: IfMatch / IfNoneMatch); the new ETag.
+        A refused condition raises botocore's ClientError (412), counted."""
+        start = time.perf_counter()
+        try:
+            response = self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, **conditions)
+        finally:
+            self.counter.puts += 1
+            self.counter.put_seconds.append(time.perf_counter() - start)
+        return response["ETag"]
+
+    # --- the store ----------------------------------------------------------
+    @staticmethod
+    def encode(params: np.ndarray, version: int, epoch: int, applied: np.ndarray) -> bytes:
+        out = io.BytesIO()
+        np.savez(out, params=params.astype(np.float32), version=np.int64(version), epoch=np.int64(epoch),
+                 applied=np.packbits(applied.astype(bool)), batches=np.int64(len(applied)))
+        return out.getvalue()
+
+    def read(self) -> ParameterState:
+        """The current parameters (one GET)."""
+        body, etag = self.get(self.key)
+        with np.load(io.BytesIO(body)) as archive:
+            batches = int(archive["batches"])
+            applied = np.unpackbits(archive["applied"])[:batches].astype(bool)
+            return ParameterState(archive["params"], int(archive["version"]), int(archive["epoch"]),
+                                  applied, etag)
+
+    def initialise(self, params: np.ndarray, batches: int) -> ParameterState:
+        """Writes version 0 for epoch 0 (unconditional: a new job)."""
+        applied = np.zeros(batches, dtype=bool)
+        etag = self.put(self.key, self.encode(params, 0, 0, applied))
+        return ParameterState(params.astype(np.float32), 0, 0, applied, etag)
+
+    def begin_epoch(self, state: ParameterState, epoch: int) -> ParameterState:
+        """The barrier: the same parameters and version, the next epoch, an
+        empty bitmap. Conditional on ``state`` still being current."""
+        applied = np.zeros(len(state.applied), dtype=bool)
+        etag = self.put(self.key, self.encode(state.params, state.version, epoch, applied), IfMatch=state.etag)
+        return ParameterState(state.params, state.version, epoch, applied, etag)
+
+    def push(self, state: ParameterState, gradient: np.ndarray, learning_rate: float, epoch: int,
+             batch: int) -> tuple[ParameterState | None, int, int]:
+        """Applies ``-learning_rate * gradient`` for ``batch`` of ``epoch`` by
+        compare-and-swap, starting from ``state`` (the worker's last read).
+
+        Returns (new state or None if the batch was already applied, staleness,
+        conflicts): staleness counts versions written between ``state`` and
+        this push; conflicts counts refused writes (each followed by a GET).
+        """
+        base_version = state.version
+        conflicts = 0
+        while True:
+            if state.epoch != epoch:
+                raise RuntimeError(f"parameter store is at epoch {state.epoch}, the worker at {epoch}: "
+                                   "an invocation outlived its epoch")
+            if state.applied[batch]:
+                return None, state.version - base_version, conflicts
+            params = state.params - np.float32(learning_rate) * gradient
+            applied = state.applied.copy()
+            applied[batch] = True
+            body = self.encode(params, state.version + 1, epoch, applied)
+            try:
+                etag = self.put(self.key, body, IfMatch=state.etag)
+            except Exception as error:  # botocore ClientError; kept import-free.
+                if not _is_precondition_failed(error):
+                    raise
+                conflicts += 1
+                state = self.read()
+                continue
+            return (ParameterState(params, state.version + 1, epoch, applied, etag),
+                    state.version - base_version, conflicts)
+
+    def manifest(self) -> dict[str, Any]:
+        """The dataset's manifest (one GET)."""
+        body, _ = self.get(f"{self.prefix}/{MANIFEST_KEY}")
+        return json.loads(body)

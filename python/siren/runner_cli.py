@@ -1,0 +1,292 @@
+"""``siren run``, ``siren calibrate``, ``siren compare-sim`` and ``siren
+deploy``: the runner from the command line (DESIGN.md §5).
+
+``run`` drives a real job epoch by epoch on a backend: ``local`` (worker
+processes and a moto S3 server on loopback, started and stopped here) or
+``aws`` (the deployed function, see docs/runner-aws.md). Actions come from an
+exported policy (``--policy``, observation and action codec shared with the
+simulator) or a fixed ``--schedule``. ``--out`` writes the HDF5 trace after
+every epoch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from siren import _core
+from siren._argtypes import non_negative_int, positive_float, positive_int
+from siren.schedule import ScheduleError, parse_schedule
+
+__all__ = ["add_commands", "run_job"]
+
+DEFAULT_SCENARIO = "softmax-digits"
+
+
+class _Actor:
+    """Chooses the next action: an exported policy, or a fixed schedule."""
+
+    def __init__(self, args: argparse.Namespace, codec: _core.ActionCodec) -> None:
+        self.policy = None
+        self.schedule = None
+        self.codec = codec
+        self.description = ""
+        if args.policy:
+            from siren.agent_cli import load_policy
+
+            self.policy, _ = load_policy(args.policy)
+            self.description = f"policy {args.policy}"
+        else:
+            try:
+                self.schedule = parse_schedule(args.schedule)
+            except ScheduleError as error:
+                raise ValueError(f"--schedule: {error}") from None
+            self.description = f"schedule {args.schedule}"
+
+    def __call__(self, epoch: int, observation: np.ndarray) -> np.ndarray:
+        if self.policy is not None:
+            import torch
+
+            with torch.no_grad():
+                action = self.policy(torch.from_numpy(observation[None].astype(np.float32)))[0]
+            return action.numpy().astype(np.float64)
+        functions, memory_mb = self.schedule.action(epoch)
+        return self.codec.encode(functions, memory_mb)
+
+
+def _make_backend(args: argparse.Namespace, scenario: _core.Scenario) -> tuple[Any, list[Any]]:
+    """The backend and what must be closed after the run."""
+    if args.backend == "local":
+        from siren.runner.local import LocalLambda, S3Server
+
+        server = S3Server().start()
+        try:
+            backend = LocalLambda(
+                server, timeout_s=args.timeout or scenario.get("lambda.timeout_s"),
+                keep_alive_s=scenario.get("lambda.keep_alive_s"),
+                concurrency_limit=args.concurrency_limit or scenario.get("lambda.concurrency_limit"),
+                emulate_cpu_share=not args.no_cpu_share, mb_per_vcpu=scenario.get("lambda.mb_per_vcpu"),
+                throttle_first=args.inject_throttles)
+        except Exception:
+            server.stop()
+            raise
+        return backend, [backend, server]
+    from siren.runner.aws import AwsBackend
+
+    if not args.function or not args.bucket:
+        raise ValueError("--backend aws needs --function and --bucket (see docs/runner-aws.md)")
+    backend = AwsBackend(args.function, args.bucket, region=args.region, profile=args.profile)
+    return backend, [backend]
+
+
+def run_job(args: argparse.Namespace, out: Callable[[str], None] = print) -> dict[str, Any]:
+    """Runs the job of ``args`` (the ``siren run`` flags); returns a summary.
+    The trace (``--out``) is written after every epoch."""
+    from siren.runner.datasets import load_dataset
+    from siren.runner.job import RealJob
+    from siren.runner.trace import write_run_trace
+
+    scenario = _core.load_scenario(args.scenario, list(args.overrides))
+    if scenario.get("execution.mode") != "hsp" or scenario.get("execution.sync_every") != 1:
+        raise ValueError("--scenario: the runner implements HSP with execution.sync_every=1, got "
+                         f"{scenario.get('execution.mode')} with sync_every={scenario.get('execution.sync_every')}")
+    dataset = load_dataset(args.dataset, scenario.batch_size, seed=args.seed)
+    if dataset.train_rows != scenario.get("workload.dataset_samples"):
+        out(f"note: {args.dataset} has {dataset.train_rows} training rows, the scenario says "
+            f"{scenario.get('workload.dataset_samples')}; the simulator's view differs until calibrated")
+    codec = _core.ActionCodec(scenario, "box")
+    actor = _Actor(args, codec)
+    fault = json.loads(args.inject_fault) if args.inject_fault else None
+    bucket = args.bucket or "siren-local"
+    prefix = args.prefix or f"jobs/{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    backend, closers = _make_backend(args, scenario)
+    try:
+        job = RealJob(scenario, backend, dataset, bucket=bucket, prefix=prefix,
+                      learning_rate=args.learning_rate, max_attempts=args.max_attempts,
+                      budget_margin=args.budget_margin, seed=args.seed, fault=fault)
+        observation = job.reset()
+        out(f"backend={backend.name} scenario={scenario.name} dataset={dataset.name} "
+            f"batches/epoch={len(dataset.batches)} lr={job.learning_rate} {actor.description} "
+            f"initial_loss={job.initial_loss:.4f}")
+        out(f"{'epoch':>5} {'n':>4} {'mem_mb':>6} {'dur_s':>7} {'loss':>7} {'cost_usd':>10} {'cold':>4} "
+            f"{'thr':>4} {'err':>4} {'stale':>6} status")
+        attrs = {"scenario": scenario.to_yaml(), "backend": backend.name, "dataset": dataset.manifest(),
+                 "initial_loss": job.initial_loss, "learning_rate": job.learning_rate,
+                 "policy": actor.description, "version": _core.__version__, "bucket": bucket, "prefix": prefix}
+        epochs = args.epochs or scenario.max_epochs
+        records: list[dict] = []
+        status = "running"
+        for epoch in range(epochs):
+            action = actor(epoch, observation)
+            observation, _, terminated, truncated, record = job.step(action)
+            records.append(record)
+            status = record["status"]
+            if record.get("skipped"):
+                out(f"{epoch:>5} budget guard: the next epoch would cost ~${record['projected_cost_usd']:.6f}, "
+                    f"over the remaining budget")
+            else:
+                out(f"{epoch:>5} {record['action_functions']:>4} {record['action_memory_mb']:>6} "
+                    f"{record['duration_s']:>7.3f} {record['loss']:>7.4f} {record['cost_total_usd']:>10.7f} "
+                    f"{record['cold_starts']:>4} {record['throttles']:>4} {record['worker_errors']:>4} "
+                    f"{record['mean_staleness']:>6.2f} {status}")
+            if args.out:
+                write_run_trace(args.out, epochs=[r for r in records if not r.get("skipped")],
+                                invocations=job.invocations, batches=job.batch_rows,
+                                requests=job.requests, attrs=dict(attrs, status=status))
+            if terminated or truncated:
+                break
+        if status == "running":
+            status = "stopped"
+        ran = [r for r in records if not r.get("skipped")]
+        summary = {"status": status, "epochs": len(ran), "time_s": sum(r["duration_s"] for r in ran),
+                   "cost_usd": ran[-1]["cumulative_cost_usd"] if ran else 0.0,
+                   "final_loss": ran[-1]["loss"] if ran else job.initial_loss, "trace": args.out}
+        if args.out:
+            write_run_trace(args.out, epochs=ran, invocations=job.invocations, batches=job.batch_rows,
+                            requests=job.requests, attrs=dict(attrs, status=status))
+        out(f"status={status} epochs={summary['epochs']} time_s={summary['time_s']:.3f} "
+            f"cost_usd={summary['cost_usd']:.7f} final_loss={summary['final_loss']:.4f}"
+            + (f" trace={args.out}" if args.out else ""))
+        return summary
+    finally:
+        for closer in closers:
+            closer.close() if hasattr(closer, "close") else closer.stop()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    if bool(args.policy) == bool(args.schedule):
+        raise ValueError("siren run: give exactly one of --policy and --schedule")
+    if args.out:
+        from siren.trace import check_writable
+
+        check_writable(args.out)
+    from siren.runner.job import RunnerError
+
+    try:
+        run_job(args)
+    except RunnerError as error:
+        print(f"siren run: {error}", file=sys.stderr)
+        return 1
+    except RuntimeError as error:
+        # AWS refusals (siren.runner.aws.AwsError) arrive as one line, without
+        # credentials; anything else is a bug and keeps its traceback.
+        if type(error).__name__ != "AwsError":
+            raise
+        print(f"siren run: AWS error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from siren.runner.calibrate import calibrate
+    from siren.runner.trace import read_run_trace
+
+    trace = read_run_trace(args.trace)
+    base = _core.load_scenario(args.scenario, list(args.overrides)) if args.scenario else None
+    result = calibrate(trace, base)
+    header = [f"# Calibrated by `siren calibrate {args.trace}` from a {trace['attrs']['backend']} runner trace",
+              f"# ({len(trace['epochs']['epoch'])} epochs). Fitted: "
+              + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in result["fit"].items()),
+              "# Overrides applied to the trace's scenario:"] + [f"#   {o}" for o in result["overrides"]]
+    Path(args.output).write_text("\n".join(header) + "\n" + result["yaml"])
+    for key, value in result["fit"].items():
+        print(f"{key}={value}")
+    print(f"scenario={args.output}")
+    return 0
+
+
+def cmd_compare_sim(args: argparse.Namespace) -> int:
+    from siren.runner.calibrate import compare
+    from siren.runner.trace import read_run_trace
+
+    trace = read_run_trace(args.trace)
+    if args.scenario:
+        scenario = _core.load_scenario(args.scenario, list(args.overrides))
+    else:
+        scenario = _core.parse_scenario(trace["attrs"]["scenario"], list(args.overrides), "trace scenario")
+    result = compare(trace, scenario, list(range(args.first_seed, args.first_seed + args.seeds)))
+    print(f"trace={args.trace} scenario={scenario.name} simulated seeds={args.seeds}")
+    print(f"{'epoch':>5} {'n':>4} {'mem_mb':>6} {'real_s':>8} {'sim_s':>8} {'err':>7} {'real_usd':>10} "
+          f"{'sim_usd':>10} {'err':>7} {'real_loss':>9} {'sim_loss':>9}")
+    for r in result["rows"]:
+        print(f"{r['epoch']:>5} {r['functions']:>4} {r['memory_mb']:>6} {r['real_duration_s']:>8.3f} "
+              f"{r['sim_duration_s']:>8.3f} {100 * r['error_duration_s']:>+6.1f}% {r['real_cost_total_usd']:>10.7f} "
+              f"{r['sim_cost_total_usd']:>10.7f} {100 * r['error_cost_total_usd']:>+6.1f}% {r['real_loss']:>9.4f} "
+              f"{r['sim_loss']:>9.4f}")
+    for key, total in result["totals"].items():
+        print(f"total {key}: real {total['real']:.6g} sim {total['sim']:.6g} error {100 * total['error']:+.1f}%")
+    print("max |error| per epoch: " + ", ".join(f"{k} {100 * v:.1f}%" for k, v in result["max_abs_error"].items()))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+        print(f"json={args.json}")
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction,
+                 add_overrides: Callable[[argparse.ArgumentParser], None]) -> None:
+    """Adds ``run``, ``calibrate``, ``compare-sim`` and ``deploy``."""
+    p = sub.add_parser("run", help="run a real training job (local stand-in or AWS Lambda) driven by a "
+                                   "policy or a schedule")
+    p.add_argument("--policy", default=None, help="an exported policy.pt (siren export)")
+    p.add_argument("--schedule", default=None, help="FUNCTIONS:MEMORY_MB[,...] per epoch instead of a policy")
+    p.add_argument("--backend", choices=["local", "aws"], default="local", help="(default: %(default)s)")
+    p.add_argument("--scenario", default=DEFAULT_SCENARIO,
+                   help="preset or YAML the policy was trained on (default: %(default)s)")
+    p.add_argument("--dataset", default="digits", help="digits, click_through or an HDF5 dataset "
+                                                       "(default: %(default)s)")
+    p.add_argument("--epochs", type=positive_int, default=None, help="stop after N epochs (default: job.max_epochs)")
+    p.add_argument("--out", default=None, help="HDF5 trace path, rewritten after every epoch")
+    p.add_argument("--learning-rate", type=positive_float, default=None,
+                   help="SGD step (default: the scenario's convergence.sgd.learning_rate)")
+    p.add_argument("--max-attempts", type=positive_int, default=4,
+                   help="invocations per worker share before recovery (default: %(default)s)")
+    p.add_argument("--budget-margin", type=float, default=1.25,
+                   help="safety factor of the budget guard's projection, >= 1 (default: %(default)s)")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="seed of back-off jitter (default: %(default)s)")
+    p.add_argument("--bucket", default=None, help="S3 bucket (default: siren-local on the local backend)")
+    p.add_argument("--prefix", default=None, help="key prefix of this job (default: jobs/<time>-<random>)")
+    p.add_argument("--function", default=None, help="aws: the deployed worker function")
+    p.add_argument("--region", default=None, help="aws: region (default: the AWS configuration's)")
+    p.add_argument("--profile", default=None, help="aws: named profile")
+    p.add_argument("--timeout", type=positive_float, default=None,
+                   help="local: function timeout in s (default: the scenario's lambda.timeout_s)")
+    p.add_argument("--concurrency-limit", type=positive_int, default=None,
+                   help="local: concurrent invocations before 429 (default: the scenario's)")
+    p.add_argument("--no-cpu-share", action="store_true",
+                   help="local: do not emulate the CPU share of small memory sizes")
+    p.add_argument("--inject-throttles", type=non_negative_int, default=0,
+                   help="local, tests: refuse the first K invocations with 429")
+    p.add_argument("--inject-fault", default=None,
+                   help='tests: JSON {"token", "worker", "epoch", "at_batch", "when": "before_push"|"after_push"}: '
+                        "that worker's first invocation fails once")
+    add_overrides(p)
+    p.set_defaults(handler=cmd_run)
+
+    p = sub.add_parser("calibrate", help="fit the simulator's platform and convergence parameters to a runner trace")
+    p.add_argument("trace", help="an HDF5 trace of `siren run --out`")
+    p.add_argument("-o", "--output", required=True, help="calibrated scenario YAML to write")
+    p.add_argument("--scenario", default=None, help="base scenario (default: the one stored in the trace)")
+    add_overrides(p)
+    p.set_defaults(handler=cmd_calibrate)
+
+    p = sub.add_parser("compare-sim", help="replay a runner trace's actions in the simulator; per-epoch errors")
+    p.add_argument("trace", help="an HDF5 trace of `siren run --out`")
+    p.add_argument("--scenario", default=None, help="scenario to simulate (default: the trace's; give the "
+                                                   "calibrated YAML)")
+    p.add_argument("--seeds", type=positive_int, default=5, help="simulated seeds averaged (default: %(default)s)")
+    p.add_argument("--first-seed", type=non_negative_int, default=0, help="(default: %(default)s)")
+    p.add_argument("--json", default=None, help="write the comparison as JSON here")
+    add_overrides(p)
+    p.set_defaults(handler=cmd_compare_sim)
+
+    from siren.runner import deploy
+
+    deploy.add_commands(sub)

@@ -1,0 +1,254 @@
+"""The runner end to end on the local backend: a real moto S3 server on
+loopback, real worker processes (cold starts are process starts), real numpy
+SGD, real boto3 requests with conditional writes. Faults are injected for
+real (a worker raises once, the backend refuses invocations with 429) and the
+parameter store's version counter proves that nothing was lost or applied
+twice.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import numpy as np
+import pytest
+
+from siren import _core
+from siren.runner import model
+from siren.runner.backend import THROTTLED
+from siren.runner.calibrate import calibrate, compare
+from siren.runner.datasets import load_dataset
+from siren.runner.job import RealJob, split_batches
+from siren.runner.local import LocalLambda, S3Server
+from siren.runner.protocol import ParameterStore, validate_bucket_name
+from siren.runner.trace import read_run_trace
+
+from conftest import EPOCH_RESULT_FIELDS, run_cli
+
+pytestmark = pytest.mark.slow
+
+SCENARIO = "softmax-digits"
+BUCKET = "siren-test"
+
+
+@pytest.fixture(scope="module")
+def server():
+    with S3Server() as s3_server:
+        yield s3_server
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    return load_dataset("digits", _core.load_scenario(SCENARIO).batch_size)
+
+
+def _job(server, dataset, *, overrides=(), fault=None, **backend_options) -> tuple[RealJob, LocalLambda]:
+    scenario = _core.load_scenario(SCENARIO, list(overrides))
+    backend = LocalLambda(server, timeout_s=backend_options.pop("timeout_s", 60.0), **backend_options)
+    job = RealJob(scenario, backend, dataset, bucket=BUCKET, prefix=f"t/{uuid.uuid4().hex[:8]}", fault=fault)
+    return job, backend
+
+
+def _run(job: RealJob, schedule: list[tuple[int, int]]) -> list[dict]:
+    job.reset()
+    records = []
+    for functions, memory_mb in schedule:
+        *_, terminated, truncated, record = job.step(job.codec.encode(functions, memory_mb))
+        records.append(record)
+        if terminated or truncated:
+            break
+    return records
+
+
+def test_split_matches_the_simulator() -> None:
+    shares = split_batches(45, 4)
+    assert [len(s) for s in shares] == [12, 11, 11, 11]
+    assert sum(shares, []) == list(range(45))
+    assert split_batches(3, 8) == [[0], [1], [2]]
+
+
+def test_policy_drives_three_epochs_and_the_trace_has_every_field(tmp_path) -> None:
+    train = run_cli("train", "--scenario", SCENARIO, "--iterations", "2", "--envs", "4", "--quiet",
+                    "--out", str(tmp_path / "run"))
+    assert train.returncode == 0, train.stderr
+    trace_path = tmp_path / "trace.h5"
+    proc = run_cli("run", "--policy", str(tmp_path / "run" / "policy.pt"), "--backend", "local",
+                   "--scenario", SCENARIO, "--epochs", "3", "--out", str(trace_path))
+    assert proc.returncode == 0, proc.stderr
+    trace = read_run_trace(trace_path)
+    epochs = trace["epochs"]
+    for field in EPOCH_RESULT_FIELDS:
+        assert field in epochs, field
+    for field in ("worker_errors", "reconfigure_s", "recovered_batches", "init_mean_s"):
+        assert field in epochs, field
+    assert len(epochs["epoch"]) == 3
+    loss = np.asarray(epochs["loss"])
+    assert loss[-1] < loss[0] < trace["attrs"]["initial_loss"]
+    assert np.all(np.asarray(epochs["updates"]) == 45)
+    assert np.asarray(epochs["cold_starts"])[0] == np.asarray(epochs["functions_used"])[0]
+    for field in ("epoch", "worker", "attempt", "status", "cold", "init_s", "duration_s", "sent_s", "returned_s"):
+        assert field in trace["invocations"], field
+    for field in ("batch", "fetch_s", "compute_s", "update_s", "staleness", "conflicts", "skipped"):
+        assert field in trace["batches"], field
+    assert len(trace["requests"]["get_s"]) == int(np.sum(np.asarray(trace["invocations"]["s3_gets"])))
+    assert "status=" in proc.stdout
+
+
+@pytest.mark.parametrize("when", ["before_push", "after_push"])
+def test_a_worker_failing_once_and_throttles_lose_nothing_and_apply_nothing_twice(server, dataset, when) -> None:
+    fault = {"token": uuid.uuid4().hex, "worker": 1, "epoch": 0, "at_batch": 14, "when": when}
+    job, backend = _job(server, dataset, fault=fault, concurrency_limit=3, throttle_first=2)
+    try:
+        records = _run(job, [(4, 1024), (4, 1024)])
+    finally:
+        backend.close()
+    batches = len(dataset.batches)
+    first = records[0]
+    assert first["worker_errors"] == 1
+    assert first["reinvocations"] >= 1
+    assert first["throttles"] >= 2  # Two injected, more from the limit of 3 < 4.
+    # Exactly one applied update per batch per epoch: the version counts them.
+    assert [r["parameter_version"] for r in records] == [batches, 2 * batches]
+    assert all(r["updates"] == batches and r["missing_batches"] == 0 for r in records)
+    # Worker 1 owns batches 12..22 and fails at 14: the re-invocation gets
+    # exactly those not applied yet (15.. after the push, 14.. before it).
+    retry = [i for i in job.invocations if i["epoch"] == 0 and i["worker"] == 1 and i["attempt"] == 2]
+    assert [i["batches_assigned"] for i in retry] == [8 if when == "after_push" else 9]
+    state = job.store.read()
+    assert state.applied.all()
+    assert records[-1]["loss"] < job.initial_loss
+    errors = [i for i in job.invocations if i["status"] == "error"]
+    assert len(errors) == 1 and "InjectedFault" in errors[0]["error"]
+
+
+def test_workers_near_their_deadline_stop_early_and_the_rest_is_reinvoked(server, dataset) -> None:
+    job, backend = _job(server, dataset, timeout_s=1.2)
+    try:
+        records = _run(job, [(1, 1024)])
+    finally:
+        backend.close()
+    record = records[0]
+    assert record["reinvocations"] >= 1
+    assert record["updates"] == len(dataset.batches)
+    assert record["parameter_version"] == len(dataset.batches)
+
+
+def test_budget_guard_stops_before_overspending(server, dataset) -> None:
+    job, backend = _job(server, dataset, overrides=["job.budget_usd=0.0012"])
+    try:
+        records = _run(job, [(4, 1024)] * 10)
+    finally:
+        backend.close()
+    assert records[-1]["status"] == "budget_guard"
+    ran = [r for r in records if not r.get("skipped")]
+    assert 1 <= len(ran) < 10
+    assert ran[-1]["cumulative_cost_usd"] <= 0.0012
+
+
+def test_local_backend_throttles_beyond_its_concurrency_limit(server) -> None:
+    backend = LocalLambda(server, concurrency_limit=1, throttle_first=1)
+    try:
+        backend.set_memory(512)
+        assert backend.invoke({}).status == THROTTLED
+    finally:
+        backend.close()
+
+
+def test_calibrate_and_compare_sim_on_a_real_trace(tmp_path) -> None:
+    trace_path = tmp_path / "t.h5"
+    proc = run_cli("run", "--schedule", "3:1024", "--epochs", "4", "--out", str(trace_path))
+    assert proc.returncode == 0, proc.stderr
+    calibrated = tmp_path / "calibrated.yaml"
+    proc = run_cli("calibrate", str(trace_path), "-o", str(calibrated))
+    assert proc.returncode == 0, proc.stderr
+    scenario = _core.load_scenario(str(calibrated))
+    assert scenario.get("execution.push_protocol") == "cas"
+    assert scenario.get("lambda.max_vcpus") == 1
+    trace = read_run_trace(trace_path)
+    result = calibrate(trace)
+    assert result["fit"]["cold_start_ms"][1024] > 50  # A Python process start.
+    comparison = compare(trace, scenario, [0, 1])
+    assert len(comparison["rows"]) == 4
+    # Loose bounds: the machine is shared; README reports the measured figures.
+    assert abs(comparison["totals"]["duration_s"]["error"]) < 0.6
+    assert abs(comparison["totals"]["cost_total_usd"]["error"]) < 0.3
+    proc = run_cli("compare-sim", str(trace_path), "--scenario", str(calibrated), "--seeds", "2")
+    assert proc.returncode == 0, proc.stderr
+    assert "total duration_s" in proc.stdout
+
+
+def test_bad_input_is_a_clear_error(tmp_path) -> None:
+    proc = run_cli("run", "--schedule", "2:1024", "--bucket", "Bad_Bucket")
+    assert proc.returncode == 2 and "bucket" in proc.stderr and "Bad_Bucket" in proc.stderr
+    proc = run_cli("run", "--schedule", "2:1024", "--policy", "x.pt")
+    assert proc.returncode == 2 and "exactly one of --policy and --schedule" in proc.stderr
+    proc = run_cli("run", "--schedule", "2:abc")
+    assert proc.returncode == 2 and "--schedule" in proc.stderr
+    proc = run_cli("calibrate", str(tmp_path / "missing.h5"), "-o", str(tmp_path / "x.yaml"))
+    assert proc.returncode == 2
+    with pytest.raises(ValueError, match="bucket"):
+        validate_bucket_name("a..b")
+
+
+def test_credentials_never_reach_output_or_trace(tmp_path) -> None:
+    secret = "SIRENSECRET" + uuid.uuid4().hex
+    env = dict(os.environ, AWS_SECRET_ACCESS_KEY=secret, AWS_ACCESS_KEY_ID="AKIASIRENTEST")
+    import subprocess
+    import sys
+
+    trace_path = tmp_path / "t.h5"
+    proc = subprocess.run([sys.executable, "-m", "siren", "run", "--schedule", "2:1024", "--epochs", "1",
+                           "--out", str(trace_path)], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert secret not in proc.stdout + proc.stderr
+    assert secret.encode() not in trace_path.read_bytes()
+
+
+def test_score_epoch_reproduces_the_simulated_env() -> None:
+    scenario = _core.load_scenario(SCENARIO)
+    env = _core.Env(scenario, "box")
+    env.reset(7)
+    simulation = _core.Simulation(scenario, 7)
+    codec = _core.ActionCodec(scenario, "box")
+    for functions, memory_mb in [(4, 1024), (8, 2048), (2, 512)]:
+        action = codec.encode(functions, memory_mb)
+        assert codec.decode(action) == env.decode(action)
+        observation, reward, terminated, truncated, _ = env.step(action)
+        record = simulation.run_epoch(functions, memory_mb)
+        scored = _core.score_epoch(scenario, record)
+        np.testing.assert_array_equal(scored["observation"], observation)
+        assert scored["reward"] == reward
+        assert (scored["terminated"], scored["truncated"]) == (terminated, truncated)
+        assert scored["status"] == record["status"]
+        bill = _core.bill_epoch(scenario, [1.0, 0.0004], memory_mb, 10, 3)
+        assert bill["billed_s"] == [1.0, 0.001]  # 1 ms granularity in the 2020+ era.
+    with pytest.raises(ValueError, match="loss"):
+        _core.score_epoch(scenario, {k: v for k, v in record.items() if k != "loss"})
+
+
+def test_worker_sgd_matches_a_numerical_gradient(dataset) -> None:
+    batch = dataset.batches[0]
+    params = np.random.default_rng(0).normal(size=model.parameter_count(64, 10)).astype(np.float64) * 0.1
+    _, gradient = model.loss_and_gradient(params, batch, 64, 10)
+    for index in (300, 645):
+        step = np.zeros_like(params)
+        step[index] = 1e-4
+        numeric = (model.loss(params + step, batch, 64, 10) - model.loss(params - step, batch, 64, 10)) / 2e-4
+        assert gradient[index] == pytest.approx(numeric, rel=1e-3, abs=1e-6)
+
+
+def test_parameter_store_compare_and_swap(server) -> None:
+    s3 = server.client()
+    s3.create_bucket(Bucket="siren-cas")
+    store = ParameterStore(s3, "siren-cas", "cas")
+    first = store.initialise(np.zeros(3, dtype=np.float32), batches=2)
+    one, staleness, conflicts = store.push(first, np.ones(3, dtype=np.float32), 0.5, 0, 0)
+    assert (one.version, staleness, conflicts) == (1, 0, 0)
+    # A push from the stale read conflicts once, re-reads, and applies on top.
+    two, staleness, conflicts = store.push(first, np.ones(3, dtype=np.float32), 0.5, 0, 1)
+    assert (two.version, staleness, conflicts) == (2, 1, 1)
+    np.testing.assert_allclose(store.read().params, [-1.0, -1.0, -1.0])
+    # The same batch again is not applied twice.
+    again, _, _ = store.push(store.read(), np.ones(3, dtype=np.float32), 0.5, 0, 1)
+    assert again is None and store.read().version == 2
