@@ -15,7 +15,7 @@ from conftest import EPOCH_RESULT_FIELDS, PRESETS
 
 INT_FIELDS = {
     "epoch", "action_functions", "action_memory_mb", "functions_used", "batches", "updates",
-    "max_staleness", "invocations", "cold_starts", "warm_starts", "throttles", "timeouts",
+    "max_staleness", "update_conflicts", "invocations", "cold_starts", "warm_starts", "throttles", "timeouts",
     "reinvocations", "s3_slowdowns", "s3_gets", "s3_puts", "events",
 }  # fmt: skip
 

@@ -64,6 +64,7 @@ class S3Server:
         self.start_timeout_s = start_timeout_s
         self.endpoint_url = f"http://127.0.0.1:{self.port}"
         self._log_path = log_path
+        self._own_log = False  # A temporary log, removed by stop().
         self._log = None
         self._process: subprocess.Popen | None = None
 
@@ -82,6 +83,7 @@ class S3Server:
         if self._log_path is None:
             handle, self._log_path = tempfile.mkstemp(prefix="siren-moto-", suffix=".log")
             os.close(handle)
+            self._own_log = True
         self._log = open(self._log_path, "wb")
         self._process = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
@@ -120,6 +122,8 @@ class S3Server:
         if self._log is not None:
             self._log.close()
             self._log = None
+        if self._own_log and self._log_path and os.path.exists(self._log_path):
+            os.remove(self._log_path)
 
     def __enter__(self) -> "S3Server":
         return self.start()
