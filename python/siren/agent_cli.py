@@ -24,8 +24,10 @@ import numpy as np
 
 from siren import _core
 from siren._argtypes import checked_list, non_negative_int, positive_int
+from siren.backends import Backend, CemJob, PolicyJob, ScheduleJob, add_backend_arguments, backend_from_args
 
-__all__ = ["add_commands", "agent_path", "evaluate_policy", "export_onnx", "load_policy"]
+__all__ = ["add_commands", "agent_path", "evaluate_policy", "export_onnx", "load_policy", "policy_episode",
+           "summarise_policy_episodes"]
 
 AGENT = Path(__file__).with_name("siren-agent")
 # Held-out evaluation seeds start here: far from the tuning seeds 0..k of
@@ -64,33 +66,42 @@ def load_policy(path: str | Path) -> tuple[Any, dict[str, Any]]:
     return module, metadata
 
 
-def evaluate_policy(policy: Any, scenario: _core.Scenario, seeds: list[int]) -> dict[str, Any]:
-    """Runs the deterministic policy on one job per seed. Keys: mean_jct_s,
-    mean_cost_usd, success_rate, episodes, mean_return."""
+def policy_episode(policy: Any, scenario: _core.Scenario, seed: int) -> dict[str, Any]:
+    """Runs the deterministic policy on one job from `seed`. Keys: seed,
+    jct_s, cost_usd, return, success (as Python numbers)."""
     import torch
 
     names = _core.info_names()
     time_column, cost_column = names.index("cumulative_time_s"), names.index("cumulative_cost_usd")
     status_column = names.index("status")
-    jct, cost, returns, successes = [], [], [], 0
+    env = _core.Env(scenario, "box")
+    observation = env.reset(seed)
+    total = 0.0
     with torch.no_grad():
-        for seed in seeds:
-            env = _core.Env(scenario, "box")
-            observation = env.reset(seed)
-            total = 0.0
-            while True:
-                action = policy(torch.from_numpy(observation[None]))[0].numpy().astype(np.float64)
-                observation, reward, terminated, truncated, info = env.step(action)
-                total += reward
-                if terminated or truncated:
-                    break
-            jct.append(info[time_column])
-            cost.append(info[cost_column])
-            returns.append(total)
-            successes += int(info[status_column] == 1)
-    return {"mean_jct_s": float(np.mean(jct)), "mean_cost_usd": float(np.mean(cost)),
-            "success_rate": successes / len(seeds), "episodes": len(seeds),
-            "mean_return": float(np.mean(returns))}
+        while True:
+            action = policy(torch.from_numpy(observation[None]))[0].numpy().astype(np.float64)
+            observation, reward, terminated, truncated, info = env.step(action)
+            total += reward
+            if terminated or truncated:
+                break
+    return {"seed": seed, "jct_s": float(info[time_column]), "cost_usd": float(info[cost_column]),
+            "return": total, "success": bool(info[status_column] == 1)}
+
+
+def summarise_policy_episodes(episodes: list[dict[str, Any]]) -> dict[str, Any]:
+    """The means of `policy_episode` outcomes, in their order. Keys:
+    mean_jct_s, mean_cost_usd, success_rate, episodes, mean_return."""
+    successes = sum(episode["success"] for episode in episodes)
+    return {"mean_jct_s": float(np.mean([episode["jct_s"] for episode in episodes])),
+            "mean_cost_usd": float(np.mean([episode["cost_usd"] for episode in episodes])),
+            "success_rate": successes / len(episodes), "episodes": len(episodes),
+            "mean_return": float(np.mean([episode["return"] for episode in episodes]))}
+
+
+def evaluate_policy(policy: Any, scenario: _core.Scenario, seeds: list[int]) -> dict[str, Any]:
+    """Runs the deterministic policy on one job per seed. Keys: mean_jct_s,
+    mean_cost_usd, success_rate, episodes, mean_return."""
+    return summarise_policy_episodes([policy_episode(policy, scenario, seed) for seed in seeds])
 
 
 # --- train, export ----------------------------------------------------------
@@ -160,8 +171,50 @@ def _scenario_at(yaml: str, overrides: list[str], budget: float) -> _core.Scenar
     return _core.parse_scenario(yaml, overrides + [f"job.budget_usd={budget!r}"], "policy scenario")
 
 
+def _evaluation_rows(args: argparse.Namespace, backend: Backend, yaml: str, overrides: list[str],
+                     base: _core.Scenario, budgets: list[float], held_out: list[int],
+                     tuning: list[int]) -> list[dict[str, Any]]:
+    """The comparison table: per budget the policy, GS, the hand schedule
+    and (--cem) the CEM bound on the held-out seeds, then the EC2 rows."""
+    [gs_all] = backend.grid_search(base, budgets, tuning, [[]])
+    hand = _core.hand_schedule(base)
+    scenarios = [_scenario_at(yaml, overrides, budget) for budget in budgets]
+    bests = [(gs["best"]["functions"], gs["best"]["memory_mb"]) for gs in gs_all]
+    learned = backend.evaluate_policy(args.policy, [PolicyJob(scenario, held_out) for scenario in scenarios])
+    evaluations = backend.evaluate_schedules(
+        [ScheduleJob(scenario, [best], held_out) for scenario, best in zip(scenarios, bests)]
+        + [ScheduleJob(scenario, hand, held_out) for scenario in scenarios])
+    gs_evals, hand_evals = evaluations[:len(budgets)], evaluations[len(budgets):]
+    if args.cem:
+        cems = backend.cem_search([CemJob(scenario, tuning, {"slots": args.cem_slots, "initial": best,
+                                                             "include": [[best]]})
+                                   for scenario, best in zip(scenarios, bests)])
+        cem_evals = backend.evaluate_schedules([ScheduleJob(scenario, cem["schedule"], held_out)
+                                                for scenario, cem in zip(scenarios, cems)])
+    rows: list[dict[str, Any]] = []
+    for index, budget in enumerate(budgets):
+        best, gs_eval = bests[index], gs_evals[index]
+        methods = [("policy", learned[index], "exported policy"),
+                   ("GS", gs_eval, f"{best[0]} x {best[1]} MB"),
+                   ("hand", hand_evals[index], ",".join(f"{n}:{m}" for n, m in hand[:3]) + ",...")]
+        if args.cem:
+            schedule = cems[index]["schedule"]
+            methods.append(("CEM bound", cem_evals[index], ",".join(f"{n}:{m}" for n, m in schedule[:4]) + ",..."))
+        for method, result, config in methods:
+            improvement = 100.0 * (gs_eval["mean_jct_s"] - result["mean_jct_s"]) / gs_eval["mean_jct_s"]
+            rows.append({"method": method, "budget_usd": budget, "mean_jct_s": result["mean_jct_s"],
+                         "mean_cost_usd": result["mean_cost_usd"], "success_rate": result["success_rate"],
+                         "improvement_vs_gs_pct": improvement, "config": config})
+    for r in _core.ec2_baseline(base):
+        rows.append({"method": f"EC2 {r['instance_type']} x{r['instances']}", "budget_usd": None,
+                     "mean_jct_s": r["time_s"], "mean_cost_usd": r["cost_usd"],
+                     "success_rate": 1.0 if r["converged"] else 0.0, "improvement_vs_gs_pct": None,
+                     "config": f"{r['epochs']} epochs, budget not applied"})
+    return rows
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    policy, metadata = load_policy(args.policy)
+    _, metadata = load_policy(args.policy)
     overrides = list(args.overrides)
     if args.scenario is not None:
         yaml = _core.load_scenario(args.scenario).to_yaml()
@@ -175,33 +228,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.json is not None:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
 
-    rows: list[dict[str, Any]] = []
-    gs_all = _core.grid_search(base, budgets, tuning, num_threads=threads)
-    hand = _core.hand_schedule(base)
-    for budget, gs in zip(budgets, gs_all):
-        scenario = _scenario_at(yaml, overrides, budget)
-        best = (gs["best"]["functions"], gs["best"]["memory_mb"])
-        learned = evaluate_policy(policy, scenario, held_out)
-        gs_eval = _core.evaluate_schedule(scenario, [best], held_out, num_threads=threads)
-        methods = [("policy", learned, "exported policy"),
-                   ("GS", gs_eval, f"{best[0]} x {best[1]} MB"),
-                   ("hand", _core.evaluate_schedule(scenario, hand, held_out, num_threads=threads),
-                    ",".join(f"{n}:{m}" for n, m in hand[:3]) + ",...")]
-        if args.cem:
-            cem = _core.cem_search(scenario, tuning, slots=args.cem_slots, initial=best,
-                                   include=[[best]], num_threads=threads)
-            cem_eval = _core.evaluate_schedule(scenario, cem["schedule"], held_out, num_threads=threads)
-            methods.append(("CEM bound", cem_eval, ",".join(f"{n}:{m}" for n, m in cem["schedule"][:4]) + ",..."))
-        for method, result, config in methods:
-            improvement = 100.0 * (gs_eval["mean_jct_s"] - result["mean_jct_s"]) / gs_eval["mean_jct_s"]
-            rows.append({"method": method, "budget_usd": budget, "mean_jct_s": result["mean_jct_s"],
-                         "mean_cost_usd": result["mean_cost_usd"], "success_rate": result["success_rate"],
-                         "improvement_vs_gs_pct": improvement, "config": config})
-    for r in _core.ec2_baseline(base):
-        rows.append({"method": f"EC2 {r['instance_type']} x{r['instances']}", "budget_usd": None,
-                     "mean_jct_s": r["time_s"], "mean_cost_usd": r["cost_usd"],
-                     "success_rate": 1.0 if r["converged"] else 0.0, "improvement_vs_gs_pct": None,
-                     "config": f"{r['epochs']} epochs, budget not applied"})
+    backend = backend_from_args(args, threads)
+    try:
+        rows = _evaluation_rows(args, backend, yaml, overrides, base, budgets, held_out, tuning)
+    finally:
+        backend.close()
 
     print(f"policy={args.policy} scenario={base.name} held-out seeds {held_out[0]}..{held_out[-1]} "
           f"(GS tuned on seeds 0..{len(tuning) - 1})")
@@ -265,7 +296,9 @@ def add_commands(sub: argparse._SubParsersAction,
                    help="seeds 0..k-1 on which GS and CEM choose (default: %(default)s)")
     p.add_argument("--cem", action="store_true", help="also run the CEM schedule search (the bound)")
     p.add_argument("--cem-slots", type=positive_int, default=10, help="CEM epoch slots (default: %(default)s)")
-    p.add_argument("--threads", type=positive_int, default=None, help="threads (default: all cores)")
+    p.add_argument("--threads", type=positive_int, default=None,
+                   help="threads of the local backend (default: all cores)")
+    add_backend_arguments(p)
     p.add_argument("--json", default=None, help="write the table as JSON here")
     add_overrides(p)
     p.set_defaults(handler=cmd_evaluate)

@@ -18,6 +18,7 @@ from typing import Any
 
 from siren import _core
 from siren._argtypes import checked_list, non_negative_int, positive_float, positive_int
+from siren.backends import Backend, CemJob, ScheduleJob, add_backend_arguments, backend_from_args
 
 __all__ = ["add_commands"]
 
@@ -70,6 +71,39 @@ def _ec2_rows(args: argparse.Namespace, scenario: _core.Scenario) -> list[dict]:
     return rows
 
 
+def _baseline_rows(args: argparse.Namespace, backend: Backend, scenario: _core.Scenario,
+                   budgets: list[float], seeds: list[int], functions: list[int],
+                   hand: list[tuple[int, int]]) -> list[dict]:
+    """Per budget GS, GS-x, the hand schedule and (--cem) CEM, all on `seeds`."""
+    fixed_n = args.fixed_n or []
+    gs, *gs_x = backend.grid_search(scenario, budgets, seeds, [functions] + [[x] for x in fixed_n],
+                                    args.memory_stride)
+    hand_evals = backend.evaluate_schedules([ScheduleJob(scenario, hand, seeds, budget) for budget in budgets])
+    if args.cem:
+        starts = [(result["best"]["functions"], result["best"]["memory_mb"]) for result in gs]
+        options = {"slots": args.cem_slots, "population": args.cem_population,
+                   "iterations": args.cem_iterations, "seed": args.cem_seed}
+        cems = backend.cem_search([CemJob(scenario, seeds, {**options, "budget_usd": budget, "initial": start,
+                                                            "include": [[start]]})
+                                   for budget, start in zip(budgets, starts)])
+    rows: list[dict] = []
+    for index, budget in enumerate(budgets):
+        best = gs[index]["best"]
+        rows.append(_row("GS", budget, best, {"functions": best["functions"], "memory_mb": best["memory_mb"]}))
+        for x, results in zip(fixed_n, gs_x):
+            b = results[index]["best"]
+            rows.append(_row(f"GS-{x}", budget, b, {"functions": b["functions"], "memory_mb": b["memory_mb"]}))
+        rows.append(_row("hand", budget, hand_evals[index], {"schedule": _schedule_text(hand),
+                                                             "mid_epochs": args.hand_mid_epochs,
+                                                             "scale": args.hand_scale}))
+        if args.cem:
+            cem = cems[index]
+            rows.append(_row("CEM", budget, cem, {"schedule": _schedule_text(cem["schedule"]),
+                                                  "objective": cem["objective"],
+                                                  "evaluated": cem["evaluated"]}))
+    return rows
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     scenario = _core.load_scenario(args.scenario, list(args.overrides))
     budgets = args.budgets or [scenario.budget_usd]
@@ -85,33 +119,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.json is not None:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
 
-    common = dict(memory_stride=args.memory_stride, num_threads=threads)
-    gs = _core.grid_search(scenario, budgets, seeds, functions=functions, **common)
-    gs_x = {x: _core.grid_search(scenario, budgets, seeds, functions=[x], **common)
-            for x in args.fixed_n or []}
-    rows: list[dict] = []
-    for index, budget in enumerate(budgets):
-        best = gs[index]["best"]
-        rows.append(_row("GS", budget, best, {"functions": best["functions"], "memory_mb": best["memory_mb"]}))
-        for x, results in gs_x.items():
-            b = results[index]["best"]
-            rows.append(_row(f"GS-{x}", budget, b, {"functions": b["functions"], "memory_mb": b["memory_mb"]}))
-        evaluation = _core.evaluate_schedule(scenario, hand, seeds, budget_usd=budget, num_threads=threads)
-        rows.append(_row("hand", budget, evaluation, {"schedule": _schedule_text(hand),
-                                                      "mid_epochs": args.hand_mid_epochs,
-                                                      "scale": args.hand_scale}))
-        if args.cem:
-            start = (best["functions"], best["memory_mb"])
-            cem = _core.cem_search(scenario, seeds, budget_usd=budget, slots=args.cem_slots,
-                                   population=args.cem_population, iterations=args.cem_iterations,
-                                   seed=args.cem_seed, initial=start, include=[[start]],
-                                   num_threads=threads)
-            rows.append(_row("CEM", budget, cem, {"schedule": _schedule_text(cem["schedule"]),
-                                                  "objective": cem["objective"],
-                                                  "evaluated": cem["evaluated"]}))
+    backend = backend_from_args(args, threads)
+    try:
+        where = backend.describe()
+        rows = _baseline_rows(args, backend, scenario, budgets, seeds, functions, hand)
+    finally:
+        backend.close()
     rows.extend(_ec2_rows(args, scenario))
 
-    print(f"scenario={scenario.name} seeds={seeds[0]}..{seeds[-1]} threads={threads} "
+    print(f"scenario={scenario.name} seeds={seeds[0]}..{seeds[-1]} {where} "
           f"grid: n {','.join(map(str, grid_functions))} x {len(memory)} memory sizes "
           f"{memory[0]}..{memory[-1]} MB")
     print(f"{'budget':>7} {'method':<18} {'mean_jct_s':>10} {'cost_usd':>9} {'success':>7}  config")
@@ -173,7 +189,9 @@ def add_commands(sub: argparse._SubParsersAction,
     p.add_argument("--ec2-instances", type=_int_list, default=None,
                    help="comma-separated instance counts k (default: the scenario's ec2.instances)")
     p.add_argument("--threads", type=positive_int, default=None,
-                   help="simulation threads (default: the number of CPUs); results do not depend on it")
+                   help="simulation threads of the local backend (default: the number of CPUs); "
+                        "results do not depend on it")
+    add_backend_arguments(p)
     p.add_argument("--json", default=None, help="write the table as JSON to this file")
     add_overrides(p)
     p.set_defaults(handler=cmd_sweep)

@@ -1,0 +1,161 @@
+"""Where ``siren sweep`` and ``siren evaluate`` run their episodes.
+
+``local`` runs them in this process on the C++ thread pool of
+``siren._core``; ``ray`` (``siren.ray_backend``) splits them into Ray tasks
+on a local instance or a cluster. Both take the same requests and return the
+same dicts as the ``siren._core`` functions they stand for, bit for bit: every
+episode depends only on the scenario, the seed and the schedule or policy,
+and both backends aggregate the per-seed outcomes in seed order with the
+same arithmetic.
+
+    backend = make_backend("local", threads=2)
+    [gs, gs_50] = backend.grid_search(scenario, [0.25], [0, 1], [[], [50]])
+    [hand] = backend.evaluate_schedules([ScheduleJob(scenario, schedule, [0, 1], 0.25)])
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from siren import _core
+
+__all__ = [
+    "BACKENDS",
+    "Backend",
+    "CemJob",
+    "LocalBackend",
+    "PolicyJob",
+    "ScheduleJob",
+    "add_backend_arguments",
+    "backend_from_args",
+    "make_backend",
+]
+
+BACKENDS = ("local", "ray")
+
+Pair = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class ScheduleJob:
+    """`schedule` (the last pair repeats) on `scenario` from each of `seeds`;
+    `budget_usd` overrides job.budget_usd when given (as in
+    ``_core.evaluate_schedule``)."""
+
+    scenario: _core.Scenario
+    schedule: Sequence[Pair]
+    seeds: Sequence[int]
+    budget_usd: float | None = None
+
+
+@dataclass(frozen=True)
+class CemJob:
+    """One ``_core.cem_search(scenario, seeds, **options)`` (options without
+    num_threads)."""
+
+    scenario: _core.Scenario
+    seeds: Sequence[int]
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PolicyJob:
+    """The deterministic policy on `scenario`, one job per seed (as in
+    ``siren.agent_cli.evaluate_policy``)."""
+
+    scenario: _core.Scenario
+    seeds: Sequence[int]
+
+
+class Backend(Protocol):
+    """What the sweep and evaluate commands need. Every method returns one
+    result per request, in request order."""
+
+    def describe(self) -> str:
+        """A short description for the header line, e.g. ``threads=2``."""
+
+    def grid_search(self, scenario: _core.Scenario, budgets: Sequence[float], seeds: Sequence[int],
+                    function_grids: Sequence[Sequence[int]], memory_stride: int = 0) -> list[list[dict]]:
+        """``_core.grid_search(scenario, budgets, seeds, functions=grid,
+        memory_stride=memory_stride)`` for each grid of `function_grids`."""
+
+    def evaluate_schedules(self, jobs: Sequence[ScheduleJob]) -> list[dict]:
+        """``_core.evaluate_schedule`` for each job."""
+
+    def cem_search(self, jobs: Sequence[CemJob]) -> list[dict]:
+        """``_core.cem_search`` for each job."""
+
+    def evaluate_policy(self, policy_path: str | Path, jobs: Sequence[PolicyJob]) -> list[dict]:
+        """``siren.agent_cli.evaluate_policy`` of the exported policy for each job."""
+
+    def close(self) -> None:
+        """Releases what the backend holds (a local Ray instance, ...)."""
+
+
+class LocalBackend:
+    """Everything in this process: the C++ functions on `threads` threads
+    (results do not depend on the count), policies with this process's torch."""
+
+    def __init__(self, threads: int) -> None:
+        self.threads = threads
+
+    def describe(self) -> str:
+        return f"threads={self.threads}"
+
+    def grid_search(self, scenario: _core.Scenario, budgets: Sequence[float], seeds: Sequence[int],
+                    function_grids: Sequence[Sequence[int]], memory_stride: int = 0) -> list[list[dict]]:
+        return [_core.grid_search(scenario, list(budgets), list(seeds), functions=list(functions),
+                                  memory_stride=memory_stride, num_threads=self.threads)
+                for functions in function_grids]
+
+    def evaluate_schedules(self, jobs: Sequence[ScheduleJob]) -> list[dict]:
+        return [_core.evaluate_schedule(job.scenario, list(job.schedule), list(job.seeds),
+                                        budget_usd=job.budget_usd, num_threads=self.threads)
+                for job in jobs]
+
+    def cem_search(self, jobs: Sequence[CemJob]) -> list[dict]:
+        return [_core.cem_search(job.scenario, list(job.seeds), **job.options, num_threads=self.threads)
+                for job in jobs]
+
+    def evaluate_policy(self, policy_path: str | Path, jobs: Sequence[PolicyJob]) -> list[dict]:
+        from siren.agent_cli import evaluate_policy, load_policy  # agent_cli imports this module.
+
+        policy, _ = load_policy(policy_path)
+        return [evaluate_policy(policy, job.scenario, list(job.seeds)) for job in jobs]
+
+    def close(self) -> None:
+        pass
+
+
+def make_backend(name: str, threads: int, ray_address: str | None = None) -> Backend:
+    """The backend called `name` ("local" or "ray"). `threads` is the local
+    backend's thread count; `ray_address` is where Ray runs (see
+    ``siren.ray_backend.connect``). Raises ValueError for an unknown name and
+    OSError when Ray is missing or cannot be reached."""
+    if name == "local":
+        return LocalBackend(threads)
+    if name == "ray":
+        from siren import ray_backend  # Imports ray only now.
+
+        return ray_backend.RayBackend(ray_address)
+    raise ValueError(f"--backend: got {name!r}, expected one of {', '.join(BACKENDS)}")
+
+
+def backend_from_args(args: argparse.Namespace, threads: int) -> Backend:
+    """`make_backend` from the options `add_backend_arguments` added."""
+    return make_backend(args.backend, threads, args.ray_address)
+
+
+def add_backend_arguments(parser: argparse.ArgumentParser) -> None:
+    """Adds ``--backend {local,ray}`` and ``--ray-address``."""
+    parser.add_argument("--backend", choices=BACKENDS, default="local",
+                        help="local: this process, C++ threads (default); ray: grid points, seeds and "
+                             "policy episodes as Ray tasks, the same results bit for bit")
+    parser.add_argument("--ray-address", default=None, metavar="ADDRESS",
+                        help="with --backend ray: HOST:PORT of a cluster's head, 'auto' for the cluster "
+                             "this node belongs to (started with `ray start`), or 'local' for a private "
+                             "instance (default: $RAY_ADDRESS, else 'local')")
