@@ -92,16 +92,19 @@ def _alive(pid: int) -> bool:
 def _stop_cluster(markers: tuple[str, ...]) -> None:
     """What `ray stop --force` does (SIGKILL; Ray's servers take many seconds
     over SIGTERM), but only to this cluster's processes: `ray stop` stops every
-    Ray instance of the machine. Waits up to STOP_WAIT_S for them to go."""
-    pids = _cluster_processes(markers)
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    Ray instance of the machine. Scans again until none is left (a process
+    may have started a child meanwhile), for at most STOP_WAIT_S."""
     deadline = time.monotonic() + STOP_WAIT_S
-    while time.monotonic() < deadline and any(map(_alive, pids)):
-        time.sleep(0.05)
+    while time.monotonic() < deadline:
+        pids = [pid for pid in _cluster_processes(markers) if _alive(pid)]
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.1)
 
 
 def _ray_start(*args: str) -> None:
