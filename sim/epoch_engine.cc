@@ -132,6 +132,8 @@ EpochResult EpochEngine::Run(const Action& action, JobState& job,
   running_ = finished_ = round_pushes_ = 0;
   round_pending_ = used;
   staleness_sum_ = 0;
+  apply_times_.clear();
+  epoch_base_version_ = job.version;
   compute_seconds_ = billed_seconds_ = 0;
   const SimTime start = job.clock;
   last_finish_ = start;
@@ -325,6 +327,11 @@ void EpochEngine::StartPhase(int32_t i, Phase phase, SimTime now) {
     default:
       throw std::logic_error("epoch engine: bad phase");
   }
+  if (is_get || is_put) {
+    const SimTime server = job_->s3.ServerDelay(now, requests);
+    duration += server;
+    w.served_at = scenario_.s3.server_slots > 0 ? now + server : now + duration;
+  }
   w.phase_start = now;
   const SimTime end = now + duration;
   if (end > w.deadline) {
@@ -348,13 +355,13 @@ void EpochEngine::OnPhaseDone(int32_t i, SimTime now) {
       break;
     case Phase::kFetchParams:
       w.fetched_version = job_->version;
-      w.read_version = job_->version;
+      w.read_version = VersionAt(w.served_at);
       if (job_->sgd) job_->sgd->OnParamsFetched(i);
       fetch_samples_.push_back(SimTimeToSeconds(now - w.step_start));
       StartPhase(i, Phase::kCompute, now);
       break;
     case Phase::kRereadParams:
-      w.read_version = job_->version;
+      w.read_version = VersionAt(w.served_at);
       StartPhase(i, Phase::kPush, now);
       break;
     case Phase::kCompute: {
@@ -381,7 +388,7 @@ void EpochEngine::OnPhaseDone(int32_t i, SimTime now) {
       // worker's last read: re-read the parameters, then push again.
       if (scenario_.execution.mode == ExecutionMode::kHsp &&
           scenario_.execution.push_protocol == PushProtocol::kCas &&
-          job_->version != w.read_version) {
+          VersionAt(w.served_at) != w.read_version) {
         ++result_.update_conflicts;
         StartPhase(i, Phase::kRereadParams, now);
         break;
@@ -400,6 +407,12 @@ void EpochEngine::OnPhaseDone(int32_t i, SimTime now) {
   }
 }
 
+int64_t EpochEngine::VersionAt(SimTime t) const {
+  return epoch_base_version_ +
+         (std::upper_bound(apply_times_.begin(), apply_times_.end(), t) -
+          apply_times_.begin());
+}
+
 void EpochEngine::ApplyAsyncUpdate(int32_t i, SimTime now) {
   Worker& w = workers_[i];
   const int64_t staleness = job_->version - w.fetched_version;
@@ -410,6 +423,7 @@ void EpochEngine::ApplyAsyncUpdate(int32_t i, SimTime now) {
     job_->progress += convergence_.UpdateProgress(job_->progress, staleness,
                                                   step_gain_[w.local_steps]);
   }
+  apply_times_.push_back(now);
   ++job_->version;
   ++result_.updates;
   staleness_sum_ += staleness;

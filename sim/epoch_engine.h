@@ -97,6 +97,10 @@ class EpochEngine {
     int64_t fetched_version = 0;
     int64_t read_version = 0;  // Store version at the last parameter read.
     SimTime push_start = 0;    // First attempt of the current push.
+    // When the current S3 request is served: at a finite-capacity endpoint
+    // after its queue wait and service, else at its completion. A read sees,
+    // and a compare-and-swap write is checked against, the store then.
+    SimTime served_at = 0;
     int32_t batches_left = 0;
     int32_t batches_assigned = 0;  // This epoch's share.
     int64_t first_batch = 0;       // Index of the share's first batch.
@@ -152,6 +156,11 @@ class EpochEngine {
   int round_pending_ = 0;
   int round_pushes_ = 0;
   int64_t staleness_sum_ = 0;
+  // When each of this epoch's updates was applied, in order, and the store
+  // version before the first: VersionAt(t) for compare-and-swap checks.
+  std::vector<SimTime> apply_times_;
+  int64_t epoch_base_version_ = 0;
+  int64_t VersionAt(SimTime t) const;
   double compute_seconds_ = 0;
   double billed_seconds_ = 0;
   SimTime last_finish_ = 0;

@@ -375,6 +375,18 @@ std::vector<ParamSpec> BuildTable() {
       "s3.slowdown_backoff_s", 0.1, Positive(),
       "Retry delay after a 503 SlowDown, s.", "[I]",
       [](auto& s) -> auto& { return s.s3.slowdown_backoff_s; }));
+  t.push_back(Int(
+      "s3.server_slots", 0, AtLeast(0),
+      "Requests served at once by a finite-capacity endpoint; 0 = unlimited "
+      "(AWS S3). `siren calibrate` sets 1 for the local stand-in's server.",
+      "[I] S3 scales out; moto's server process serves one request at a time",
+      [](auto& s) -> auto& { return s.s3.server_slots; }));
+  t.push_back(Double(
+      "s3.server_service_ms", 0, NonNegative(),
+      "Service time of one request at a finite-capacity endpoint, ms; "
+      "requests wait FIFO for a free slot.",
+      "[I] fitted by `siren calibrate`",
+      [](auto& s) -> auto& { return s.s3.server_service_ms; }));
 
   // Billing.
   t.push_back(EraDependent(

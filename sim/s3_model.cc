@@ -8,7 +8,8 @@ S3Model::S3Model(const S3Spec& spec)
     : spec_(spec),
       get_median_s_(spec.get_latency_median_ms * 1e-3),
       put_median_s_(spec.put_latency_median_ms * 1e-3),
-      slowdown_backoff_(SecondsToSimTime(spec.slowdown_backoff_s)) {
+      slowdown_backoff_(SecondsToSimTime(spec.slowdown_backoff_s)),
+      service_(SecondsToSimTime(spec.server_service_ms * 1e-3)) {
   Reset();
 }
 
@@ -17,6 +18,18 @@ void S3Model::Reset() {
                  spec_.get_rate_per_prefix * spec_.prefixes, 0};
   put_bucket_ = {spec_.put_rate_per_prefix * spec_.prefixes,
                  spec_.put_rate_per_prefix * spec_.prefixes, 0};
+  slot_free_.assign(std::max(0, spec_.server_slots), 0);
+}
+
+SimTime S3Model::ServerDelay(SimTime now, int count) {
+  if (slot_free_.empty()) return 0;
+  SimTime done = now;
+  for (int i = 0; i < count; ++i) {
+    auto slot = std::min_element(slot_free_.begin(), slot_free_.end());
+    *slot = std::max(*slot, now) + service_;
+    done = std::max(done, *slot);
+  }
+  return done - now;
 }
 
 SimTime S3Model::RequestDuration(S3Op op, double bytes,

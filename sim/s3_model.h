@@ -6,6 +6,8 @@
 #ifndef SIREN_SIM_S3_MODEL_H_
 #define SIREN_SIM_S3_MODEL_H_
 
+#include <vector>
+
 #include "sim/event_queue.h"
 #include "sim/rng.h"
 #include "sim/scenario.h"
@@ -29,6 +31,13 @@ class S3Model {
   // only when admitted. Calls must come in non-decreasing `now`.
   bool Admit(S3Op op, SimTime now, int count);
 
+  // The delay a finite-capacity endpoint adds to `count` requests issued at
+  // `now`: each waits FIFO for the earliest free of `server_slots` slots and
+  // holds it `server_service_ms`; returns the last one's completion minus
+  // `now` (0 when the endpoint is unlimited). Calls must come in
+  // non-decreasing `now`.
+  SimTime ServerDelay(SimTime now, int count);
+
   // Back-off before retrying a request that got a 503.
   SimTime SlowdownBackoff() const { return slowdown_backoff_; }
 
@@ -36,9 +45,9 @@ class S3Model {
 
  private:
   struct TokenBucket {
-    double rate = 0;      // Tokens per second.
-    double tokens = 0;    // Currently available.
-    SimTime last = 0;     // Time of the last refill.
+    double rate = 0;    // Tokens per second.
+    double tokens = 0;  // Currently available.
+    SimTime last = 0;   // Time of the last refill.
   };
   bool Take(TokenBucket& bucket, SimTime now, int count);
 
@@ -48,6 +57,8 @@ class S3Model {
   SimTime slowdown_backoff_;
   TokenBucket get_bucket_;
   TokenBucket put_bucket_;
+  SimTime service_;
+  std::vector<SimTime> slot_free_;  // When each server slot frees up.
 };
 
 }  // namespace siren::sim

@@ -94,6 +94,11 @@ struct S3Spec {
   double put_rate_per_prefix = 0;
   int prefixes = 1;               // Prefixes the requests spread over.
   double slowdown_backoff_s = 0;  // Retry delay after a 503.
+  // A finite-capacity endpoint: requests queue for `server_slots` servers
+  // that each take `server_service_ms` per request (0 slots: S3's unlimited
+  // capacity). The local stand-in's single S3 server process is one slot.
+  int server_slots = 0;
+  double server_service_ms = 0;
 };
 
 struct BillingSpec {

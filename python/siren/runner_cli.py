@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 import uuid
@@ -23,12 +24,28 @@ from typing import Any
 import numpy as np
 
 from siren import _core
-from siren._argtypes import non_negative_int, positive_float, positive_int
+from siren._argtypes import checked, non_negative_int, positive_float, positive_int
 from siren.schedule import ScheduleError, parse_schedule
 
 __all__ = ["add_commands", "run_job"]
 
 DEFAULT_SCENARIO = "softmax-digits"
+_margin = checked(float, lambda v: 1 <= v < float("inf"), "a number >= 1", "a finite number >= 1")
+_FAULT_KEYS = {"token", "worker", "epoch", "at_batch", "when"}
+
+
+def _fault(text: str) -> dict:
+    """--inject-fault: a JSON object with exactly the keys of _FAULT_KEYS."""
+    try:
+        fault = json.loads(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a JSON object, got {text!r}") from None
+    if not isinstance(fault, dict) or set(fault) != _FAULT_KEYS or \
+            fault["when"] not in ("before_push", "after_push"):
+        raise argparse.ArgumentTypeError(
+            f"expected a JSON object with keys {sorted(_FAULT_KEYS)} and \"when\" before_push or after_push, "
+            f"got {text!r}")
+    return fault
 
 
 class _Actor:
@@ -104,14 +121,13 @@ def run_job(args: argparse.Namespace, out: Callable[[str], None] = print) -> dic
             f"{scenario.get('workload.dataset_samples')}; the simulator's view differs until calibrated")
     codec = _core.ActionCodec(scenario, "box")
     actor = _Actor(args, codec)
-    fault = json.loads(args.inject_fault) if args.inject_fault else None
     bucket = args.bucket or "siren-local"
     prefix = args.prefix or f"jobs/{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
     backend, closers = _make_backend(args, scenario)
     try:
         job = RealJob(scenario, backend, dataset, bucket=bucket, prefix=prefix,
                       learning_rate=args.learning_rate, max_attempts=args.max_attempts,
-                      budget_margin=args.budget_margin, seed=args.seed, fault=fault)
+                      budget_margin=args.budget_margin, seed=args.seed, fault=args.inject_fault)
         observation = job.reset()
         out(f"backend={backend.name} scenario={scenario.name} dataset={dataset.name} "
             f"batches/epoch={len(dataset.batches)} lr={job.learning_rate} {actor.description} "
@@ -120,7 +136,8 @@ def run_job(args: argparse.Namespace, out: Callable[[str], None] = print) -> dic
             f"{'thr':>4} {'err':>4} {'stale':>6} status")
         attrs = {"scenario": scenario.to_yaml(), "backend": backend.name, "dataset": dataset.manifest(),
                  "initial_loss": job.initial_loss, "learning_rate": job.learning_rate,
-                 "policy": actor.description, "version": _core.__version__, "bucket": bucket, "prefix": prefix}
+                 "policy": actor.description, "version": _core.__version__, "bucket": bucket, "prefix": prefix,
+                 "host_cpus": os.cpu_count() or 1}
         epochs = args.epochs or scenario.max_epochs
         records: list[dict] = []
         status = "running"
@@ -191,7 +208,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     trace = read_run_trace(args.trace)
     base = _core.load_scenario(args.scenario, list(args.overrides)) if args.scenario else None
-    result = calibrate(trace, base)
+    result = calibrate(trace, base, server_slots=args.server_slots)
     header = [f"# Calibrated by `siren calibrate {args.trace}` from a {trace['attrs']['backend']} runner trace",
               f"# ({len(trace['epochs']['epoch'])} epochs). Fitted: "
               + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in result["fit"].items()),
@@ -248,7 +265,7 @@ def add_commands(sub: argparse._SubParsersAction,
                    help="SGD step (default: the scenario's convergence.sgd.learning_rate)")
     p.add_argument("--max-attempts", type=positive_int, default=4,
                    help="invocations per worker share before recovery (default: %(default)s)")
-    p.add_argument("--budget-margin", type=float, default=1.25,
+    p.add_argument("--budget-margin", type=_margin, default=1.25,
                    help="safety factor of the budget guard's projection, >= 1 (default: %(default)s)")
     p.add_argument("--seed", type=non_negative_int, default=0, help="seed of back-off jitter (default: %(default)s)")
     p.add_argument("--bucket", default=None, help="S3 bucket (default: siren-local on the local backend)")
@@ -264,7 +281,7 @@ def add_commands(sub: argparse._SubParsersAction,
                    help="local: do not emulate the CPU share of small memory sizes")
     p.add_argument("--inject-throttles", type=non_negative_int, default=0,
                    help="local, tests: refuse the first K invocations with 429")
-    p.add_argument("--inject-fault", default=None,
+    p.add_argument("--inject-fault", type=_fault, default=None,
                    help='tests: JSON {"token", "worker", "epoch", "at_batch", "when": "before_push"|"after_push"}: '
                         "that worker's first invocation fails once")
     add_overrides(p)
@@ -274,6 +291,9 @@ def add_commands(sub: argparse._SubParsersAction,
     p.add_argument("trace", help="an HDF5 trace of `siren run --out`")
     p.add_argument("-o", "--output", required=True, help="calibrated scenario YAML to write")
     p.add_argument("--scenario", default=None, help="base scenario (default: the one stored in the trace)")
+    p.add_argument("--server-slots", type=non_negative_int, default=None,
+                   help="most S3 requests served at once, tried from 1 up; 0 = unlimited like AWS S3 "
+                        "(default: the traced machine's cores for a local trace, 0 for AWS)")
     add_overrides(p)
     p.set_defaults(handler=cmd_calibrate)
 

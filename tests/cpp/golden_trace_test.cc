@@ -10,8 +10,8 @@
 #include <sstream>
 #include <string>
 
-#include "sim/scenario_loader.h"
 #include "sim/lambda_model.h"
+#include "sim/scenario_loader.h"
 #include "sim/simulation.h"
 #include "sim/trace_observer.h"
 

@@ -13,7 +13,8 @@ TEST(RngTest, SameSeedAndStreamRepeat) {
 }
 
 TEST(RngTest, StreamsAndSeedsDiffer) {
-  Rng a(7, RngStream::kCompute), b(7, RngStream::kColdStart), c(8, RngStream::kCompute);
+  Rng a(7, RngStream::kCompute), b(7, RngStream::kColdStart),
+      c(8, RngStream::kCompute);
   const uint64_t x = a.NextU64();
   EXPECT_NE(x, b.NextU64());
   EXPECT_NE(x, c.NextU64());

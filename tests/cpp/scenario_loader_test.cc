@@ -65,6 +65,8 @@ void ExpectSameScenario(const Scenario& a, const Scenario& b) {
   EXPECT_EQ(a.s3.put_rate_per_prefix, b.s3.put_rate_per_prefix);
   EXPECT_EQ(a.s3.prefixes, b.s3.prefixes);
   EXPECT_EQ(a.s3.slowdown_backoff_s, b.s3.slowdown_backoff_s);
+  EXPECT_EQ(a.s3.server_slots, b.s3.server_slots);
+  EXPECT_EQ(a.s3.server_service_ms, b.s3.server_service_ms);
   EXPECT_EQ(a.billing.granularity_s, b.billing.granularity_s);
   EXPECT_EQ(a.billing.usd_per_gb_s, b.billing.usd_per_gb_s);
   EXPECT_EQ(a.billing.usd_per_request, b.billing.usd_per_request);
@@ -207,7 +209,7 @@ TEST(ScenarioLoaderTest, RoundTripsEveryFieldSetAwayFromItsDefault) {
               0.2,
               7.5,
               false};
-  s.s3 = {44.5, 63.5, 0.45, 95.5, true, 5000.5, 3000.5, 7, 0.15};
+  s.s3 = {44.5, 63.5, 0.45, 95.5, true, 5000.5, 3000.5, 7, 0.15, 1, 2.5};
   s.billing = {0.05, 1.7e-5, 3e-7, 5e-7, 6e-6};
   s.convergence = {ConvergenceModel::kAnalytic,
                    0.1 / 3,

@@ -204,6 +204,18 @@ TEST(SimulationTest, CasPushesRetryOnConflictAndChargeTheRequests) {
   EXPECT_EQ(lone.RunEpoch({1, 1024}).update_conflicts, 0);
 }
 
+// A one-slot endpoint serves one request at a time: an epoch lasts at least
+// its requests times the service time, and more functions cannot beat that.
+TEST(SimulationTest, FiniteCapacityEndpointQueuesRequests) {
+  const auto limited =
+      Load(Small({"s3.server_slots=1", "s3.server_service_ms=20"}));
+  Simulation sim(limited, 3);
+  const EpochResult r = sim.RunEpoch({25, 1024});
+  EXPECT_GE(r.duration_s, (r.s3_gets + r.s3_puts) * 0.020);
+  Simulation unlimited(Load(Small()), 3);
+  EXPECT_LT(unlimited.RunEpoch({25, 1024}).duration_s, r.duration_s / 2);
+}
+
 TEST(SimulationTest, CostBreakdownAddsUp) {
   Simulation sim(Load(Small()), 1);
   const EpochResult r = sim.RunEpoch({10, 1024});

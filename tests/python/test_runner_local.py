@@ -185,6 +185,10 @@ def test_bad_input_is_a_clear_error(tmp_path) -> None:
     assert proc.returncode == 2 and "exactly one of --policy and --schedule" in proc.stderr
     proc = run_cli("run", "--schedule", "2:abc")
     assert proc.returncode == 2 and "--schedule" in proc.stderr
+    proc = run_cli("run", "--schedule", "2:1024", "--inject-fault", '{"token": 1}')
+    assert proc.returncode == 2 and "--inject-fault" in proc.stderr and "at_batch" in proc.stderr
+    proc = run_cli("run", "--schedule", "2:1024", "--budget-margin", "0.5")
+    assert proc.returncode == 2 and "--budget-margin" in proc.stderr
     proc = run_cli("calibrate", str(tmp_path / "missing.h5"), "-o", str(tmp_path / "x.yaml"))
     assert proc.returncode == 2
     with pytest.raises(ValueError, match="bucket"):

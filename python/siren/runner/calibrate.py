@@ -12,6 +12,13 @@ What ``calibrate`` fits, from which columns of the trace (runner/trace.py):
   worker request; ``s3.connection_cap_mb_per_s`` from the slope of GET time
   over bytes (least squares, clamped to [1, 100000] MB/s), with the
   function's bandwidth cap raised to it and reached at any memory size;
+- the local stand-in's S3 endpoint: one moto process sharing the machine's
+  cores with the workers, so requests queue. ``s3.server_slots`` (1 up to
+  the traced machine's cores) and ``s3.server_service_ms``, with the base
+  latency (a low percentile of the measured ones minus the service) and its
+  spread, are chosen by replaying the trace's actions in the simulator and
+  minimising the squared relative errors of epoch duration and cost. An AWS
+  trace keeps S3 unlimited (``--server-slots 0``);
 - compute: ``lambda.gflops_per_vcpu`` so that the median batch compute time
   at the trace's memory sizes matches the workload's FLOPs, with
   ``lambda.max_vcpus`` 1 (the numpy worker is single-threaded) and
@@ -32,6 +39,7 @@ on a schedule like the ones you will simulate.
 from __future__ import annotations
 
 import math
+import os
 from typing import Any
 
 import numpy as np
@@ -94,9 +102,16 @@ def _progress(trace: dict, scenario: _core.Scenario, b2: float, initial_loss: fl
     return np.asarray(out)
 
 
-def calibrate(trace: dict, base: _core.Scenario | None = None) -> dict[str, Any]:
-    """Fits the simulator to ``trace`` (read_run_trace). Returns {"overrides":
+def calibrate(trace: dict, base: _core.Scenario | None = None, server_slots: int | None = None) -> dict[str, Any]:
+    """Fits the simulator to ``trace`` (read_run_trace). ``server_slots``:
+    model S3 as an endpoint serving that many requests at once (default: 1
+    for a local-backend trace, unlimited for AWS). Returns {"overrides":
     [...], "scenario": _core.Scenario, "yaml": str, "fit": {...}}."""
+    if server_slots is None:
+        # The local stand-in's server shares the machine's cores with the
+        # workers: up to that many requests progress at once.
+        local = trace["attrs"]["backend"] == "local"
+        server_slots = int(trace["attrs"].get("host_cpus", os.cpu_count() or 1)) if local else 0
     base = base or _core.parse_scenario(trace["attrs"]["scenario"], [], "trace scenario")
     invocations, batches, requests, epochs = (trace["invocations"], trace["batches"], trace["requests"],
                                               trace["epochs"])
@@ -175,18 +190,82 @@ def calibrate(trace: dict, base: _core.Scenario | None = None) -> dict[str, Any]
     # Convergence.
     initial_loss = float(trace["attrs"]["initial_loss"])
     loss = np.asarray(epochs["loss"], dtype=np.float64)
-    if len(loss) >= 2:
-        b2_guess = 0.5 * float(loss.min())
-        progress = _progress(trace, base, b2_guess, initial_loss)
-        b0, b1, b2, error = _fit_optimus(loss, progress, initial_loss)
-        progress = _progress(trace, base, b2, initial_loss)
-        b0, b1, b2, error = _fit_optimus(loss, progress, initial_loss)
+    fitted = None
+    if len(loss) < 2:
+        fit["convergence"] = "not fitted: fewer than 2 epochs"
+    else:
+        try:
+            progress = _progress(trace, base, 0.5 * float(loss.min()), initial_loss)
+            b2 = _fit_optimus(loss, progress, initial_loss)[2]
+            fitted = _fit_optimus(loss, _progress(trace, base, b2, initial_loss), initial_loss)
+        except ValueError as error:
+            fit["convergence"] = f"not fitted: {error}"
+    if fitted is not None:
+        b0, b1, b2, error = fitted
         overrides += [f"convergence.b0={b0:.6g}", f"convergence.b1={b1:.6g}", f"convergence.b2={b2:.6g}",
                       "convergence.loss_noise_sigma=0"]
         fit.update(b0=b0, b1=b1, b2=b2, loss_rms_relative_error=error)
+        # The scenario requires b2 < target loss: a target below the fitted
+        # floor is unreachable, and is raised just above it (reported).
+        target = base.target_loss
+        if target <= b2 * 1.001:
+            raised = float(f"{b2 * 1.02:.6g}")
+            overrides.append(f"workload.target_loss={raised}")
+            fit["target_loss_raised_from"] = target
+            fit["target_loss"] = raised
     overrides.append("execution.push_protocol=cas")
+    if server_slots:
+        overrides += _fit_server(trace, base, overrides, server_slots, fit)
     scenario = _core.parse_scenario(base.to_yaml(), overrides, "calibration")
     return {"overrides": overrides, "scenario": scenario, "yaml": scenario.to_yaml(), "fit": fit}
+
+
+def _fit_server(trace: dict, base: _core.Scenario, overrides: list[str], slots: int, fit: dict) -> list[str]:
+    """S3 as a finite-capacity endpoint (the local stand-in's one server
+    process): the service time, base latency and spread that make the
+    simulator's epoch durations and costs closest to the trace's, by
+    replaying its actions (least squares of the relative errors of both; 3
+    seeds per candidate). Cost enters because compare-and-swap conflicts,
+    which cost requests, depend on these timings."""
+    get_s, put_s = np.asarray(trace["requests"]["get_s"]), np.asarray(trace["requests"]["put_s"])
+    real_duration = np.asarray(trace["epochs"]["duration_s"], dtype=np.float64)
+    real_cost = np.asarray(trace["epochs"]["cost_total_usd"], dtype=np.float64)
+    best = None
+    for slots, service_ms in [(k, s) for k in range(1, slots + 1) for s in np.arange(0.5, 8.01, 0.5)]:
+        for base_quantile in (5, 10, 25, 50):
+            get_ms = max(0.1, np.percentile(get_s, base_quantile) * 1e3 - service_ms)
+            put_ms = max(0.1, np.percentile(put_s, base_quantile) * 1e3 - service_ms)
+            for sigma in (0.1, 0.3, 0.6):
+                candidate = [f"s3.server_slots={slots}", f"s3.server_service_ms={service_ms:.4g}",
+                             f"s3.get_latency_median_ms={get_ms:.4g}", f"s3.put_latency_median_ms={put_ms:.4g}",
+                             f"s3.latency_sigma={sigma}"]
+                scenario = _core.parse_scenario(base.to_yaml(), overrides + candidate, "calibration")
+                simulated = _replay(trace, scenario, [0, 1, 2])
+                error = float(np.mean(((simulated["duration_s"] - real_duration) / real_duration) ** 2)
+                              + np.mean(((simulated["cost_total_usd"] - real_cost) / real_cost) ** 2))
+                if best is None or error < best[0]:
+                    best = (error, candidate, service_ms, slots)
+    fit.update(server_slots=best[3], server_service_ms=float(best[2]),
+               replay_rms_relative_error=math.sqrt(best[0] / 2))
+    return best[1]
+
+
+def _replay(trace: dict, scenario: _core.Scenario, seeds: list[int]) -> dict[str, np.ndarray]:
+    """The simulator's mean duration, cost and loss per epoch over ``seeds``,
+    on the trace's actions."""
+    epochs = trace["epochs"]
+    actions = list(zip(epochs["action_functions"], epochs["action_memory_mb"]))
+    out = {key: np.zeros(len(actions)) for key in ("duration_s", "cost_total_usd", "loss")}
+    for seed in seeds:
+        simulation = _core.Simulation(scenario, seed)
+        for i, (functions, memory_mb) in enumerate(actions):
+            if simulation.done:
+                raise ValueError(f"the simulated job stopped after {i} epochs ({simulation.status}) before the "
+                                 f"trace's {len(actions)}; raise job.max_epochs or job.budget_usd")
+            result = simulation.run_epoch(int(functions), int(memory_mb))
+            for key in out:
+                out[key][i] += result[key] / len(seeds)
+    return out
 
 
 def compare(trace: dict, scenario: _core.Scenario, seeds: list[int]) -> dict[str, Any]:
@@ -195,17 +274,7 @@ def compare(trace: dict, scenario: _core.Scenario, seeds: list[int]) -> dict[str
     relative errors; plus the totals."""
     epochs = trace["epochs"]
     actions = list(zip(epochs["action_functions"], epochs["action_memory_mb"]))
-    simulated = {"duration_s": np.zeros(len(actions)), "cost_total_usd": np.zeros(len(actions)),
-                 "loss": np.zeros(len(actions))}
-    for seed in seeds:
-        simulation = _core.Simulation(scenario, seed)
-        for i, (functions, memory_mb) in enumerate(actions):
-            if simulation.done:
-                raise ValueError(f"the simulated job stopped after {i} epochs ({simulation.status}) before the "
-                                 f"trace's {len(actions)}; raise job.max_epochs or job.budget_usd")
-            result = simulation.run_epoch(int(functions), int(memory_mb))
-            for key in simulated:
-                simulated[key][i] += result[key] / len(seeds)
+    simulated = _replay(trace, scenario, seeds)
     rows = []
     for i, (functions, memory_mb) in enumerate(actions):
         row = {"epoch": i, "functions": int(functions), "memory_mb": int(memory_mb)}

@@ -126,6 +126,7 @@ class RealJob:
         self.invocations: list[dict] = []
         self.batch_rows: list[dict] = []
         self.records: list[dict] = []
+        self.requests = S3Counter()  # Every worker request of the job.
         self.initial_loss = float("nan")
         self._state = None
         self._epoch = 0
@@ -143,6 +144,7 @@ class RealJob:
         self._state = self.store.initialise(params, len(self.dataset.batches))
         self.initial_loss = model.loss(params, self.dataset.held_out, self.dataset.features, self.dataset.classes)
         self.invocations, self.batch_rows, self.records = [], [], []
+        self.requests = S3Counter()
         self._epoch, self._time_s, self._cost_usd, self._ended = 0, 0.0, 0.0, False
         return _core.initial_observation(self.scenario)
 
@@ -190,8 +192,10 @@ class RealJob:
                   "action_memory_mb": decoded["memory_mb"], "status": "budget_guard",
                   "projected_cost_usd": projected, "cumulative_cost_usd": self._cost_usd,
                   "cumulative_time_s": self._time_s, "skipped": True}
-        observation = (self.records and _core.score_epoch(self.scenario, self.records[-1])["observation"]
-                       ) if self.records else _core.initial_observation(self.scenario)
+        if self.records:
+            observation = _core.score_epoch(self.scenario, self.records[-1])["observation"]
+        else:
+            observation = _core.initial_observation(self.scenario)
         reward = -float(self.scenario.get("env.budget_penalty"))
         return observation, reward, True, False, record
 
@@ -354,13 +358,8 @@ class RealJob:
         }
         self.invocations += log.invocations
         self.batch_rows += log.batches
-        self._requests_add(log.requests)
+        self.requests.add(log.requests)
         return record
-
-    def _requests_add(self, counter: S3Counter) -> None:
-        if not hasattr(self, "requests"):
-            self.requests = S3Counter()
-        self.requests.add(counter)
 
 
 def _learning_rate(scenario: _core.Scenario) -> float:
