@@ -79,9 +79,64 @@ py::dict GridPointToDict(const baselines::GridPoint& p, bool episodes) {
   return d;
 }
 
+// An EpisodeOutcome from a row of EvaluationToDict's "episodes".
+baselines::EpisodeOutcome OutcomeFromDict(const py::handle& row) {
+  const py::dict d = py::reinterpret_borrow<py::dict>(row);
+  baselines::EpisodeOutcome o;
+  o.seed = d["seed"].cast<uint64_t>();
+  o.jct_s = d["jct_s"].cast<double>();
+  o.cost_usd = d["cost_usd"].cast<double>();
+  o.epochs = d["epochs"].cast<int>();
+  const std::string status = d["status"].cast<std::string>();
+  for (sim::JobStatus s :
+       {sim::JobStatus::kRunning, sim::JobStatus::kConverged,
+        sim::JobStatus::kBudgetExhausted, sim::JobStatus::kEpochLimit}) {
+    if (status == sim::JobStatusName(s)) o.status = s;
+  }
+  return o;
+}
+
 }  // namespace
 
 void DefineBaselinesBindings(py::module_& m) {
+  m.def(
+      "summarise_episodes",
+      [](const py::list& episodes) {
+        std::vector<baselines::EpisodeOutcome> outcomes;
+        for (const py::handle& row : episodes) {
+          outcomes.push_back(OutcomeFromDict(row));
+        }
+        if (outcomes.empty()) {
+          throw py::value_error("episodes: empty, expected at least one");
+        }
+        return EvaluationToDict(baselines::Summarise(std::move(outcomes)),
+                                true);
+      },
+      py::arg("episodes"),
+      "The means of per-seed outcomes (rows of an evaluation's "
+      "\"episodes\": seed, jct_s, cost_usd, epochs, status) summed in "
+      "their order, as every baseline aggregates (Summarise); keys as "
+      "evaluate_schedule.");
+  m.def(
+      "best_point",
+      [](const py::list& points) {
+        std::vector<baselines::GridPoint> grid;
+        for (const py::handle& row : points) {
+          const py::dict d = py::reinterpret_borrow<py::dict>(row);
+          baselines::GridPoint p;
+          p.action = {d["functions"].cast<int>(), d["memory_mb"].cast<int>()};
+          p.evaluation.mean_jct_s = d["mean_jct_s"].cast<double>();
+          p.evaluation.mean_cost_usd = d["mean_cost_usd"].cast<double>();
+          p.evaluation.successes = d["successes"].cast<int>();
+          grid.push_back(p);
+        }
+        return baselines::BestPoint(grid);
+      },
+      py::arg("points"),
+      "Index of grid search's winner among evaluated points (dicts with "
+      "functions, memory_mb, mean_jct_s, mean_cost_usd, successes): most "
+      "successes, then the lowest mean JCT, cost, functions, memory; -1 when "
+      "empty.");
   m.def(
       "evaluate_schedule",
       [](const PyScenario& scenario, const PairSchedule& schedule,

@@ -27,6 +27,8 @@ class Scenario:
     @property
     def name(self) -> str: ...
     def to_yaml(self) -> str: ...
+    def get(self, path: str) -> Any:
+        """The parameter at dotted `path` (KeyError if unknown)."""
     @property
     def batch_size(self) -> int: ...
     @property
@@ -49,7 +51,7 @@ class Simulation:
     def run_epoch(self, functions: int, memory_mb: int) -> dict[str, Any]:
         """One epoch; keys: epoch, action_functions, action_memory_mb, functions_used,
         duration_s, fetch_mean_s, fetch_p95_s, compute_mean_s, compute_p95_s,
-        update_mean_s, update_p95_s, batches, updates, mean_staleness, max_staleness,
+        update_mean_s, update_p95_s, batches, updates, mean_staleness, max_staleness, update_conflicts,
         invocations, cold_starts, warm_starts, throttles, timeouts, reinvocations,
         s3_slowdowns, s3_gets, s3_puts, billed_gb_s, cpu_utilisation,
         memory_utilisation, cost_lambda_duration_usd, cost_lambda_request_usd,
@@ -227,7 +229,35 @@ def hand_schedule(scenario: Scenario, scale: float = 1.0, memory_mb: int | None 
                   mid_epochs: int = 4, high: int = 120, mid: int = 20,
                   low: int = 10) -> list[tuple[int, int]]:
     """The talk's hand schedule: high, then mid for mid_epochs epochs, then low."""
+def summarise_episodes(episodes: list[dict[str, Any]]) -> dict[str, Any]:
+    """Means of per-seed outcomes (seed, jct_s, cost_usd, epochs, status),
+    summed in their order (agent/baselines Summarise)."""
+def best_point(points: list[dict[str, Any]]) -> int:
+    """Index of grid search's winner (functions, memory_mb, mean_jct_s,
+    mean_cost_usd, successes); -1 when empty."""
 def ec2_baseline(scenario: Scenario, instance_types: list[str] = ...,
                  instances: list[int] = ...) -> list[dict[str, Any]]:
     """The EC2 cluster baseline per instance type x count. Keys:
     instance_type, instances, time_s, cost_usd, converged, epochs."""
+
+# The runner's bridge to the env layer (bindings/runner_bindings.cc).
+class ActionCodec:
+    """The env's action decoder on its own (env/action_codec.h)."""
+
+    def __init__(self, scenario: Scenario, action_encoding: str = "box") -> None: ...
+    def decode(self, action: npt.ArrayLike) -> dict[str, Any]:
+        """Keys: functions, memory_mb, requested_memory_mb, memory_clamped."""
+    def encode(self, functions: int, memory_mb: int) -> npt.NDArray[np.float64]: ...
+    @property
+    def action_encoding(self) -> str: ...
+    @property
+    def memory_grid(self) -> list[int]: ...
+
+def initial_observation(scenario: Scenario) -> npt.NDArray[np.float32]: ...
+def score_epoch(scenario: Scenario, record: dict[str, Any]) -> dict[str, Any]:
+    """Observation, reward, terminated, truncated and status after a measured
+    epoch, by the env's rules."""
+def bill_epoch(scenario: Scenario, durations_s: list[float], memory_mb: int, s3_gets: int,
+               s3_puts: int) -> dict[str, Any]:
+    """Keys: billed_s, billed_gb_s, cost_lambda_duration_usd,
+    cost_lambda_request_usd, cost_s3_request_usd, cost_total_usd."""

@@ -132,37 +132,21 @@ def connect(address: str | None = None) -> Any:
     return ray
 
 
-# --- the reductions of agent/baselines, in Python -----------------------------
+# --- the reductions of agent/baselines, by the same C++ code -----------------
 
 
 def summarise(episodes: Sequence[dict]) -> dict:
-    """The Evaluation of ``agent/baselines/evaluation.cc`` (Summarise) over
-    per-seed outcomes in seed order: sums in that order, then one division,
-    so the means are bit-for-bit the C++ ones. Keys as ``_core.evaluate_schedule``."""
-    jct_sum = 0.0
-    cost_sum = 0.0
-    successes = 0
-    for episode in episodes:
-        jct_sum += episode["jct_s"]
-        cost_sum += episode["cost_usd"]
-        successes += episode["status"] == "converged"
-    count = len(episodes)
-    return {"mean_jct_s": jct_sum / count, "mean_cost_usd": cost_sum / count,
-            "success_rate": successes / count, "successes": successes, "episodes": list(episodes)}
+    """The Evaluation of ``agent/baselines`` (Summarise) over per-seed
+    outcomes in seed order, so the means are bit-for-bit the local ones.
+    Keys as ``_core.evaluate_schedule``."""
+    return _core.summarise_episodes(list(episodes))
 
 
 def best_point(points: Sequence[dict]) -> int:
     """``BestPoint`` of ``agent/baselines/grid_search.cc``: the index of the
     point with the most successes, then the lowest (mean JCT, mean cost,
     functions, memory_mb); the first in grid order on a full tie."""
-    best = 0
-    for index in range(1, len(points)):
-        p, q = points[index], points[best]
-        key_p = (p["mean_jct_s"], p["mean_cost_usd"], p["functions"], p["memory_mb"])
-        key_q = (q["mean_jct_s"], q["mean_cost_usd"], q["functions"], q["memory_mb"])
-        if p["successes"] > q["successes"] or (p["successes"] == q["successes"] and key_p < key_q):
-            best = index
-    return best
+    return _core.best_point(list(points))
 
 
 # --- tasks (plain functions: wrapped with ray.remote on the driver) -----------
