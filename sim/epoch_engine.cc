@@ -94,6 +94,12 @@ EpochResult EpochEngine::Run(const Action& action, JobState& job,
   job_ = &job;
   observers_ = &observers;
   memory_mb_ = action.memory_mb;
+  // Reconfiguring the one deployed function retires its warm instances.
+  if (scenario_.lambda.single_function && job.memory_mb != 0 &&
+      job.memory_mb != memory_mb_) {
+    job.warm_pool.Clear();
+  }
+  job.memory_mb = memory_mb_;
   const LambdaSpec& lambda = scenario_.lambda;
   bandwidth_mb_per_s_ = BandwidthMbPerS(lambda, memory_mb_);
   compute_median_s_ = ComputeSecondsPerBatch(scenario_, memory_mb_);

@@ -45,6 +45,7 @@ struct JobState {
   int epoch = 0;        // Epochs completed.
   double progress = 0;  // Accumulated effective progress k.
   int64_t version = 0;  // Parameter-store version.
+  int memory_mb = 0;    // Memory of the last epoch (0 before the first).
   double loss = 0;      // Last observed loss.
   double true_loss = 0;
   double cost_usd = 0;

@@ -332,6 +332,13 @@ std::vector<ParamSpec> BuildTable() {
       "lambda.cold_after_timeout", true,
       "A timed-out sandbox is recycled: its re-invocation starts cold.", "[I]",
       [](auto& s) -> auto& { return s.lambda.cold_after_timeout; }));
+  t.push_back(Bool(
+      "lambda.single_function", false,
+      "One function reconfigured per memory change (its warm instances "
+      "retire, as on a Lambda configuration update), instead of one deployed "
+      "function per memory size.",
+      "[I] false: SIREN's per-size warm pools; true: siren run --backend aws",
+      [](auto& s) -> auto& { return s.lambda.single_function; }));
 
   // S3.
   const std::string kS3Latency =

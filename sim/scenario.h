@@ -82,6 +82,10 @@ struct LambdaSpec {
   double throttle_backoff_base_s = 0;  // First retry delay after a 429.
   double throttle_backoff_cap_s = 0;   // Longest retry delay.
   bool cold_after_timeout = true;      // A timed-out sandbox is recycled.
+  // One deployed function whose memory is reconfigured (true), so a memory
+  // change retires every warm instance, as Lambda does on a configuration
+  // update; or one function per memory size (false), whose pools survive.
+  bool single_function = false;
 };
 
 struct S3Spec {

@@ -91,7 +91,7 @@ def _make_backend(args: argparse.Namespace, scenario: _core.Scenario) -> tuple[A
                 keep_alive_s=scenario.get("lambda.keep_alive_s"),
                 concurrency_limit=args.concurrency_limit or scenario.get("lambda.concurrency_limit"),
                 emulate_cpu_share=not args.no_cpu_share, mb_per_vcpu=scenario.get("lambda.mb_per_vcpu"),
-                throttle_first=args.inject_throttles)
+                throttle_first=args.inject_throttles, single_function=scenario.get("lambda.single_function"))
         except Exception:
             server.stop()
             raise
@@ -100,6 +100,10 @@ def _make_backend(args: argparse.Namespace, scenario: _core.Scenario) -> tuple[A
 
     if not args.function or not args.bucket:
         raise ValueError("--backend aws needs --function and --bucket (see docs/runner-aws.md)")
+    if not scenario.get("lambda.single_function"):
+        print("note: the AWS backend reconfigures one function, so a memory change retires its warm "
+              "instances; the scenario's lambda.single_function=false assumes one function per size",
+              file=sys.stderr)
     backend = AwsBackend(args.function, args.bucket, region=args.region, profile=args.profile)
     return backend, [backend]
 
@@ -137,7 +141,8 @@ def run_job(args: argparse.Namespace, out: Callable[[str], None] = print) -> dic
         attrs = {"scenario": scenario.to_yaml(), "backend": backend.name, "dataset": dataset.manifest(),
                  "initial_loss": job.initial_loss, "learning_rate": job.learning_rate,
                  "policy": actor.description, "version": _core.__version__, "bucket": bucket, "prefix": prefix,
-                 "host_cpus": os.cpu_count() or 1}
+                 "host_cpus": os.cpu_count() or 1,
+                 "single_function": bool(getattr(backend, "single_function", True))}
         epochs = args.epochs or scenario.max_epochs
         records: list[dict] = []
         status = "running"

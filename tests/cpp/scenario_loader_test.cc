@@ -56,6 +56,7 @@ void ExpectSameScenario(const Scenario& a, const Scenario& b) {
   EXPECT_EQ(a.lambda.throttle_backoff_base_s, b.lambda.throttle_backoff_base_s);
   EXPECT_EQ(a.lambda.throttle_backoff_cap_s, b.lambda.throttle_backoff_cap_s);
   EXPECT_EQ(a.lambda.cold_after_timeout, b.lambda.cold_after_timeout);
+  EXPECT_EQ(a.lambda.single_function, b.lambda.single_function);
   EXPECT_EQ(a.s3.get_latency_median_ms, b.s3.get_latency_median_ms);
   EXPECT_EQ(a.s3.put_latency_median_ms, b.s3.put_latency_median_ms);
   EXPECT_EQ(a.s3.latency_sigma, b.s3.latency_sigma);
@@ -208,7 +209,8 @@ TEST(ScenarioLoaderTest, RoundTripsEveryFieldSetAwayFromItsDefault) {
               1234,
               0.2,
               7.5,
-              false};
+              false,
+              true};
   s.s3 = {44.5, 63.5, 0.45, 95.5, true, 5000.5, 3000.5, 7, 0.15, 1, 2.5};
   s.billing = {0.05, 1.7e-5, 3e-7, 5e-7, 6e-6};
   s.convergence = {ConvergenceModel::kAnalytic,

@@ -59,6 +59,21 @@ TEST(SimulationTest, ChangingMemoryColdStartsEveryFunction) {
   EXPECT_EQ(back.warm_starts, 10);
 }
 
+// With one reconfigured function, going back to a previous memory size is
+// cold again; with one function per size, that size's pool survived.
+TEST(SimulationTest, SingleFunctionRetiresThePoolOnMemoryChange) {
+  Simulation per_size(Load(Small()), 1);
+  per_size.RunEpoch({10, 1024});
+  per_size.RunEpoch({10, 2048});
+  EXPECT_EQ(per_size.RunEpoch({10, 1024}).cold_starts, 0);
+
+  Simulation single(Load(Small({"lambda.single_function=true"})), 1);
+  single.RunEpoch({10, 1024});
+  EXPECT_EQ(single.RunEpoch({10, 1024}).cold_starts, 0);
+  single.RunEpoch({10, 2048});
+  EXPECT_EQ(single.RunEpoch({10, 1024}).cold_starts, 10);
+}
+
 TEST(SimulationTest, IdleInstancesExpireAfterKeepAlive) {
   // With a 1 ms keep-alive only the instance that finished last is still
   // warm when the next epoch starts at the barrier.

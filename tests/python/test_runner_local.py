@@ -155,6 +155,21 @@ def test_local_backend_throttles_beyond_its_concurrency_limit(server) -> None:
         backend.close()
 
 
+@pytest.mark.parametrize("single_function", [True, False])
+def test_warm_pool_per_size_or_retired_by_a_memory_change(server, single_function) -> None:
+    backend = LocalLambda(server, single_function=single_function)
+    try:
+        colds = []
+        for memory_mb in (1024, 1024, 2048, 1024):
+            backend.set_memory(memory_mb)
+            result = backend.invoke({})  # A bad event: a handled error, the sandbox stays warm.
+            assert result.status == "error" and "missing field" in result.error
+            colds.append(result.cold)
+    finally:
+        backend.close()
+    assert colds == [True, False, True, single_function]
+
+
 def test_calibrate_and_compare_sim_on_a_real_trace(tmp_path) -> None:
     trace_path = tmp_path / "t.h5"
     proc = run_cli("run", "--schedule", "3:1024", "--epochs", "4", "--out", str(trace_path))

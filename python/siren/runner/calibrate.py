@@ -29,7 +29,8 @@ What ``calibrate`` fits, from which columns of the trace (runner/trace.py):
   against cumulative updates (b1 pinned by the initial loss l0 = 1/b1 + b2;
   b2 on a grid below the lowest loss, b0 by least squares in 1/(l - b2)),
   the staleness harm of the base scenario kept; loss noise 0; the push
-  protocol ``cas`` (the runner's).
+  protocol ``cas`` (the runner's), and ``lambda.single_function`` as the
+  traced backend ran (always true on AWS).
 
 One trace at one (n, m) cannot tell how S3 latency grows with concurrency
 on the server, nor the CPU share at memory sizes it did not visit: calibrate
@@ -214,6 +215,8 @@ def calibrate(trace: dict, base: _core.Scenario | None = None, server_slots: int
             fit["target_loss_raised_from"] = target
             fit["target_loss"] = raised
     overrides.append("execution.push_protocol=cas")
+    single = trace["attrs"].get("single_function", True)
+    overrides.append(f"lambda.single_function={'true' if single in (True, 1, 'True', 'true') else 'false'}")
     if server_slots:
         overrides += _fit_server(trace, base, overrides, server_slots, fit)
     scenario = _core.parse_scenario(base.to_yaml(), overrides, "calibration")

@@ -7,8 +7,11 @@ numpy SGD, every S3 request (boto3 over HTTP to the server, conditional
 writes included), concurrency, timeouts (the process is killed) and crashes.
 
 What is emulated, and how (each configurable):
-  - the warm pool: idle processes are kept per memory size (the simulator's
-    model: one deployed function per size) and expire after ``keep_alive_s``;
+  - the warm pool: idle processes are kept per memory size and expire after
+    ``keep_alive_s``; with ``single_function`` (one function reconfigured,
+    as on AWS) a memory change retires every idle process, else each size
+    keeps its own (one deployed function per size): the simulator's
+    ``lambda.single_function``;
   - the account concurrency limit: an invocation beyond ``concurrency_limit``
     running ones is refused with a throttle (429), as Lambda does;
   - the CPU share: with ``emulate_cpu_share``, a function of m MB below one
@@ -173,7 +176,7 @@ class LocalLambda:
 
     def __init__(self, s3_server: S3Server, *, timeout_s: float = 900.0, keep_alive_s: float = 600.0,
                  concurrency_limit: int = 1000, emulate_cpu_share: bool = True, mb_per_vcpu: float = 1769.0,
-                 init_timeout_s: float = 60.0, throttle_first: int = 0) -> None:
+                 init_timeout_s: float = 60.0, throttle_first: int = 0, single_function: bool = True) -> None:
         for name, value in (("timeout_s", timeout_s), ("init_timeout_s", init_timeout_s),
                             ("mb_per_vcpu", mb_per_vcpu)):
             if not value > 0:
@@ -191,6 +194,7 @@ class LocalLambda:
         self.emulate_cpu_share = emulate_cpu_share
         self.mb_per_vcpu = mb_per_vcpu
         self.init_timeout_s = init_timeout_s
+        self.single_function = single_function
         self.memory_mb = 0
         self._throttle_first = throttle_first
         self._idle: dict[int, list[_Sandbox]] = {}
@@ -215,6 +219,13 @@ class LocalLambda:
     def set_memory(self, memory_mb: int) -> None:
         if memory_mb <= 0:
             raise ValueError(f"memory_mb: must be > 0, got {memory_mb}")
+        if self.single_function and memory_mb != self.memory_mb:
+            # Reconfiguring the function retires its idle sandboxes.
+            with self._lock:
+                retired = [sandbox for pool in self._idle.values() for sandbox in pool]
+                self._idle.clear()
+            for sandbox in retired:
+                sandbox.kill()
         self.memory_mb = memory_mb
 
     # --- the warm pool ------------------------------------------------------
