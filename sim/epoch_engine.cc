@@ -336,7 +336,13 @@ void EpochEngine::StartPhase(int32_t i, Phase phase, SimTime now) {
   if (is_get || is_put) {
     const SimTime server = job_->s3.ServerDelay(now, requests);
     duration += server;
-    w.served_at = scenario_.s3.server_slots > 0 ? now + server : now + duration;
+    // A read sees the store when the server starts on it; a write commits
+    // when the server is done with it.
+    if (scenario_.s3.server_slots > 0) {
+      w.served_at = now + server - (is_get ? job_->s3.service() : 0);
+    } else {
+      w.served_at = now + duration;
+    }
   }
   w.phase_start = now;
   const SimTime end = now + duration;

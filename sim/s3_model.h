@@ -37,6 +37,8 @@ class S3Model {
   // `now` (0 when the endpoint is unlimited). Calls must come in
   // non-decreasing `now`.
   SimTime ServerDelay(SimTime now, int count);
+  // Service time of one request at a finite-capacity endpoint.
+  SimTime service() const { return service_; }
 
   // Back-off before retrying a request that got a 503.
   SimTime SlowdownBackoff() const { return slowdown_backoff_; }
