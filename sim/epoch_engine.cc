@@ -333,16 +333,17 @@ void EpochEngine::StartPhase(int32_t i, Phase phase, SimTime now) {
     default:
       throw std::logic_error("epoch engine: bad phase");
   }
-  if (is_get || is_put) {
+  if ((is_get || is_put) && scenario_.s3.server_slots > 0) {
+    // At a finite-capacity endpoint a request queues and is served first;
+    // the latency and transfer follow. A read sees the store when the server
+    // starts on it, a write commits when the server is done. Approximation:
+    // the write's compare-and-swap is decided at its completion, against the
+    // updates applied (at their completions) before its commit time.
     const SimTime server = job_->s3.ServerDelay(now, requests);
     duration += server;
-    // A read sees the store when the server starts on it; a write commits
-    // when the server is done with it.
-    if (scenario_.s3.server_slots > 0) {
-      w.served_at = now + server - (is_get ? job_->s3.service() : 0);
-    } else {
-      w.served_at = now + duration;
-    }
+    w.served_at = now + server - (is_get ? job_->s3.service() : 0);
+  } else {
+    w.served_at = now + duration;
   }
   w.phase_start = now;
   const SimTime end = now + duration;
@@ -366,8 +367,12 @@ void EpochEngine::OnPhaseDone(int32_t i, SimTime now) {
       }
       break;
     case Phase::kFetchParams:
-      w.fetched_version = job_->version;
-      w.read_version = VersionAt(w.served_at);
+      // Under HSP the versions this worker saw are those applied when the
+      // store served its read (its completion unless the endpoint queues).
+      w.read_version = scenario_.execution.mode == ExecutionMode::kHsp
+                           ? VersionAt(w.served_at)
+                           : job_->version;
+      w.fetched_version = w.read_version;
       if (job_->sgd) job_->sgd->OnParamsFetched(i);
       fetch_samples_.push_back(SimTimeToSeconds(now - w.step_start));
       StartPhase(i, Phase::kCompute, now);

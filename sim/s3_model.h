@@ -31,11 +31,11 @@ class S3Model {
   // only when admitted. Calls must come in non-decreasing `now`.
   bool Admit(S3Op op, SimTime now, int count);
 
-  // The delay a finite-capacity endpoint adds to `count` requests issued at
-  // `now`: each waits FIFO for the earliest free of `server_slots` slots and
-  // holds it `server_service_ms`; returns the last one's completion minus
-  // `now` (0 when the endpoint is unlimited). Calls must come in
-  // non-decreasing `now`.
+  // The delay a finite-capacity endpoint adds to `count` requests arriving
+  // at `now`: each takes the earliest free of `server_slots` slots (no
+  // earlier than `now`) and holds it `server_service_ms`; returns the last
+  // one's completion minus `now` (0 when the endpoint is unlimited). Calls
+  // come in non-decreasing `now` (event order), so slots serve FIFO.
   SimTime ServerDelay(SimTime now, int count);
   // Service time of one request at a finite-capacity endpoint.
   SimTime service() const { return service_; }

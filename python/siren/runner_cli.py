@@ -84,8 +84,9 @@ def _make_backend(args: argparse.Namespace, scenario: _core.Scenario) -> tuple[A
     if args.backend == "local":
         from siren.runner.local import LocalLambda, S3Server
 
-        server = S3Server().start()
+        server = S3Server()
         try:
+            server.start()
             backend = LocalLambda(
                 server, timeout_s=args.timeout or scenario.get("lambda.timeout_s"),
                 keep_alive_s=scenario.get("lambda.keep_alive_s"),
@@ -148,7 +149,15 @@ def run_job(args: argparse.Namespace, out: Callable[[str], None] = print) -> dic
         status = "running"
         for epoch in range(epochs):
             action = actor(epoch, observation)
-            observation, _, terminated, truncated, record = job.step(action)
+            try:
+                observation, _, terminated, truncated, record = job.step(action)
+            except BaseException:
+                # Keep what the failed epoch's invocations reported.
+                if args.out:
+                    write_run_trace(args.out, epochs=[r for r in records if not r.get("skipped")],
+                                    invocations=job.invocations, batches=job.batch_rows,
+                                    requests=job.requests, attrs=dict(attrs, status="failed"))
+                raise
             records.append(record)
             status = record["status"]
             if record.get("skipped"):
@@ -179,8 +188,12 @@ def run_job(args: argparse.Namespace, out: Callable[[str], None] = print) -> dic
             + (f" trace={args.out}" if args.out else ""))
         return summary
     finally:
+        # Each closer on its own, so the S3 server stops even if a backend fails to close.
         for closer in closers:
-            closer.close() if hasattr(closer, "close") else closer.stop()
+            try:
+                closer.close() if hasattr(closer, "close") else closer.stop()
+            except Exception as error:  # Reported, not raised over the run's own outcome.
+                print(f"siren run: while closing {type(closer).__name__}: {error}", file=sys.stderr)
 
 
 def cmd_run(args: argparse.Namespace) -> int:

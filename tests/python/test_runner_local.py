@@ -170,6 +170,30 @@ def test_warm_pool_per_size_or_retired_by_a_memory_change(server, single_functio
     assert colds == [True, False, True, single_function]
 
 
+def test_endless_throttling_is_an_error_not_a_hang(server, dataset, monkeypatch) -> None:
+    from siren.runner import job as job_module
+
+    monkeypatch.setattr(job_module, "MAX_THROTTLES", 3)
+    job, backend = _job(server, dataset, throttle_first=10**6,
+                        overrides=["lambda.throttle_backoff_base_s=0.001", "lambda.throttle_backoff_cap_s=0.002"])
+    try:
+        with pytest.raises(job_module.RunnerError, match="throttled 3 times in a row"):
+            _run(job, [(2, 1024)])
+        assert job.ended
+    finally:
+        backend.close()
+
+
+def test_a_missing_bucket_is_created_locally_and_named_on_aws(server) -> None:
+    from siren.runner.job import RunnerError, _ensure_bucket
+
+    s3 = server.client()
+    with pytest.raises(RunnerError, match="siren deploy"):
+        _ensure_bucket(s3, "siren-missing", create=False)
+    _ensure_bucket(s3, "siren-made-here", create=True)
+    s3.head_bucket(Bucket="siren-made-here")
+
+
 def test_calibrate_and_compare_sim_on_a_real_trace(tmp_path) -> None:
     trace_path = tmp_path / "t.h5"
     proc = run_cli("run", "--schedule", "3:1024", "--epochs", "4", "--out", str(trace_path))

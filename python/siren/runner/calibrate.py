@@ -49,6 +49,10 @@ from siren import _core
 
 __all__ = ["calibrate", "compare"]
 
+# The search tries 1..this many server slots by default (each adds ~1,200
+# replays of the trace).
+MAX_SERVER_SLOTS = 4
+
 
 def _lognormal(values: np.ndarray) -> tuple[float, float]:
     """(median, sigma) of a log-normal fit; values must be > 0."""
@@ -105,14 +109,16 @@ def _progress(trace: dict, scenario: _core.Scenario, b2: float, initial_loss: fl
 
 def calibrate(trace: dict, base: _core.Scenario | None = None, server_slots: int | None = None) -> dict[str, Any]:
     """Fits the simulator to ``trace`` (read_run_trace). ``server_slots``:
-    model S3 as an endpoint serving that many requests at once (default: 1
-    for a local-backend trace, unlimited for AWS). Returns {"overrides":
-    [...], "scenario": _core.Scenario, "yaml": str, "fit": {...}}."""
+    the most requests S3 may serve at once, tried from 1 up (default: the
+    traced machine's cores, at most MAX_SERVER_SLOTS, for a local-backend
+    trace; 0, unlimited, for AWS). Returns {"overrides": [...], "scenario":
+    _core.Scenario, "yaml": str, "fit": {...}}."""
     if server_slots is None:
         # The local stand-in's server shares the machine's cores with the
         # workers: up to that many requests progress at once.
         local = trace["attrs"]["backend"] == "local"
-        server_slots = int(trace["attrs"].get("host_cpus", os.cpu_count() or 1)) if local else 0
+        cores = int(trace["attrs"].get("host_cpus", os.cpu_count() or 1))
+        server_slots = min(cores, MAX_SERVER_SLOTS) if local else 0
     base = base or _core.parse_scenario(trace["attrs"]["scenario"], [], "trace scenario")
     invocations, batches, requests, epochs = (trace["invocations"], trace["batches"], trace["requests"],
                                               trace["epochs"])

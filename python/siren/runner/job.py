@@ -51,6 +51,11 @@ from .protocol import ParameterStore, S3Counter, validate_bucket_name, validate_
 __all__ = ["RealJob", "RunnerError", "split_batches"]
 
 
+# Throttles in a row before a worker share gives up (with the default
+# back-off, 5 s at most apart: several minutes of a full account).
+MAX_THROTTLES = 100
+
+
 class RunnerError(RuntimeError):
     """An epoch could not be completed without losing batches."""
 
@@ -138,7 +143,7 @@ class RealJob:
     def reset(self) -> np.ndarray:
         """Uploads the data, initialises the parameters; the first observation."""
         s3 = self.backend.s3
-        _ensure_bucket(s3, self.bucket)
+        _ensure_bucket(s3, self.bucket, create=self.backend.name == "local")
         upload(s3, self.bucket, self.prefix, self.dataset)
         params = model.initial_parameters(self.dataset.features, self.dataset.classes)
         self._state = self.store.initialise(params, len(self.dataset.batches))
@@ -156,7 +161,11 @@ class RealJob:
         projected = self._projected_cost(functions, memory_mb)
         if self._cost_usd + projected > self.scenario.budget_usd:
             return self._stop_for_budget(decoded, projected)
-        record = self._run_epoch(functions, memory_mb)
+        try:
+            record = self._run_epoch(functions, memory_mb)
+        except BaseException:
+            self._ended = True  # The store may be mid-epoch: no further step.
+            raise
         record.update(requested_memory_mb=decoded["requested_memory_mb"],
                       memory_clamped=decoded["memory_clamped"], projected_cost_usd=projected)
         scored = _core.score_epoch(self.scenario, record)
@@ -212,6 +221,18 @@ class RealJob:
         log = _EpochLog()
         guard = {"hit": False}
         start = time.perf_counter()
+        try:
+            return self._finish_epoch(epoch, functions, memory_mb, shares, log, guard, start, start_version,
+                                      reconfigure_s, runner_requests_before)
+        finally:
+            # Every invocation and batch reaches the trace, also of a failed epoch.
+            self.invocations += log.invocations
+            self.batch_rows += log.batches
+            self.requests.add(log.requests)
+
+    def _finish_epoch(self, epoch: int, functions: int, memory_mb: int, shares: list[list[int]], log: _EpochLog,
+                      guard: dict, start: float, start_version: int, reconfigure_s: float,
+                      runner_requests_before: tuple[int, int]) -> dict:
         with ThreadPoolExecutor(max_workers=len(shares)) as pool:
             list(pool.map(lambda item: self._run_share(epoch, item[0], item[1], memory_mb, log, start, guard),
                           enumerate(shares)))
@@ -223,7 +244,7 @@ class RealJob:
             if not missing or guard["hit"]:
                 break
             recovered += len(missing)
-            self._run_share(epoch, len(shares), missing, memory_mb, log, start, guard)
+            self._run_share(epoch, len(shares), missing, memory_mb, log, start, guard, recovery=True)
             state = self.store.read()
         duration_s = time.perf_counter() - start
         missing = int((~state.applied).sum())
@@ -245,19 +266,19 @@ class RealJob:
         return record
 
     def _run_share(self, epoch: int, worker: int, batches: list[int], memory_mb: int, log: _EpochLog,
-                   epoch_start: float, guard: dict) -> None:
+                   epoch_start: float, guard: dict, recovery: bool = False) -> None:
         """Invokes one worker for ``batches`` until they are applied, with
-        throttle back-off and re-invocation; records everything in ``log``."""
+        throttle back-off and re-invocation; records everything in ``log``.
+        A recovery share is checked against the budget before its first
+        invocation too. RunnerError after MAX_THROTTLES throttles in a row."""
         attempt, throttles = 0, 0
         todo = list(batches)
         while todo and attempt < self.max_attempts:
-            if guard["hit"] or self._retry_over_budget(attempt, log, memory_mb):
+            if guard["hit"] or self._retry_over_budget(attempt + int(recovery), log, memory_mb):
                 guard["hit"] = True
                 return
             event = {"bucket": self.bucket, "prefix": self.prefix, "epoch": epoch, "batches": todo,
                      "learning_rate": self.learning_rate, "manifest": self.dataset.manifest()}
-            if self.backend.endpoint_url:
-                event["endpoint_url"] = self.backend.endpoint_url
             if self.fault and attempt == 0 and self.fault.get("worker", 0) == worker and \
                     self.fault.get("epoch", 0) == epoch:
                 event["fault"] = {k: v for k, v in self.fault.items() if k in ("token", "at_batch", "when")}
@@ -266,13 +287,16 @@ class RealJob:
             returned = time.perf_counter() - epoch_start
             if result.status == THROTTLED:
                 throttles += 1
+                if throttles > MAX_THROTTLES:
+                    raise RunnerError(f"epoch {epoch}, worker {worker}: throttled {MAX_THROTTLES} times in a row; "
+                                      "is the function's reserved or the account's concurrency used up?")
                 delay = min(self._backoff_cap, self._backoff_base * 2 ** min(throttles - 1, 20))
                 with log.lock:
                     log.throttles += 1
                     jitter = self._rng.uniform(0.5, 1.0)
                 time.sleep(delay * jitter)
                 continue
-            attempt += 1
+            attempt, throttles = attempt + 1, 0
             self._record_invocation(epoch, worker, attempt, todo, result, sent, returned, log)
             if result.status == OK:
                 todo = [int(b) for b in result.payload.get("remaining", [])]
@@ -356,9 +380,6 @@ class RealJob:
             "init_mean_s": _mean([i["init_s"] for i in billed if i["cold"]]),
             "runner_s3_gets": runner_gets, "runner_s3_puts": runner_puts,
         }
-        self.invocations += log.invocations
-        self.batch_rows += log.batches
-        self.requests.add(log.requests)
         return record
 
 
@@ -366,8 +387,18 @@ def _learning_rate(scenario: _core.Scenario) -> float:
     return float(scenario.get("convergence.sgd.learning_rate"))
 
 
-def _ensure_bucket(s3: Any, bucket: str) -> None:
-    """Creates the bucket unless it exists (idempotent)."""
-    existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
-    if bucket not in existing:
-        s3.create_bucket(Bucket=bucket)
+def _ensure_bucket(s3: Any, bucket: str, create: bool) -> None:
+    """Checks that the bucket exists (HeadBucket: s3:ListBucket on it, in the
+    runner's policy); creates it when missing if ``create`` (the local
+    server), else raises RunnerError pointing at ``siren deploy``."""
+    try:
+        s3.head_bucket(Bucket=bucket)
+        return
+    except Exception as error:  # botocore ClientError; kept import-free.
+        code = str(getattr(error, "response", {}).get("Error", {}).get("Code", ""))
+        if code not in ("404", "NoSuchBucket", "NotFound"):
+            raise RunnerError(f"bucket {bucket!r}: {code or type(error).__name__} "
+                              "(is the runner allowed s3:ListBucket on it?)") from None
+    if not create:
+        raise RunnerError(f"bucket {bucket!r} does not exist: create it with `siren deploy --bucket {bucket} ...`")
+    s3.create_bucket(Bucket=bucket)

@@ -81,8 +81,6 @@ class S3Server:
                             **LOCAL_CREDENTIALS)
 
     def start(self) -> "S3Server":
-        import botocore.exceptions
-
         if self._log_path is None:
             handle, self._log_path = tempfile.mkstemp(prefix="siren-moto-", suffix=".log")
             os.close(handle)
@@ -91,6 +89,16 @@ class S3Server:
         self._process = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        try:
+            self._wait_until_answering()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_until_answering(self) -> None:
+        import botocore.exceptions
+
         client = self.client()
         deadline = time.monotonic() + self.start_timeout_s
         while True:
@@ -99,10 +107,9 @@ class S3Server:
                                    f"log: {self._log_path}\n{self._log_tail()}")
             try:
                 client.list_buckets()
-                return self
+                return
             except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectionClosedError):
                 if time.monotonic() > deadline:
-                    self.stop()
                     raise RuntimeError(f"the S3 server (moto) did not answer on {self.endpoint_url} within "
                                        f"{self.start_timeout_s:.0f} s; log: {self._log_path}") from None
                 time.sleep(0.05)
@@ -153,6 +160,15 @@ class _Sandbox:
         for stream in (self.process.stdin, self.process.stdout):
             if stream is not None:
                 stream.close()
+
+
+def _reply(line: str) -> dict:
+    """A protocol line as a dict ({} when it is not a JSON object)."""
+    try:
+        reply = json.loads(line)
+    except ValueError:
+        return {}
+    return reply if isinstance(reply, dict) else {}
 
 
 def _read_line(process: subprocess.Popen, timeout_s: float) -> str | None:
@@ -255,8 +271,11 @@ class LocalLambda:
         sandbox = _Sandbox(process, memory_mb)
         line = _read_line(process, self.init_timeout_s)
         init_s = time.perf_counter() - start
-        if line is None or not json.loads(line).get("ready"):
+        if line is None or not _reply(line).get("ready"):
+            exited = process.poll()
             sandbox.kill()
+            if exited is not None:
+                return None, init_s, f"InitError: the sandbox exited with code {exited} while starting"
             return None, init_s, f"InitError: the sandbox did not start within {self.init_timeout_s:.0f} s"
         return sandbox, init_s, ""
 
@@ -287,10 +306,18 @@ class LocalLambda:
         if self.emulate_cpu_share:
             event["cpu_share"] = min(1.0, memory_mb / self.mb_per_vcpu)
         start = time.perf_counter()
-        sandbox.process.stdin.write(json.dumps({"event": event, "timeout_s": self.timeout_s}) + "\n")
-        sandbox.process.stdin.flush()
-        line = _read_line(sandbox.process, self.timeout_s)
+        try:
+            sandbox.process.stdin.write(json.dumps({"event": event, "timeout_s": self.timeout_s}) + "\n")
+            sandbox.process.stdin.flush()
+            line = _read_line(sandbox.process, self.timeout_s)
+        except (BrokenPipeError, OSError):  # A warm sandbox that died while idle.
+            line = None
         elapsed = time.perf_counter() - start
+        reply = _reply(line) if line is not None else {}
+        if line is not None and "ok" not in reply:
+            sandbox.kill()
+            return Invocation(ERROR, error="Runtime.InvalidResponse: the sandbox replied with something else",
+                              duration_s=elapsed, init_s=init_s, cold=cold, memory_mb=memory_mb)
         if line is None:
             timed_out = sandbox.alive()
             sandbox.kill()  # A timed-out or crashed sandbox is not reused.
@@ -299,7 +326,6 @@ class LocalLambda:
                                   duration_s=self.timeout_s, init_s=init_s, cold=cold, memory_mb=memory_mb)
             return Invocation(ERROR, error="Runtime.ExitError: the sandbox exited", duration_s=elapsed,
                               init_s=init_s, cold=cold, memory_mb=memory_mb)
-        reply = json.loads(line)
         sandbox.last_used = time.monotonic()
         with self._lock:
             self._idle.setdefault(memory_mb, []).append(sandbox)

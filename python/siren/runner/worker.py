@@ -9,7 +9,6 @@ Event (JSON)::
     epoch                     the epoch being run (0-based)
     batches                   the batch ids this invocation owns
     learning_rate             SGD step size
-    endpoint_url              optional: an S3-compatible endpoint (local backend)
     cpu_share                 optional, in (0, 1]: emulate Lambda's CPU share
                               by sleeping (1/share - 1) x each compute phase
                               (local backend; real Lambda throttles for real)
@@ -23,12 +22,15 @@ whether the batch was skipped (already applied by an earlier attempt); the
 S3 requests issued with their latencies; ``remaining``: the batches left when
 the invocation stopped early because its deadline was near.
 
-Credentials come from the environment (the function's role on AWS, the local
+The S3 endpoint comes from the environment (SIREN_S3_ENDPOINT, set by the
+local backend; unset on AWS), never from the event, so an invoker cannot
+send the function's signed requests elsewhere. Credentials come from the environment (the function's role on AWS, the local
 backend's loopback keys locally) and are never logged.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -92,10 +94,10 @@ def handler(event: dict, context: Any = None) -> dict:
     epoch = _required(event, "epoch", int)
     batches = [int(b) for b in _required(event, "batches", list)]
     learning_rate = float(_required(event, "learning_rate", (int, float)))
-    cpu_share = float(event.get("cpu_share") or 1.0)
+    cpu_share = float(event.get("cpu_share", 1.0))
     if not 0 < cpu_share <= 1:
         raise ValueError(f"event: field 'cpu_share' must be in (0, 1], got {cpu_share}")
-    s3 = _s3(event.get("endpoint_url"))
+    s3 = _s3(os.environ.get("SIREN_S3_ENDPOINT") or None)
     store = ParameterStore(s3, _required(event, "bucket", str), _required(event, "prefix", str))
     manifest = event.get("manifest") or store.manifest()
     features, classes = int(manifest["features"]), int(manifest["classes"])
