@@ -311,7 +311,7 @@ def add_commands(sub: argparse._SubParsersAction,
     p.add_argument("--scenario", default=None, help="base scenario (default: the one stored in the trace)")
     p.add_argument("--server-slots", type=non_negative_int, default=None,
                    help="most S3 requests served at once, tried from 1 up; 0 = unlimited like AWS S3 "
-                        "(default: the traced machine's cores for a local trace, 0 for AWS)")
+                        "(default: the traced machine's cores, at most 4, for a local trace; 0 for AWS)")
     add_overrides(p)
     p.set_defaults(handler=cmd_calibrate)
 
