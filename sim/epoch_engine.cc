@@ -338,7 +338,11 @@ void EpochEngine::StartPhase(int32_t i, Phase phase, SimTime now) {
     // the latency and transfer follow. A read sees the store when the server
     // starts on it, a write commits when the server is done. Approximation:
     // the write's compare-and-swap is decided at its completion, against the
-    // updates applied (at their completions) before its commit time.
+    // updates applied (at their completions) before its commit time. Deciding
+    // it at the commit instead (half the latency before the server, half
+    // after) keeps commits in order but predicted the local stand-in worse:
+    // on held-out click-through runs +7.8 % cost against +0.3 % (its moto
+    // server is not a FIFO queue).
     const SimTime server = job_->s3.ServerDelay(now, requests);
     duration += server;
     w.served_at = now + server - (is_get ? job_->s3.service() : 0);
