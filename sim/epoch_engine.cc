@@ -429,6 +429,9 @@ void EpochEngine::OnPhaseDone(int32_t i, SimTime now) {
 }
 
 int64_t EpochEngine::VersionAt(SimTime t) const {
+  // Without a finite-capacity endpoint a request is served at its
+  // completion, which is now: the current version, nothing to look up.
+  if (scenario_.s3.server_slots == 0) return job_->version;
   return epoch_base_version_ +
          (std::upper_bound(apply_times_.begin(), apply_times_.end(), t) -
           apply_times_.begin());
@@ -444,7 +447,7 @@ void EpochEngine::ApplyAsyncUpdate(int32_t i, SimTime now) {
     job_->progress += convergence_.UpdateProgress(job_->progress, staleness,
                                                   step_gain_[w.local_steps]);
   }
-  apply_times_.push_back(now);
+  if (scenario_.s3.server_slots > 0) apply_times_.push_back(now);
   ++job_->version;
   ++result_.updates;
   staleness_sum_ += staleness;

@@ -158,7 +158,8 @@ class EpochEngine {
   int round_pushes_ = 0;
   int64_t staleness_sum_ = 0;
   // When each of this epoch's updates was applied, in order, and the store
-  // version before the first: VersionAt(t) for compare-and-swap checks.
+  // version before the first: VersionAt(t) for compare-and-swap checks at a
+  // finite-capacity endpoint (recorded only there).
   std::vector<SimTime> apply_times_;
   int64_t epoch_base_version_ = 0;
   int64_t VersionAt(SimTime t) const;
