@@ -187,19 +187,13 @@ void DefineEnvBindings(py::module_& m) {
           "decode",
           [](const PyEnv& e,
              const py::array_t<double, py::array::forcecast>& a) {
-            const std::array<double, 2> values = ActionPair(a);
-            return DecodedToDict(e.env().DecodeAction(values.data()));
+            return DecodeToDict(e.env().codec(), a);
           },
           py::arg("action"))
       .def(
           "encode",
           [](const PyEnv& e, int functions, int memory_mb) {
-            const std::array<double, 2> a =
-                e.env().codec().Encode(functions, memory_mb);
-            py::array_t<double> out(2);
-            out.mutable_data()[0] = a[0];
-            out.mutable_data()[1] = a[1];
-            return out;
+            return EncodeToArray(e.env().codec(), functions, memory_mb);
           },
           py::arg("functions"), py::arg("memory_mb"),
           "An action in this env's encoding decoding to the nearest (n, m).")

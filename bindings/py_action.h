@@ -48,6 +48,24 @@ inline std::array<double, 2> ActionPair(
   return {data[0], data[1]};
 }
 
+// `codec`'s decoding of the action array-like `a` as DecodedToDict's dict.
+inline pybind11::dict DecodeToDict(
+    const env::ActionCodec& codec,
+    const pybind11::array_t<double, pybind11::array::forcecast>& a) {
+  const std::array<double, 2> values = ActionPair(a);
+  return DecodedToDict(codec.Decode(values.data()));
+}
+
+// An action in `codec`'s encoding that decodes to the nearest (n, m).
+inline pybind11::array_t<double> EncodeToArray(const env::ActionCodec& codec,
+                                               int functions, int memory_mb) {
+  const std::array<double, 2> a = codec.Encode(functions, memory_mb);
+  pybind11::array_t<double> out(2);
+  out.mutable_data()[0] = a[0];
+  out.mutable_data()[1] = a[1];
+  return out;
+}
+
 }  // namespace siren::bindings
 
 #endif  // SIREN_BINDINGS_PY_ACTION_H_

@@ -110,20 +110,14 @@ void DefineRunnerBindings(py::module_& m) {
           "decode",
           [](const PyActionCodec& c,
              const py::array_t<double, py::array::forcecast>& a) {
-            const std::array<double, 2> values = ActionPair(a);
-            return DecodedToDict(c.codec().Decode(values.data()));
+            return DecodeToDict(c.codec(), a);
           },
           py::arg("action"),
           "Keys: functions, memory_mb, requested_memory_mb, memory_clamped.")
       .def(
           "encode",
           [](const PyActionCodec& c, int functions, int memory_mb) {
-            const std::array<double, 2> a =
-                c.codec().Encode(functions, memory_mb);
-            py::array_t<double> out(2);
-            out.mutable_data()[0] = a[0];
-            out.mutable_data()[1] = a[1];
-            return out;
+            return EncodeToArray(c.codec(), functions, memory_mb);
           },
           py::arg("functions"), py::arg("memory_mb"))
       .def_property_readonly(
