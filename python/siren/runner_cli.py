@@ -145,20 +145,21 @@ def run_job(args: argparse.Namespace, out: Callable[[str], None] = print) -> dic
                  "host_cpus": os.cpu_count() or 1,
                  "single_function": bool(getattr(backend, "single_function", True))}
         epochs = args.epochs or scenario.max_epochs
-        records: list[dict] = []
+
+        def save(status: str) -> None:
+            """The trace of every epoch run so far (job.records), if --out."""
+            if args.out:
+                write_run_trace(args.out, epochs=job.records, invocations=job.invocations,
+                                batches=job.batch_rows, requests=job.requests, attrs=dict(attrs, status=status))
+
         status = "running"
         for epoch in range(epochs):
             action = actor(epoch, observation)
             try:
                 observation, _, terminated, truncated, record = job.step(action)
             except BaseException:
-                # Keep what the failed epoch's invocations reported.
-                if args.out:
-                    write_run_trace(args.out, epochs=[r for r in records if not r.get("skipped")],
-                                    invocations=job.invocations, batches=job.batch_rows,
-                                    requests=job.requests, attrs=dict(attrs, status="failed"))
+                save("failed")  # Keeps what the failed epoch's invocations reported.
                 raise
-            records.append(record)
             status = record["status"]
             if record.get("skipped"):
                 out(f"{epoch:>5} budget guard: the next epoch would cost ~${record['projected_cost_usd']:.6f}, "
@@ -168,21 +169,16 @@ def run_job(args: argparse.Namespace, out: Callable[[str], None] = print) -> dic
                     f"{record['duration_s']:>7.3f} {record['loss']:>7.4f} {record['cost_total_usd']:>10.7f} "
                     f"{record['cold_starts']:>4} {record['throttles']:>4} {record['worker_errors']:>4} "
                     f"{record['mean_staleness']:>6.2f} {status}")
-            if args.out:
-                write_run_trace(args.out, epochs=[r for r in records if not r.get("skipped")],
-                                invocations=job.invocations, batches=job.batch_rows,
-                                requests=job.requests, attrs=dict(attrs, status=status))
             if terminated or truncated:
                 break
+            save(status)
         if status == "running":
             status = "stopped"
-        ran = [r for r in records if not r.get("skipped")]
+        save(status)
+        ran = job.records
         summary = {"status": status, "epochs": len(ran), "time_s": sum(r["duration_s"] for r in ran),
                    "cost_usd": ran[-1]["cumulative_cost_usd"] if ran else 0.0,
                    "final_loss": ran[-1]["loss"] if ran else job.initial_loss, "trace": args.out}
-        if args.out:
-            write_run_trace(args.out, epochs=ran, invocations=job.invocations, batches=job.batch_rows,
-                            requests=job.requests, attrs=dict(attrs, status=status))
         out(f"status={status} epochs={summary['epochs']} time_s={summary['time_s']:.3f} "
             f"cost_usd={summary['cost_usd']:.7f} final_loss={summary['final_loss']:.4f}"
             + (f" trace={args.out}" if args.out else ""))

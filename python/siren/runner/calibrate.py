@@ -239,6 +239,9 @@ def _fit_server(trace: dict, base: _core.Scenario, overrides: list[str], slots: 
     get_s, put_s = np.asarray(trace["requests"]["get_s"]), np.asarray(trace["requests"]["put_s"])
     real_duration = np.asarray(trace["epochs"]["duration_s"], dtype=np.float64)
     real_cost = np.asarray(trace["epochs"]["cost_total_usd"], dtype=np.float64)
+    base_yaml = base.to_yaml()
+    fixed = overrides + _replay_overrides(_core.parse_scenario(base_yaml, overrides, "calibration"),
+                                          len(real_duration))
     best = None
     for slots, service_ms in [(k, s) for k in range(1, slots + 1) for s in np.arange(0.5, 12.01, 0.25)]:
         for base_quantile in (2, 5, 10, 25, 50):
@@ -248,29 +251,40 @@ def _fit_server(trace: dict, base: _core.Scenario, overrides: list[str], slots: 
                 candidate = [f"s3.server_slots={slots}", f"s3.server_service_ms={service_ms:.4g}",
                              f"s3.get_latency_median_ms={get_ms:.4g}", f"s3.put_latency_median_ms={put_ms:.4g}",
                              f"s3.latency_sigma={sigma}"]
-                scenario = _core.parse_scenario(base.to_yaml(), overrides + candidate, "calibration")
-                simulated = _replay(trace, scenario, [0, 1, 2])
+                scenario = _core.parse_scenario(base_yaml, fixed + candidate, "calibration")
+                simulated = _simulate(trace, scenario, [0, 1, 2])
                 error = float(np.mean(((simulated["duration_s"] - real_duration) / real_duration) ** 2)
                               + np.mean(((simulated["cost_total_usd"] - real_cost) / real_cost) ** 2))
                 if best is None or error < best[0]:
-                    best = (error, candidate, service_ms, slots)
-    fit.update(server_slots=best[3], server_service_ms=float(best[2]),
-               replay_rms_relative_error=math.sqrt(best[0] / 2))
+                    best = (error, candidate, dict(server_slots=slots, server_service_ms=float(service_ms),
+                                                   get_ms=float(get_ms), put_ms=float(put_ms),
+                                                   latency_sigma=sigma))
+    # The fitted base latencies replace the plain log-normal estimates.
+    fit.update(best[2], replay_rms_relative_error=math.sqrt(best[0] / 2))
     return best[1]
+
+
+def _replay_overrides(scenario: _core.Scenario, epochs: int) -> list[str]:
+    """Overrides that let a replay run all ``epochs``: no stop on budget,
+    epoch limit or target (a target just above the loss floor is never
+    reached)."""
+    b2 = scenario.get("convergence.b2")
+    initial = 1.0 / scenario.get("convergence.b1") + b2
+    return ["job.budget_usd=1e12", f"job.max_epochs={epochs + 1}",
+            f"workload.target_loss={b2 + 1e-9 * (initial - b2)!r}"]
 
 
 def _replay(trace: dict, scenario: _core.Scenario, seeds: list[int]) -> dict[str, np.ndarray]:
     """The simulator's mean duration, cost and loss per epoch over ``seeds``,
     on the trace's actions, whatever the scenario's stopping rule."""
+    limits = _replay_overrides(scenario, len(trace["epochs"]["epoch"]))
+    return _simulate(trace, _core.parse_scenario(scenario.to_yaml(), limits, "replay"), seeds)
+
+
+def _simulate(trace: dict, scenario: _core.Scenario, seeds: list[int]) -> dict[str, np.ndarray]:
+    """_replay's work on a scenario that already lets every epoch run."""
     epochs = trace["epochs"]
     actions = list(zip(epochs["action_functions"], epochs["action_memory_mb"]))
-    # The replay runs every traced epoch: no stop on budget, epoch limit or
-    # target (a target just above the loss floor is never reached).
-    b2 = scenario.get("convergence.b2")
-    initial = 1.0 / scenario.get("convergence.b1") + b2
-    scenario = _core.parse_scenario(scenario.to_yaml(), [
-        "job.budget_usd=1e12", f"job.max_epochs={len(actions) + 1}",
-        f"workload.target_loss={b2 + 1e-9 * (initial - b2)!r}"], "replay")
     out = {key: np.zeros(len(actions)) for key in ("duration_s", "cost_total_usd", "loss")}
     for seed in seeds:
         simulation = _core.Simulation(scenario, seed)

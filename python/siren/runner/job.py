@@ -98,7 +98,7 @@ class RealJob:
     the first observation; ``step(action)`` runs an epoch and returns
     (observation, reward, terminated, truncated, record) where ``record`` has
     every key of ``_core.Simulation.run_epoch`` plus the runner's own
-    (``conflicts``, ``worker_errors``, ``recovered_batches``,
+    (``worker_errors``, ``recovered_batches``, ``missing_batches``,
     ``reconfigure_s``, ``budget_guard``...). ``invocations`` and
     ``batch_rows`` keep every invocation and batch of the job for the trace.
     """
@@ -113,7 +113,9 @@ class RealJob:
         self.bucket = validate_bucket_name(bucket)
         self.prefix = validate_prefix(prefix)
         self.codec = _core.ActionCodec(scenario, action_encoding)
-        self.learning_rate = float(learning_rate if learning_rate is not None else _learning_rate(scenario))
+        if learning_rate is None:
+            learning_rate = scenario.get("convergence.sgd.learning_rate")
+        self.learning_rate = float(learning_rate)
         if not self.learning_rate > 0 or not math.isfinite(self.learning_rate):
             raise ValueError(f"learning_rate: must be finite and > 0, got {self.learning_rate}")
         if max_attempts < 1:
@@ -134,9 +136,7 @@ class RealJob:
         self.requests = S3Counter()  # Every worker request of the job.
         self.initial_loss = float("nan")
         self._state = None
-        self._epoch = 0
-        self._time_s = 0.0
-        self._cost_usd = 0.0
+        self._manifest = dataset.manifest()  # Sent with every invocation.
         self._ended = True
 
     # --- episode ------------------------------------------------------------
@@ -150,7 +150,7 @@ class RealJob:
         self.initial_loss = model.loss(params, self.dataset.held_out, self.dataset.features, self.dataset.classes)
         self.invocations, self.batch_rows, self.records = [], [], []
         self.requests = S3Counter()
-        self._epoch, self._time_s, self._cost_usd, self._ended = 0, 0.0, 0.0, False
+        self._ended = False
         return _core.initial_observation(self.scenario)
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
@@ -159,7 +159,7 @@ class RealJob:
         decoded = self.codec.decode(np.asarray(action, dtype=np.float64))
         functions, memory_mb = decoded["functions"], decoded["memory_mb"]
         projected = self._projected_cost(functions, memory_mb)
-        if self._cost_usd + projected > self.scenario.budget_usd:
+        if self._cumulative("cumulative_cost_usd") + projected > self.scenario.budget_usd:
             return self._stop_for_budget(decoded, projected)
         try:
             record = self._run_epoch(functions, memory_mb)
@@ -182,6 +182,10 @@ class RealJob:
     def ended(self) -> bool:
         return self._ended
 
+    def _cumulative(self, key: str) -> float:
+        """The job's running total ``key`` after its last epoch (0 before)."""
+        return self.records[-1][key] if self.records else 0.0
+
     # --- budget guard -------------------------------------------------------
     def _projected_cost(self, functions: int, memory_mb: int) -> float:
         """Projected cost of the next epoch at (functions, memory_mb)."""
@@ -197,10 +201,11 @@ class RealJob:
 
     def _stop_for_budget(self, decoded: dict, projected: float) -> tuple[np.ndarray, float, bool, bool, dict]:
         self._ended = True
-        record = {"epoch": self._epoch, "action_functions": decoded["functions"],
+        record = {"epoch": len(self.records), "action_functions": decoded["functions"],
                   "action_memory_mb": decoded["memory_mb"], "status": "budget_guard",
-                  "projected_cost_usd": projected, "cumulative_cost_usd": self._cost_usd,
-                  "cumulative_time_s": self._time_s, "skipped": True}
+                  "projected_cost_usd": projected,
+                  "cumulative_cost_usd": self._cumulative("cumulative_cost_usd"),
+                  "cumulative_time_s": self._cumulative("cumulative_time_s"), "skipped": True}
         if self.records:
             observation = _core.score_epoch(self.scenario, self.records[-1])["observation"]
         else:
@@ -210,7 +215,7 @@ class RealJob:
 
     # --- one epoch ----------------------------------------------------------
     def _run_epoch(self, functions: int, memory_mb: int) -> dict:
-        epoch = self._epoch
+        epoch = len(self.records)
         reconfigure_start = time.perf_counter()
         self.backend.set_memory(memory_mb)
         reconfigure_s = time.perf_counter() - reconfigure_start
@@ -262,7 +267,6 @@ class RealJob:
         record.update(updates=state.version - start_version, reported_updates=record["updates"],
                       reconfigure_s=reconfigure_s, recovered_batches=recovered, budget_guard=guard["hit"],
                       missing_batches=missing, parameter_version=state.version)
-        self._epoch += 1
         return record
 
     def _run_share(self, epoch: int, worker: int, batches: list[int], memory_mb: int, log: _EpochLog,
@@ -278,7 +282,7 @@ class RealJob:
                 guard["hit"] = True
                 return
             event = {"bucket": self.bucket, "prefix": self.prefix, "epoch": epoch, "batches": todo,
-                     "learning_rate": self.learning_rate, "manifest": self.dataset.manifest()}
+                     "learning_rate": self.learning_rate, "manifest": self._manifest}
             if self.fault and attempt == 0 and self.fault.get("worker", 0) == worker and \
                     self.fault.get("epoch", 0) == epoch:
                 event["fault"] = {k: v for k, v in self.fault.items() if k in ("token", "at_batch", "when")}
@@ -315,7 +319,8 @@ class RealJob:
             spent = _core.bill_epoch(self.scenario, durations, memory_mb, log.requests.gets,
                                      log.requests.puts)["cost_total_usd"]
             one_more = _core.bill_epoch(self.scenario, [max(durations)], memory_mb, 0, 0)["cost_total_usd"]
-        return self._cost_usd + spent + one_more * self.budget_margin > self.scenario.budget_usd
+        return (self._cumulative("cumulative_cost_usd") + spent + one_more * self.budget_margin
+                > self.scenario.budget_usd)
 
     def _record_invocation(self, epoch: int, worker: int, attempt: int, batches: list[int], result: Invocation,
                            sent: float, returned: float, log: _EpochLog) -> None:
@@ -346,8 +351,6 @@ class RealJob:
         bill = _core.bill_epoch(self.scenario, [i["duration_s"] for i in billed], memory_mb, gets, puts)
         compute = sum(b["compute_s"] for b in log.batches)
         billed_seconds = sum(bill["billed_s"])
-        self._time_s += duration_s
-        self._cost_usd += bill["cost_total_usd"]
         staleness = [b["staleness"] for b in applied]
         record = {
             "epoch": epoch, "action_functions": functions, "action_memory_mb": memory_mb, "functions_used": used,
@@ -372,7 +375,8 @@ class RealJob:
             "cost_lambda_request_usd": bill["cost_lambda_request_usd"],
             "cost_s3_request_usd": bill["cost_s3_request_usd"], "cost_total_usd": bill["cost_total_usd"],
             "loss": loss, "true_loss": loss, "progress": float("nan"),
-            "cumulative_time_s": self._time_s, "cumulative_cost_usd": self._cost_usd,
+            "cumulative_time_s": self._cumulative("cumulative_time_s") + duration_s,
+            "cumulative_cost_usd": self._cumulative("cumulative_cost_usd") + bill["cost_total_usd"],
             "status": "running", "events": 0,
             "update_conflicts": sum(b["conflicts"] for b in log.batches),
             "skipped_batches": len(log.batches) - len(applied),
@@ -381,10 +385,6 @@ class RealJob:
             "runner_s3_gets": runner_gets, "runner_s3_puts": runner_puts,
         }
         return record
-
-
-def _learning_rate(scenario: _core.Scenario) -> float:
-    return float(scenario.get("convergence.sgd.learning_rate"))
 
 
 def _ensure_bucket(s3: Any, bucket: str, create: bool) -> None:

@@ -34,7 +34,6 @@ import os
 import time
 from typing import Any
 
-import numpy as np
 
 # Relative imports: the Lambda package ships this folder under another name,
 # without the rest of siren (see deploy.py).
@@ -141,4 +140,4 @@ def _response(store: ParameterStore, rows: list[dict], remaining: list[int]) -> 
     counter = store.counter
     return {"batches": rows, "remaining": remaining, "s3_gets": counter.gets, "s3_puts": counter.puts,
             "get_seconds": counter.get_seconds, "put_seconds": counter.put_seconds,
-            "get_bytes": counter.get_bytes, "numpy": np.__version__}
+            "get_bytes": counter.get_bytes}
