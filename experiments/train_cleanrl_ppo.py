@@ -28,17 +28,13 @@ from torch import nn
 from torch.distributions.normal import Normal
 
 from siren.envs import SirenEnv
-from siren.policy_eval import print_comparison
+from siren.policy_eval import add_training_arguments, print_comparison
 from siren.vector import SirenVectorEnv
 
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--total-timesteps", type=int, default=100_000, help="env steps (epochs) to train on")
-    p.add_argument("--num-envs", type=int, default=8, help="envs in the vector env")
-    p.add_argument("--seed", type=int, default=0, help="seed of training (torch, env seeds seed+i)")
-    p.add_argument("--scenario", default="default", help="preset name, 'default' or a YAML path")
-    p.add_argument("--eval-episodes", type=int, default=20, help="held-out episodes per policy")
+    add_training_arguments(p)
     p.add_argument("--num-steps", type=int, default=128, help="steps per env per rollout")
     p.add_argument("--learning-rate", type=float, default=3e-4)
     p.add_argument("--gamma", type=float, default=0.99)

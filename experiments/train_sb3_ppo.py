@@ -22,17 +22,13 @@ import torch
 from stable_baselines3 import PPO
 from stable_baselines3.common.vec_env import VecMonitor
 
-from siren.policy_eval import print_comparison
+from siren.policy_eval import add_training_arguments, print_comparison
 from siren.sb3 import SirenSB3VecEnv
 
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--total-timesteps", type=int, default=100_000, help="env steps (epochs) to train on")
-    p.add_argument("--num-envs", type=int, default=8, help="envs in the vector env")
-    p.add_argument("--seed", type=int, default=0, help="seed of training (torch, env seeds seed+i)")
-    p.add_argument("--scenario", default="default", help="preset name, 'default' or a YAML path")
-    p.add_argument("--eval-episodes", type=int, default=20, help="held-out episodes per policy")
+    add_training_arguments(p)
     p.add_argument("--num-threads", type=int, default=None, help="env threads (default: min(envs, cpus))")
     return p.parse_args()
 

@@ -1,8 +1,8 @@
 """Held-out evaluation of a Gymnasium policy on SirenEnv, against simple baselines.
 
 Used by the training scripts in experiments/ (train_sb3_ppo.py,
-train_cleanrl_ppo.py). A policy is a callable `policy(obs, env) -> action`
-that acts on one `siren.envs.SirenEnv`. Every policy is evaluated on the same
+train_cleanrl_ppo.py), which also share add_training_arguments. A policy is
+a callable `policy(obs, env) -> action` that acts on one `siren.envs.SirenEnv`. Every policy is evaluated on the same
 seeds EVAL_SEED_BASE + k (k < episodes), with the env's action space seeded
 likewise, so a random policy is reproducible too.
 
@@ -23,6 +23,7 @@ any fixed schedule):
 
 from __future__ import annotations
 
+import argparse
 import sys
 from typing import Any, Callable, TextIO, Tuple
 
@@ -36,6 +37,7 @@ __all__ = [
     "GRID_FUNCTIONS",
     "GRID_MEMORY_MB",
     "Policy",
+    "add_training_arguments",
     "baseline_policies",
     "best_fixed_oracle",
     "constant_policy",
@@ -54,6 +56,17 @@ FIXED_CONFIGURATION = (20, 2048)  # functions, memory MB
 # themselves: an optimistic (oracle) bound for any fixed schedule.
 GRID_FUNCTIONS = (10, 20, 50, 100, 200, 400)
 GRID_MEMORY_MB = (512, 1024, 2048, 3008)
+
+
+def add_training_arguments(p: argparse.ArgumentParser) -> None:
+    """The arguments every training script of experiments/ shares:
+    --total-timesteps, --num-envs, --seed, --scenario and --eval-episodes
+    (the held-out episodes of print_comparison)."""
+    p.add_argument("--total-timesteps", type=int, default=100_000, help="env steps (epochs) to train on")
+    p.add_argument("--num-envs", type=int, default=8, help="envs in the vector env")
+    p.add_argument("--seed", type=int, default=0, help="seed of training (torch, env seeds seed+i)")
+    p.add_argument("--scenario", default="default", help="preset name, 'default' or a YAML path")
+    p.add_argument("--eval-episodes", type=int, default=20, help="held-out episodes per policy")
 
 
 def evaluate(policy: Policy, scenario: ScenarioLike, episodes: int) -> Result:
