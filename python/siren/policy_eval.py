@@ -2,8 +2,9 @@
 
 Used by the training scripts in experiments/ (train_sb3_ppo.py,
 train_cleanrl_ppo.py), which also share add_training_arguments. A policy is
-a callable `policy(obs, env) -> action` that acts on one `siren.envs.SirenEnv`. Every policy is evaluated on the same
-seeds EVAL_SEED_BASE + k (k < episodes), with the env's action space seeded
+a callable `policy(obs, env) -> action` that acts on one
+`siren.envs.SirenEnv`. Every policy is evaluated on the same seeds
+EVAL_SEED_BASE + k (k < episodes), with the env's action space seeded
 likewise, so a random policy is reproducible too.
 
     from siren.policy_eval import print_comparison
