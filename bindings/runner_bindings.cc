@@ -7,7 +7,6 @@
 #include <pybind11/stl.h>
 
 #include <cmath>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -78,19 +77,6 @@ sim::EpochResult EpochFromRecord(const py::dict& record) {
   return e;
 }
 
-// The Python `ActionCodec`: the env's decoder without a simulator.
-class PyActionCodec {
- public:
-  PyActionCodec(const PyScenario& scenario, const std::string& encoding)
-      : scenario_(scenario.scenario),
-        codec_(*scenario.scenario, env::ParseActionEncoding(encoding)) {}
-  const env::ActionCodec& codec() const { return codec_; }
-
- private:
-  std::shared_ptr<const sim::Scenario> scenario_;  // Keeps the codec's source.
-  env::ActionCodec codec_;
-};
-
 py::array_t<float> ObservationArray(const float* values) {
   py::array_t<float> out(kObservationSize);
   std::copy(values, values + kObservationSize, out.mutable_data());
@@ -100,33 +86,38 @@ py::array_t<float> ObservationArray(const float* values) {
 }  // namespace
 
 void DefineRunnerBindings(py::module_& m) {
-  py::class_<PyActionCodec>(
+  // ActionCodec copies what it needs from the scenario.
+  py::class_<env::ActionCodec>(
       m, "ActionCodec",
       "The env's action decoder (env/action_codec.h) on its own, for the "
       "runner: same encodings, same clamping of infeasible memory.")
-      .def(py::init<const PyScenario&, const std::string&>(),
-           py::arg("scenario"), py::arg("action_encoding") = "box")
+      .def(
+          py::init([](const PyScenario& scenario, const std::string& encoding) {
+            return env::ActionCodec(*scenario.scenario,
+                                    env::ParseActionEncoding(encoding));
+          }),
+          py::arg("scenario"), py::arg("action_encoding") = "box")
       .def(
           "decode",
-          [](const PyActionCodec& c,
+          [](const env::ActionCodec& c,
              const py::array_t<double, py::array::forcecast>& a) {
-            return DecodeToDict(c.codec(), a);
+            return DecodeToDict(c, a);
           },
           py::arg("action"),
           "Keys: functions, memory_mb, requested_memory_mb, memory_clamped.")
       .def(
           "encode",
-          [](const PyActionCodec& c, int functions, int memory_mb) {
-            return EncodeToArray(c.codec(), functions, memory_mb);
+          [](const env::ActionCodec& c, int functions, int memory_mb) {
+            return EncodeToArray(c, functions, memory_mb);
           },
           py::arg("functions"), py::arg("memory_mb"))
       .def_property_readonly(
           "action_encoding",
-          [](const PyActionCodec& c) {
-            return std::string(env::ActionEncodingName(c.codec().encoding()));
+          [](const env::ActionCodec& c) {
+            return std::string(env::ActionEncodingName(c.encoding()));
           })
-      .def_property_readonly("memory_grid", [](const PyActionCodec& c) {
-        return c.codec().memory_grid();
+      .def_property_readonly("memory_grid", [](const env::ActionCodec& c) {
+        return c.memory_grid();
       });
 
   m.def(
