@@ -1,7 +1,7 @@
 """Training data shared by the simulator's ``sgd`` convergence model and the
 runner: a real dataset that a package ships (scikit-learn's handwritten
 digits) and the seeded click-through generator, both in Siren's HDF5 layout
-(``sim/dataset.h``: CSR ``indptr``/``indices``/``values``, ``labels``, and
+(``sim/data/dataset.h``: CSR ``indptr``/``indices``/``values``, ``labels``, and
 ``features``/``classes`` attributes), written and read by the same C++ code.
 """
 

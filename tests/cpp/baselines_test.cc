@@ -13,9 +13,9 @@
 #include "agent/baselines/grid_search.h"
 #include "agent/baselines/hand_schedule.h"
 #include "env/thread_pool.h"
-#include "sim/lambda_model.h"
-#include "sim/scenario_loader.h"
-#include "sim/simulation.h"
+#include "sim/platform/aws_lambda/lambda_model.h"
+#include "sim/scenario/scenario_loader.h"
+#include "sim/engine/simulation.h"
 
 namespace siren::baselines {
 namespace {

@@ -1,4 +1,4 @@
-#include "sim/billing.h"
+#include "sim/platform/aws_lambda/billing.h"
 
 #include <gtest/gtest.h>
 

@@ -10,8 +10,8 @@
 #include "env/action_codec.h"
 #include "env/observation.h"
 #include "env/siren_env.h"
-#include "sim/lambda_model.h"
-#include "sim/scenario_loader.h"
+#include "sim/platform/aws_lambda/lambda_model.h"
+#include "sim/scenario/scenario_loader.h"
 
 namespace siren::env {
 namespace {

@@ -1,11 +1,11 @@
-#include "sim/event_queue.h"
+#include "sim/core/event_queue.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <vector>
 
-#include "sim/rng.h"
+#include "sim/core/rng.h"
 
 namespace siren::sim {
 namespace {

@@ -10,10 +10,10 @@
 #include <sstream>
 #include <string>
 
-#include "sim/lambda_model.h"
-#include "sim/scenario_loader.h"
-#include "sim/simulation.h"
-#include "sim/trace_observer.h"
+#include "sim/platform/aws_lambda/lambda_model.h"
+#include "sim/scenario/scenario_loader.h"
+#include "sim/engine/simulation.h"
+#include "sim/core/trace_observer.h"
 
 namespace siren::sim {
 namespace {

@@ -1,6 +1,6 @@
 // Scenario loading, overrides, era defaults, validation errors and the
 // YAML round trip, over every built-in preset.
-#include "sim/scenario_loader.h"
+#include "sim/scenario/scenario_loader.h"
 
 #include <gtest/gtest.h>
 
@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "sim/ec2_cluster.h"
-#include "sim/param_table.h"
-#include "sim/presets.h"
+#include "sim/ec2/ec2_cluster.h"
+#include "sim/scenario/param_table.h"
+#include "sim/scenario/presets.h"
 
 namespace siren::sim {
 namespace {

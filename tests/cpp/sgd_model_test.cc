@@ -1,5 +1,5 @@
 // The sgd ground-truth model, its data, NNLS and the analytic-model fitter.
-#include "sim/sgd_model.h"
+#include "sim/convergence/sgd/sgd_model.h"
 
 #include <gtest/gtest.h>
 
@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "sim/convergence_fit.h"
-#include "sim/dataset.h"
-#include "sim/nnls.h"
-#include "sim/scenario_loader.h"
-#include "sim/simulation.h"
+#include "sim/convergence/fit/convergence_fit.h"
+#include "sim/data/dataset.h"
+#include "sim/convergence/fit/nnls.h"
+#include "sim/scenario/scenario_loader.h"
+#include "sim/engine/simulation.h"
 
 namespace siren::sim {
 namespace {

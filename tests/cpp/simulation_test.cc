@@ -1,6 +1,6 @@
 // Behaviour of the epoch model on the presets: warm pool, throttling,
 // timeouts, infeasible memory, execution modes, determinism.
-#include "sim/simulation.h"
+#include "sim/engine/simulation.h"
 
 #include <gtest/gtest.h>
 
@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "sim/lambda_model.h"
-#include "sim/scenario_loader.h"
-#include "sim/trace_observer.h"
-#include "sim/workload.h"
+#include "sim/platform/aws_lambda/lambda_model.h"
+#include "sim/scenario/scenario_loader.h"
+#include "sim/core/trace_observer.h"
+#include "sim/scenario/workload.h"
 
 namespace siren::sim {
 namespace {

@@ -14,7 +14,7 @@
 
 #include "env/step_info.h"
 #include "env/thread_pool.h"
-#include "sim/scenario_loader.h"
+#include "sim/scenario/scenario_loader.h"
 
 namespace siren::env {
 namespace {

@@ -1,4 +1,4 @@
-#include "sim/warm_pool.h"
+#include "sim/engine/warm_pool.h"
 
 #include <gtest/gtest.h>
 

@@ -37,7 +37,7 @@ def cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
 
 PRESETS = siren.preset_names()
 
-# Every field of sim::EpochResult, nested structs flattened (sim/epoch_result.h).
+# Every field of sim::EpochResult, nested structs flattened (sim/core/epoch_result.h).
 EPOCH_RESULT_FIELDS = [
     "epoch",
     "action_functions",

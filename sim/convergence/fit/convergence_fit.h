@@ -1,0 +1,57 @@
+// Fitting the analytic convergence model to ground truth (DESIGN.md §2.6):
+// run the `sgd` model on a set of schedules, record every applied update's
+// staleness and the loss after every epoch, then choose the analytic
+// parameters whose predicted loss after each epoch matches best.
+//
+// Method: for the analytic model, progress after an epoch is a replay of the
+// recorded updates, k += g(b) / (1 + penalty * s * (1 + gain * c(k))), so a
+// candidate is scored without re-simulating (the event timing, and with it
+// every staleness, does not depend on the convergence model). For fixed
+// (b2, staleness_penalty, staleness_gain, batch_exponent), (b0, b1) come from
+// non-negative least squares on 1/(l - b2) = b0 k + b1 (Optimus), iterated
+// with the replay because closeness depends on them; the outer four are
+// searched on a grid and refined around the best point. The score is the sum
+// of squared relative errors of the per-epoch loss. b2 is searched below both
+// the lowest measured loss and the scenario's target loss, so the fitted
+// scenario stays valid; when the sgd runs end above the target the fit has to
+// extrapolate, and the reported errors show how well it does. HSP only (BSP
+// rounds are not replayed).
+#ifndef SIREN_SIM_CONVERGENCE_FIT_CONVERGENCE_FIT_H_
+#define SIREN_SIM_CONVERGENCE_FIT_CONVERGENCE_FIT_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/core/epoch_result.h"
+#include "sim/scenario/scenario.h"
+
+namespace siren::sim {
+
+// One ground-truth run: a per-epoch schedule (the last action repeats) for
+// `epochs` epochs under extra overrides (e.g. another batch size).
+struct FitRun {
+  std::vector<Action> schedule;
+  std::vector<std::string> overrides;
+  uint64_t seed = 0;
+};
+
+struct FitResult {
+  ConvergenceSpec fitted;  // model = analytic, the fitted parameters set.
+  double max_relative_error = 0;  // Over every run and epoch.
+  double mean_relative_error = 0;
+  // Per run, the loss after each epoch: measured (sgd) and fitted (analytic).
+  std::vector<std::vector<double>> sgd_loss;
+  std::vector<std::vector<double>> fitted_loss;
+  std::vector<double> mean_staleness;  // Per run.
+};
+
+// Fits `base`'s convergence section (the other sections stay) to sgd runs of
+// `base` with convergence.model = sgd. Throws std::invalid_argument naming
+// the problem (no runs, a BSP scenario, a bad action).
+FitResult FitConvergence(const Scenario& base, const std::vector<FitRun>& runs,
+                         int epochs);
+
+}  // namespace siren::sim
+
+#endif  // SIREN_SIM_CONVERGENCE_FIT_CONVERGENCE_FIT_H_

@@ -1,0 +1,203 @@
+#include "sim/convergence/sgd/sgd_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <tuple>
+
+namespace siren::sim {
+namespace {
+
+// Process-wide cache: identical data requests share one instance while any
+// simulation holds it.
+using DataKey =
+    std::tuple<std::string, int64_t, int64_t, int, int64_t, int64_t>;
+
+std::shared_ptr<const SgdData> CachedData(
+    const DataKey& key,
+    const std::function<std::shared_ptr<const SgdData>()>& make) {
+  static std::mutex mutex;
+  static std::map<DataKey, std::weak_ptr<const SgdData>> cache;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (auto hit = cache[key].lock()) return hit;
+  auto data = make();
+  cache[key] = data;
+  return data;
+}
+
+// Rows of `d` as a sparse matrix with the bias column (index d.features).
+SgdData::Matrix ToMatrix(const Dataset& d, int64_t begin, int64_t end) {
+  // Filled in storage order in O(nnz): columns ascend within each row
+  // (Dataset::Validate) and the bias column comes last.
+  SgdData::Matrix m(end - begin, d.features + 1);
+  m.reserve(d.indptr[end] - d.indptr[begin] + (end - begin));
+  for (int64_t r = begin; r < end; ++r) {
+    m.startVec(r - begin);
+    for (int64_t p = d.indptr[r]; p < d.indptr[r + 1]; ++p) {
+      m.insertBack(r - begin, d.indices[p]) = d.values[p];
+    }
+    m.insertBack(r - begin, d.features) = 1.0f;
+  }
+  m.finalize();
+  return m;
+}
+
+Eigen::VectorXi Labels(const Dataset& d, int64_t begin, int64_t end) {
+  return Eigen::Map<const Eigen::VectorXi>(d.labels.data() + begin,
+                                           end - begin);
+}
+
+std::shared_ptr<const SgdData> Split(const Dataset& all, int64_t eval_rows,
+                                     const std::string& origin) {
+  if (all.rows() <= eval_rows) {
+    throw std::invalid_argument(
+        "convergence.sgd.eval_samples: got " + std::to_string(eval_rows) +
+        ", expected fewer than the " + std::to_string(all.rows()) +
+        " rows of " + origin);
+  }
+  const int64_t split = all.rows() - eval_rows;
+  auto data = std::make_shared<SgdData>();
+  data->train = ToMatrix(all, 0, split);
+  data->eval = ToMatrix(all, split, all.rows());
+  data->train_labels = Labels(all, 0, split);
+  data->eval_labels = Labels(all, split, all.rows());
+  data->classes = all.classes;
+  return data;
+}
+
+// Per-row errors (prediction - label) of `rows` at `params` (outputs = 1:
+// logistic, else softmax).
+template <typename Rows, typename Labels>
+Eigen::MatrixXf Errors(const Rows& rows, const Labels& labels,
+                       const Eigen::MatrixXf& params) {
+  const Eigen::Index outputs = params.cols();
+  Eigen::MatrixXf z = rows * params;
+  for (Eigen::Index r = 0; r < z.rows(); ++r) {
+    if (outputs == 1) {
+      z(r, 0) = 1.0f / (1.0f + std::exp(-z(r, 0))) - (labels[r] == 1);
+    } else {
+      const float top = z.row(r).maxCoeff();
+      z.row(r) = (z.row(r).array() - top).exp();
+      z.row(r) /= z.row(r).sum();
+      z(r, labels[r]) -= 1.0f;
+    }
+  }
+  return z;
+}
+
+// Mean log-loss of `rows` at `params`.
+template <typename Rows, typename Labels>
+double MeanLoss(const Rows& rows, const Labels& labels,
+                const Eigen::MatrixXf& params) {
+  const Eigen::Index outputs = params.cols();
+  const Eigen::MatrixXd z =
+      Eigen::MatrixXf(rows * params).template cast<double>();
+  double total = 0;
+  for (Eigen::Index r = 0; r < z.rows(); ++r) {
+    if (outputs == 1) {
+      // log(1 + exp(-s z)) with s = +1 for a click, -1 otherwise, stably.
+      const double s = labels[r] == 1 ? z(r, 0) : -z(r, 0);
+      total += s > 0 ? std::log1p(std::exp(-s)) : -s + std::log1p(std::exp(s));
+    } else {
+      const double top = z.row(r).maxCoeff();
+      total += std::log((z.row(r).array() - top).exp().sum()) + top -
+               z(r, labels[r]);
+    }
+  }
+  return total / static_cast<double>(z.rows());
+}
+
+}  // namespace
+
+std::shared_ptr<const SgdData> LoadSgdData(const Scenario& scenario) {
+  const SgdSpec& sgd = scenario.convergence.sgd;
+  if (sgd.dataset == "click_through") {
+    const int64_t rows = scenario.workload.dataset_samples + sgd.eval_samples;
+    return CachedData(
+        {sgd.dataset, rows, sgd.features, sgd.fields, sgd.data_seed,
+         sgd.eval_samples},
+        [&] {
+          return Split(GenerateClickThrough(rows, sgd.features, sgd.fields,
+                                            sgd.data_seed),
+                       sgd.eval_samples, "the generated click-through data");
+        });
+  }
+  return CachedData({sgd.dataset, 0, 0, 0, 0, sgd.eval_samples}, [&] {
+    Dataset all;
+    try {
+      all = LoadDatasetHdf5(sgd.dataset);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(std::string("convergence.sgd.dataset: ") +
+                                  e.what());
+    }
+    return Split(all, sgd.eval_samples, "'" + sgd.dataset + "'");
+  });
+}
+
+SgdConvergence::SgdConvergence(const Scenario& scenario,
+                               std::shared_ptr<const SgdData> data)
+    : data_(std::move(data)),
+      outputs_(data_->classes == 2 ? 1 : data_->classes),
+      batch_size_(scenario.workload.batch_size),
+      learning_rate_(
+          static_cast<float>(scenario.convergence.sgd.learning_rate)) {
+  global_ = Eigen::MatrixXf::Zero(data_->train.cols(), outputs_);
+}
+
+void SgdConvergence::StartEpoch(int workers, int64_t batches,
+                                uint64_t shuffle_seed) {
+  local_.assign(workers, Eigen::MatrixXf::Zero(global_.rows(), outputs_));
+  delta_.assign(workers, Eigen::MatrixXf::Zero(global_.rows(), outputs_));
+  // Fisher-Yates over the epoch's batches.
+  batch_order_.resize(batches);
+  for (int64_t b = 0; b < batches; ++b) batch_order_[b] = b;
+  Rng rng(shuffle_seed, 201);
+  for (int64_t b = batches - 1; b > 0; --b) {
+    const int64_t j = static_cast<int64_t>(rng.Uniform() * (b + 1));
+    std::swap(batch_order_[b], batch_order_[std::min(j, b)]);
+  }
+}
+
+void SgdConvergence::OnParamsFetched(int worker) { local_[worker] = global_; }
+
+void SgdConvergence::OnBatchComputed(int worker, int64_t batch) {
+  const int64_t rows = data_->train.rows();
+  const int64_t first = (batch_order_[batch] * batch_size_) % rows;
+  // The batch's rows, wrapping around the end of the data: one or two blocks.
+  Eigen::MatrixXf gradient = Eigen::MatrixXf::Zero(global_.rows(), outputs_);
+  int64_t begin = first, left = batch_size_;
+  while (left > 0) {
+    const int64_t count = std::min(left, rows - begin);
+    const auto block = data_->train.middleRows(begin, count);
+    const Eigen::MatrixXf errors = Errors(
+        block, data_->train_labels.segment(begin, count), local_[worker]);
+    gradient.noalias() += block.transpose() * errors;
+    left -= count;
+    begin = 0;
+  }
+  // One local step along the mean gradient.
+  const Eigen::MatrixXf step =
+      (learning_rate_ / static_cast<float>(batch_size_)) * gradient;
+  local_[worker] -= step;
+  delta_[worker] -= step;
+}
+
+void SgdConvergence::ApplyPush(int worker) {
+  global_ += delta_[worker];
+  delta_[worker].setZero();
+}
+
+void SgdConvergence::DropLocalWork(int worker) { delta_[worker].setZero(); }
+
+double SgdConvergence::EvalLoss() const {
+  return MeanLoss(data_->eval, data_->eval_labels, global_);
+}
+
+double SgdConvergence::InitialLoss() const {
+  return std::log(static_cast<double>(data_->classes));
+}
+
+}  // namespace siren::sim

@@ -1,0 +1,76 @@
+// What one simulated epoch reports (issue "Simulator core", item 5), and the
+// job-level state the simulator carries between epochs.
+#ifndef SIREN_SIM_CORE_EPOCH_RESULT_H_
+#define SIREN_SIM_CORE_EPOCH_RESULT_H_
+
+#include <cstdint>
+
+namespace siren::sim {
+
+// The scheduler's decision for one epoch: n functions of `memory_mb` each.
+struct Action {
+  int functions = 0;
+  int memory_mb = 0;
+};
+
+// Why the job stopped (kRunning while it has not). kConverged means the
+// target loss was reached with the cumulative cost within the budget; an
+// epoch that reaches the target but overspends ends kBudgetExhausted.
+enum class JobStatus { kRunning, kConverged, kBudgetExhausted, kEpochLimit };
+
+// Mean and 95th percentile of a per-batch phase time, in seconds.
+struct PhaseStats {
+  double mean_s = 0;
+  double p95_s = 0;
+};
+
+// The cost of one epoch, broken down. total = sum of the three parts.
+struct CostBreakdown {
+  double lambda_duration_usd = 0;  // Billed GB-seconds.
+  double lambda_request_usd = 0;   // Per-invocation request price.
+  double s3_request_usd = 0;       // GET and PUT request charges.
+  double total_usd() const {
+    return lambda_duration_usd + lambda_request_usd + s3_request_usd;
+  }
+};
+
+struct EpochResult {
+  int epoch = 0;                  // 0-based index of this epoch in the job.
+  Action action;                  // As requested.
+  int functions_used = 0;         // min(functions, batches in the epoch).
+  double duration_s = 0;          // Wall time from epoch start to barrier.
+  PhaseStats fetch;               // Batch GET + parameter GET, per batch.
+  PhaseStats compute;             // Gradient computation, per batch.
+  PhaseStats update;              // Update PUT, per push.
+  int64_t batches = 0;            // Mini-batches processed.
+  int64_t updates = 0;            // Updates applied to the parameter store.
+  double mean_staleness = 0;      // Mean staleness of applied updates.
+  int64_t max_staleness = 0;
+  int64_t update_conflicts = 0;   // Refused CAS pushes (push_protocol cas).
+  int invocations = 0;            // Billed invocations (incl. re-invocations).
+  int cold_starts = 0;
+  int warm_starts = 0;
+  int throttles = 0;              // 429 responses (retried, not billed).
+  int timeouts = 0;               // Invocations cut at the timeout.
+  int reinvocations = 0;          // Invocations issued after a timeout.
+  int s3_slowdowns = 0;           // 503 SlowDown responses (retried).
+  int64_t s3_gets = 0;
+  int64_t s3_puts = 0;
+  double billed_gb_s = 0;         // Sum of billed GB-seconds.
+  double cpu_utilisation = 0;     // Compute time / billed time, in [0, 1].
+  double memory_utilisation = 0;  // Memory need / configured memory.
+  CostBreakdown cost;
+  double loss = 0;                // Observed (noisy) loss after the epoch.
+  double true_loss = 0;           // Noise-free model loss after the epoch.
+  double progress = 0;            // Accumulated effective progress k.
+  double cumulative_time_s = 0;   // Job wall time so far.
+  double cumulative_cost_usd = 0;
+  JobStatus status = JobStatus::kRunning;  // Job status after this epoch.
+  int64_t events = 0;             // Discrete events processed.
+};
+
+const char* JobStatusName(JobStatus status);
+
+}  // namespace siren::sim
+
+#endif  // SIREN_SIM_CORE_EPOCH_RESULT_H_

@@ -1,0 +1,173 @@
+// The discrete-event model of one epoch (DESIGN.md §2.2-2.5): n functions
+// invoked at the epoch start, each looping fetch-batch -> fetch-parameters ->
+// compute -> push-update over its share of the mini-batches, until the
+// barrier at the end of the epoch.
+//
+// HSP: updates are applied one by one in arrival order to a versioned
+// parameter store; an update's staleness is the number of updates applied
+// between its parameter fetch and its push. With sync_every = L a function
+// fetches parameters once, runs L local steps, then pushes one update.
+// BSP: every round each function with work left processes one batch and
+// pushes; the round's updates are applied together (staleness 0, batch =
+// pushes x b) when the last push arrives, then the next round starts.
+//
+// Platform effects: concurrency limit (429 throttles retried with capped
+// exponential back-off with jitter, not billed), warm pool reuse and cold
+// starts, timeouts (the invocation is cut and billed; the batches since the
+// last push are redone by a re-invocation, cold when the scenario says a
+// timed-out sandbox is recycled), optional S3 503 SlowDown retries.
+#ifndef SIREN_SIM_ENGINE_EPOCH_ENGINE_H_
+#define SIREN_SIM_ENGINE_EPOCH_ENGINE_H_
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "sim/platform/aws_lambda/billing.h"
+#include "sim/convergence/analytic/analytic_convergence.h"
+#include "sim/core/epoch_result.h"
+#include "sim/core/event_queue.h"
+#include "sim/core/observer.h"
+#include "sim/core/rng.h"
+#include "sim/storage/s3_model.h"
+#include "sim/scenario/scenario.h"
+#include "sim/convergence/sgd/sgd_model.h"
+#include "sim/engine/warm_pool.h"
+
+namespace siren::sim {
+
+// Everything that persists from one epoch to the next within a job.
+struct JobState {
+  JobState(const Scenario& scenario, uint64_t seed);
+
+  uint64_t seed = 0;
+  SimTime clock = 0;    // Job wall time.
+  int epoch = 0;        // Epochs completed.
+  double progress = 0;  // Accumulated effective progress k.
+  int64_t version = 0;  // Parameter-store version.
+  int memory_mb = 0;    // Memory of the last epoch (0 before the first).
+  double loss = 0;      // Last observed loss.
+  double true_loss = 0;
+  double cost_usd = 0;
+  JobStatus status = JobStatus::kRunning;
+  int64_t total_events = 0;
+  WarmPool warm_pool;
+  S3Model s3;
+  Rng cold_start_rng;
+  Rng warm_start_rng;
+  Rng compute_rng;
+  Rng s3_rng;
+  Rng backoff_rng;
+  Rng loss_rng;
+  // The sgd ground-truth model's parameters; empty under `analytic`.
+  std::optional<SgdConvergence> sgd;
+};
+
+class EpochEngine {
+ public:
+  explicit EpochEngine(const Scenario& scenario);
+
+  // Runs one epoch of `action` (already validated) from `job.clock`, updating
+  // `job` and notifying `observers`. Throws std::runtime_error if a function
+  // times out 100 times in a row without pushing an update (the workload
+  // cannot make progress at this memory size).
+  EpochResult Run(const Action& action, JobState& job,
+                  const std::vector<Observer*>& observers);
+
+  // A rough, noise-free duration of one sync group (L batches and one push)
+  // at `memory_mb`: used to reject actions that can never beat the timeout.
+  double NominalStepSeconds(int memory_mb) const;
+
+ private:
+  enum class Phase : uint8_t {
+    kIdle,
+    kFetchBatch,
+    kFetchParams,
+    kCompute,
+    kPush,
+    kRereadParams,  // After a refused CAS push (push_protocol cas).
+    kBarrier,
+    kDone
+  };
+
+  struct Worker {
+    SimTime invocation_start = 0;
+    SimTime deadline = 0;
+    SimTime step_start = 0;
+    SimTime phase_start = 0;
+    int64_t fetched_version = 0;
+    int64_t read_version = 0;  // Store version at the last parameter read.
+    SimTime push_start = 0;    // First attempt of the current push.
+    // When the current S3 request is served: at a finite-capacity endpoint
+    // after its queue wait and service, else at its completion. A read sees,
+    // and a compare-and-swap write is checked against, the store then.
+    SimTime served_at = 0;
+    int32_t batches_left = 0;
+    int32_t batches_assigned = 0;  // This epoch's share.
+    int64_t first_batch = 0;       // Index of the share's first batch.
+    int32_t local_steps = 0;
+    int32_t throttle_attempts = 0;
+    int32_t fruitless_timeouts = 0;
+    bool pushed_this_invocation = false;
+    bool after_timeout = false;
+    bool cold = false;  // The current invocation paid a cold start.
+    Phase phase = Phase::kIdle;
+  };
+
+  void Invoke(int32_t i, SimTime now);
+  void StartHandler(int32_t i, SimTime now);
+  void BeginStep(int32_t i, SimTime now);
+  void StartPhase(int32_t i, Phase phase, SimTime now);
+  void OnPhaseDone(int32_t i, SimTime now);
+  void ApplyAsyncUpdate(int32_t i, SimTime now);
+  void ArriveAtBarrier(int32_t i, SimTime now);
+  void CloseRound(SimTime now);
+  void TimeOut(int32_t i, SimTime now, SimTime deadline);
+  void EndInvocation(int32_t i, SimTime now, bool timed_out);
+  void FinishWorker(int32_t i, SimTime now);
+  SimTime ThrottleBackoff(int32_t attempts);
+  void FillStats(EpochResult& result);
+
+  const Scenario& scenario_;
+  AnalyticConvergence convergence_;
+  SimTime timeout_;
+  SimTime throttle_base_;
+  SimTime throttle_cap_;
+
+  // Per-epoch scratch, reused across epochs.
+  JobState* job_ = nullptr;
+  const std::vector<Observer*>* observers_ = nullptr;
+  EventQueue queue_;
+  std::vector<Worker> workers_;
+  std::vector<int32_t> barrier_waiting_;
+  std::vector<double> step_gain_;  // By local steps folded into an update.
+  std::vector<double> fetch_samples_;
+  std::vector<double> compute_samples_;
+  std::vector<double> update_samples_;
+  BillingMeter meter_;
+  EpochResult result_;
+  int memory_mb_ = 0;
+  double bandwidth_mb_per_s_ = 0;
+  double compute_median_s_ = 0;
+  double batch_bytes_ = 0;
+  double model_bytes_ = 0;
+  int objects_per_batch_ = 1;
+  int running_ = 0;
+  int finished_ = 0;
+  int round_pending_ = 0;
+  int round_pushes_ = 0;
+  int64_t staleness_sum_ = 0;
+  // When each of this epoch's updates was applied, in order, and the store
+  // version before the first: VersionAt(t) for compare-and-swap checks at a
+  // finite-capacity endpoint (recorded only there).
+  std::vector<SimTime> apply_times_;
+  int64_t epoch_base_version_ = 0;
+  int64_t VersionAt(SimTime t) const;
+  double compute_seconds_ = 0;
+  double billed_seconds_ = 0;
+  SimTime last_finish_ = 0;
+};
+
+}  // namespace siren::sim
+
+#endif  // SIREN_SIM_ENGINE_EPOCH_ENGINE_H_

@@ -1,0 +1,75 @@
+// One simulated training job on Lambda + S3, advanced one epoch at a time
+// (DESIGN.md §2). The Scenario is constant and shared; the Simulation holds the
+// per-job state (clock, warm pool, parameter store, progress, cost, RNG
+// streams), which is small and copyable so that a search can branch from any
+// epoch (copies do not carry observers).
+//
+// Determinism: the same scenario, seed and actions give the same results and
+// the same observer calls, bit for bit.
+#ifndef SIREN_SIM_ENGINE_SIMULATION_H_
+#define SIREN_SIM_ENGINE_SIMULATION_H_
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "sim/core/epoch_result.h"
+#include "sim/core/observer.h"
+#include "sim/scenario/scenario.h"
+
+namespace siren::sim {
+
+// Thrown when an action cannot run: memory off the era's grid or below what
+// the workload needs, a non-positive number of functions, or a step after the
+// job has stopped. The message names the field, the value and what was
+// expected; nothing is simulated or billed.
+class InvalidAction : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+class SimulationState;  // Defined in simulation.cc.
+
+class Simulation {
+ public:
+  // `scenario` must have passed ValidateScenario (LoadScenario does this).
+  Simulation(std::shared_ptr<const Scenario> scenario, uint64_t seed);
+  ~Simulation();
+  Simulation(const Simulation& other);
+  Simulation& operator=(const Simulation& other);
+  Simulation(Simulation&&) noexcept;
+  Simulation& operator=(Simulation&&) noexcept;
+
+  // Restarts the job from epoch 0 with a new seed (empty warm pool, zero
+  // progress and cost). Observers stay subscribed.
+  void Reset(uint64_t seed);
+
+  // Runs one epoch with `action` and returns its result. Throws InvalidAction
+  // (see above) without changing any state.
+  EpochResult RunEpoch(const Action& action);
+
+  // Subscribes `observer` (not owned; must outlive its subscription).
+  void AddObserver(Observer* observer);
+  void RemoveObserver(Observer* observer);
+
+  const Scenario& scenario() const { return *scenario_; }
+  int epoch() const;                  // Epochs completed.
+  double time_s() const;              // Simulated job wall time.
+  double cost_usd() const;            // Cumulative cost.
+  double loss() const;                // Last observed loss.
+  double true_loss() const;           // Noise-free loss.
+  JobStatus status() const;
+  bool done() const { return status() != JobStatus::kRunning; }
+  int64_t total_events() const;       // Events processed since Reset.
+
+ private:
+  std::shared_ptr<const Scenario> scenario_;
+  std::unique_ptr<SimulationState> state_;
+  std::vector<Observer*> observers_;
+};
+
+}  // namespace siren::sim
+
+#endif  // SIREN_SIM_ENGINE_SIMULATION_H_
