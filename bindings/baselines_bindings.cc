@@ -18,7 +18,7 @@
 #include "agent/baselines/hand_schedule.h"
 #include "bindings/py_scenario.h"
 #include "env/thread_pool.h"
-#include "sim/ec2_cluster.h"
+#include "sim/ec2/ec2_cluster.h"
 
 namespace py = pybind11;
 

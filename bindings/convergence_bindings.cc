@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "bindings/py_scenario.h"
-#include "sim/convergence_fit.h"
-#include "sim/dataset.h"
-#include "sim/param_table.h"
-#include "sim/scenario_loader.h"
+#include "sim/convergence/fit/convergence_fit.h"
+#include "sim/data/dataset.h"
+#include "sim/scenario/param_table.h"
+#include "sim/scenario/scenario_loader.h"
 
 namespace py = pybind11;
 

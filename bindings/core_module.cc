@@ -15,15 +15,15 @@
 #include <vector>
 
 #include "bindings/py_scenario.h"
-#include "sim/bench.h"
-#include "sim/ec2_cluster.h"
-#include "sim/epoch_result.h"
-#include "sim/lambda_model.h"
-#include "sim/param_table.h"
-#include "sim/scenario.h"
-#include "sim/scenario_loader.h"
-#include "sim/simulation.h"
-#include "sim/workload.h"
+#include "sim/bench/bench.h"
+#include "sim/ec2/ec2_cluster.h"
+#include "sim/core/epoch_result.h"
+#include "sim/platform/aws_lambda/lambda_model.h"
+#include "sim/scenario/param_table.h"
+#include "sim/scenario/scenario.h"
+#include "sim/scenario/scenario_loader.h"
+#include "sim/engine/simulation.h"
+#include "sim/scenario/workload.h"
 
 namespace py = pybind11;
 

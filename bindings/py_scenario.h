@@ -6,8 +6,8 @@
 
 #include <memory>
 
-#include "sim/epoch_result.h"
-#include "sim/scenario.h"
+#include "sim/core/epoch_result.h"
+#include "sim/scenario/scenario.h"
 
 namespace siren::bindings {
 

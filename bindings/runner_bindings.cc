@@ -15,9 +15,9 @@
 #include "env/action_codec.h"
 #include "env/observation.h"
 #include "env/reward.h"
-#include "sim/billing.h"
-#include "sim/event_queue.h"
-#include "sim/job_status.h"
+#include "sim/platform/aws_lambda/billing.h"
+#include "sim/core/event_queue.h"
+#include "sim/engine/job_status.h"
 
 namespace py = pybind11;
 

@@ -5,8 +5,8 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "sim/lambda_model.h"
-#include "sim/simulation.h"
+#include "sim/platform/aws_lambda/lambda_model.h"
+#include "sim/engine/simulation.h"
 
 namespace siren::env {
 namespace {

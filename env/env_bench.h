@@ -9,7 +9,7 @@
 #include <memory>
 
 #include "env/action_codec.h"
-#include "sim/scenario.h"
+#include "sim/scenario/scenario.h"
 
 namespace siren::env {
 

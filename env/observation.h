@@ -24,8 +24,8 @@
 #include <array>
 #include <string>
 
-#include "sim/epoch_result.h"
-#include "sim/scenario.h"
+#include "sim/core/epoch_result.h"
+#include "sim/scenario/scenario.h"
 
 namespace siren::env {
 

@@ -7,8 +7,8 @@
 #ifndef SIREN_ENV_REWARD_H_
 #define SIREN_ENV_REWARD_H_
 
-#include "sim/epoch_result.h"
-#include "sim/scenario.h"
+#include "sim/core/epoch_result.h"
+#include "sim/scenario/scenario.h"
 
 namespace siren::env {
 

@@ -26,9 +26,9 @@
 #include "env/action_codec.h"
 #include "env/observation.h"
 #include "env/reward.h"
-#include "sim/epoch_result.h"
-#include "sim/scenario.h"
-#include "sim/simulation.h"
+#include "sim/core/epoch_result.h"
+#include "sim/scenario/scenario.h"
+#include "sim/engine/simulation.h"
 
 namespace siren::env {
 

@@ -4,7 +4,7 @@
 #include <stdexcept>
 
 #include "env/step_info.h"
-#include "sim/rng.h"
+#include "sim/core/rng.h"
 
 namespace siren::env {
 

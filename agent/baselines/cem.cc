@@ -8,8 +8,8 @@
 #include <string>
 #include <utility>
 
-#include "sim/lambda_model.h"
-#include "sim/rng.h"
+#include "sim/platform/aws_lambda/lambda_model.h"
+#include "sim/core/rng.h"
 
 namespace siren::baselines {
 namespace {

@@ -36,8 +36,8 @@
 
 #include "agent/baselines/evaluation.h"
 #include "env/thread_pool.h"
-#include "sim/epoch_result.h"
-#include "sim/scenario.h"
+#include "sim/core/epoch_result.h"
+#include "sim/scenario/scenario.h"
 
 namespace siren::baselines {
 

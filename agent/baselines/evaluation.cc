@@ -9,7 +9,7 @@
 #include <string>
 #include <utility>
 
-#include "sim/simulation.h"
+#include "sim/engine/simulation.h"
 
 namespace siren::baselines {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <tuple>
 
-#include "sim/lambda_model.h"
+#include "sim/platform/aws_lambda/lambda_model.h"
 
 namespace siren::baselines {
 namespace {

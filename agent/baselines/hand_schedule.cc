@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "sim/lambda_model.h"
+#include "sim/platform/aws_lambda/lambda_model.h"
 
 namespace siren::baselines {
 namespace {

@@ -12,7 +12,7 @@
 #define SIREN_AGENT_BASELINES_HAND_SCHEDULE_H_
 
 #include "agent/baselines/evaluation.h"
-#include "sim/scenario.h"
+#include "sim/scenario/scenario.h"
 
 namespace siren::baselines {
 

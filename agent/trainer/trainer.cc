@@ -19,8 +19,8 @@
 #include "env/observation.h"
 #include "env/step_info.h"
 #include "env/vector_env.h"
-#include "sim/rng.h"
-#include "sim/scenario_loader.h"
+#include "sim/core/rng.h"
+#include "sim/scenario/scenario_loader.h"
 
 namespace siren::agent {
 namespace {
