@@ -42,7 +42,7 @@ py::dict DatasetToDict(const sim::Dataset& d) {
   return out;
 }
 
-py::dict ConvergenceToDict(const sim::ConvergenceSpec& c) {
+py::dict ConvergenceToDict(const sim::AnalyticSpec& c) {
   py::dict out;
   out["b0"] = c.b0;
   out["b1"] = c.b1;
@@ -129,7 +129,8 @@ void DefineConvergenceBindings(py::module_& m) {
           fit = sim::FitConvergence(*scenario.scenario, fit_runs, epochs);
         }
         sim::Scenario fitted = *scenario.scenario;
-        fitted.convergence = fit.fitted;
+        fit.fitted.WriteTo(fitted);
+        fitted.models.convergence = "analytic";
         py::dict out;
         out["fitted"] = ConvergenceToDict(fit.fitted);
         out["yaml"] = sim::ScenarioToYaml(fitted);

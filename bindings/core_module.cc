@@ -18,7 +18,7 @@
 #include "sim/bench/bench.h"
 #include "sim/ec2/ec2_cluster.h"
 #include "sim/core/epoch_result.h"
-#include "sim/platform/aws_lambda/lambda_model.h"
+#include "sim/platform/platform.h"
 #include "sim/scenario/param_table.h"
 #include "sim/scenario/scenario.h"
 #include "sim/scenario/scenario_loader.h"
@@ -73,16 +73,6 @@ class PySimulation {
   sim::Simulation simulation_;
   mutable std::mutex mutex_;
 };
-
-const char* EraName(sim::Era era) {
-  switch (era) {
-    case sim::Era::k2018:
-      return "2018";
-    case sim::Era::k2020Plus:
-      return "2020+";
-  }
-  return "unknown";
-}
 
 py::dict BenchResultToDict(const sim::BenchResult& r) {
   py::dict d;
@@ -290,9 +280,9 @@ void DefineModule(py::module_& m) {
       .def(
           "memory_grid",
           [](const PyScenario& s) {
-            return sim::MemoryGrid(s.scenario->lambda);
+            return sim::MemoryGrid(*s.scenario);
           },
-          "Every memory size (MB) the era allows, ascending.")
+          "Every memory size (MB) the platform allows, ascending.")
       .def_property_readonly("min_feasible_memory_mb",
                              [](const PyScenario& s) {
                                return sim::MinFeasibleMemoryMb(*s.scenario);
@@ -305,10 +295,13 @@ void DefineModule(py::module_& m) {
           py::arg("memory_mb"),
           "'' when `memory_mb` can run the workload, else why it cannot.")
       .def_property_readonly(
-          "era",
-          [](const PyScenario& s) {
-            return std::string(EraName(s.scenario->lambda.era));
-          })
+          "platform",
+          [](const PyScenario& s) { return s.scenario->models.platform; },
+          "The platform model (platform.model), e.g. \"aws_lambda\".")
+      .def_property_readonly(
+          "convergence_model",
+          [](const PyScenario& s) { return s.scenario->models.convergence; },
+          "The convergence model (convergence.model).")
       .def_property_readonly(
           "budget_usd",
           [](const PyScenario& s) { return s.scenario->job.budget_usd; })

@@ -200,12 +200,12 @@ void DefineEnvBindings(py::module_& m) {
       .def_property_readonly(
           "observation_low",
           [](const PyEnv& e) {
-            return ToArray(env::ObservationLow(e.env().scenario()));
+            return ToArray(env::ObservationLow(e.env().observation_scale()));
           })
       .def_property_readonly(
           "observation_high",
           [](const PyEnv& e) {
-            return ToArray(env::ObservationHigh(e.env().scenario()));
+            return ToArray(env::ObservationHigh(e.env().observation_scale()));
           })
       .def_property_readonly(
           "function_bins",

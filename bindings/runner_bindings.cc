@@ -15,7 +15,8 @@
 #include "env/action_codec.h"
 #include "env/observation.h"
 #include "env/reward.h"
-#include "sim/platform/aws_lambda/billing.h"
+#include "sim/engine/billing_meter.h"
+#include "sim/platform/platform.h"
 #include "sim/core/event_queue.h"
 #include "sim/engine/job_status.h"
 
@@ -124,7 +125,8 @@ void DefineRunnerBindings(py::module_& m) {
       "initial_observation",
       [](const PyScenario& scenario) {
         float values[kObservationSize];
-        env::WriteInitialObservation(*scenario.scenario, values);
+        env::WriteInitialObservation(
+            env::ObservationScale::FromScenario(*scenario.scenario), values);
         return ObservationArray(values);
       },
       py::arg("scenario"), "The observation before the first epoch.");
@@ -137,8 +139,10 @@ void DefineRunnerBindings(py::module_& m) {
         epoch.status = sim::DecideJobStatus(
             s, epoch.loss, epoch.cumulative_cost_usd, epoch.epoch + 1);
         float values[kObservationSize];
-        env::WriteObservation(s, epoch, values);
-        const env::StepOutcome outcome = env::ScoreEpoch(s.env, epoch);
+        const env::ObservationScale scale =
+            env::ObservationScale::FromScenario(s);
+        env::WriteObservation(scale, epoch, values);
+        const env::StepOutcome outcome = env::ScoreEpoch(scale.env, epoch);
         py::dict out;
         out["observation"] = ObservationArray(values);
         out["reward"] = outcome.reward;
@@ -169,7 +173,9 @@ void DefineRunnerBindings(py::module_& m) {
                                 std::to_string(s3_gets) + ", " +
                                 std::to_string(s3_puts));
         }
-        sim::BillingMeter meter(s.billing);
+        const std::shared_ptr<const sim::Platform> platform =
+            sim::MakePlatform(s);
+        sim::BillingMeter meter(*platform, s.billing);
         std::vector<double> billed_s;
         billed_s.reserve(durations_s.size());
         for (size_t i = 0; i < durations_s.size(); ++i) {
@@ -199,7 +205,7 @@ void DefineRunnerBindings(py::module_& m) {
       py::arg("s3_gets"), py::arg("s3_puts"),
       "Bills measured invocations (handler durations in seconds, all at "
       "memory_mb) and S3 requests with the simulator's formula "
-      "(sim/billing.h). Keys: billed_s (per invocation), billed_gb_s, "
+      "(Platform::Bill and the S3 prices). Keys: billed_s (per invocation), billed_gb_s, "
       "cost_lambda_duration_usd, cost_lambda_request_usd, "
       "cost_s3_request_usd, cost_total_usd.");
 }

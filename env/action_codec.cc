@@ -5,7 +5,8 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "sim/platform/aws_lambda/lambda_model.h"
+#include "env/env_spec.h"
+#include "sim/platform/platform.h"
 #include "sim/engine/simulation.h"
 
 namespace siren::env {
@@ -33,15 +34,20 @@ ActionEncoding ParseActionEncoding(const std::string& name) {
 }
 
 ActionCodec::ActionCodec(const sim::Scenario& scenario, ActionEncoding encoding)
+    : ActionCodec(scenario, EnvSpec::FromScenario(scenario),
+                  *sim::MakePlatform(scenario), encoding) {}
+
+ActionCodec::ActionCodec(const sim::Scenario& scenario, const EnvSpec& env,
+                         const sim::Platform& platform, ActionEncoding encoding)
     : encoding_(encoding),
-      min_functions_(scenario.env.min_functions),
-      max_functions_(scenario.env.max_functions),
-      log_scale_(scenario.env.function_scale == sim::FunctionScale::kLog),
-      function_bins_(std::min(scenario.env.function_bins,
+      min_functions_(env.min_functions),
+      max_functions_(env.max_functions),
+      log_scale_(env.function_scale == FunctionScale::kLog),
+      function_bins_(std::min(env.function_bins,
                               max_functions_ - min_functions_ + 1)),
-      min_feasible_memory_mb_(sim::MinFeasibleMemoryMb(scenario)),
-      grid_(sim::MemoryGrid(scenario.lambda)) {
-  memory_bins_ = std::min<int>(scenario.env.memory_bins, grid_.size());
+      min_feasible_memory_mb_(sim::MinFeasibleMemoryMb(platform, scenario)),
+      grid_(platform.MemoryGrid()) {
+  memory_bins_ = std::min<int>(env.memory_bins, grid_.size());
   function_bins_ = std::max(function_bins_, 1);
   memory_bins_ = std::max(memory_bins_, 1);
 }

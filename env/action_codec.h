@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "env/env_spec.h"
+#include "sim/platform/platform.h"
 #include "sim/scenario/scenario.h"
 
 namespace siren::env {
@@ -41,6 +43,8 @@ struct DecodedAction {
 class ActionCodec {
  public:
   ActionCodec(const sim::Scenario& scenario, ActionEncoding encoding);
+  ActionCodec(const sim::Scenario& scenario, const EnvSpec& env,
+              const sim::Platform& platform, ActionEncoding encoding);
 
   // Decodes the two action values (float or integer-valued, as doubles).
   DecodedAction Decode(const double* action) const;

@@ -2,15 +2,14 @@
 
 #include <algorithm>
 
+#include "sim/convergence/convergence_model.h"
+#include "sim/platform/platform.h"
+
 namespace siren::env {
 namespace {
 
 float Clip(double value, double high) {
   return static_cast<float>(std::clamp(value, 0.0, high));
-}
-
-double InitialLoss(const sim::Scenario& s) {
-  return 1.0 / s.convergence.b1 + s.convergence.b2;
 }
 
 }  // namespace
@@ -24,29 +23,39 @@ const std::array<std::string, kObservationSize>& ObservationNames() {
   return kNames;
 }
 
-std::array<float, kObservationSize> ObservationLow(const sim::Scenario&) {
+ObservationScale ObservationScale::FromScenario(const sim::Scenario& scenario) {
+  ObservationScale scale;
+  scale.env = EnvSpec::FromScenario(scenario);
+  scale.max_epochs = scenario.job.max_epochs;
+  scale.budget_usd = scenario.job.budget_usd;
+  scale.initial_loss = sim::MakeConvergenceModel(scenario)->InitialLoss();
+  scale.max_memory_mb = sim::MakePlatform(scenario)->MemoryGrid().back();
+  return scale;
+}
+
+std::array<float, kObservationSize> ObservationLow(const ObservationScale&) {
   std::array<float, kObservationSize> low;
   low.fill(0.0f);
   return low;
 }
 
-std::array<float, kObservationSize> ObservationHigh(const sim::Scenario& s) {
+std::array<float, kObservationSize> ObservationHigh(const ObservationScale& s) {
   const float clip = static_cast<float>(s.env.observation_clip);
   return {1.0f, clip, clip, clip, clip, clip, 1.0f, 1.0f, 1.0f, 1.0f};
 }
 
-void WriteInitialObservation(const sim::Scenario& s, float* out) {
+void WriteInitialObservation(const ObservationScale& s, float* out) {
   std::fill(out, out + kObservationSize, 0.0f);
   out[1] = Clip(1.0, s.env.observation_clip);
   out[9] = 1.0f;
 }
 
-void WriteObservation(const sim::Scenario& s, const sim::EpochResult& epoch,
+void WriteObservation(const ObservationScale& s, const sim::EpochResult& epoch,
                       float* out) {
   const double clip = s.env.observation_clip;
   const double batch_unit = s.env.batch_time_scale_s;
-  out[0] = Clip(static_cast<double>(epoch.epoch + 1) / s.job.max_epochs, 1.0);
-  out[1] = Clip(epoch.loss / InitialLoss(s), clip);
+  out[0] = Clip(static_cast<double>(epoch.epoch + 1) / s.max_epochs, 1.0);
+  out[1] = Clip(epoch.loss / s.initial_loss, clip);
   out[2] = Clip(epoch.duration_s / s.env.time_scale_s, clip);
   out[3] = Clip(epoch.fetch.mean_s / batch_unit, clip);
   out[4] = Clip(epoch.compute.mean_s / batch_unit, clip);
@@ -55,9 +64,9 @@ void WriteObservation(const sim::Scenario& s, const sim::EpochResult& epoch,
   out[7] = Clip(
       static_cast<double>(epoch.action.functions) / s.env.max_functions, 1.0);
   out[8] =
-      Clip(static_cast<double>(epoch.action.memory_mb) / s.lambda.max_memory_mb,
+      Clip(static_cast<double>(epoch.action.memory_mb) / s.max_memory_mb,
            1.0);
-  out[9] = Clip(1.0 - epoch.cumulative_cost_usd / s.job.budget_usd, 1.0);
+  out[9] = Clip(1.0 - epoch.cumulative_cost_usd / s.budget_usd, 1.0);
 }
 
 }  // namespace siren::env

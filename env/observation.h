@@ -12,7 +12,8 @@
 //  5      update_time        P^U_t: mean update push / same         [0, clip]
 //  6      utilisation        u_t: compute time / billed time        [0, 1]
 //  7      functions          w_t: last n / env.max_functions        [0, 1]
-//  8      memory             w_t: last memory / lambda.max_memory   [0, 1]
+//  8      memory             w_t: last memory / largest size        [0, 1]
+//                            on the platform's memory grid
 //  9      budget_remaining   b_t: 1 - cost so far / budget (>= 0)   [0, 1]
 //
 // clip = env.observation_clip; values beyond a bound are clipped to it. Before
@@ -24,6 +25,7 @@
 #include <array>
 #include <string>
 
+#include "env/env_spec.h"
 #include "sim/core/epoch_result.h"
 #include "sim/scenario/scenario.h"
 
@@ -34,15 +36,26 @@ inline constexpr int kObservationSize = 10;
 // Field names in index order.
 const std::array<std::string, kObservationSize>& ObservationNames();
 
-// Lower and upper bounds of every field for `scenario`.
-std::array<float, kObservationSize> ObservationLow(const sim::Scenario& s);
-std::array<float, kObservationSize> ObservationHigh(const sim::Scenario& s);
+// What the observation needs from a scenario, read once.
+struct ObservationScale {
+  EnvSpec env;
+  int max_epochs = 1;
+  double budget_usd = 1;
+  double initial_loss = 1;    // The convergence model's loss before training.
+  double max_memory_mb = 1;   // Largest size on the platform's memory grid.
+
+  static ObservationScale FromScenario(const sim::Scenario& scenario);
+};
+
+// Lower and upper bounds of every field.
+std::array<float, kObservationSize> ObservationLow(const ObservationScale& s);
+std::array<float, kObservationSize> ObservationHigh(const ObservationScale& s);
 
 // The observation before the first epoch.
-void WriteInitialObservation(const sim::Scenario& s, float* out);
+void WriteInitialObservation(const ObservationScale& s, float* out);
 
 // The observation after `epoch` (cumulative fields come from it too).
-void WriteObservation(const sim::Scenario& s, const sim::EpochResult& epoch,
+void WriteObservation(const ObservationScale& s, const sim::EpochResult& epoch,
                       float* out);
 
 }  // namespace siren::env

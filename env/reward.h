@@ -8,7 +8,7 @@
 #define SIREN_ENV_REWARD_H_
 
 #include "sim/core/epoch_result.h"
-#include "sim/scenario/scenario.h"
+#include "env/env_spec.h"
 
 namespace siren::env {
 
@@ -19,7 +19,7 @@ struct StepOutcome {
 };
 
 // Scores an epoch whose `status` is the job status after it.
-StepOutcome ScoreEpoch(const sim::EnvSpec& spec, const sim::EpochResult& epoch);
+StepOutcome ScoreEpoch(const EnvSpec& spec, const sim::EpochResult& epoch);
 
 }  // namespace siren::env
 

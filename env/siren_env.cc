@@ -7,6 +7,7 @@ namespace siren::env {
 SirenEnv::SirenEnv(std::shared_ptr<const sim::Scenario> scenario,
                    ActionEncoding encoding)
     : scenario_(scenario),
+      scale_(ObservationScale::FromScenario(*scenario)),
       codec_(*scenario, encoding),
       simulation_(scenario, 0) {}
 
@@ -16,7 +17,7 @@ void SirenEnv::Reset(uint64_t seed, float* observation) {
   ended_ = false;
   steps_ = 0;
   episode_return_ = 0;
-  WriteInitialObservation(*scenario_, observation);
+  WriteInitialObservation(scale_, observation);
 }
 
 StepOutcome SirenEnv::Step(const double* action, float* observation,
@@ -39,8 +40,8 @@ StepOutcome SirenEnv::DoStep(const DecodedAction& action, float* observation,
                              StepInfo* info) {
   const sim::EpochResult epoch =
       simulation_.RunEpoch({action.functions, action.memory_mb});
-  WriteObservation(*scenario_, epoch, observation);
-  const StepOutcome outcome = ScoreEpoch(scenario_->env, epoch);
+  WriteObservation(scale_, epoch, observation);
+  const StepOutcome outcome = ScoreEpoch(scale_.env, epoch);
   if (info != nullptr) {
     info->action = action;
     info->epoch = epoch;

@@ -52,6 +52,7 @@ class SirenEnv {
 
   const sim::Scenario& scenario() const { return *scenario_; }
   const ActionCodec& codec() const { return codec_; }
+  const ObservationScale& observation_scale() const { return scale_; }
   bool needs_reset() const { return !started_ || ended_; }
   int episode_steps() const { return steps_; }
   double episode_return() const { return episode_return_; }
@@ -61,6 +62,7 @@ class SirenEnv {
                      StepInfo* info);
 
   std::shared_ptr<const sim::Scenario> scenario_;
+  ObservationScale scale_;
   ActionCodec codec_;
   sim::Simulation simulation_;
   bool started_ = false;

@@ -61,7 +61,7 @@ fi
 PY_REQUIREMENTS=(
   "scikit-build-core>=0.10"
   "pybind11>=2.12"
-  "cmake>=3.20"
+  "cmake>=3.24"
   "ninja"
   "numpy>=1.23"
   "h5py>=3.8"

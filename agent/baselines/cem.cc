@@ -8,7 +8,8 @@
 #include <string>
 #include <utility>
 
-#include "sim/platform/aws_lambda/lambda_model.h"
+#include "env/env_spec.h"
+#include "sim/platform/platform.h"
 #include "sim/core/rng.h"
 
 namespace siren::baselines {
@@ -80,11 +81,12 @@ CemResult CemSearch(std::shared_ptr<const sim::Scenario> scenario,
                     const CemOptions& options, env::ThreadPool& pool) {
   Validate(options, seeds.size());
   const int slots = options.slots;
-  const double log_low = std::log(scenario->env.min_functions);
-  const double log_high = std::log(scenario->env.max_functions);
+  const env::EnvSpec env_spec = env::EnvSpec::FromScenario(*scenario);
+  const double log_low = std::log(env_spec.min_functions);
+  const double log_high = std::log(env_spec.max_functions);
   const int min_feasible = sim::MinFeasibleMemoryMb(*scenario);
   std::vector<int> feasible;
-  for (int m : sim::MemoryGrid(scenario->lambda)) {
+  for (int m : sim::MemoryGrid(*scenario)) {
     if (m >= min_feasible) feasible.push_back(m);
   }
   const double index_high = static_cast<double>(feasible.size() - 1);
@@ -97,8 +99,8 @@ CemResult CemSearch(std::shared_ptr<const sim::Scenario> scenario,
     Schedule schedule(slots);
     for (int t = 0; t < slots; ++t) {
       const int n = static_cast<int>(std::lround(std::exp(p.log_n[t])));
-      schedule[t].functions = std::clamp(n, scenario->env.min_functions,
-                                         scenario->env.max_functions);
+      schedule[t].functions =
+          std::clamp(n, env_spec.min_functions, env_spec.max_functions);
       schedule[t].memory_mb = feasible[std::lround(p.memory[t])];
     }
     return schedule;

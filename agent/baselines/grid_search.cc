@@ -6,7 +6,8 @@
 #include <string>
 #include <tuple>
 
-#include "sim/platform/aws_lambda/lambda_model.h"
+#include "env/env_spec.h"
+#include "sim/platform/platform.h"
 
 namespace siren::baselines {
 namespace {
@@ -37,8 +38,9 @@ const std::vector<int>& DefaultFunctionValues() {
 
 std::vector<int> GridFunctions(const sim::Scenario& scenario,
                                const GridSpec& spec) {
-  const int low = scenario.env.min_functions;
-  const int high = scenario.env.max_functions;
+  const env::EnvSpec env_spec = env::EnvSpec::FromScenario(scenario);
+  const int low = env_spec.min_functions;
+  const int high = env_spec.max_functions;
   std::vector<int> values;
   if (spec.functions.empty()) {
     for (int n : DefaultFunctionValues()) {
@@ -80,7 +82,7 @@ std::vector<int> GridMemory(const sim::Scenario& scenario,
   }
   const int min_feasible = sim::MinFeasibleMemoryMb(scenario);
   std::vector<int> feasible;
-  for (int m : sim::MemoryGrid(scenario.lambda)) {
+  for (int m : sim::MemoryGrid(scenario)) {
     if (m >= min_feasible) feasible.push_back(m);
   }
   const int count = static_cast<int>(feasible.size());

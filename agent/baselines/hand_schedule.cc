@@ -6,7 +6,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "sim/platform/aws_lambda/lambda_model.h"
+#include "env/env_spec.h"
+#include "sim/platform/platform.h"
 
 namespace siren::baselines {
 namespace {
@@ -41,10 +42,11 @@ Schedule HandSchedule(const sim::Scenario& scenario,
   const std::string problem = sim::MemoryError(scenario, options.memory_mb);
   if (!problem.empty()) throw std::invalid_argument("memory_mb: " + problem);
 
+  const env::EnvSpec env_spec = env::EnvSpec::FromScenario(scenario);
   auto scaled = [&](int count) {
     const long n = std::lround(count * options.scale);
-    return static_cast<int>(std::clamp<long>(n, scenario.env.min_functions,
-                                             scenario.env.max_functions));
+    return static_cast<int>(std::clamp<long>(n, env_spec.min_functions,
+                                             env_spec.max_functions));
   };
   Schedule schedule;
   schedule.push_back({scaled(options.high), options.memory_mb});
@@ -56,7 +58,7 @@ Schedule HandSchedule(const sim::Scenario& scenario,
 }
 
 int DefaultHandMemoryMb(const sim::Scenario& scenario) {
-  const std::vector<int> grid = sim::MemoryGrid(scenario.lambda);
+  const std::vector<int> grid = sim::MemoryGrid(scenario);
   const int floor =
       std::max(sim::MinFeasibleMemoryMb(scenario), kPreferredHandMemoryMb);
   for (int m : grid) {

@@ -13,7 +13,7 @@ BenchResult RunBenchmark(const Scenario& scenario, int functions, int memory_mb,
   auto endless = std::make_shared<Scenario>(scenario);
   endless->job.budget_usd = 1e300;
   endless->job.max_epochs = 100000;
-  endless->workload.target_loss = endless->convergence.b2 * 0.5;
+  endless->workload.target_loss = 0;
   Simulation simulation(endless, seed);
 
   BenchResult result;

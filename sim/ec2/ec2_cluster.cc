@@ -36,7 +36,7 @@ Ec2JobResult RunEc2Job(const Scenario& scenario) {
   const Ec2Spec& ec2 = scenario.ec2;
   const WorkloadSpec& workload = scenario.workload;
   const Ec2InstanceType& type = FindEc2InstanceType(ec2.instance_type);
-  const AnalyticConvergence convergence(scenario.convergence);
+  const AnalyticConvergence convergence(AnalyticSpec::FromScenario(scenario));
   const int k = ec2.instances;
 
   // One synchronous step: every instance computes a batch of b, then a ring

@@ -6,7 +6,6 @@
 #include <string>
 
 #include "sim/engine/job_status.h"
-#include "sim/platform/aws_lambda/lambda_model.h"
 #include "sim/scenario/workload.h"
 
 namespace siren::sim {
@@ -40,49 +39,45 @@ PhaseStats Summarise(std::vector<double>& samples) {
 
 }  // namespace
 
-JobState::JobState(const Scenario& scenario, uint64_t seed)
+JobState::JobState(const Scenario& scenario, const Platform& platform,
+                   uint64_t seed)
     : seed(seed),
-      warm_pool(SecondsToSimTime(scenario.lambda.keep_alive_s)),
+      warm_pool(SecondsToSimTime(platform.sandboxes().keep_alive_s)),
       s3(scenario.s3),
       cold_start_rng(seed, RngStream::kColdStart),
       warm_start_rng(seed, RngStream::kWarmStart),
       compute_rng(seed, RngStream::kCompute),
       s3_rng(seed, RngStream::kS3Latency),
       backoff_rng(seed, RngStream::kBackoff),
-      loss_rng(seed, RngStream::kLossNoise) {
-  true_loss = 1.0 / scenario.convergence.b1 + scenario.convergence.b2;
-  if (scenario.convergence.model == ConvergenceModel::kSgd) {
-    sgd.emplace(scenario, LoadSgdData(scenario));
-    true_loss = sgd->InitialLoss();
-  }
+      loss_rng(seed, RngStream::kLossNoise),
+      convergence(MakeConvergenceModel(scenario)) {
+  true_loss = convergence->InitialLoss();
   loss = true_loss;
 }
 
-EpochEngine::EpochEngine(const Scenario& scenario)
+EpochEngine::EpochEngine(const Scenario& scenario,
+                         std::shared_ptr<const Platform> platform)
     : scenario_(scenario),
-      convergence_(scenario.convergence),
-      timeout_(SecondsToSimTime(scenario.lambda.timeout_s)),
-      throttle_base_(SecondsToSimTime(scenario.lambda.throttle_backoff_base_s)),
-      throttle_cap_(SecondsToSimTime(scenario.lambda.throttle_backoff_cap_s)),
-      meter_(scenario.billing) {
-  const int sync_every = scenario.execution.sync_every;
-  step_gain_.assign(sync_every + 1, 0.0);
-  for (int l = 1; l <= sync_every; ++l) {
-    step_gain_[l] = convergence_.StepGain(
-        static_cast<double>(scenario.workload.batch_size), l);
-  }
+      platform_(std::move(platform)),
+      concurrency_(platform_->concurrency()),
+      sandboxes_(platform_->sandboxes()),
+      compute_noise_sigma_(platform_->compute_noise_sigma()),
+      timeout_(SecondsToSimTime(platform_->timeout_s())),
+      throttle_base_(SecondsToSimTime(concurrency_.throttle_backoff_base_s)),
+      throttle_cap_(SecondsToSimTime(concurrency_.throttle_backoff_cap_s)),
+      meter_(*platform_, scenario.billing) {
   batch_bytes_ = BatchBytes(scenario.workload);
   model_bytes_ = ModelBytes(scenario.workload);
   objects_per_batch_ = static_cast<int>(ObjectsPerBatch(scenario.workload));
 }
 
 double EpochEngine::NominalStepSeconds(int memory_mb) const {
-  const LambdaSpec& lambda = scenario_.lambda;
   const S3Spec& s3 = scenario_.s3;
-  const double rate =
-      std::min(BandwidthMbPerS(lambda, memory_mb), s3.connection_cap_mb_per_s) *
-      1024.0 * 1024.0;
-  const double compute = ComputeSecondsPerBatch(scenario_, memory_mb);
+  const double rate = std::min(platform_->BandwidthMbPerS(memory_mb),
+                               s3.connection_cap_mb_per_s) *
+                      1024.0 * 1024.0;
+  const double compute =
+      platform_->ComputeSecondsPerBatch(scenario_.workload, memory_mb);
   const double batch = s3.get_latency_median_ms * 1e-3 + batch_bytes_ / rate;
   const double params = s3.get_latency_median_ms * 1e-3 + model_bytes_ / rate;
   const double push = s3.put_latency_median_ms * 1e-3 + model_bytes_ / rate;
@@ -95,14 +90,14 @@ EpochResult EpochEngine::Run(const Action& action, JobState& job,
   observers_ = &observers;
   memory_mb_ = action.memory_mb;
   // Reconfiguring the one deployed function retires its warm instances.
-  if (scenario_.lambda.single_function && job.memory_mb != 0 &&
+  if (sandboxes_.single_function && job.memory_mb != 0 &&
       job.memory_mb != memory_mb_) {
     job.warm_pool.Clear();
   }
   job.memory_mb = memory_mb_;
-  const LambdaSpec& lambda = scenario_.lambda;
-  bandwidth_mb_per_s_ = BandwidthMbPerS(lambda, memory_mb_);
-  compute_median_s_ = ComputeSecondsPerBatch(scenario_, memory_mb_);
+  bandwidth_mb_per_s_ = platform_->BandwidthMbPerS(memory_mb_);
+  compute_median_s_ =
+      platform_->ComputeSecondsPerBatch(scenario_.workload, memory_mb_);
 
   // Split the epoch's batches as evenly as possible over the functions.
   const int64_t batches = BatchesPerEpoch(scenario_.workload);
@@ -118,10 +113,8 @@ EpochResult EpochEngine::Run(const Action& action, JobState& job,
     w.first_batch = next_batch;
     next_batch += w.batches_assigned;
   }
-  if (job.sgd) {
-    job.sgd->StartEpoch(used, batches,
-                        job.seed ^ (0x5851F42D4C957F2Dull * (job.epoch + 1)));
-  }
+  job.convergence->StartEpoch(
+      used, batches, job.seed ^ (0x5851F42D4C957F2Dull * (job.epoch + 1)));
 
   result_ = EpochResult{};
   result_.epoch = job.epoch;
@@ -190,17 +183,13 @@ EpochResult EpochEngine::Run(const Action& action, JobState& job,
   job.epoch += 1;
   job.total_events += events;
   job.cost_usd += result_.cost.total_usd();
-  if (job.sgd) {
-    // Measured on held-out data: the sgd loss needs no artificial noise.
-    job.true_loss = job.loss = job.sgd->EvalLoss();
-  } else {
-    job.true_loss = convergence_.Loss(job.progress);
-    job.loss = convergence_.Observe(job.true_loss, job.loss_rng);
-  }
+  const EpochLoss loss = job.convergence->EndEpoch(job.loss_rng);
+  job.true_loss = loss.truth;
+  job.loss = loss.observed;
   job.status = DecideJobStatus(scenario_, job.loss, job.cost_usd, job.epoch);
   result_.loss = job.loss;
   result_.true_loss = job.true_loss;
-  result_.progress = job.progress;
+  result_.progress = job.convergence->progress();
   result_.cumulative_time_s = SimTimeToSeconds(job.clock);
   result_.cumulative_cost_usd = job.cost_usd;
   result_.status = job.status;
@@ -235,8 +224,7 @@ SimTime EpochEngine::ThrottleBackoff(int32_t attempts) {
 
 void EpochEngine::Invoke(int32_t i, SimTime now) {
   Worker& w = workers_[i];
-  const LambdaSpec& lambda = scenario_.lambda;
-  if (running_ >= lambda.concurrency_limit) {
+  if (running_ >= concurrency_.limit) {
     // 429: retry later; nothing is billed.
     const SimTime retry_at = now + ThrottleBackoff(w.throttle_attempts++);
     ++result_.throttles;
@@ -249,16 +237,17 @@ void EpochEngine::Invoke(int32_t i, SimTime now) {
   ++running_;
   ++result_.invocations;
   w.throttle_attempts = 0;
-  const bool recycled = w.after_timeout && lambda.cold_after_timeout;
+  const bool recycled = w.after_timeout && sandboxes_.cold_after_timeout;
   w.after_timeout = false;
   const bool warm = !recycled && job_->warm_pool.Acquire(memory_mb_, now);
   double latency_s;
   if (warm) {
     ++result_.warm_starts;
-    latency_s = SampleWarmStartS(lambda, job_->warm_start_rng);
+    latency_s = platform_->SampleWarmStartS(job_->warm_start_rng);
   } else {
     ++result_.cold_starts;
-    latency_s = SampleColdStartS(scenario_, memory_mb_, job_->cold_start_rng);
+    latency_s = platform_->SampleColdStartS(
+        memory_mb_, scenario_.workload.package_mb, job_->cold_start_rng);
     for (Observer* o : *observers_) {
       o->OnColdStart(i, SimTimeToSeconds(now), latency_s);
     }
@@ -322,8 +311,8 @@ void EpochEngine::StartPhase(int32_t i, Phase phase, SimTime now) {
                                           bandwidth_mb_per_s_, 1, job_->s3_rng);
       break;
     case Phase::kCompute:
-      duration = SecondsToSimTime(job_->compute_rng.LogNormal(
-          compute_median_s_, scenario_.lambda.compute_noise_sigma));
+      duration = SecondsToSimTime(
+          job_->compute_rng.LogNormal(compute_median_s_, compute_noise_sigma_));
       break;
     case Phase::kPush:
       result_.s3_puts += 1;
@@ -377,7 +366,7 @@ void EpochEngine::OnPhaseDone(int32_t i, SimTime now) {
                            ? VersionAt(w.served_at)
                            : job_->version;
       w.fetched_version = w.read_version;
-      if (job_->sgd) job_->sgd->OnParamsFetched(i);
+      job_->convergence->OnParamsFetched(i);
       fetch_samples_.push_back(SimTimeToSeconds(now - w.step_start));
       StartPhase(i, Phase::kCompute, now);
       break;
@@ -389,10 +378,8 @@ void EpochEngine::OnPhaseDone(int32_t i, SimTime now) {
       const double seconds = SimTimeToSeconds(now - w.phase_start);
       compute_samples_.push_back(seconds);
       compute_seconds_ += seconds;
-      if (job_->sgd) {
-        job_->sgd->OnBatchComputed(
-            i, w.first_batch + (w.batches_assigned - w.batches_left));
-      }
+      job_->convergence->OnBatchComputed(
+          i, w.first_batch + (w.batches_assigned - w.batches_left));
       ++w.local_steps;
       --w.batches_left;
       if (w.local_steps == scenario_.execution.sync_every ||
@@ -440,13 +427,7 @@ int64_t EpochEngine::VersionAt(SimTime t) const {
 void EpochEngine::ApplyAsyncUpdate(int32_t i, SimTime now) {
   Worker& w = workers_[i];
   const int64_t staleness = job_->version - w.fetched_version;
-  if (job_->sgd) {
-    job_->sgd->ApplyPush(i);
-    job_->progress += 1;  // Under sgd, progress counts applied updates.
-  } else {
-    job_->progress += convergence_.UpdateProgress(job_->progress, staleness,
-                                                  step_gain_[w.local_steps]);
-  }
+  job_->convergence->OnUpdateApplied(i, staleness, w.local_steps);
   if (scenario_.s3.server_slots > 0) apply_times_.push_back(now);
   ++job_->version;
   ++result_.updates;
@@ -475,16 +456,12 @@ void EpochEngine::ArriveAtBarrier(int32_t i, SimTime now) {
 
 void EpochEngine::CloseRound(SimTime now) {
   // One synchronous update of round_pushes_ x b samples, staleness 0.
-  if (job_->sgd) {
-    // Every push of the round, computed on the same version, lands now.
-    std::sort(barrier_waiting_.begin(), barrier_waiting_.end());
-    for (int32_t i : barrier_waiting_) job_->sgd->ApplyPush(i);
-    job_->progress += 1;
-  } else {
-    const double gain = convergence_.StepGain(
-        static_cast<double>(round_pushes_) * scenario_.workload.batch_size, 1);
-    job_->progress += convergence_.UpdateProgress(job_->progress, 0, gain);
-  }
+  // Every push of the round, computed on the same version, lands now, in
+  // worker order.
+  std::sort(barrier_waiting_.begin(), barrier_waiting_.end());
+  job_->convergence->OnRoundClosed(
+      barrier_waiting_,
+      static_cast<int64_t>(round_pushes_) * scenario_.workload.batch_size);
   ++job_->version;
   ++result_.updates;
   for (Observer* o : *observers_) {
@@ -521,7 +498,7 @@ void EpochEngine::TimeOut(int32_t i, SimTime now, SimTime deadline) {
   // Batches computed since the last push are lost and redone.
   w.batches_left += w.local_steps;
   w.local_steps = 0;
-  if (job_->sgd) job_->sgd->DropLocalWork(i);
+  job_->convergence->OnLocalWorkDropped(i);
   if (!w.pushed_this_invocation &&
       ++w.fruitless_timeouts >= kMaxFruitlessTimeouts) {
     throw std::runtime_error(
@@ -529,8 +506,8 @@ void EpochEngine::TimeOut(int32_t i, SimTime now, SimTime deadline) {
         std::to_string(i) + " timed out " +
         std::to_string(kMaxFruitlessTimeouts) +
         " times in a row without pushing an update; expected a memory size "
-        "at which one step fits in lambda.timeout_s=" +
-        std::to_string(scenario_.lambda.timeout_s));
+        "at which one step fits in the platform's timeout of " +
+        std::to_string(platform_->timeout_s()) + " s");
   }
   EndInvocation(i, deadline, /*timed_out=*/true);
   w.pushed_this_invocation = false;
@@ -549,7 +526,7 @@ void EpochEngine::EndInvocation(int32_t i, SimTime now, bool timed_out) {
       meter_.ChargeInvocation(now - w.invocation_start, memory_mb_);
   billed_seconds_ += SimTimeToSeconds(billed);
   --running_;
-  if (!timed_out || !scenario_.lambda.cold_after_timeout) {
+  if (!timed_out || !sandboxes_.cold_after_timeout) {
     job_->warm_pool.Release(memory_mb_, now);
   }
   for (Observer* o : *observers_) {

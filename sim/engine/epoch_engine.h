@@ -23,27 +23,28 @@
 #include <optional>
 #include <vector>
 
-#include "sim/platform/aws_lambda/billing.h"
-#include "sim/convergence/analytic/analytic_convergence.h"
+#include <memory>
+
+#include "sim/convergence/convergence_model.h"
 #include "sim/core/epoch_result.h"
 #include "sim/core/event_queue.h"
 #include "sim/core/observer.h"
 #include "sim/core/rng.h"
-#include "sim/storage/s3_model.h"
-#include "sim/scenario/scenario.h"
-#include "sim/convergence/sgd/sgd_model.h"
+#include "sim/engine/billing_meter.h"
 #include "sim/engine/warm_pool.h"
+#include "sim/platform/platform.h"
+#include "sim/scenario/scenario.h"
+#include "sim/storage/s3_model.h"
 
 namespace siren::sim {
 
 // Everything that persists from one epoch to the next within a job.
 struct JobState {
-  JobState(const Scenario& scenario, uint64_t seed);
+  JobState(const Scenario& scenario, const Platform& platform, uint64_t seed);
 
   uint64_t seed = 0;
   SimTime clock = 0;    // Job wall time.
   int epoch = 0;        // Epochs completed.
-  double progress = 0;  // Accumulated effective progress k.
   int64_t version = 0;  // Parameter-store version.
   int memory_mb = 0;    // Memory of the last epoch (0 before the first).
   double loss = 0;      // Last observed loss.
@@ -59,13 +60,19 @@ struct JobState {
   Rng s3_rng;
   Rng backoff_rng;
   Rng loss_rng;
-  // The sgd ground-truth model's parameters; empty under `analytic`.
-  std::optional<SgdConvergence> sgd;
+  // The convergence model's state (the scenario's convergence.model).
+  ConvergenceHandle convergence;
 };
 
+// The engine knows no model by name: the platform (starts, resources,
+// limits, bills) and the convergence model (loss) are reached through their
+// interfaces only.
 class EpochEngine {
  public:
-  explicit EpochEngine(const Scenario& scenario);
+  EpochEngine(const Scenario& scenario,
+              std::shared_ptr<const Platform> platform);
+
+  const Platform& platform() const { return *platform_; }
 
   // Runs one epoch of `action` (already validated) from `job.clock`, updating
   // `job` and notifying `observers`. Throws std::runtime_error if a function
@@ -129,7 +136,10 @@ class EpochEngine {
   void FillStats(EpochResult& result);
 
   const Scenario& scenario_;
-  AnalyticConvergence convergence_;
+  std::shared_ptr<const Platform> platform_;
+  ConcurrencyRules concurrency_;
+  SandboxRules sandboxes_;
+  double compute_noise_sigma_;
   SimTime timeout_;
   SimTime throttle_base_;
   SimTime throttle_cap_;
@@ -140,7 +150,6 @@ class EpochEngine {
   EventQueue queue_;
   std::vector<Worker> workers_;
   std::vector<int32_t> barrier_waiting_;
-  std::vector<double> step_gain_;  // By local steps folded into an update.
   std::vector<double> fetch_samples_;
   std::vector<double> compute_samples_;
   std::vector<double> update_samples_;

@@ -4,7 +4,7 @@
 #include <sstream>
 
 #include "sim/engine/epoch_engine.h"
-#include "sim/platform/aws_lambda/lambda_model.h"
+#include "sim/platform/platform.h"
 
 namespace siren::sim {
 
@@ -12,7 +12,10 @@ namespace siren::sim {
 class SimulationState {
  public:
   SimulationState(const Scenario& scenario, uint64_t seed)
-      : job(scenario, seed), engine(scenario) {}
+      : SimulationState(scenario, MakePlatform(scenario), seed) {}
+  SimulationState(const Scenario& scenario,
+                  std::shared_ptr<const Platform> platform, uint64_t seed)
+      : job(scenario, *platform, seed), engine(scenario, std::move(platform)) {}
   JobState job;
   EpochEngine engine;
 };
@@ -54,7 +57,7 @@ Simulation::Simulation(Simulation&&) noexcept = default;
 Simulation& Simulation::operator=(Simulation&&) noexcept = default;
 
 void Simulation::Reset(uint64_t seed) {
-  state_->job = JobState(*scenario_, seed);
+  state_->job = JobState(*scenario_, state_->engine.platform(), seed);
 }
 
 EpochResult Simulation::RunEpoch(const Action& action) {
@@ -68,16 +71,18 @@ EpochResult Simulation::RunEpoch(const Action& action) {
     throw InvalidAction("functions: got " + std::to_string(action.functions) +
                         ", expected an integer >= 1");
   }
-  const std::string memory_error = MemoryError(*scenario_, action.memory_mb);
+  const Platform& platform = state_->engine.platform();
+  const std::string memory_error =
+      MemoryError(platform, *scenario_, action.memory_mb);
   if (!memory_error.empty()) throw InvalidAction(memory_error);
   const double step_s = state_->engine.NominalStepSeconds(action.memory_mb);
-  if (step_s >= scenario_->lambda.timeout_s) {
+  if (step_s >= platform.timeout_s()) {
     std::ostringstream message;
     message << "memory_mb: got " << action.memory_mb
             << ", one step of execution.sync_every="
             << scenario_->execution.sync_every << " batches takes about "
-            << step_s << " s at this size, expected it under lambda.timeout_s="
-            << scenario_->lambda.timeout_s
+            << step_s << " s at this size, expected it under the platform's "
+            << "timeout of " << platform.timeout_s() << " s"
             << " (more memory or fewer local steps)";
     throw InvalidAction(message.str());
   }

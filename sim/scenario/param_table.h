@@ -1,77 +1,62 @@
-// The table of every scenario parameter: its dotted path, type, default,
-// allowed range, a one-line description and the source of the default
-// (a row of shared CALIBRATION.md, or "[I]" for an inference of ours).
+// The table of every scenario parameter, assembled from sections.
 //
 // It is the single place where parameters are declared: the loader reads YAML
-// through it, ValidateScenario checks ranges with it, ScenarioToYaml writes
-// every entry, and `siren scenario --describe` prints DescribeParameters().
-// Adding a field to `Scenario` means adding one entry in param_table.cc.
+// through it, ValidateScenario checks ranges with it and runs each active
+// section's cross-field checks, ScenarioToYaml writes every entry, and
+// `siren scenario --describe` prints DescribeParameters().
+//
+// Sections:
+// - the core sections of scenario/ (name, workload, S3, S3 prices, the
+//   platform and convergence selectors, execution, job, EC2 baseline),
+//   bound to typed fields of Scenario (param_table.cc);
+// - one section per plug-in, registered by the plug-in itself: a platform
+//   (sim/platform/), a convergence model (sim/convergence/), the env layer
+//   (env/). Its values live in Scenario::params.
+// A section that `implements` a selector value (e.g. {"convergence.model",
+// "sgd"}) is active only when the scenario selects it: its cross-field check
+// runs then, and the selector's allowed names are the registered
+// implementations. Its parameters are always listed, loaded and written, so a
+// scenario file is valid whatever it selects.
 #ifndef SIREN_SIM_SCENARIO_PARAM_TABLE_H_
 #define SIREN_SIM_SCENARIO_PARAM_TABLE_H_
 
-#include <cstdint>
 #include <functional>
-#include <limits>
 #include <string>
 #include <utility>
-#include <variant>
 #include <vector>
 
+#include "sim/scenario/param_spec.h"
 #include "sim/scenario/scenario.h"
 
 namespace siren::sim {
 
-enum class ParamType { kInt, kDouble, kBool, kString, kEnum, kDoubleList };
+struct ParamSection {
+  std::string name;  // Shown by DescribeParameters, e.g. "platform aws_lambda".
+  // Position in the table: lower first. Core sections use 0-99; platforms
+  // 100-199; convergence models 200-299; the env layer 300.
+  int order = 0;
+  // (selector path, implementation name), or empty for an always-active
+  // section.
+  std::pair<std::string, std::string> implements;
+  std::vector<ParamSpec> params;
+  // Cross-field checks once every value is set and in range; throws
+  // ScenarioError (FailParamValue) naming the field. May be empty.
+  std::function<void(const Scenario&)> validate;
 
-// A parameter value. Enums are held by their YAML name ("2020+", "hsp");
-// std::monostate means "no value" (a required parameter has no default).
-using ParamValue = std::variant<std::monostate, int64_t, double, bool,
-                                std::string, std::vector<double>>;
-
-// A numeric interval; for kDoubleList it applies to every element. The
-// infinite defaults mean "unbounded".
-struct ParamRange {
-  double min = -std::numeric_limits<double>::infinity();
-  double max = std::numeric_limits<double>::infinity();
-  bool min_exclusive = false;
-  bool max_exclusive = false;
-
-  bool Contains(double value) const;
-  // "> 0", ">= 1 and <= 100000", "in [0, 1]", or "" when unbounded.
-  std::string Describe() const;
+  bool Active(const Scenario& scenario) const;
 };
 
-struct ParamSpec {
-  std::string path;  // Dotted path, e.g. "workload.batch_size".
-  ParamType type = ParamType::kDouble;
-  ParamValue default_value;  // std::monostate when required.
-  // Defaults that depend on `lambda.era`: (era name, value) pairs. When not
-  // empty they replace `default_value` for the scenario's era.
-  std::vector<std::pair<std::string, ParamValue>> era_defaults;
-  std::vector<std::string> enum_names;  // Allowed names, for kEnum only.
-  ParamRange range;                     // For kInt, kDouble and kDoubleList.
-  // Largest value the C++ field can hold, for kInt (2^31 - 1 for an `int`).
-  int64_t int_limit = std::numeric_limits<int64_t>::max();
-  std::string doc;     // One line: what the parameter means.
-  std::string source;  // CALIBRATION.md row, or "[I] ..." inference.
-  // Read and write the field of a Scenario. `set` receives a value of the
-  // parameter's type (already checked); enums are mapped by name.
-  std::function<ParamValue(const Scenario&)> get;
-  std::function<void(Scenario&, const ParamValue&)> set;
+// Adds a section (at static-initialisation time, by a plug-in's registration
+// object, or at any time before scenarios that use it are loaded). Throws
+// std::logic_error when a path is already declared or the section is
+// ill-formed. Returns true so that it can initialise a static.
+bool RegisterParamSection(ParamSection section);
 
-  bool required() const {
-    return std::holds_alternative<std::monostate>(default_value) &&
-           era_defaults.empty();
-  }
-  // The default for the era named `era` (an era default if any, else
-  // `default_value`).
-  const ParamValue& DefaultFor(const std::string& era) const;
-  // What a valid value looks like, for error messages:
-  // "an integer > 0", "a finite number in [0, 1]", "one of \"hsp\", \"bsp\"".
-  std::string Expectation() const;
-};
+// Every section, core and registered, in table order.
+std::vector<const ParamSection*> ParamSections();
 
-// Every parameter, in the order ScenarioToYaml writes them. Built once.
+// Every parameter, in the order ScenarioToYaml writes them; rebuilt when a
+// section is registered, so hold no reference across registrations.
 const std::vector<ParamSpec>& ParamTable();
 
 // The entry for `path`, or nullptr when there is none.
@@ -81,13 +66,12 @@ const ParamSpec* FindParam(const std::string& path);
 // last component wins ties), or "" when none is reasonably close.
 std::string ClosestParamPath(const std::string& path);
 
-// Formats a value as YAML text: shortest round-trip decimal for doubles,
-// "true"/"false", flow lists "[1, 2]", quoted strings where YAML needs it.
-std::string FormatParamValue(const ParamValue& value);
-
-// A human-readable listing of every parameter: path, type, default, range,
-// description and source (for `siren scenario --describe`).
+// A human-readable listing of every parameter by section: path, type,
+// default, range, description and source (for `siren scenario --describe`).
 std::string DescribeParameters();
+
+// The core sections, bound to Scenario's typed fields (param_table.cc).
+std::vector<ParamSection> CoreParamSections();
 
 }  // namespace siren::sim
 

@@ -12,7 +12,6 @@
 #include <set>
 #include <sstream>
 
-#include "sim/platform/aws_lambda/lambda_model.h"
 #include "sim/scenario/param_table.h"
 #include "sim/scenario/presets.h"
 
@@ -34,25 +33,7 @@ using RawValues = std::map<std::string, RawValue>;
 [[noreturn]] void FailValue(const std::string& path, const std::string& got,
                             const std::string& expected,
                             const std::string& where = "") {
-  Fail(path, path + ": got " + got + ", expected " + expected +
-                 (where.empty() ? "" : " (" + where + ")"));
-}
-
-std::string FormatNumber(double value) {
-  return FormatParamValue(ParamValue(value));
-}
-
-// Derived quantities in messages, rounded for reading.
-std::string FormatShort(double value) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof(buffer), "%.6g", value);
-  return buffer;
-}
-
-std::string FormatOneDecimal(double value) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof(buffer), "%.1f", value);
-  return buffer;
+  FailParamValue(path, got, expected, where);
 }
 
 // How a YAML node reads in an error message.
@@ -346,11 +327,19 @@ ParamValue Convert(const ParamSpec& spec, const RawValue& raw) {
 // validates it.
 Scenario Build(const RawValues& values, const std::string& origin,
                const std::string& default_name) {
-  // The era decides the era-dependent defaults, so it is resolved first.
-  const ParamSpec* era_spec = FindParam("lambda.era");
-  std::string era = std::get<std::string>(era_spec->default_value);
-  if (auto it = values.find("lambda.era"); it != values.end()) {
-    era = std::get<std::string>(Convert(*era_spec, it->second));
+  // A variant selector (e.g. lambda.era) decides the defaults that depend
+  // on it, so the selectors are resolved first.
+  std::map<std::string, std::string> variants;
+  for (const ParamSpec& spec : ParamTable()) {
+    if (spec.variant_param.empty() || variants.count(spec.variant_param)) {
+      continue;
+    }
+    const ParamSpec* selector = FindParam(spec.variant_param);
+    std::string variant = std::get<std::string>(selector->default_value);
+    if (auto it = values.find(selector->path); it != values.end()) {
+      variant = std::get<std::string>(Convert(*selector, it->second));
+    }
+    variants[spec.variant_param] = variant;
   }
   // Values given in the file or overrides first, so that a bad value is
   // reported before a missing one.
@@ -368,7 +357,9 @@ Scenario Build(const RawValues& values, const std::string& origin,
     } else if (spec.path == "name") {
       value = default_name;
     } else {
-      value = spec.DefaultFor(era);
+      value = spec.variant_param.empty()
+                  ? spec.default_value
+                  : spec.DefaultFor(variants.at(spec.variant_param));
     }
     if (std::holds_alternative<std::monostate>(value)) {
       Fail(spec.path, spec.path + ": got nothing (missing required key in " +
@@ -409,99 +400,46 @@ std::string JoinPresetNames() {
   return text;
 }
 
-// Cross-field consistency (ranges of single fields are checked before).
+// Cross-field consistency (ranges of single fields are checked before): each
+// active section's own checks, in table order.
 void CheckConsistency(const Scenario& s) {
-  const WorkloadSpec& w = s.workload;
-  if (w.batch_size > w.dataset_samples) {
-    FailValue("workload.batch_size", std::to_string(w.batch_size),
-              "an integer <= workload.dataset_samples (" +
-                  std::to_string(w.dataset_samples) + ")");
-  }
-  const ConvergenceSpec& c = s.convergence;
-  const double initial_loss = 1.0 / c.b1 + c.b2;
-  // Under sgd the loss curve is measured, not the Optimus curve.
-  if (c.model == ConvergenceModel::kAnalytic &&
-      !(w.target_loss > c.b2 && w.target_loss < initial_loss)) {
-    FailValue("workload.target_loss", FormatNumber(w.target_loss),
-              "a number strictly between convergence.b2 (" +
-                  FormatNumber(c.b2) + ") and the initial loss 1/b1 + b2 (" +
-                  FormatShort(initial_loss) + ")");
-  }
-
-  const LambdaSpec& l = s.lambda;
-  if (l.min_memory_mb > l.max_memory_mb) {
-    FailValue("lambda.min_memory_mb", std::to_string(l.min_memory_mb),
-              "an integer <= lambda.max_memory_mb (" +
-                  std::to_string(l.max_memory_mb) + ")");
-  }
-  if ((l.max_memory_mb - l.min_memory_mb) % l.memory_step_mb != 0) {
-    FailValue("lambda.memory_step_mb", std::to_string(l.memory_step_mb),
-              "a divisor of lambda.max_memory_mb - lambda.min_memory_mb (" +
-                  std::to_string(l.max_memory_mb - l.min_memory_mb) + ")");
-  }
-  const ColdStartSpec& cold = l.cold_start;
-  const size_t points = cold.memory_mb.size();
-  for (const auto& [path, list] :
-       {std::pair<std::string, const std::vector<double>*>{
-            "lambda.cold_start.mean_ms", &cold.mean_ms},
-        {"lambda.cold_start.sd_ms", &cold.sd_ms}}) {
-    if (list->size() != points) {
-      FailValue(path, std::to_string(list->size()) + " values",
-                std::to_string(points) +
-                    " (the length of lambda.cold_start.memory_mb)");
-    }
-  }
-  for (size_t i = 1; i < points; ++i) {
-    if (!(cold.memory_mb[i] > cold.memory_mb[i - 1])) {
-      FailValue("lambda.cold_start.memory_mb", FormatParamValue(cold.memory_mb),
-                "strictly ascending memory sizes");
-    }
-  }
-  if (l.throttle_backoff_cap_s < l.throttle_backoff_base_s) {
-    FailValue("lambda.throttle_backoff_cap_s",
-              FormatNumber(l.throttle_backoff_cap_s),
-              "a number >= lambda.throttle_backoff_base_s (" +
-                  FormatNumber(l.throttle_backoff_base_s) + ")");
-  }
-
-  if (s.execution.mode == ExecutionMode::kBsp && s.execution.sync_every != 1) {
-    FailValue("execution.sync_every", std::to_string(s.execution.sync_every),
-              "1 when execution.mode is \"bsp\"");
-  }
-
-  // The generated data needs room for its fields.
-  const SgdSpec& sgd = s.convergence.sgd;
-  if (s.convergence.model == ConvergenceModel::kSgd &&
-      sgd.dataset == "click_through" && sgd.features < sgd.fields) {
-    FailValue("convergence.sgd.features", std::to_string(sgd.features),
-              "an integer >= convergence.sgd.fields (" +
-                  std::to_string(sgd.fields) + ")");
-  }
-
-  // The action range of the env layer.
-  if (s.env.max_functions < s.env.min_functions) {
-    FailValue("env.max_functions", std::to_string(s.env.max_functions),
-              "an integer >= env.min_functions (" +
-                  std::to_string(s.env.min_functions) + ")");
-  }
-
-  // The workload must fit in the largest memory size of the era.
-  if (MinFeasibleMemoryMb(s) == -1) {
-    const std::string era =
-        std::get<std::string>(FindParam("lambda.era")->get(s));
-    FailValue("workload.runtime_memory_mb", FormatNumber(w.runtime_memory_mb),
-              "a workload that fits in lambda.max_memory_mb (" +
-                  std::to_string(l.max_memory_mb) + " MB, era " + era +
-                  "), but it needs " + FormatOneDecimal(MemoryNeedMb(s)) +
-                  " MB (runtime_memory_mb + memory_overhead_factor x "
-                  "model_params x 4 B + batch_size x sample_bytes)");
+  for (const ParamSection* section : ParamSections()) {
+    if (section->validate && section->Active(s)) section->validate(s);
   }
 }
 
-}  // namespace
+// The table's entries grouped for writing as nested YAML: entries keep their
+// table order, except that every entry joins the first run of entries that
+// shares its top-level (and then second-level) key, so that no mapping is
+// opened twice.
+std::vector<const ParamSpec*> GroupedForYaml() {
+  std::vector<const ParamSpec*> specs;
+  for (const ParamSpec& spec : ParamTable()) specs.push_back(&spec);
+  // The first `parts` components of a path (the whole path if shorter).
+  const auto prefix = [](const std::string& path, int parts) {
+    size_t end = std::string::npos, from = 0;
+    for (int i = 0; i < parts; ++i) {
+      end = path.find('.', from);
+      if (end == std::string::npos) return path;
+      from = end + 1;
+    }
+    return path.substr(0, end);
+  };
+  for (int parts : {2, 1}) {
+    std::map<std::string, size_t> first_seen;
+    for (size_t i = 0; i < specs.size(); ++i) {
+      first_seen.emplace(prefix(specs[i]->path, parts), i);
+    }
+    std::stable_sort(specs.begin(), specs.end(),
+                     [&](const ParamSpec* a, const ParamSpec* b) {
+                       return first_seen.at(prefix(a->path, parts)) <
+                              first_seen.at(prefix(b->path, parts));
+                     });
+  }
+  return specs;
+}
 
-ScenarioError::ScenarioError(std::string field, const std::string& message)
-    : std::invalid_argument(message), field_(std::move(field)) {}
+}  // namespace
 
 std::vector<std::string> PresetNames() {
   std::vector<std::string> names;
@@ -547,7 +485,8 @@ std::string ScenarioToYaml(const Scenario& scenario) {
   std::ostringstream out;
   out << "# Siren scenario, every parameter (written by ScenarioToYaml).\n";
   std::vector<std::string> open_sections;
-  for (const ParamSpec& spec : ParamTable()) {
+  for (const ParamSpec* entry : GroupedForYaml()) {
+    const ParamSpec& spec = *entry;
     // Split the path into sections and the leaf key.
     std::vector<std::string> parts;
     std::stringstream path(spec.path);

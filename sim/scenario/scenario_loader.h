@@ -5,8 +5,9 @@
 // Order of precedence, lowest first:
 //   1. the defaults of the parameter table (param_table.cc), each with its
 //      source from shared CALIBRATION.md;
-//   2. the era preset implied by `lambda.era` (memory grid, timeout, billing
-//      granularity), unless the same key is set explicitly in 3 or 4;
+//   2. variant defaults implied by a selector, e.g. the Lambda generation
+//      `lambda.era` (memory grid, timeout, billing granularity), unless the
+//      same key is set explicitly in 3 or 4;
 //   3. a preset (built-in, by name) or a YAML file;
 //   4. `key=value` overrides with dotted paths, e.g. `workload.batch_size=256`.
 //
@@ -21,20 +22,10 @@
 #include <string>
 #include <vector>
 
+#include "sim/scenario/param_spec.h"
 #include "sim/scenario/scenario.h"
 
 namespace siren::sim {
-
-// Thrown for any invalid scenario input. `field()` is the dotted path (empty
-// when the error is not about one field, e.g. an unknown preset name).
-class ScenarioError : public std::invalid_argument {
- public:
-  ScenarioError(std::string field, const std::string& message);
-  const std::string& field() const { return field_; }
-
- private:
-  std::string field_;
-};
 
 // Names of the built-in presets, sorted; "default" is an alias, not listed.
 std::vector<std::string> PresetNames();

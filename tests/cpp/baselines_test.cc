@@ -13,7 +13,7 @@
 #include "agent/baselines/grid_search.h"
 #include "agent/baselines/hand_schedule.h"
 #include "env/thread_pool.h"
-#include "sim/platform/aws_lambda/lambda_model.h"
+#include "sim/platform/platform.h"
 #include "sim/scenario/scenario_loader.h"
 #include "sim/engine/simulation.h"
 
@@ -107,8 +107,8 @@ TEST(EvaluationTest, AnInvalidActionPropagates) {
 
 TEST(GridSearchTest, GridsAreClippedSubsampledAndValidated) {
   sim::Scenario scenario = Default();
-  scenario.env.max_functions = 100;
-  scenario.env.min_functions = 2;
+  scenario.params.Set("env.max_functions", int64_t{100});
+  scenario.params.Set("env.min_functions", int64_t{2});
   EXPECT_EQ(GridFunctions(scenario, {}),
             (std::vector<int>{2, 5, 10, 20, 30, 50, 75, 100}));
   GridSpec bad;
@@ -118,12 +118,12 @@ TEST(GridSearchTest, GridsAreClippedSubsampledAndValidated) {
   const std::vector<int> memory = GridMemory(scenario, {});
   EXPECT_LE(memory.size(), 13u);
   EXPECT_EQ(memory.front(), sim::MinFeasibleMemoryMb(scenario));
-  EXPECT_EQ(memory.back(), scenario.lambda.max_memory_mb);
+  EXPECT_EQ(memory.back(), scenario.params.Int("lambda.max_memory_mb"));
   GridSpec every;
   every.memory_stride = 1;
   const std::vector<int> all = GridMemory(scenario, every);
   EXPECT_EQ(all.back() - all.front(), (static_cast<int>(all.size()) - 1) *
-                                          scenario.lambda.memory_step_mb);
+                                          scenario.params.Int("lambda.memory_step_mb"));
   GridSpec off_grid;
   off_grid.memory_mb = {1000};
   EXPECT_THROW(GridMemory(scenario, off_grid), std::invalid_argument);
@@ -286,7 +286,7 @@ TEST(HandScheduleTest, HighThenMidThenLowAndScaled) {
   EXPECT_EQ(half[0].functions, 60);
   EXPECT_EQ(half[1].functions, 5);
   o.scale = 100;  // Clamped to env.max_functions.
-  EXPECT_EQ(HandSchedule(scenario, o)[0].functions, scenario.env.max_functions);
+  EXPECT_EQ(HandSchedule(scenario, o)[0].functions, scenario.params.Int("env.max_functions"));
 
   o.scale = 1;
   o.memory_mb = 1000;  // Off the 2018 grid.

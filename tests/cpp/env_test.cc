@@ -10,7 +10,7 @@
 #include "env/action_codec.h"
 #include "env/observation.h"
 #include "env/siren_env.h"
-#include "sim/platform/aws_lambda/lambda_model.h"
+#include "sim/platform/platform.h"
 #include "sim/scenario/scenario_loader.h"
 
 namespace siren::env {
@@ -29,11 +29,11 @@ TEST(ActionCodecTest, BoxCornersMapToTheRangeEnds) {
   const double high[2] = {1, 1};
   const DecodedAction a = codec.Decode(low);
   const DecodedAction b = codec.Decode(high);
-  EXPECT_EQ(a.functions, scenario->env.min_functions);
-  EXPECT_EQ(b.functions, scenario->env.max_functions);
-  EXPECT_EQ(b.memory_mb, scenario->lambda.max_memory_mb);
+  EXPECT_EQ(a.functions, scenario->params.Int("env.min_functions"));
+  EXPECT_EQ(b.functions, scenario->params.Int("env.max_functions"));
+  EXPECT_EQ(b.memory_mb, scenario->params.Int("lambda.max_memory_mb"));
   // The smallest grid size (128 MB) is below LeNet's need: clamped, reported.
-  EXPECT_EQ(a.requested_memory_mb, scenario->lambda.min_memory_mb);
+  EXPECT_EQ(a.requested_memory_mb, scenario->params.Int("lambda.min_memory_mb"));
   EXPECT_EQ(a.memory_mb, sim::MinFeasibleMemoryMb(*scenario));
   EXPECT_TRUE(a.memory_clamped);
   EXPECT_FALSE(b.memory_clamped);
@@ -103,8 +103,8 @@ TEST(ActionCodecTest, LinearScale) {
 TEST(SirenEnvTest, ObservationsStayInsideTheirBounds) {
   auto scenario = Load();
   SirenEnv env(scenario, ActionEncoding::kBox);
-  const auto low = ObservationLow(*scenario);
-  const auto high = ObservationHigh(*scenario);
+  const auto low = ObservationLow(ObservationScale::FromScenario(*scenario));
+  const auto high = ObservationHigh(ObservationScale::FromScenario(*scenario));
   float obs[kObservationSize];
   env.Reset(3, obs);
   const std::vector<std::array<double, 2>> actions = {
@@ -158,7 +158,7 @@ TEST(SirenEnvTest, BudgetRunsOutFirstIsPenalised) {
   EXPECT_FALSE(outcome.truncated);
   EXPECT_EQ(info.epoch.status, sim::JobStatus::kBudgetExhausted);
   EXPECT_NEAR(outcome.reward,
-              -scenario->env.reward_per_second * info.epoch.duration_s - 3,
+              -scenario->params.Double("env.reward_per_second") * info.epoch.duration_s - 3,
               1e-12);
   EXPECT_EQ(obs[9], 0.0f);  // No budget left.
 }

@@ -10,7 +10,7 @@
 #include <sstream>
 #include <string>
 
-#include "sim/platform/aws_lambda/lambda_model.h"
+#include "sim/platform/platform.h"
 #include "sim/scenario/scenario_loader.h"
 #include "sim/engine/simulation.h"
 #include "sim/core/trace_observer.h"

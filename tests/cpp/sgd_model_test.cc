@@ -147,11 +147,13 @@ TEST(ConvergenceFitTest, FittedAnalyticModelTracksSgdWithinTenPercent) {
   // after each epoch as the fitter predicted, so the check above is the
   // simulator's, not only the replay's.
   Scenario fitted = base;
-  fitted.convergence = fit.fitted;
-  fitted.convergence.loss_noise_sigma = 0;
+  AnalyticSpec analytic = fit.fitted;
+  analytic.loss_noise_sigma = 0;
+  analytic.WriteTo(fitted);
+  fitted.models.convergence = "analytic";
   fitted.job.budget_usd = 1e9;
   fitted.job.max_epochs = epochs;
-  fitted.workload.target_loss = fitted.convergence.b2 * 1.0000001;
+  fitted.workload.target_loss = analytic.b2 * 1.0000001;
   auto shared = std::make_shared<const Scenario>(fitted);
   for (size_t r = 0; r < runs.size(); ++r) {
     Simulation sim(shared, runs[r].seed);

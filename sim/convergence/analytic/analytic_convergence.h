@@ -13,14 +13,42 @@
 #include <cmath>
 #include <cstdint>
 
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/convergence/convergence_model.h"
 #include "sim/core/rng.h"
 #include "sim/scenario/scenario.h"
 
 namespace siren::sim {
 
+// The values of this model's section (`convergence.*` but `model` and
+// `sgd.*`), read once from a scenario.
+struct AnalyticSpec {
+  double b0 = 0;
+  double b1 = 0;
+  double b2 = 0;
+  double reference_batch = 0;
+  double batch_exponent = 0;
+  double local_step_exponent = 0;
+  double staleness_penalty = 0;
+  double staleness_gain = 0;
+  double loss_noise_sigma = 0;  // Log-normal sigma on the observed loss.
+
+  static AnalyticSpec FromScenario(const Scenario& scenario);
+  // Writes these values into `scenario` (the fitter's output).
+  void WriteTo(Scenario& scenario) const;
+};
+
+// This model's parameter section (registered with the model).
+ParamSection AnalyticParamSection();
+
+// The curve: loss over progress, and the progress of one update. Also used
+// by the EC2 baseline and the fitter.
 class AnalyticConvergence {
  public:
-  explicit AnalyticConvergence(const ConvergenceSpec& spec);
+  explicit AnalyticConvergence(const AnalyticSpec& spec);
 
   // Loss after progress k (k >= 0).
   double Loss(double progress) const {
@@ -58,9 +86,47 @@ class AnalyticConvergence {
   }
 
  private:
-  ConvergenceSpec spec_;
+  AnalyticSpec spec_;
   double initial_loss_;
   double inv_log_span_;  // 1 / ln(l0 / b2).
+};
+
+// The reference convergence model (copy this folder to add one): the
+// analytic curve behind the ConvergenceModel hooks. Each hook says what it
+// does with the event; hooks this model does not need are no-ops, and say
+// why.
+class AnalyticModel final : public ConvergenceModel {
+ public:
+  explicit AnalyticModel(const Scenario& scenario);
+
+  std::string name() const override { return "analytic"; }
+  double InitialLoss() const override { return curve_.initial_loss(); }
+  // The curve has no per-epoch state: the batch order does not matter.
+  void StartEpoch(int, int64_t, uint64_t) override {}
+  // Reads carry no state: staleness arrives with the update.
+  void OnParamsFetched(int) override {}
+  // Gradients are not computed: progress is added when an update lands.
+  void OnBatchComputed(int, int64_t) override {}
+  // HSP: progress += g(b) L^e / (1 + penalty s (1 + gain closeness)).
+  void OnUpdateApplied(int worker, int64_t staleness,
+                       int local_steps) override;
+  // BSP: one staleness-free update of the round's samples.
+  void OnRoundClosed(const std::vector<int32_t>& workers,
+                     int64_t samples) override;
+  // Lost work never reached the store: nothing to undo.
+  void OnLocalWorkDropped(int) override {}
+  // Loss at the progress reached; observed with log-normal noise.
+  EpochLoss EndEpoch(Rng& loss_rng) override;
+  double progress() const override { return progress_; }
+  std::unique_ptr<ConvergenceModel> Clone() const override {
+    return std::make_unique<AnalyticModel>(*this);
+  }
+
+ private:
+  AnalyticConvergence curve_;
+  double batch_size_;
+  std::vector<double> step_gain_;  // By local steps folded into an update.
+  double progress_ = 0;
 };
 
 }  // namespace siren::sim

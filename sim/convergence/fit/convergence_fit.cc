@@ -43,8 +43,8 @@ struct Candidate {
 
 // Progress after each epoch of `trace` under `c`.
 std::vector<double> Replay(const Trace& trace, const Candidate& c,
-                           const ConvergenceSpec& base) {
-  ConvergenceSpec spec = base;
+                           const AnalyticSpec& base) {
+  AnalyticSpec spec = base;
   spec.b0 = c.b0;
   spec.b1 = c.b1;
   spec.b2 = c.b2;
@@ -68,7 +68,7 @@ double Predict(const Candidate& c, double k) {
 
 // Sum of squared relative errors of `c` over every trace and epoch.
 double Score(const std::vector<Trace>& traces, const Candidate& c,
-             const ConvergenceSpec& base) {
+             const AnalyticSpec& base) {
   double total = 0;
   for (const Trace& t : traces) {
     const std::vector<double> k = Replay(t, c, base);
@@ -83,7 +83,7 @@ double Score(const std::vector<Trace>& traces, const Candidate& c,
 // For fixed b2, penalty, gain and batch exponent, fits (b0, b1) by NNLS,
 // alternating with the replay. Returns the score.
 double FitOptimus(const std::vector<Trace>& traces, Candidate& c,
-                  const ConvergenceSpec& base) {
+                  const AnalyticSpec& base) {
   c.b1 = 1.0 / std::max(1e-9, traces.front().initial_loss - c.b2);
   if (c.b0 <= 0) c.b0 = 1e-3;
   for (int iteration = 0; iteration < 8; ++iteration) {
@@ -138,11 +138,11 @@ FitResult FitConvergence(const Scenario& base, const std::vector<FitRun>& runs,
   std::vector<Trace> traces;
   const std::string yaml = ScenarioToYaml(base);
   Scenario sgd_base = base;
-  sgd_base.convergence.model = ConvergenceModel::kSgd;
+  sgd_base.models.convergence = "sgd";
   const std::shared_ptr<const SgdData> data = LoadSgdData(sgd_base);
   for (const FitRun& run : runs) {
     Scenario s = ParseScenario(yaml, run.overrides, "fit run");
-    s.convergence.model = ConvergenceModel::kSgd;
+    s.models.convergence = "sgd";
     s.job.budget_usd = std::numeric_limits<double>::max();
     s.job.max_epochs = epochs;
     s.workload.target_loss = 0;
@@ -175,7 +175,8 @@ FitResult FitConvergence(const Scenario& base, const std::vector<FitRun>& runs,
     batches_differ |= t.batch != traces.front().batch;
   const std::vector<double> exponents =
       batches_differ ? std::vector<double>{0.25, 0.5, 0.75, 1.0}
-                     : std::vector<double>{base.convergence.batch_exponent};
+                     : std::vector<double>{AnalyticSpec::FromScenario(base)
+                                                .batch_exponent};
   // b2 stays below the lowest measured loss and below the scenario's target,
   // so that the fitted scenario is valid (its target reachable).
   double min_loss = base.workload.target_loss;
@@ -186,7 +187,7 @@ FitResult FitConvergence(const Scenario& base, const std::vector<FitRun>& runs,
   // Coarse grid over (b2, penalty, gain, batch exponent).
   Candidate best;
   double best_score = std::numeric_limits<double>::infinity();
-  const ConvergenceSpec& spec = base.convergence;
+  const AnalyticSpec spec = AnalyticSpec::FromScenario(base);
   for (double fraction :
        {0.5, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99}) {
     for (double penalty : {0.0, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3}) {
@@ -226,7 +227,6 @@ FitResult FitConvergence(const Scenario& base, const std::vector<FitRun>& runs,
   }
 
   result.fitted = spec;
-  result.fitted.model = ConvergenceModel::kAnalytic;
   result.fitted.b0 = best.b0;
   result.fitted.b1 = best.b1;
   result.fitted.b2 = best.b2;

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/convergence/analytic/analytic_convergence.h"
 #include "sim/core/epoch_result.h"
 #include "sim/scenario/scenario.h"
 
@@ -37,7 +38,7 @@ struct FitRun {
 };
 
 struct FitResult {
-  ConvergenceSpec fitted;  // model = analytic, the fitted parameters set.
+  AnalyticSpec fitted;  // The analytic model's fitted parameters.
   double max_relative_error = 0;  // Over every run and epoch.
   double mean_relative_error = 0;
   // Per run, the loss after each epoch: measured (sgd) and fitted (analytic).

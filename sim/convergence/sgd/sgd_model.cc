@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <tuple>
 
+#include "sim/scenario/param_builders.h"
+
 namespace siren::sim {
 namespace {
 
@@ -110,10 +112,74 @@ double MeanLoss(const Rows& rows, const Labels& labels,
   return total / static_cast<double>(z.rows());
 }
 
+// The generated data needs room for its fields.
+void ValidateSgd(const Scenario& s) {
+  const SgdSpec sgd = SgdSpec::FromScenario(s);
+  if (sgd.dataset == "click_through" && sgd.features < sgd.fields) {
+    FailParamValue("convergence.sgd.features", std::to_string(sgd.features),
+                   "an integer >= convergence.sgd.fields (" +
+                       std::to_string(sgd.fields) + ")");
+  }
+}
+
+// Registration: `convergence.model: sgd`.
+[[maybe_unused]] const bool kRegistered = RegisterConvergenceModel(
+    "sgd", SgdParamSection(), [](const Scenario& scenario) {
+      return std::make_unique<SgdConvergence>(scenario,
+                                              LoadSgdData(scenario));
+    });
+
 }  // namespace
 
+ParamSection SgdParamSection() {
+  using namespace params;  // NOLINT: the builders read as a table.
+  std::vector<ParamSpec> p;
+  // The sgd ground-truth model.
+  p.push_back(StoredString(
+      "convergence.sgd.dataset", std::string("click_through"),
+      "\"click_through\" (the seeded generator) or an HDF5 dataset path "
+      "(`siren data`).",
+      "DESIGN.md 2.6"));
+  p.push_back(StoredInt<int64_t>(
+      "convergence.sgd.features", 4096, AtLeast(1),
+      "Columns of the generated click-through data (hashed features).",
+      "[I] small enough for per-function parameter copies"));
+  p.push_back(StoredInt<int>(
+      "convergence.sgd.fields", 39, AtLeast(1),
+      "Active one-hot fields per generated row.",
+      "[I] 13 numeric + 26 categorical fields of public click logs"));
+  p.push_back(StoredInt<int64_t>(
+      "convergence.sgd.data_seed", 1, NonNegative(),
+      "Seed of the generated data (fixed across simulation seeds).", "[I]"));
+  p.push_back(StoredInt<int64_t>(
+      "convergence.sgd.eval_samples", 10000, AtLeast(1),
+      "Held-out rows (the last rows of the data) for the loss.", "[I]"));
+  p.push_back(StoredDouble(
+      "convergence.sgd.learning_rate", 0.1, Positive(),
+      "SGD step size on the mean batch gradient.",
+      "[I] stable on the generated click-through data up to ~60 functions"));
+
+  ParamSection section;
+  section.order = 210;
+  section.params = std::move(p);
+  section.validate = &ValidateSgd;
+  return section;
+}
+
+SgdSpec SgdSpec::FromScenario(const Scenario& scenario) {
+  const ParamValues& p = scenario.params;
+  SgdSpec spec;
+  spec.dataset = p.String("convergence.sgd.dataset");
+  spec.features = p.Int("convergence.sgd.features");
+  spec.fields = static_cast<int>(p.Int("convergence.sgd.fields"));
+  spec.data_seed = p.Int("convergence.sgd.data_seed");
+  spec.eval_samples = p.Int("convergence.sgd.eval_samples");
+  spec.learning_rate = p.Double("convergence.sgd.learning_rate");
+  return spec;
+}
+
 std::shared_ptr<const SgdData> LoadSgdData(const Scenario& scenario) {
-  const SgdSpec& sgd = scenario.convergence.sgd;
+  const SgdSpec sgd = SgdSpec::FromScenario(scenario);
   if (sgd.dataset == "click_through") {
     const int64_t rows = scenario.workload.dataset_samples + sgd.eval_samples;
     return CachedData(
@@ -143,7 +209,7 @@ SgdConvergence::SgdConvergence(const Scenario& scenario,
       outputs_(data_->classes == 2 ? 1 : data_->classes),
       batch_size_(scenario.workload.batch_size),
       learning_rate_(
-          static_cast<float>(scenario.convergence.sgd.learning_rate)) {
+          static_cast<float>(SgdSpec::FromScenario(scenario).learning_rate)) {
   global_ = Eigen::MatrixXf::Zero(data_->train.cols(), outputs_);
 }
 
@@ -191,6 +257,23 @@ void SgdConvergence::ApplyPush(int worker) {
 }
 
 void SgdConvergence::DropLocalWork(int worker) { delta_[worker].setZero(); }
+
+void SgdConvergence::OnUpdateApplied(int worker, int64_t, int) {
+  ApplyPush(worker);
+  progress_ += 1;
+}
+
+void SgdConvergence::OnRoundClosed(const std::vector<int32_t>& workers,
+                                   int64_t) {
+  // Every push of the round, computed on the same version, lands now.
+  for (int32_t worker : workers) ApplyPush(worker);
+  progress_ += 1;
+}
+
+EpochLoss SgdConvergence::EndEpoch(Rng&) {
+  const double loss = EvalLoss();
+  return {loss, loss};
+}
 
 double SgdConvergence::EvalLoss() const {
   return MeanLoss(data_->eval, data_->eval_labels, global_);

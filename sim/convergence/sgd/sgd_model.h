@@ -32,10 +32,26 @@
 #include <vector>
 
 #include "sim/data/dataset.h"
+#include "sim/convergence/convergence_model.h"
 #include "sim/core/rng.h"
 #include "sim/scenario/scenario.h"
 
 namespace siren::sim {
+
+// The values of this model's section (`convergence.sgd.*`).
+struct SgdSpec {
+  std::string dataset = "click_through";  // Generator name or HDF5 path.
+  int64_t features = 4096;                // Columns of the generated data.
+  int fields = 39;                        // Active features per generated row.
+  int64_t data_seed = 1;                  // Seed of the generated data.
+  int64_t eval_samples = 10000;  // Held-out rows (the last rows of the data).
+  double learning_rate = 0.1;
+
+  static SgdSpec FromScenario(const Scenario& scenario);
+};
+
+// This model's parameter section (registered with the model).
+ParamSection SgdParamSection();
 
 // The immutable training and evaluation data, shared by every copy: the
 // dataset's rows with a constant 1 appended (the bias feature).
@@ -51,18 +67,35 @@ struct SgdData {
 // field for a missing file or bad data.
 std::shared_ptr<const SgdData> LoadSgdData(const Scenario& scenario);
 
-class SgdConvergence {
+class SgdConvergence final : public ConvergenceModel {
  public:
   SgdConvergence(const Scenario& scenario, std::shared_ptr<const SgdData> data);
 
+  std::string name() const override { return "sgd"; }
   // Prepares an epoch of `batches` batches over `workers` functions;
   // `shuffle_seed` orders the batches.
-  void StartEpoch(int workers, int64_t batches, uint64_t shuffle_seed);
+  void StartEpoch(int workers, int64_t batches,
+                  uint64_t shuffle_seed) override;
   // Function `worker` copies the global parameters.
-  void OnParamsFetched(int worker);
+  void OnParamsFetched(int worker) override;
   // Function `worker` computes the gradient of epoch batch `batch` on its
   // copy and takes a local step.
-  void OnBatchComputed(int worker, int64_t batch);
+  void OnBatchComputed(int worker, int64_t batch) override;
+  // HSP: the worker's pending difference is added to the global parameters
+  // (staleness is genuine here: it is in the copy the gradient used).
+  void OnUpdateApplied(int worker, int64_t staleness,
+                       int local_steps) override;
+  // BSP: every push of the round, in worker order.
+  void OnRoundClosed(const std::vector<int32_t>& workers,
+                     int64_t samples) override;
+  void OnLocalWorkDropped(int worker) override { DropLocalWork(worker); }
+  // The held-out loss, measured: observed = truth, no artificial noise.
+  EpochLoss EndEpoch(Rng& loss_rng) override;
+  // Updates applied (a round counts once).
+  double progress() const override { return progress_; }
+  std::unique_ptr<ConvergenceModel> Clone() const override {
+    return std::make_unique<SgdConvergence>(*this);
+  }
   // The update of `worker` is applied to the global parameters.
   void ApplyPush(int worker);
   // The update of `worker` was lost (timeout): drop it.
@@ -71,7 +104,7 @@ class SgdConvergence {
   // Mean log-loss of the global parameters on the held-out rows.
   double EvalLoss() const;
   // Loss of the all-zero model (log classes), the starting point.
-  double InitialLoss() const;
+  double InitialLoss() const override;
 
   int64_t parameter_count() const { return global_.size(); }
 
@@ -84,6 +117,7 @@ class SgdConvergence {
   std::vector<Eigen::MatrixXf> local_;  // Per worker: its copy.
   std::vector<Eigen::MatrixXf> delta_;  // Per worker: its pending update.
   std::vector<int64_t> batch_order_;    // Epoch batch -> data batch.
+  double progress_ = 0;
 };
 
 }  // namespace siren::sim

@@ -1,0 +1,98 @@
+#include "env/env_spec.h"
+
+#include <string>
+#include <vector>
+
+#include "sim/scenario/param_builders.h"
+
+namespace siren::env {
+namespace {
+
+// The action range must not be empty.
+void ValidateEnv(const sim::Scenario& s) {
+  const EnvSpec env = EnvSpec::FromScenario(s);
+  if (env.max_functions < env.min_functions) {
+    sim::FailParamValue("env.max_functions", std::to_string(env.max_functions),
+                        "an integer >= env.min_functions (" +
+                            std::to_string(env.min_functions) + ")");
+  }
+}
+
+[[maybe_unused]] const bool kRegistered =
+    sim::RegisterParamSection(EnvParamSection());
+
+}  // namespace
+
+sim::ParamSection EnvParamSection() {
+  using namespace sim::params;  // NOLINT: the builders read as a table.
+  using sim::ParamSpec;
+  std::vector<ParamSpec> p;
+  p.push_back(StoredDouble(
+      "env.reward_per_second", 0.01, NonNegative(),
+      "beta: reward -beta * epoch seconds each epoch.",
+      "[I] SIREN reward r_t = -beta P_t"));
+  p.push_back(StoredDouble(
+      "env.success_bonus", 1, NonNegative(),
+      "Final reward when the target loss is reached within budget.",
+      "[I] SIREN final reward"));
+  p.push_back(StoredDouble(
+      "env.budget_penalty", 5, NonNegative(),
+      "Final penalty (subtracted) when the budget runs out first.",
+      "[I] SIREN final penalty"));
+  p.push_back(StoredInt<int>(
+      "env.min_functions", 1, AtLeast(1),
+      "Smallest number of functions an action can ask for.", "[I]"));
+  p.push_back(StoredInt<int>(
+      "env.max_functions", 1000, AtLeast(1),
+      "Largest number of functions an action can ask for.",
+      "[I] the default concurrency limit"));
+  p.push_back(StoredEnum(
+      "env.function_scale", {"log", "linear"}, "log",
+      "How an action coordinate maps to the number of functions.",
+      "[I] log: equal resolution per factor of n"));
+  p.push_back(StoredInt<int>(
+      "env.function_bins", 64, AtLeast(2),
+      "MultiDiscrete choices for the number of functions.", "[I]"));
+  p.push_back(StoredInt<int>(
+      "env.memory_bins", 46, AtLeast(2),
+      "MultiDiscrete choices for memory, spread over the grid (at most its "
+      "size).",
+      "[I] the 46 sizes of the 2018 grid"));
+  p.push_back(StoredDouble(
+      "env.time_scale_s", 60, Positive(),
+      "Observation unit of epoch durations, s.", "[I]"));
+  p.push_back(StoredDouble(
+      "env.batch_time_scale_s", 1, Positive(),
+      "Observation unit of per-batch fetch/compute/update times, s.", "[I]"));
+  p.push_back(StoredDouble(
+      "env.observation_clip", 100, Positive(),
+      "Upper bound of normalised times and losses in the observation.", "[I]"));
+
+  sim::ParamSection section;
+  section.name = "env (the MDP; read by env/, ignored by the simulator)";
+  section.order = 300;
+  section.params = std::move(p);
+  section.validate = &ValidateEnv;
+  return section;
+}
+
+EnvSpec EnvSpec::FromScenario(const sim::Scenario& scenario) {
+  const sim::ParamValues& p = scenario.params;
+  EnvSpec env;
+  env.reward_per_second = p.Double("env.reward_per_second");
+  env.success_bonus = p.Double("env.success_bonus");
+  env.budget_penalty = p.Double("env.budget_penalty");
+  env.min_functions = static_cast<int>(p.Int("env.min_functions"));
+  env.max_functions = static_cast<int>(p.Int("env.max_functions"));
+  env.function_scale = p.String("env.function_scale") == "linear"
+                           ? FunctionScale::kLinear
+                           : FunctionScale::kLog;
+  env.function_bins = static_cast<int>(p.Int("env.function_bins"));
+  env.memory_bins = static_cast<int>(p.Int("env.memory_bins"));
+  env.time_scale_s = p.Double("env.time_scale_s");
+  env.batch_time_scale_s = p.Double("env.batch_time_scale_s");
+  env.observation_clip = p.Double("env.observation_clip");
+  return env;
+}
+
+}  // namespace siren::env

@@ -1,0 +1,120 @@
+// AWS Lambda, the reference platform (copy this folder to add one).
+//
+// Every hook of Platform is implemented from the `lambda.*` and `billing.*`
+// parameters this folder declares (aws_lambda_params.cc). The generations
+// of Lambda (`lambda.era`) are data, not code: generations.cc lists each
+// one's memory grid, timeout and billing granularity with sources, and they
+// become the era-dependent defaults of those parameters.
+//
+// Model (DESIGN.md §2.3, §2.5):
+// - vCPUs = min(max_vcpus, memory / mb_per_vcpu); compute time of a batch =
+//   batch FLOPs / (vCPUs x gflops_per_vcpu), log-normal noise around it;
+// - bandwidth linear in memory up to bandwidth_cap_mb_per_s, reached at
+//   bandwidth_saturation_mb;
+// - cold start: Normal(mean(m), sd(m)) truncated at 0, both interpolated
+//   linearly in memory between cold_start.memory_mb points (clamped
+//   outside), plus ms_per_package_mb x package size; warm start log-normal;
+// - an invocation is billed from its handler's start to its end, rounded up
+//   to billing.granularity_s, x memory in GB x usd_per_gb_s, plus
+//   usd_per_request (the start-up phase of a cold start was unbilled for
+//   managed runtimes in the generations modelled here); throttled (429)
+//   calls cost nothing.
+#ifndef SIREN_SIM_PLATFORM_AWS_LAMBDA_AWS_LAMBDA_H_
+#define SIREN_SIM_PLATFORM_AWS_LAMBDA_AWS_LAMBDA_H_
+
+#include <string>
+#include <vector>
+
+#include "sim/platform/platform.h"
+
+namespace siren::sim::aws_lambda {
+
+// One generation of the platform: the era-dependent parameters' defaults.
+struct Generation {
+  std::string name;  // The `lambda.era` value, e.g. "2018".
+  int min_memory_mb = 0;
+  int max_memory_mb = 0;
+  int memory_step_mb = 0;
+  double timeout_s = 0;
+  double billing_granularity_s = 0;
+};
+
+// Every generation, oldest first; the last is the default.
+const std::vector<Generation>& Generations();
+// Where the generations' figures come from.
+extern const char kGenerationSource[];
+
+// The values of this platform's section, read once from a scenario.
+struct LambdaSpec {
+  std::string era;
+  int min_memory_mb = 0;
+  int max_memory_mb = 0;
+  int memory_step_mb = 0;
+  double timeout_s = 0;
+  double mb_per_vcpu = 0;
+  double max_vcpus = 0;
+  double gflops_per_vcpu = 0;
+  double compute_noise_sigma = 0;
+  double bandwidth_cap_mb_per_s = 0;
+  double bandwidth_saturation_mb = 0;
+  std::vector<double> cold_memory_mb;
+  std::vector<double> cold_mean_ms;
+  std::vector<double> cold_sd_ms;
+  double cold_ms_per_package_mb = 0;
+  double warm_start_median_ms = 0;
+  double warm_start_sigma = 0;
+  double keep_alive_s = 0;
+  int concurrency_limit = 0;
+  double throttle_backoff_base_s = 0;
+  double throttle_backoff_cap_s = 0;
+  bool cold_after_timeout = true;
+  bool single_function = false;
+  double billing_granularity_s = 0;
+  double usd_per_gb_s = 0;
+  double usd_per_request = 0;
+
+  static LambdaSpec FromScenario(const Scenario& scenario);
+};
+
+// This platform's parameter section (registered with the platform).
+ParamSection ParamSectionForLambda();
+
+// Cross-field checks of the section (memory grid, cold-start table,
+// back-off, and that the workload fits in the largest size); throws
+// ScenarioError naming the field.
+void ValidateLambda(const Scenario& scenario);
+
+class AwsLambda final : public Platform {
+ public:
+  explicit AwsLambda(const Scenario& scenario);
+
+  std::string name() const override { return "aws_lambda"; }
+  const std::vector<int>& MemoryGrid() const override { return grid_; }
+  bool IsOnMemoryGrid(int memory_mb) const override;
+  std::string DescribeMemoryGrid() const override;
+  double Vcpus(int memory_mb) const override;
+  double ComputeSecondsPerBatch(const WorkloadSpec& workload,
+                                int memory_mb) const override;
+  double compute_noise_sigma() const override {
+    return spec_.compute_noise_sigma;
+  }
+  double BandwidthMbPerS(int memory_mb) const override;
+  double SampleColdStartS(int memory_mb, double package_mb,
+                          Rng& rng) const override;
+  double SampleWarmStartS(Rng& rng) const override;
+  double timeout_s() const override { return spec_.timeout_s; }
+  ConcurrencyRules concurrency() const override;
+  SandboxRules sandboxes() const override;
+  InvocationBill Bill(SimTime duration, int memory_mb) const override;
+
+  const LambdaSpec& spec() const { return spec_; }
+
+ private:
+  LambdaSpec spec_;
+  std::vector<int> grid_;
+  SimTime granularity_;
+};
+
+}  // namespace siren::sim::aws_lambda
+
+#endif  // SIREN_SIM_PLATFORM_AWS_LAMBDA_AWS_LAMBDA_H_
