@@ -27,11 +27,11 @@
 #include <string>
 #include <vector>
 
-#include "sim/dataset.h"
-#include "sim/lambda_model.h"
-#include "sim/scenario_loader.h"
-#include "sim/simulation.h"
-#include "sim/trace_observer.h"
+#include "sim/data/dataset.h"
+#include "sim/platform/platform.h"
+#include "sim/scenario/scenario_loader.h"
+#include "sim/engine/simulation.h"
+#include "sim/core/trace_observer.h"
 
 namespace siren::sim {
 namespace {
