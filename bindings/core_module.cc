@@ -16,13 +16,13 @@
 
 #include "bindings/py_scenario.h"
 #include "sim/bench/bench.h"
-#include "sim/ec2/ec2_cluster.h"
 #include "sim/core/epoch_result.h"
+#include "sim/ec2/ec2_cluster.h"
+#include "sim/engine/simulation.h"
 #include "sim/platform/platform.h"
 #include "sim/scenario/param_table.h"
 #include "sim/scenario/scenario.h"
 #include "sim/scenario/scenario_loader.h"
-#include "sim/engine/simulation.h"
 #include "sim/scenario/workload.h"
 
 namespace py = pybind11;
@@ -279,9 +279,7 @@ void DefineModule(py::module_& m) {
           })
       .def(
           "memory_grid",
-          [](const PyScenario& s) {
-            return sim::MemoryGrid(*s.scenario);
-          },
+          [](const PyScenario& s) { return sim::MemoryGrid(*s.scenario); },
           "Every memory size (MB) the platform allows, ascending.")
       .def_property_readonly("min_feasible_memory_mb",
                              [](const PyScenario& s) {

@@ -15,10 +15,10 @@
 #include "env/action_codec.h"
 #include "env/observation.h"
 #include "env/reward.h"
-#include "sim/engine/billing_meter.h"
-#include "sim/platform/platform.h"
 #include "sim/core/event_queue.h"
+#include "sim/engine/billing_meter.h"
 #include "sim/engine/job_status.h"
+#include "sim/platform/platform.h"
 
 namespace py = pybind11;
 
@@ -205,7 +205,8 @@ void DefineRunnerBindings(py::module_& m) {
       py::arg("s3_gets"), py::arg("s3_puts"),
       "Bills measured invocations (handler durations in seconds, all at "
       "memory_mb) and S3 requests with the simulator's formula "
-      "(Platform::Bill and the S3 prices). Keys: billed_s (per invocation), billed_gb_s, "
+      "(Platform::Bill and the S3 prices). Keys: billed_s (per invocation), "
+      "billed_gb_s, "
       "cost_lambda_duration_usd, cost_lambda_request_usd, "
       "cost_s3_request_usd, cost_total_usd.");
 }

@@ -6,8 +6,8 @@
 #include <stdexcept>
 
 #include "env/env_spec.h"
-#include "sim/platform/platform.h"
 #include "sim/engine/simulation.h"
+#include "sim/platform/platform.h"
 
 namespace siren::env {
 namespace {
@@ -43,8 +43,8 @@ ActionCodec::ActionCodec(const sim::Scenario& scenario, const EnvSpec& env,
       min_functions_(env.min_functions),
       max_functions_(env.max_functions),
       log_scale_(env.function_scale == FunctionScale::kLog),
-      function_bins_(std::min(env.function_bins,
-                              max_functions_ - min_functions_ + 1)),
+      function_bins_(
+          std::min(env.function_bins, max_functions_ - min_functions_ + 1)),
       min_feasible_memory_mb_(sim::MinFeasibleMemoryMb(platform, scenario)),
       grid_(platform.MemoryGrid()) {
   memory_bins_ = std::min<int>(env.memory_bins, grid_.size());

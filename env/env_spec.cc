@@ -27,29 +27,28 @@ sim::ParamSection EnvParamSection() {
   using namespace sim::params;  // NOLINT: the builders read as a table.
   using sim::ParamSpec;
   std::vector<ParamSpec> p;
-  p.push_back(StoredDouble(
-      "env.reward_per_second", 0.01, NonNegative(),
-      "beta: reward -beta * epoch seconds each epoch.",
-      "[I] SIREN reward r_t = -beta P_t"));
+  p.push_back(StoredDouble("env.reward_per_second", 0.01, NonNegative(),
+                           "beta: reward -beta * epoch seconds each epoch.",
+                           "[I] SIREN reward r_t = -beta P_t"));
   p.push_back(StoredDouble(
       "env.success_bonus", 1, NonNegative(),
       "Final reward when the target loss is reached within budget.",
       "[I] SIREN final reward"));
-  p.push_back(StoredDouble(
-      "env.budget_penalty", 5, NonNegative(),
-      "Final penalty (subtracted) when the budget runs out first.",
-      "[I] SIREN final penalty"));
+  p.push_back(
+      StoredDouble("env.budget_penalty", 5, NonNegative(),
+                   "Final penalty (subtracted) when the budget runs out first.",
+                   "[I] SIREN final penalty"));
   p.push_back(StoredInt<int>(
       "env.min_functions", 1, AtLeast(1),
       "Smallest number of functions an action can ask for.", "[I]"));
-  p.push_back(StoredInt<int>(
-      "env.max_functions", 1000, AtLeast(1),
-      "Largest number of functions an action can ask for.",
-      "[I] the default concurrency limit"));
-  p.push_back(StoredEnum(
-      "env.function_scale", {"log", "linear"}, "log",
-      "How an action coordinate maps to the number of functions.",
-      "[I] log: equal resolution per factor of n"));
+  p.push_back(
+      StoredInt<int>("env.max_functions", 1000, AtLeast(1),
+                     "Largest number of functions an action can ask for.",
+                     "[I] the default concurrency limit"));
+  p.push_back(
+      StoredEnum("env.function_scale", {"log", "linear"}, "log",
+                 "How an action coordinate maps to the number of functions.",
+                 "[I] log: equal resolution per factor of n"));
   p.push_back(StoredInt<int>(
       "env.function_bins", 64, AtLeast(2),
       "MultiDiscrete choices for the number of functions.", "[I]"));
@@ -58,9 +57,8 @@ sim::ParamSection EnvParamSection() {
       "MultiDiscrete choices for memory, spread over the grid (at most its "
       "size).",
       "[I] the 46 sizes of the 2018 grid"));
-  p.push_back(StoredDouble(
-      "env.time_scale_s", 60, Positive(),
-      "Observation unit of epoch durations, s.", "[I]"));
+  p.push_back(StoredDouble("env.time_scale_s", 60, Positive(),
+                           "Observation unit of epoch durations, s.", "[I]"));
   p.push_back(StoredDouble(
       "env.batch_time_scale_s", 1, Positive(),
       "Observation unit of per-batch fetch/compute/update times, s.", "[I]"));

@@ -64,8 +64,7 @@ void WriteObservation(const ObservationScale& s, const sim::EpochResult& epoch,
   out[7] = Clip(
       static_cast<double>(epoch.action.functions) / s.env.max_functions, 1.0);
   out[8] =
-      Clip(static_cast<double>(epoch.action.memory_mb) / s.max_memory_mb,
-           1.0);
+      Clip(static_cast<double>(epoch.action.memory_mb) / s.max_memory_mb, 1.0);
   out[9] = Clip(1.0 - epoch.cumulative_cost_usd / s.budget_usd, 1.0);
 }
 

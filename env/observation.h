@@ -41,8 +41,8 @@ struct ObservationScale {
   EnvSpec env;
   int max_epochs = 1;
   double budget_usd = 1;
-  double initial_loss = 1;    // The convergence model's loss before training.
-  double max_memory_mb = 1;   // Largest size on the platform's memory grid.
+  double initial_loss = 1;   // The convergence model's loss before training.
+  double max_memory_mb = 1;  // Largest size on the platform's memory grid.
 
   static ObservationScale FromScenario(const sim::Scenario& scenario);
 };

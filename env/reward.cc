@@ -2,8 +2,7 @@
 
 namespace siren::env {
 
-StepOutcome ScoreEpoch(const EnvSpec& spec,
-                       const sim::EpochResult& epoch) {
+StepOutcome ScoreEpoch(const EnvSpec& spec, const sim::EpochResult& epoch) {
   StepOutcome outcome;
   outcome.reward = -spec.reward_per_second * epoch.duration_s;
   switch (epoch.status) {

@@ -7,8 +7,8 @@
 #ifndef SIREN_ENV_REWARD_H_
 #define SIREN_ENV_REWARD_H_
 
-#include "sim/core/epoch_result.h"
 #include "env/env_spec.h"
+#include "sim/core/epoch_result.h"
 
 namespace siren::env {
 

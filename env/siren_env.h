@@ -27,8 +27,8 @@
 #include "env/observation.h"
 #include "env/reward.h"
 #include "sim/core/epoch_result.h"
-#include "sim/scenario/scenario.h"
 #include "sim/engine/simulation.h"
+#include "sim/scenario/scenario.h"
 
 namespace siren::env {
 

@@ -9,8 +9,8 @@
 #include <utility>
 
 #include "env/env_spec.h"
-#include "sim/platform/platform.h"
 #include "sim/core/rng.h"
+#include "sim/platform/platform.h"
 
 namespace siren::baselines {
 namespace {

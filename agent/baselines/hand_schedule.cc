@@ -45,8 +45,8 @@ Schedule HandSchedule(const sim::Scenario& scenario,
   const env::EnvSpec env_spec = env::EnvSpec::FromScenario(scenario);
   auto scaled = [&](int count) {
     const long n = std::lround(count * options.scale);
-    return static_cast<int>(std::clamp<long>(n, env_spec.min_functions,
-                                             env_spec.max_functions));
+    return static_cast<int>(
+        std::clamp<long>(n, env_spec.min_functions, env_spec.max_functions));
   };
   Schedule schedule;
   schedule.push_back({scaled(options.high), options.memory_mb});

@@ -11,10 +11,10 @@
 namespace siren::sim {
 
 struct BenchResult {
-  int64_t events = 0;       // Discrete events processed.
-  int64_t epochs = 0;       // Epochs simulated.
-  int64_t batches = 0;      // Mini-batches simulated.
-  double wall_s = 0;        // Wall time of the measured loop.
+  int64_t events = 0;   // Discrete events processed.
+  int64_t epochs = 0;   // Epochs simulated.
+  int64_t batches = 0;  // Mini-batches simulated.
+  double wall_s = 0;    // Wall time of the measured loop.
   double events_per_s() const { return wall_s > 0 ? events / wall_s : 0; }
   double epochs_per_s() const { return wall_s > 0 ? epochs / wall_s : 0; }
 };
@@ -22,9 +22,8 @@ struct BenchResult {
 // Simulates epochs of `functions` x `memory_mb` (restarting the job whenever
 // it stops) until at least `min_wall_s` seconds and `min_epochs` epochs have
 // passed.
-BenchResult RunBenchmark(const Scenario& scenario, int functions,
-                         int memory_mb, double min_wall_s, int min_epochs,
-                         uint64_t seed);
+BenchResult RunBenchmark(const Scenario& scenario, int functions, int memory_mb,
+                         double min_wall_s, int min_epochs, uint64_t seed);
 
 }  // namespace siren::sim
 

@@ -16,8 +16,7 @@ std::map<std::string, ConvergenceFactory>& Factories() {
 bool RegisterConvergenceModel(const std::string& name, ParamSection section,
                               ConvergenceFactory factory) {
   if (!Factories().emplace(name, std::move(factory)).second) {
-    throw std::logic_error("convergence model '" + name +
-                           "' registered twice");
+    throw std::logic_error("convergence model '" + name + "' registered twice");
   }
   section.implements = {"convergence.model", name};
   if (section.name.empty()) section.name = "convergence " + name;

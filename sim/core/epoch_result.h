@@ -35,38 +35,38 @@ struct CostBreakdown {
 };
 
 struct EpochResult {
-  int epoch = 0;                  // 0-based index of this epoch in the job.
-  Action action;                  // As requested.
-  int functions_used = 0;         // min(functions, batches in the epoch).
-  double duration_s = 0;          // Wall time from epoch start to barrier.
-  PhaseStats fetch;               // Batch GET + parameter GET, per batch.
-  PhaseStats compute;             // Gradient computation, per batch.
-  PhaseStats update;              // Update PUT, per push.
-  int64_t batches = 0;            // Mini-batches processed.
-  int64_t updates = 0;            // Updates applied to the parameter store.
-  double mean_staleness = 0;      // Mean staleness of applied updates.
+  int epoch = 0;              // 0-based index of this epoch in the job.
+  Action action;              // As requested.
+  int functions_used = 0;     // min(functions, batches in the epoch).
+  double duration_s = 0;      // Wall time from epoch start to barrier.
+  PhaseStats fetch;           // Batch GET + parameter GET, per batch.
+  PhaseStats compute;         // Gradient computation, per batch.
+  PhaseStats update;          // Update PUT, per push.
+  int64_t batches = 0;        // Mini-batches processed.
+  int64_t updates = 0;        // Updates applied to the parameter store.
+  double mean_staleness = 0;  // Mean staleness of applied updates.
   int64_t max_staleness = 0;
-  int64_t update_conflicts = 0;   // Refused CAS pushes (push_protocol cas).
-  int invocations = 0;            // Billed invocations (incl. re-invocations).
+  int64_t update_conflicts = 0;  // Refused CAS pushes (push_protocol cas).
+  int invocations = 0;           // Billed invocations (incl. re-invocations).
   int cold_starts = 0;
   int warm_starts = 0;
-  int throttles = 0;              // 429 responses (retried, not billed).
-  int timeouts = 0;               // Invocations cut at the timeout.
-  int reinvocations = 0;          // Invocations issued after a timeout.
-  int s3_slowdowns = 0;           // 503 SlowDown responses (retried).
+  int throttles = 0;      // 429 responses (retried, not billed).
+  int timeouts = 0;       // Invocations cut at the timeout.
+  int reinvocations = 0;  // Invocations issued after a timeout.
+  int s3_slowdowns = 0;   // 503 SlowDown responses (retried).
   int64_t s3_gets = 0;
   int64_t s3_puts = 0;
   double billed_gb_s = 0;         // Sum of billed GB-seconds.
   double cpu_utilisation = 0;     // Compute time / billed time, in [0, 1].
   double memory_utilisation = 0;  // Memory need / configured memory.
   CostBreakdown cost;
-  double loss = 0;                // Observed (noisy) loss after the epoch.
-  double true_loss = 0;           // Noise-free model loss after the epoch.
-  double progress = 0;            // Accumulated effective progress k.
-  double cumulative_time_s = 0;   // Job wall time so far.
+  double loss = 0;               // Observed (noisy) loss after the epoch.
+  double true_loss = 0;          // Noise-free model loss after the epoch.
+  double progress = 0;           // Accumulated effective progress k.
+  double cumulative_time_s = 0;  // Job wall time so far.
   double cumulative_cost_usd = 0;
   JobStatus status = JobStatus::kRunning;  // Job status after this epoch.
-  int64_t events = 0;             // Discrete events processed.
+  int64_t events = 0;                      // Discrete events processed.
 };
 
 const char* JobStatusName(JobStatus status);

@@ -30,10 +30,10 @@ const Ec2InstanceType& FindEc2InstanceType(const std::string& name);
 
 struct Ec2JobResult {
   int epochs = 0;
-  double time_s = 0;         // Startup + all epochs.
-  double cost_usd = 0;       // Billed instance time x price x k.
+  double time_s = 0;    // Startup + all epochs.
+  double cost_usd = 0;  // Billed instance time x price x k.
   double final_loss = 0;
-  bool converged = false;    // Target loss reached within the epoch limit.
+  bool converged = false;  // Target loss reached within the epoch limit.
   std::vector<double> epoch_end_time_s;  // Cumulative, per epoch.
   std::vector<double> epoch_loss;        // Loss after each epoch.
 };

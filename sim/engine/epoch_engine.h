@@ -20,10 +20,9 @@
 #define SIREN_SIM_ENGINE_EPOCH_ENGINE_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
-
-#include <memory>
 
 #include "sim/convergence/convergence_model.h"
 #include "sim/core/epoch_result.h"

@@ -1,4 +1,5 @@
-// One simulated training job on Lambda + S3, advanced one epoch at a time
+// One simulated training job on a serverless platform (AWS Lambda by
+// default) and S3, advanced one epoch at a time
 // (DESIGN.md §2). The Scenario is constant and shared; the Simulation holds the
 // per-job state (clock, warm pool, parameter store, progress, cost, RNG
 // streams), which is small and copyable so that a search can branch from any
@@ -21,9 +22,9 @@
 
 namespace siren::sim {
 
-// Thrown when an action cannot run: memory off the era's grid or below what
-// the workload needs, a non-positive number of functions, or a step after the
-// job has stopped. The message names the field, the value and what was
+// Thrown when an action cannot run: memory off the platform's grid or below
+// what the workload needs, a non-positive number of functions, or a step after
+// the job has stopped. The message names the field, the value and what was
 // expected; nothing is simulated or billed.
 class InvalidAction : public std::invalid_argument {
  public:
@@ -55,14 +56,14 @@ class Simulation {
   void RemoveObserver(Observer* observer);
 
   const Scenario& scenario() const { return *scenario_; }
-  int epoch() const;                  // Epochs completed.
-  double time_s() const;              // Simulated job wall time.
-  double cost_usd() const;            // Cumulative cost.
-  double loss() const;                // Last observed loss.
-  double true_loss() const;           // Noise-free loss.
+  int epoch() const;         // Epochs completed.
+  double time_s() const;     // Simulated job wall time.
+  double cost_usd() const;   // Cumulative cost.
+  double loss() const;       // Last observed loss.
+  double true_loss() const;  // Noise-free loss.
   JobStatus status() const;
   bool done() const { return status() != JobStatus::kRunning; }
-  int64_t total_events() const;       // Events processed since Reset.
+  int64_t total_events() const;  // Events processed since Reset.
 
  private:
   std::shared_ptr<const Scenario> scenario_;

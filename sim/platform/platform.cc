@@ -61,9 +61,9 @@ std::string MemoryError(const Platform& platform, const Scenario& scenario,
   }
   const int min_feasible = MinFeasibleMemoryMb(platform, scenario);
   if (memory_mb < min_feasible) {
-    message << "memory_mb: got " << memory_mb << ", expected >= "
-            << min_feasible << " MB: the workload '" << scenario.workload.name
-            << "' needs " << MemoryNeedMb(scenario)
+    message << "memory_mb: got " << memory_mb
+            << ", expected >= " << min_feasible << " MB: the workload '"
+            << scenario.workload.name << "' needs " << MemoryNeedMb(scenario)
             << " MB (out of memory below that)";
     return message.str();
   }

@@ -34,23 +34,23 @@ namespace siren::sim {
 
 // The charge of one invocation.
 struct InvocationBill {
-  SimTime billed = 0;         // Billed duration (rounded as the platform does).
-  double gb_s = 0;            // Billed GB-seconds.
-  double duration_usd = 0;    // Duration charge.
-  double request_usd = 0;     // Per-invocation charge.
+  SimTime billed = 0;       // Billed duration (rounded as the platform does).
+  double gb_s = 0;          // Billed GB-seconds.
+  double duration_usd = 0;  // Duration charge.
+  double request_usd = 0;   // Per-invocation charge.
 };
 
 // Limits on starting and running functions.
 struct ConcurrencyRules {
-  int limit = 0;                    // Functions running at once (429 above).
+  int limit = 0;                       // Functions running at once (429 above).
   double throttle_backoff_base_s = 0;  // First retry delay after a 429.
   double throttle_backoff_cap_s = 0;   // Longest retry delay.
 };
 
 // Lifetime of execution environments between invocations.
 struct SandboxRules {
-  double keep_alive_s = 0;          // An idle warm instance expires after this.
-  bool cold_after_timeout = true;   // A timed-out instance is recycled.
+  double keep_alive_s = 0;         // An idle warm instance expires after this.
+  bool cold_after_timeout = true;  // A timed-out instance is recycled.
   // One deployed function reconfigured per memory change: a change retires
   // every warm instance. False: one function per memory size.
   bool single_function = false;

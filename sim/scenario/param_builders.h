@@ -50,7 +50,9 @@ inline ParamSpec Base(std::string path, ParamType type, std::string doc,
 inline void BindStored(ParamSpec& spec) {
   const std::string path = spec.path;
   spec.get = [path](const Scenario& s) { return s.params.Get(path); };
-  spec.set = [path](Scenario& s, const ParamValue& v) { s.params.Set(path, v); };
+  spec.set = [path](Scenario& s, const ParamValue& v) {
+    s.params.Set(path, v);
+  };
 }
 
 }  // namespace internal
@@ -136,8 +138,8 @@ ParamSpec Enum(std::string path, std::vector<std::pair<std::string, E>> names,
       for (const auto& [name, value] : names) {
         if (value == ref(s)) return ParamValue(name);
       }
-      return ParamValue("<invalid " +
-                        std::to_string(static_cast<int>(ref(s))) + ">");
+      return ParamValue("<invalid " + std::to_string(static_cast<int>(ref(s))) +
+                        ">");
     }
   };
   spec.set = [ref, names](Scenario& s, const ParamValue& v) {
@@ -190,9 +192,8 @@ inline ParamSpec StoredBool(std::string path, bool def, std::string doc,
   return spec;
 }
 
-inline ParamSpec StoredString(std::string path,
-                              std::optional<std::string> def, std::string doc,
-                              std::string source) {
+inline ParamSpec StoredString(std::string path, std::optional<std::string> def,
+                              std::string doc, std::string source) {
   ParamSpec spec = internal::Base(std::move(path), ParamType::kString,
                                   std::move(doc), std::move(source));
   if (def) spec.default_value = *def;

@@ -98,8 +98,7 @@ void Refresh(SectionRegistry& r) {
 }
 
 std::vector<ParamSection> BuildCoreSections() {
-  const std::string kPricing =
-      "Lambda duration/request price rows; S3 request prices (AWS pricing)";
+  const std::string kPricing = "S3 request prices (AWS pricing)";
   std::vector<ParamSection> sections;
   std::vector<ParamSpec>* t = &Open(sections, "scenario and workload", 0);
 

@@ -71,8 +71,9 @@ struct BillingSpec {
 };
 
 // Which models the job runs on: each selector names a registered
-// implementation (sim/platform/platform.h, sim/convergence/convergence_model.h),
-// whose own parameters live in Scenario::params.
+// implementation (sim/platform/platform.h,
+// sim/convergence/convergence_model.h), whose own parameters live in
+// Scenario::params.
 struct ModelSelection {
   std::string platform = "aws_lambda";   // platform.model
   std::string convergence = "analytic";  // convergence.model

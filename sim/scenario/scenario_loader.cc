@@ -323,7 +323,7 @@ ParamValue Convert(const ParamSpec& spec, const RawValue& raw) {
   return value;
 }
 
-// Builds a scenario from raw values over the table and era defaults, then
+// Builds a scenario from raw values over the table and variant defaults, then
 // validates it.
 Scenario Build(const RawValues& values, const std::string& origin,
                const std::string& default_name) {

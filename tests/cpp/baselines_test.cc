@@ -13,9 +13,9 @@
 #include "agent/baselines/grid_search.h"
 #include "agent/baselines/hand_schedule.h"
 #include "env/thread_pool.h"
+#include "sim/engine/simulation.h"
 #include "sim/platform/platform.h"
 #include "sim/scenario/scenario_loader.h"
-#include "sim/engine/simulation.h"
 
 namespace siren::baselines {
 namespace {
@@ -122,8 +122,9 @@ TEST(GridSearchTest, GridsAreClippedSubsampledAndValidated) {
   GridSpec every;
   every.memory_stride = 1;
   const std::vector<int> all = GridMemory(scenario, every);
-  EXPECT_EQ(all.back() - all.front(), (static_cast<int>(all.size()) - 1) *
-                                          scenario.params.Int("lambda.memory_step_mb"));
+  EXPECT_EQ(all.back() - all.front(),
+            (static_cast<int>(all.size()) - 1) *
+                scenario.params.Int("lambda.memory_step_mb"));
   GridSpec off_grid;
   off_grid.memory_mb = {1000};
   EXPECT_THROW(GridMemory(scenario, off_grid), std::invalid_argument);
@@ -286,7 +287,8 @@ TEST(HandScheduleTest, HighThenMidThenLowAndScaled) {
   EXPECT_EQ(half[0].functions, 60);
   EXPECT_EQ(half[1].functions, 5);
   o.scale = 100;  // Clamped to env.max_functions.
-  EXPECT_EQ(HandSchedule(scenario, o)[0].functions, scenario.params.Int("env.max_functions"));
+  EXPECT_EQ(HandSchedule(scenario, o)[0].functions,
+            scenario.params.Int("env.max_functions"));
 
   o.scale = 1;
   o.memory_mb = 1000;  // Off the 2018 grid.

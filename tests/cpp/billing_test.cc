@@ -1,11 +1,10 @@
 // Billing by the AWS Lambda platform (Platform::Bill) and the engine's meter.
-#include "sim/engine/billing_meter.h"
-
 #include <gtest/gtest.h>
 
 #include <memory>
 #include <string>
 
+#include "sim/engine/billing_meter.h"
 #include "sim/scenario/scenario_loader.h"
 
 namespace siren::sim {
@@ -16,11 +15,10 @@ constexpr SimTime kMs = 1'000'000;
 // The default preset with these billing prices.
 Scenario Priced(double granularity_s) {
   return LoadScenario(
-      "default", {"billing.granularity_s=" + std::to_string(granularity_s),
-                  "billing.usd_per_gb_s=0.0000166667",
-                  "billing.usd_per_request=0.2e-6",
-                  "billing.s3_usd_per_get=0.0000004",
-                  "billing.s3_usd_per_put=0.000005"});
+      "default",
+      {"billing.granularity_s=" + std::to_string(granularity_s),
+       "billing.usd_per_gb_s=0.0000166667", "billing.usd_per_request=0.2e-6",
+       "billing.s3_usd_per_get=0.0000004", "billing.s3_usd_per_put=0.000005"});
 }
 
 // A meter over the scenario's platform (kept alive with the meter).

@@ -33,7 +33,8 @@ TEST(ActionCodecTest, BoxCornersMapToTheRangeEnds) {
   EXPECT_EQ(b.functions, scenario->params.Int("env.max_functions"));
   EXPECT_EQ(b.memory_mb, scenario->params.Int("lambda.max_memory_mb"));
   // The smallest grid size (128 MB) is below LeNet's need: clamped, reported.
-  EXPECT_EQ(a.requested_memory_mb, scenario->params.Int("lambda.min_memory_mb"));
+  EXPECT_EQ(a.requested_memory_mb,
+            scenario->params.Int("lambda.min_memory_mb"));
   EXPECT_EQ(a.memory_mb, sim::MinFeasibleMemoryMb(*scenario));
   EXPECT_TRUE(a.memory_clamped);
   EXPECT_FALSE(b.memory_clamped);
@@ -158,7 +159,9 @@ TEST(SirenEnvTest, BudgetRunsOutFirstIsPenalised) {
   EXPECT_FALSE(outcome.truncated);
   EXPECT_EQ(info.epoch.status, sim::JobStatus::kBudgetExhausted);
   EXPECT_NEAR(outcome.reward,
-              -scenario->params.Double("env.reward_per_second") * info.epoch.duration_s - 3,
+              -scenario->params.Double("env.reward_per_second") *
+                      info.epoch.duration_s -
+                  3,
               1e-12);
   EXPECT_EQ(obs[9], 0.0f);  // No budget left.
 }

@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "sim/convergence/fit/convergence_fit.h"
-#include "sim/data/dataset.h"
 #include "sim/convergence/fit/nnls.h"
-#include "sim/scenario/scenario_loader.h"
+#include "sim/data/dataset.h"
 #include "sim/engine/simulation.h"
+#include "sim/scenario/scenario_loader.h"
 
 namespace siren::sim {
 namespace {

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "sim/core/trace_observer.h"
 #include "sim/platform/platform.h"
 #include "sim/scenario/scenario_loader.h"
-#include "sim/core/trace_observer.h"
 #include "sim/scenario/workload.h"
 
 namespace siren::sim {
@@ -235,7 +235,8 @@ TEST(SimulationTest, CostBreakdownAddsUp) {
   Simulation sim(Load(Small()), 1);
   const EpochResult r = sim.RunEpoch({10, 1024});
   const Scenario& s = sim.scenario();
-  EXPECT_NEAR(r.cost.lambda_request_usd, 10 * s.params.Double("billing.usd_per_request"), 1e-15);
+  EXPECT_NEAR(r.cost.lambda_request_usd,
+              10 * s.params.Double("billing.usd_per_request"), 1e-15);
   EXPECT_NEAR(r.cost.s3_request_usd,
               r.s3_gets * s.billing.s3_usd_per_get +
                   r.s3_puts * s.billing.s3_usd_per_put,

@@ -48,9 +48,9 @@ ParamSection AnalyticParamSection() {
   p.push_back(StoredDouble(
       "convergence.b0", 0.01, Positive(),
       "Optimus b0: progress rate in loss = 1/(b0 k + b1) + b2.", kOptimus));
-  p.push_back(StoredDouble(
-      "convergence.b1", 0.4386, Positive(),
-      "Optimus b1: the initial loss is 1/b1 + b2.", kOptimus));
+  p.push_back(StoredDouble("convergence.b1", 0.4386, Positive(),
+                           "Optimus b1: the initial loss is 1/b1 + b2.",
+                           kOptimus));
   p.push_back(StoredDouble(
       "convergence.b2", 0.02, Positive(),
       "Optimus b2: the loss floor (> 0: closeness is measured on a log scale).",
@@ -58,23 +58,21 @@ ParamSection AnalyticParamSection() {
   p.push_back(StoredDouble(
       "convergence.reference_batch", 64, Positive(),
       "Batch size at which one update adds one unit of progress.", "[I]"));
-  p.push_back(StoredDouble(
-      "convergence.batch_exponent", 0.5, Closed(0, 1),
-      "Progress grows as (batch / reference_batch)^this.",
-      "[I] Batch size row (McCandlish et al. 2018)"));
-  p.push_back(StoredDouble(
-      "convergence.local_step_exponent", 0.7, Closed(0, 1),
-      "Progress grows as local_steps^this per push.", "[I]"));
+  p.push_back(StoredDouble("convergence.batch_exponent", 0.5, Closed(0, 1),
+                           "Progress grows as (batch / reference_batch)^this.",
+                           "[I] Batch size row (McCandlish et al. 2018)"));
+  p.push_back(StoredDouble("convergence.local_step_exponent", 0.7, Closed(0, 1),
+                           "Progress grows as local_steps^this per push.",
+                           "[I]"));
   p.push_back(StoredDouble(
       "convergence.staleness_penalty", 0.05, NonNegative(),
       "Progress divided by 1 + this * staleness * (1 + gain * closeness).",
       "[I] Staleness row (Dai et al. ICLR'19)"));
-  p.push_back(StoredDouble(
-      "convergence.staleness_gain", 2.0, NonNegative(),
-      "How much more staleness hurts near convergence.", "[I]"));
-  p.push_back(StoredDouble(
-      "convergence.loss_noise_sigma", 0.01, NonNegative(),
-      "Log-normal sigma on the observed loss.", "[I]"));
+  p.push_back(StoredDouble("convergence.staleness_gain", 2.0, NonNegative(),
+                           "How much more staleness hurts near convergence.",
+                           "[I]"));
+  p.push_back(StoredDouble("convergence.loss_noise_sigma", 0.01, NonNegative(),
+                           "Log-normal sigma on the observed loss.", "[I]"));
 
   ParamSection section;
   section.order = 200;

@@ -12,7 +12,6 @@
 
 #include <cmath>
 #include <cstdint>
-
 #include <memory>
 #include <string>
 #include <vector>
@@ -73,10 +72,9 @@ class AnalyticConvergence {
   // adds when applied at current progress `progress`.
   double UpdateProgress(double progress, int64_t staleness,
                         double step_gain) const {
-    const double harm = 1.0 + spec_.staleness_penalty *
-                                  static_cast<double>(staleness) *
-                                  (1.0 + spec_.staleness_gain *
-                                             Closeness(progress));
+    const double harm =
+        1.0 + spec_.staleness_penalty * static_cast<double>(staleness) *
+                  (1.0 + spec_.staleness_gain * Closeness(progress));
     return step_gain / harm;
   }
 
@@ -108,8 +106,7 @@ class AnalyticModel final : public ConvergenceModel {
   // Gradients are not computed: progress is added when an update lands.
   void OnBatchComputed(int, int64_t) override {}
   // HSP: progress += g(b) L^e / (1 + penalty s (1 + gain closeness)).
-  void OnUpdateApplied(int worker, int64_t staleness,
-                       int local_steps) override;
+  void OnUpdateApplied(int worker, int64_t staleness, int local_steps) override;
   // BSP: one staleness-free update of the round's samples.
   void OnRoundClosed(const std::vector<int32_t>& workers,
                      int64_t samples) override;

@@ -9,9 +9,9 @@
 
 #include "sim/convergence/analytic/analytic_convergence.h"
 #include "sim/convergence/fit/nnls.h"
-#include "sim/scenario/scenario_loader.h"
 #include "sim/convergence/sgd/sgd_model.h"
 #include "sim/engine/simulation.h"
+#include "sim/scenario/scenario_loader.h"
 
 namespace siren::sim {
 namespace {
@@ -175,8 +175,8 @@ FitResult FitConvergence(const Scenario& base, const std::vector<FitRun>& runs,
     batches_differ |= t.batch != traces.front().batch;
   const std::vector<double> exponents =
       batches_differ ? std::vector<double>{0.25, 0.5, 0.75, 1.0}
-                     : std::vector<double>{AnalyticSpec::FromScenario(base)
-                                                .batch_exponent};
+                     : std::vector<double>{
+                           AnalyticSpec::FromScenario(base).batch_exponent};
   // b2 stays below the lowest measured loss and below the scenario's target,
   // so that the fitted scenario is valid (its target reachable).
   double min_loss = base.workload.target_loss;

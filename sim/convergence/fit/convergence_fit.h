@@ -38,7 +38,7 @@ struct FitRun {
 };
 
 struct FitResult {
-  AnalyticSpec fitted;  // The analytic model's fitted parameters.
+  AnalyticSpec fitted;            // The analytic model's fitted parameters.
   double max_relative_error = 0;  // Over every run and epoch.
   double mean_relative_error = 0;
   // Per run, the loss after each epoch: measured (sgd) and fitted (analytic).

@@ -125,8 +125,7 @@ void ValidateSgd(const Scenario& s) {
 // Registration: `convergence.model: sgd`.
 [[maybe_unused]] const bool kRegistered = RegisterConvergenceModel(
     "sgd", SgdParamSection(), [](const Scenario& scenario) {
-      return std::make_unique<SgdConvergence>(scenario,
-                                              LoadSgdData(scenario));
+      return std::make_unique<SgdConvergence>(scenario, LoadSgdData(scenario));
     });
 
 }  // namespace

@@ -31,9 +31,9 @@
 #include <memory>
 #include <vector>
 
-#include "sim/data/dataset.h"
 #include "sim/convergence/convergence_model.h"
 #include "sim/core/rng.h"
+#include "sim/data/dataset.h"
 #include "sim/scenario/scenario.h"
 
 namespace siren::sim {
@@ -74,8 +74,7 @@ class SgdConvergence final : public ConvergenceModel {
   std::string name() const override { return "sgd"; }
   // Prepares an epoch of `batches` batches over `workers` functions;
   // `shuffle_seed` orders the batches.
-  void StartEpoch(int workers, int64_t batches,
-                  uint64_t shuffle_seed) override;
+  void StartEpoch(int workers, int64_t batches, uint64_t shuffle_seed) override;
   // Function `worker` copies the global parameters.
   void OnParamsFetched(int worker) override;
   // Function `worker` computes the gradient of epoch batch `batch` on its
@@ -83,8 +82,7 @@ class SgdConvergence final : public ConvergenceModel {
   void OnBatchComputed(int worker, int64_t batch) override;
   // HSP: the worker's pending difference is added to the global parameters
   // (staleness is genuine here: it is in the copy the gradient used).
-  void OnUpdateApplied(int worker, int64_t staleness,
-                       int local_steps) override;
+  void OnUpdateApplied(int worker, int64_t staleness, int local_steps) override;
   // BSP: every push of the round, in worker order.
   void OnRoundClosed(const std::vector<int32_t>& workers,
                      int64_t samples) override;

@@ -111,20 +111,20 @@ void ValidateLambda(const Scenario& s) {
   // The workload must fit in the largest memory size of the era.
   const AwsLambda platform(s);
   if (MinFeasibleMemoryMb(platform, s) == -1) {
-    FailParamValue(
-        "workload.runtime_memory_mb", FormatNumber(s.workload.runtime_memory_mb),
-        "a workload that fits in lambda.max_memory_mb (" +
-            std::to_string(l.max_memory_mb) + " MB, era " + l.era +
-            "), but it needs " + FormatOneDecimal(MemoryNeedMb(s)) +
-            " MB (runtime_memory_mb + memory_overhead_factor x "
-            "model_params x 4 B + batch_size x sample_bytes)");
+    FailParamValue("workload.runtime_memory_mb",
+                   FormatNumber(s.workload.runtime_memory_mb),
+                   "a workload that fits in lambda.max_memory_mb (" +
+                       std::to_string(l.max_memory_mb) + " MB, era " + l.era +
+                       "), but it needs " + FormatOneDecimal(MemoryNeedMb(s)) +
+                       " MB (runtime_memory_mb + memory_overhead_factor x "
+                       "model_params x 4 B + batch_size x sample_bytes)");
   }
 }
 
 AwsLambda::AwsLambda(const Scenario& scenario)
     : spec_(LambdaSpec::FromScenario(scenario)),
-      granularity_(std::max<SimTime>(
-          1, SecondsToSimTime(spec_.billing_granularity_s))) {
+      granularity_(
+          std::max<SimTime>(1, SecondsToSimTime(spec_.billing_granularity_s))) {
   // An invalid grid (checked by ValidateLambda) stays empty here.
   if (spec_.memory_step_mb > 0) {
     for (int m = spec_.min_memory_mb; m <= spec_.max_memory_mb;
@@ -187,8 +187,7 @@ ConcurrencyRules AwsLambda::concurrency() const {
 }
 
 SandboxRules AwsLambda::sandboxes() const {
-  return {spec_.keep_alive_s, spec_.cold_after_timeout,
-          spec_.single_function};
+  return {spec_.keep_alive_s, spec_.cold_after_timeout, spec_.single_function};
 }
 
 InvocationBill AwsLambda::Bill(SimTime duration, int memory_mb) const {

@@ -86,25 +86,43 @@ void ValidateLambda(const Scenario& scenario);
 
 class AwsLambda final : public Platform {
  public:
+  // Reads the section once; the grid is built here, so every later call is
+  // cheap and the object is immutable (thread-safe) from here on.
   explicit AwsLambda(const Scenario& scenario);
 
+  // The name this folder registers (aws_lambda.cc, RegisterPlatform).
   std::string name() const override { return "aws_lambda"; }
+  // [min_memory_mb, max_memory_mb] in memory_step_mb steps (by generation).
   const std::vector<int>& MemoryGrid() const override { return grid_; }
+  // Arithmetic on the grid instead of a search.
   bool IsOnMemoryGrid(int memory_mb) const override;
+  // "a size in [128, 10240] MB in steps of 1 MB from 128".
   std::string DescribeMemoryGrid() const override;
+  // min(max_vcpus, memory / mb_per_vcpu): Lambda allocates CPU in
+  // proportion to memory (1769 MB buys one vCPU).
   double Vcpus(int memory_mb) const override;
+  // Batch FLOPs / (vCPUs x gflops_per_vcpu).
   double ComputeSecondsPerBatch(const WorkloadSpec& workload,
                                 int memory_mb) const override;
+  // lambda.compute_noise_sigma.
   double compute_noise_sigma() const override {
     return spec_.compute_noise_sigma;
   }
+  // Linear in memory up to the cap, reached at bandwidth_saturation_mb.
   double BandwidthMbPerS(int memory_mb) const override;
+  // Truncated normal interpolated in memory, plus the package term.
   double SampleColdStartS(int memory_mb, double package_mb,
                           Rng& rng) const override;
+  // Log-normal around warm_start_median_ms.
   double SampleWarmStartS(Rng& rng) const override;
+  // lambda.timeout_s (by generation).
   double timeout_s() const override { return spec_.timeout_s; }
+  // The account's concurrency limit; 429s back off exponentially.
   ConcurrencyRules concurrency() const override;
+  // Keep-alive, recycling after a timeout, one function or one per size.
   SandboxRules sandboxes() const override;
+  // Rounded up to billing.granularity_s, x GB x usd_per_gb_s, plus
+  // usd_per_request.
   InvocationBill Bill(SimTime duration, int memory_mb) const override;
 
   const LambdaSpec& spec() const { return spec_; }

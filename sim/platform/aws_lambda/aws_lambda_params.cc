@@ -33,41 +33,51 @@ ParamSection ParamSectionForLambda() {
       "billing granularity.",
       kEraSource));
   p.push_back(
-      ByEra(StoredInt<int>(
-                       "lambda.min_memory_mb", kRequired, Positive(),
-                       "Smallest memory size, MB.", kEraSource), [](const Generation& g) { return ParamValue(int64_t{g.min_memory_mb}); }));
+      ByEra(StoredInt<int>("lambda.min_memory_mb", kRequired, Positive(),
+                           "Smallest memory size, MB.", kEraSource),
+            [](const Generation& g) {
+              return ParamValue(int64_t{g.min_memory_mb});
+            }));
+  p.push_back(
+      ByEra(StoredInt<int>("lambda.max_memory_mb", kRequired, Positive(),
+                           "Largest memory size, MB.", kEraSource),
+            [](const Generation& g) {
+              return ParamValue(int64_t{g.max_memory_mb});
+            }));
   p.push_back(
       ByEra(StoredInt<int>(
-                       "lambda.max_memory_mb", kRequired, Positive(),
-                       "Largest memory size, MB.", kEraSource), [](const Generation& g) { return ParamValue(int64_t{g.max_memory_mb}); }));
-  p.push_back(ByEra(StoredInt<int>(
-          "lambda.memory_step_mb", kRequired, Positive(),
-          "Memory grid step from the minimum, MB; must divide max - min.",
-          kEraSource), [](const Generation& g) { return ParamValue(int64_t{g.memory_step_mb}); }));
-  p.push_back(ByEra(StoredDouble(
-          "lambda.timeout_s", kRequired, Positive(),
-          "Longest invocation; longer work is cut and re-invoked.", kEraSource), [](const Generation& g) { return ParamValue(g.timeout_s); }));
-  p.push_back(StoredDouble(
-      "lambda.mb_per_vcpu", 1769, Positive(), "Memory that buys one vCPU, MB.",
-      "CPU vs memory row (Lambda developer guide)"));
-  p.push_back(StoredDouble(
-      "lambda.max_vcpus", 6, Positive(), "Cap on a function's vCPU share.",
-      "CPU vs memory row (Lambda developer guide)"));
-  p.push_back(StoredDouble(
-      "lambda.gflops_per_vcpu", 8, Positive(),
-      "Effective training throughput per vCPU, GFLOP/s.",
-      "[I] effective numpy/MXNet training throughput per vCPU"));
-  p.push_back(StoredDouble(
-      "lambda.compute_noise_sigma", 0.05, NonNegative(),
-      "Log-normal sigma on compute time.", "[I]"));
-  p.push_back(StoredDouble(
-      "lambda.bandwidth_cap_mb_per_s", 67, Positive(),
-      "Network bandwidth cap of one function, MB/s.",
-      "Per-function network row: 538 Mbps alone (CIDR'19)"));
+                "lambda.memory_step_mb", kRequired, Positive(),
+                "Memory grid step from the minimum, MB; must divide max - min.",
+                kEraSource),
+            [](const Generation& g) {
+              return ParamValue(int64_t{g.memory_step_mb});
+            }));
+  p.push_back(ByEra(
+      StoredDouble("lambda.timeout_s", kRequired, Positive(),
+                   "Longest invocation; longer work is cut and re-invoked.",
+                   kEraSource),
+      [](const Generation& g) { return ParamValue(g.timeout_s); }));
+  p.push_back(StoredDouble("lambda.mb_per_vcpu", 1769, Positive(),
+                           "Memory that buys one vCPU, MB.",
+                           "CPU vs memory row (Lambda developer guide)"));
+  p.push_back(StoredDouble("lambda.max_vcpus", 6, Positive(),
+                           "Cap on a function's vCPU share.",
+                           "CPU vs memory row (Lambda developer guide)"));
+  p.push_back(
+      StoredDouble("lambda.gflops_per_vcpu", 8, Positive(),
+                   "Effective training throughput per vCPU, GFLOP/s.",
+                   "[I] effective numpy/MXNet training throughput per vCPU"));
+  p.push_back(StoredDouble("lambda.compute_noise_sigma", 0.05, NonNegative(),
+                           "Log-normal sigma on compute time.", "[I]"));
+  p.push_back(
+      StoredDouble("lambda.bandwidth_cap_mb_per_s", 67, Positive(),
+                   "Network bandwidth cap of one function, MB/s.",
+                   "Per-function network row: 538 Mbps alone (CIDR'19)"));
   p.push_back(StoredDouble(
       "lambda.bandwidth_saturation_mb", 1072, Positive(),
       "Memory at which bandwidth (linear in memory) reaches the cap, MB.",
-      "[I] 40 MB/s at 640 MB (S3 batch fetch row, CIDR'19), linear to the cap"));
+      "[I] 40 MB/s at 640 MB (S3 batch fetch row, CIDR'19), linear to the "
+      "cap"));
   const std::string kColdSource =
       "Cold start (2018, by memory) row: ATC'18 via OpenDC";
   p.push_back(StoredDoubleList(
@@ -85,29 +95,29 @@ ParamSection ParamSectionForLambda() {
       "Extra cold-start latency per MB of deployment package, ms.",
       "[I] Cold start by package row: heavy deps 5-10x slower (mikhail.io "
       "2019)"));
-  p.push_back(StoredDouble(
-      "lambda.warm_start_median_ms", 25, NonNegative(),
-      "Median warm-start overhead, ms.", "Warm start overhead row (ATC'18)"));
-  p.push_back(StoredDouble(
-      "lambda.warm_start_sigma", 0.3, NonNegative(),
-      "Log-normal sigma of the warm-start overhead.", "[I]"));
-  p.push_back(StoredDouble(
-      "lambda.keep_alive_s", 600, Positive(),
-      "Idle instances expire after this, s.",
-      "Idle keep-alive row: about 10 min (mikhail.io 2019)"));
+  p.push_back(StoredDouble("lambda.warm_start_median_ms", 25, NonNegative(),
+                           "Median warm-start overhead, ms.",
+                           "Warm start overhead row (ATC'18)"));
+  p.push_back(StoredDouble("lambda.warm_start_sigma", 0.3, NonNegative(),
+                           "Log-normal sigma of the warm-start overhead.",
+                           "[I]"));
+  p.push_back(
+      StoredDouble("lambda.keep_alive_s", 600, Positive(),
+                   "Idle instances expire after this, s.",
+                   "Idle keep-alive row: about 10 min (mikhail.io 2019)"));
   p.push_back(StoredInt<int>(
       "lambda.concurrency_limit", 1000, Positive(),
       "Account-wide concurrent executions; more are throttled (429).",
       "Concurrency row (Lambda docs)"));
-  p.push_back(StoredDouble(
-      "lambda.throttle_backoff_base_s", 0.1, Positive(),
-      "First retry delay after a throttle, s.", "[I]"));
+  p.push_back(StoredDouble("lambda.throttle_backoff_base_s", 0.1, Positive(),
+                           "First retry delay after a throttle, s.", "[I]"));
   p.push_back(StoredDouble(
       "lambda.throttle_backoff_cap_s", 5, Positive(),
       "Longest retry delay after throttles, s; >= the base.", "[I]"));
   p.push_back(StoredBool(
       "lambda.cold_after_timeout", true,
-      "A timed-out sandbox is recycled: its re-invocation starts cold.", "[I]"));
+      "A timed-out sandbox is recycled: its re-invocation starts cold.",
+      "[I]"));
   p.push_back(StoredBool(
       "lambda.single_function", false,
       "One function reconfigured per memory change (its warm instances "
@@ -116,16 +126,18 @@ ParamSection ParamSectionForLambda() {
       "[I] false: SIREN's per-size warm pools; true: siren run --backend aws"));
 
   // Billing of invocations (S3 request prices are a core section).
-  p.push_back(ByEra(StoredDouble(
+  p.push_back(ByEra(
+      StoredDouble(
           "billing.granularity_s", kRequired, Positive(),
           "Invocation duration is rounded up to a multiple of this, s.",
-          kEraSource), [](const Generation& g) { return ParamValue(g.billing_granularity_s); }));
-  p.push_back(StoredDouble(
-      "billing.usd_per_gb_s", 0.0000166667, NonNegative(),
-      "Lambda duration price, USD per GB-second (x86).", kPricing));
-  p.push_back(StoredDouble(
-      "billing.usd_per_request", 2e-7, NonNegative(),
-      "Lambda request price, USD per invocation.", kPricing));
+          kEraSource),
+      [](const Generation& g) { return ParamValue(g.billing_granularity_s); }));
+  p.push_back(StoredDouble("billing.usd_per_gb_s", 0.0000166667, NonNegative(),
+                           "Lambda duration price, USD per GB-second (x86).",
+                           kPricing));
+  p.push_back(StoredDouble("billing.usd_per_request", 2e-7, NonNegative(),
+                           "Lambda request price, USD per invocation.",
+                           kPricing));
 
   ParamSection section;
   section.order = 100;
