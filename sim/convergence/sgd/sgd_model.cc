@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <tuple>
 
+#include "sim/convergence/sgd/sgd_convergence.h"
+#include "sim/data/dataset.h"
 #include "sim/scenario/param_builders.h"
 
 namespace siren::sim {
