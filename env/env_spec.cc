@@ -27,22 +27,25 @@ sim::ParamSection EnvParamSection() {
   using namespace sim::params;  // NOLINT: the builders read as a table.
   using sim::ParamSpec;
   std::vector<ParamSpec> p;
-  p.push_back(StoredDouble("env.reward_per_second", 0.01, NonNegative(),
+  p.push_back(StoredDouble("env.reward_per_second", 0.01,
+                           Between(0, 1000, "[I] keeps rewards finite"),
                            "beta: reward -beta * epoch seconds each epoch.",
                            "[I] SIREN reward r_t = -beta P_t"));
   p.push_back(StoredDouble(
-      "env.success_bonus", 1, NonNegative(),
+      "env.success_bonus", 1, Between(0, 1e6, "[I] keeps rewards finite"),
       "Final reward when the target loss is reached within budget.",
       "[I] SIREN final reward"));
-  p.push_back(
-      StoredDouble("env.budget_penalty", 5, NonNegative(),
-                   "Final penalty (subtracted) when the budget runs out first.",
-                   "[I] SIREN final penalty"));
+  p.push_back(StoredDouble(
+      "env.budget_penalty", 5, Between(0, 1e6, "[I] keeps rewards finite"),
+      "Final penalty (subtracted) when the budget runs out first.",
+      "[I] SIREN final penalty"));
   p.push_back(StoredInt<int>(
-      "env.min_functions", 1, AtLeast(1),
+      "env.min_functions", 1,
+      Between(1, 1e6, "[I] as lambda.concurrency_limit"),
       "Smallest number of functions an action can ask for.", "[I]"));
   p.push_back(
-      StoredInt<int>("env.max_functions", 1000, AtLeast(1),
+      StoredInt<int>("env.max_functions", 1000,
+                     Between(1, 1e6, "[I] as lambda.concurrency_limit"),
                      "Largest number of functions an action can ask for.",
                      "[I] the default concurrency limit"));
   p.push_back(
@@ -50,20 +53,22 @@ sim::ParamSection EnvParamSection() {
                  "How an action coordinate maps to the number of functions.",
                  "[I] log: equal resolution per factor of n"));
   p.push_back(StoredInt<int>(
-      "env.function_bins", 64, AtLeast(2),
+      "env.function_bins", 64, Between(2, 10000, "[I] MultiDiscrete choices"),
       "MultiDiscrete choices for the number of functions.", "[I]"));
   p.push_back(StoredInt<int>(
-      "env.memory_bins", 46, AtLeast(2),
+      "env.memory_bins", 46, Between(2, 10000, "[I] MultiDiscrete choices"),
       "MultiDiscrete choices for memory, spread over the grid (at most its "
       "size).",
       "[I] the 46 sizes of the 2018 grid"));
-  p.push_back(StoredDouble("env.time_scale_s", 60, Positive(),
+  p.push_back(StoredDouble("env.time_scale_s", 60,
+                           PositiveUpTo(1e6, "[I] observation unit"),
                            "Observation unit of epoch durations, s.", "[I]"));
   p.push_back(StoredDouble(
-      "env.batch_time_scale_s", 1, Positive(),
+      "env.batch_time_scale_s", 1, PositiveUpTo(1e6, "[I] observation unit"),
       "Observation unit of per-batch fetch/compute/update times, s.", "[I]"));
   p.push_back(StoredDouble(
-      "env.observation_clip", 100, Positive(),
+      "env.observation_clip", 100,
+      PositiveUpTo(1e6, "[I] keeps observations finite in float32"),
       "Upper bound of normalised times and losses in the observation.", "[I]"));
 
   sim::ParamSection section;

@@ -17,8 +17,26 @@ using SimTime = int64_t;  // Nanoseconds since the start of the job.
 
 constexpr SimTime kNsPerSecond = 1'000'000'000;
 
+// The largest simulated time, 2^62 - 1 ns (about 146 years): conversions
+// and sums saturate here instead of wrapping, so time never runs backwards;
+// the engine refuses a job whose clock passes kMaxJobTime.
+constexpr SimTime kMaxSimTime = (SimTime{1} << 62) - 1;
+// 10^9 s (about 31.7 years) of simulated time per job.
+constexpr SimTime kMaxJobTime = SimTime{1'000'000'000} * 1'000'000'000;
+
+// Seconds to nanoseconds, rounded, saturating at +-kMaxSimTime (a NaN
+// saturates high).
 inline SimTime SecondsToSimTime(double seconds) {
-  return static_cast<SimTime>(std::llround(seconds * 1e9));
+  const double ns = seconds * 1e9;
+  if (!(ns < static_cast<double>(kMaxSimTime))) return kMaxSimTime;
+  if (!(ns > -static_cast<double>(kMaxSimTime))) return -kMaxSimTime;
+  return static_cast<SimTime>(std::llround(ns));
+}
+
+// a + b for times in [0, kMaxSimTime], saturating at kMaxSimTime.
+inline SimTime AddTime(SimTime a, SimTime b) {
+  const SimTime sum = a + b;  // <= 2^63 - 2: cannot overflow.
+  return sum < kMaxSimTime ? sum : kMaxSimTime;
 }
 inline double SimTimeToSeconds(SimTime t) { return t * 1e-9; }
 

@@ -170,6 +170,16 @@ EpochResult EpochEngine::Run(const Action& action, JobState& job,
                            " functions never finished");
   }
 
+  // Simulated time is bounded: a job past kMaxJobTime is refused rather than
+  // reported with saturated (meaningless) times.
+  if (last_finish_ >= kMaxJobTime) {
+    throw std::runtime_error(
+        "simulated time: epoch " + std::to_string(job.epoch) +
+        " would end after " + std::to_string(SimTimeToSeconds(kMaxJobTime)) +
+        " s of simulated time; expected a job that finishes within it "
+        "(check the latency spreads, timeouts and back-off parameters)");
+  }
+
   // Close the epoch: charges, statistics, loss and job status.
   meter_.ChargeS3Gets(result_.s3_gets);
   meter_.ChargeS3Puts(result_.s3_puts);
@@ -226,7 +236,8 @@ void EpochEngine::Invoke(int32_t i, SimTime now) {
   Worker& w = workers_[i];
   if (running_ >= concurrency_.limit) {
     // 429: retry later; nothing is billed.
-    const SimTime retry_at = now + ThrottleBackoff(w.throttle_attempts++);
+    const SimTime retry_at =
+        AddTime(now, ThrottleBackoff(w.throttle_attempts++));
     ++result_.throttles;
     for (Observer* o : *observers_) {
       o->OnThrottle(i, SimTimeToSeconds(now), SimTimeToSeconds(retry_at));
@@ -253,14 +264,14 @@ void EpochEngine::Invoke(int32_t i, SimTime now) {
     }
   }
   w.cold = !warm;
-  queue_.Push(now + SecondsToSimTime(latency_s), i, kHandler);
+  queue_.Push(AddTime(now, SecondsToSimTime(latency_s)), i, kHandler);
 }
 
 void EpochEngine::StartHandler(int32_t i, SimTime now) {
   Worker& w = workers_[i];
   w.pushed_this_invocation = false;
   w.invocation_start = now;
-  w.deadline = now + timeout_;
+  w.deadline = AddTime(now, timeout_);
   for (Observer* o : *observers_) {
     o->OnInvocationStart(i, SimTimeToSeconds(now), w.cold);
   }
@@ -288,7 +299,7 @@ void EpochEngine::StartPhase(int32_t i, Phase phase, SimTime now) {
   if ((is_get || is_put) &&
       !job_->s3.Admit(is_get ? S3Op::kGet : S3Op::kPut, now, requests)) {
     ++result_.s3_slowdowns;
-    const SimTime retry_at = now + job_->s3.SlowdownBackoff();
+    const SimTime retry_at = AddTime(now, job_->s3.SlowdownBackoff());
     if (retry_at > w.deadline) {
       queue_.Push(w.deadline, i, kTimeout);
     } else {
@@ -333,13 +344,13 @@ void EpochEngine::StartPhase(int32_t i, Phase phase, SimTime now) {
     // on held-out click-through runs +7.8 % cost against +0.3 % (its moto
     // server is not a FIFO queue).
     const SimTime server = job_->s3.ServerDelay(now, requests);
-    duration += server;
-    w.served_at = now + server - (is_get ? job_->s3.service() : 0);
+    duration = AddTime(duration, server);
+    w.served_at = AddTime(now, server) - (is_get ? job_->s3.service() : 0);
   } else {
-    w.served_at = now + duration;
+    w.served_at = AddTime(now, duration);
   }
   w.phase_start = now;
-  const SimTime end = now + duration;
+  const SimTime end = AddTime(now, duration);
   if (end > w.deadline) {
     queue_.Push(w.deadline, i, kTimeout);
   } else {

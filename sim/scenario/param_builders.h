@@ -26,13 +26,24 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr std::nullopt_t kRequired = std::nullopt;
 
 inline ParamRange Unbounded() { return {}; }
-inline ParamRange Positive() { return {0, kInf, true, false}; }
-inline ParamRange NonNegative() { return {0, kInf, false, false}; }
-inline ParamRange AtLeast(double min) { return {min, kInf, false, false}; }
+inline ParamRange Positive() { return {0, kInf, true, false, ""}; }
+inline ParamRange NonNegative() { return {0, kInf, false, false, ""}; }
+inline ParamRange AtLeast(double min) { return {min, kInf, false, false, ""}; }
 inline ParamRange Closed(double min, double max) {
-  return {min, max, false, false};
+  return {min, max, false, false, ""};
 }
-inline ParamRange PositiveAtMost(double max) { return {0, max, true, false}; }
+inline ParamRange PositiveAtMost(double max) {
+  return {0, max, true, false, ""};
+}
+
+// Bounded ranges with the reason for their bounds (every numeric parameter
+// has one: simulated time, memory and money stay finite by construction).
+inline ParamRange Between(double min, double max, std::string reason) {
+  return {min, max, false, false, std::move(reason)};
+}
+inline ParamRange PositiveUpTo(double max, std::string reason) {
+  return {0, max, true, false, std::move(reason)};
+}
 
 namespace internal {
 

@@ -33,6 +33,9 @@ struct ParamRange {
   double max = std::numeric_limits<double>::infinity();
   bool min_exclusive = false;
   bool max_exclusive = false;
+  // Why the bounds are where they are (physical limit, source, or the
+  // simulator's own limit); shown by `siren scenario --describe`.
+  std::string reason;
 
   bool Contains(double value) const;
   // "> 0", ">= 1 and <= 100000", "in [0, 1]", or "" when unbounded.

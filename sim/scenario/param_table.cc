@@ -39,6 +39,9 @@ std::vector<ParamSpec>& Open(std::vector<ParamSection>& sections,
   return sections.back().params;
 }
 
+// Mini-batches per epoch, at most (see ValidateCore).
+constexpr int64_t kMaxBatchesPerEpoch = 1'000'000;
+
 // Cross-field checks of the core sections.
 void ValidateCore(const Scenario& s) {
   const WorkloadSpec& w = s.workload;
@@ -46,6 +49,17 @@ void ValidateCore(const Scenario& s) {
     FailParamValue("workload.batch_size", std::to_string(w.batch_size),
                    "an integer <= workload.dataset_samples (" +
                        std::to_string(w.dataset_samples) + ")");
+  }
+  // An epoch is at most 1e6 mini-batches: it then simulates in well under a
+  // second (about 4 events per batch at ~1e7 events/s).
+  const int64_t batches = (w.dataset_samples + w.batch_size - 1) / w.batch_size;
+  if (batches > kMaxBatchesPerEpoch) {
+    FailParamValue("workload.dataset_samples",
+                   std::to_string(w.dataset_samples),
+                   "at most " + std::to_string(kMaxBatchesPerEpoch) +
+                       " mini-batches per epoch (dataset_samples / "
+                       "batch_size), got " +
+                       std::to_string(batches));
   }
   if (s.execution.mode == ExecutionMode::kBsp && s.execution.sync_every != 1) {
     FailParamValue("execution.sync_every",
@@ -113,39 +127,56 @@ std::vector<ParamSection> BuildCoreSections() {
       "workload.name", kRequired, "Human-readable workload name.", "preset",
       [](auto& s) -> auto& { return s.workload.name; }));
   t->push_back(Int(
-      "workload.dataset_samples", kRequired, Positive(),
+      "workload.dataset_samples", kRequired,
+      Between(1, 1e9,
+              "[I] beyond the largest training sets used on functions; an "
+              "epoch is also limited to 1e6 mini-batches"),
       "Training samples per epoch (N).", "preset",
       [](auto& s) -> auto& { return s.workload.dataset_samples; }));
   t->push_back(Double(
-      "workload.sample_bytes", kRequired, Positive(),
+      "workload.sample_bytes", kRequired,
+      PositiveUpTo(1e9, "[I] 1 GB per sample, more than a function can hold"),
       "Stored bytes per sample.", "preset",
       [](auto& s) -> auto& { return s.workload.sample_bytes; }));
   t->push_back(Int(
-      "workload.samples_per_object", kRequired, Positive(),
+      "workload.samples_per_object", kRequired,
+      Between(1, 1e9, "[I] as workload.dataset_samples"),
       "Samples per S3 object.", "preset",
       [](auto& s) -> auto& { return s.workload.samples_per_object; }));
   t->push_back(Int(
-      "workload.batch_size", kRequired, Positive(),
+      "workload.batch_size", kRequired,
+      Between(1, 1e6,
+              "[I] above the largest batches of the large-batch literature "
+              "(~64k, Goyal et al. 2017)"),
       "Mini-batch size b, at most workload.dataset_samples.", "preset",
       [](auto& s) -> auto& { return s.workload.batch_size; }));
   t->push_back(Int(
-      "workload.model_params", kRequired, Positive(),
+      "workload.model_params", kRequired,
+      Between(1, 1e11,
+              "[I] 100 B parameters; far more than fits a function (the memory "
+              "check refuses it)"),
       "Model parameter count (float32 on the wire).", "preset",
       [](auto& s) -> auto& { return s.workload.model_params; }));
   t->push_back(Double(
-      "workload.flops_per_sample", kRequired, Positive(),
+      "workload.flops_per_sample", kRequired,
+      PositiveUpTo(1e15, "[I] 1 PFLOP per sample"),
       "Forward + backward FLOPs per sample.", "preset",
       [](auto& s) -> auto& { return s.workload.flops_per_sample; }));
   t->push_back(Double(
-      "workload.runtime_memory_mb", kRequired, Positive(),
+      "workload.runtime_memory_mb", kRequired,
+      PositiveUpTo(1048576,
+                   "[I] 1 TB; the memory check refuses what no size holds"),
       "Interpreter, libraries and buffers resident in a function, MB.",
       "preset", [](auto& s) -> auto& { return s.workload.runtime_memory_mb; }));
   t->push_back(Double(
-      "workload.package_mb", kRequired, NonNegative(),
+      "workload.package_mb", kRequired,
+      Between(0, 10240,
+              "Lambda container images are at most 10 GB (Lambda quotas)"),
       "Deployment package size, MB (adds to cold starts).", "preset",
       [](auto& s) -> auto& { return s.workload.package_mb; }));
   t->push_back(Double(
-      "workload.target_loss", kRequired, Positive(),
+      "workload.target_loss", kRequired,
+      PositiveUpTo(1e9, "[I] losses of the models here are O(1)"),
       "Training stops when the loss is <= this; must lie strictly between "
       "convergence.b2 and the initial loss 1/b1 + b2.",
       "preset", [](auto& s) -> auto& { return s.workload.target_loss; }));
@@ -164,19 +195,24 @@ std::vector<ParamSection> BuildCoreSections() {
   const std::string kS3Latency =
       "[I] S3 small-object latency row: 1 KB write+read ~107 ms (CIDR'19)";
   t->push_back(Double(
-      "s3.get_latency_median_ms", 45, Positive(),
+      "s3.get_latency_median_ms", 45,
+      PositiveUpTo(60000, "[I] a minute; S3 first-byte latency is tens of ms"),
       "Median GET first-byte latency, ms (log-normal).", kS3Latency,
       [](auto& s) -> auto& { return s.s3.get_latency_median_ms; }));
   t->push_back(Double(
-      "s3.put_latency_median_ms", 62, Positive(),
+      "s3.put_latency_median_ms", 62,
+      PositiveUpTo(60000, "[I] a minute; S3 first-byte latency is tens of ms"),
       "Median PUT first-byte latency, ms (log-normal).", kS3Latency,
       [](auto& s) -> auto& { return s.s3.put_latency_median_ms; }));
   t->push_back(Double(
-      "s3.latency_sigma", 0.35, NonNegative(),
+      "s3.latency_sigma", 0.35,
+      Between(0, 3,
+              "[I] a log-normal sigma of 3 is a 20x spread at one sigma; "
+              "larger spreads make the median meaningless"),
       "Log-normal sigma of GET and PUT latency.", "[I]",
       [](auto& s) -> auto& { return s.s3.latency_sigma; }));
   t->push_back(Double(
-      "s3.connection_cap_mb_per_s", 90, Positive(),
+      "s3.connection_cap_mb_per_s", 90, PositiveUpTo(1e6, "[I] 1 TB/s"),
       "Transfer cap of one S3 connection, MB/s.",
       "[I] S3 aggregate row (PyWren) and CIDR'19",
       [](auto& s) -> auto& { return s.s3.connection_cap_mb_per_s; }));
@@ -186,41 +222,46 @@ std::vector<ParamSection> BuildCoreSections() {
       "S3 request limits row (S3 performance guide)",
       [](auto& s) -> auto& { return s.s3.rate_limit; }));
   t->push_back(Double(
-      "s3.get_rate_per_prefix", 5500, Positive(),
+      "s3.get_rate_per_prefix", 5500, PositiveUpTo(1e9, "[I] 1e9 requests/s"),
       "GET requests per second per prefix before 503s.",
       "S3 request limits row (S3 performance guide)",
       [](auto& s) -> auto& { return s.s3.get_rate_per_prefix; }));
   t->push_back(Double(
-      "s3.put_rate_per_prefix", 3500, Positive(),
+      "s3.put_rate_per_prefix", 3500, PositiveUpTo(1e9, "[I] 1e9 requests/s"),
       "PUT requests per second per prefix before 503s.",
       "S3 request limits row (S3 performance guide)",
       [](auto& s) -> auto& { return s.s3.put_rate_per_prefix; }));
   t->push_back(Int(
-      "s3.prefixes", 1, AtLeast(1), "Key prefixes the requests spread over.",
-      "[I]", [](auto& s) -> auto& { return s.s3.prefixes; }));
+      "s3.prefixes", 1, Between(1, 1e6, "[I] a million key prefixes"),
+      "Key prefixes the requests spread over.", "[I]",
+      [](auto& s) -> auto& { return s.s3.prefixes; }));
   t->push_back(Double(
-      "s3.slowdown_backoff_s", 0.1, Positive(),
+      "s3.slowdown_backoff_s", 0.1, PositiveUpTo(3600, "[I] an hour"),
       "Retry delay after a 503 SlowDown, s.", "[I]",
       [](auto& s) -> auto& { return s.s3.slowdown_backoff_s; }));
   t->push_back(Int(
-      "s3.server_slots", 0, AtLeast(0),
+      "s3.server_slots", 0,
+      Between(0, 100000,
+              "[I] 0 = unlimited; 100,000 slots is unlimited for any job here"),
       "Requests served at once by a finite-capacity endpoint; 0 = unlimited "
       "(AWS S3). `siren calibrate` sets 1 for the local stand-in's server.",
       "[I] S3 scales out; moto's server process serves one request at a time",
       [](auto& s) -> auto& { return s.s3.server_slots; }));
   t->push_back(Double(
-      "s3.server_service_ms", 0, NonNegative(),
+      "s3.server_service_ms", 0, Between(0, 60000, "[I] a minute per request"),
       "Service time of one request at a finite-capacity endpoint, ms; "
       "requests wait FIFO for a free slot.",
       "[I] fitted by `siren calibrate`",
       [](auto& s) -> auto& { return s.s3.server_service_ms; }));
 
   t->push_back(Double(
-      "billing.s3_usd_per_get", 4e-7, NonNegative(),
+      "billing.s3_usd_per_get", 4e-7,
+      Between(0, 1, "[I] 2.5 million times the list price"),
       "S3 GET price, USD per request.", kPricing,
       [](auto& s) -> auto& { return s.billing.s3_usd_per_get; }));
   t->push_back(Double(
-      "billing.s3_usd_per_put", 5e-6, NonNegative(),
+      "billing.s3_usd_per_put", 5e-6,
+      Between(0, 1, "[I] 200,000 times the list price"),
       "S3 PUT price, USD per request.", kPricing,
       [](auto& s) -> auto& { return s.billing.s3_usd_per_put; }));
 
@@ -251,11 +292,13 @@ std::vector<ParamSection> BuildCoreSections() {
       "[I] apply: a parameter store as in the SIREN talk; cas: siren.runner",
       [](auto& s) -> auto& { return s.execution.push_protocol; }));
   t->push_back(Int(
-      "execution.sync_every", 1, AtLeast(1),
+      "execution.sync_every", 1,
+      Between(1, 1e6, "[I] at most an epoch's mini-batches (1e6) per push"),
       "Local steps between parameter pushes; 1 under bsp.", "DESIGN.md 2.2",
       [](auto& s) -> auto& { return s.execution.sync_every; }));
   t->push_back(Double(
-      "execution.memory_overhead_factor", 3, AtLeast(1),
+      "execution.memory_overhead_factor", 3,
+      Between(1, 100, "[I] model copies held in memory"),
       "Model copies held in a function's memory.",
       "[I] params + gradient + update buffer",
       [](auto& s) -> auto& { return s.execution.memory_overhead_factor; }));
@@ -263,12 +306,13 @@ std::vector<ParamSection> BuildCoreSections() {
   // Job limits.
   t = &Open(sections, "job", 260);
   t->push_back(Double(
-      "job.budget_usd", 10, Positive(),
+      "job.budget_usd", 10, PositiveUpTo(1e9, "[I] a billion dollars"),
       "The job stops once its cumulative cost reaches this.",
       "[I] presets set their own",
       [](auto& s) -> auto& { return s.job.budget_usd; }));
   t->push_back(Int(
-      "job.max_epochs", 100, PositiveAtMost(100000),
+      "job.max_epochs", 100,
+      PositiveUpTo(100000, "[I] an epoch is a pass over the data"),
       "The job stops after this many epochs.", "[I]",
       [](auto& s) -> auto& { return s.job.max_epochs; }));
 
@@ -284,7 +328,7 @@ std::vector<ParamSection> BuildCoreSections() {
       "EC2 m4 row (public price tables)",
       [](auto& s) -> auto& { return s.ec2.instance_type; }));
   t->push_back(Int(
-      "ec2.instances", 4, Closed(1, 1000),
+      "ec2.instances", 4, Between(1, 1000, "[I] a cluster of 1,000 instances"),
       "Instances in the EC2 baseline cluster (k).", "[I]",
       [](auto& s) -> auto& { return s.ec2.instances; }));
   t->push_back(Enum<Ec2Billing>(
@@ -295,16 +339,16 @@ std::vector<ParamSection> BuildCoreSections() {
       "per_second (60 s minimum, since 2017) or per started hour.",
       "EC2 pricing", [](auto& s) -> auto& { return s.ec2.billing; }));
   t->push_back(Double(
-      "ec2.startup_s", 60, NonNegative(),
+      "ec2.startup_s", 60, Between(0, 86400, "[I] a day"),
       "Boot and setup before the first epoch, s.", "[I]",
       [](auto& s) -> auto& { return s.ec2.startup_s; }));
   t->push_back(Double(
-      "ec2.gflops_per_vcpu", 8, Positive(),
+      "ec2.gflops_per_vcpu", 8, PositiveUpTo(1e6, "[I] 1 PFLOP/s per vCPU"),
       "Effective training throughput per EC2 vCPU, GFLOP/s.",
       "[I] as lambda.gflops_per_vcpu",
       [](auto& s) -> auto& { return s.ec2.gflops_per_vcpu; }));
   t->push_back(Double(
-      "ec2.network_latency_ms", 1, NonNegative(),
+      "ec2.network_latency_ms", 1, Between(0, 60000, "[I] a minute"),
       "Latency of one synchronisation round between instances, ms.", "[I]",
       [](auto& s) -> auto& { return s.ec2.network_latency_ms; }));
 
@@ -541,6 +585,9 @@ std::string DescribeParameters() {
           << ", expected " << spec.Expectation() << "\n"
           << "    " << spec.doc << "\n"
           << "    source: " << spec.source << "\n";
+      if (!spec.range.reason.empty()) {
+        out << "    bounds: " << spec.range.reason << "\n";
+      }
     }
   }
   return out.str();

@@ -1,6 +1,7 @@
 #include "sim/storage/s3_model.h"
 
 #include <algorithm>
+#include <functional>
 
 namespace siren::sim {
 
@@ -23,11 +24,17 @@ void S3Model::Reset() {
 
 SimTime S3Model::ServerDelay(SimTime now, int count) {
   if (slot_free_.empty()) return 0;
+  // slot_free_ is a min-heap of the times the slots free up: the request
+  // takes the earliest free slot (slots are identical, so which one does
+  // not matter), in O(log slots).
   SimTime done = now;
+  const auto later = std::greater<SimTime>();
   for (int i = 0; i < count; ++i) {
-    auto slot = std::min_element(slot_free_.begin(), slot_free_.end());
-    *slot = std::max(*slot, now) + service_;
-    done = std::max(done, *slot);
+    std::pop_heap(slot_free_.begin(), slot_free_.end(), later);
+    SimTime& slot = slot_free_.back();
+    slot = std::max(slot, now) + service_;
+    done = std::max(done, slot);
+    std::push_heap(slot_free_.begin(), slot_free_.end(), later);
   }
   return done - now;
 }

@@ -60,7 +60,7 @@ class S3Model {
   TokenBucket get_bucket_;
   TokenBucket put_bucket_;
   SimTime service_;
-  std::vector<SimTime> slot_free_;  // When each server slot frees up.
+  std::vector<SimTime> slot_free_;  // When each slot frees up (a min-heap).
 };
 
 }  // namespace siren::sim

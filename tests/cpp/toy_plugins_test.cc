@@ -64,10 +64,12 @@ ParamSection ToyPlatformSection() {
   ParamSection section;
   section.order = 150;
   section.params = {
-      StoredDouble("toy_platform.usd_per_second", 0.001, NonNegative(),
+      StoredDouble("toy_platform.usd_per_second", 0.001,
+                   Between(0, 1, "[I] a dollar a second"),
                    "Price of one started second of one function.", "[I]"),
-      StoredDouble("toy_platform.cold_start_s", 0.5, NonNegative(),
-                   "Cold-start latency, s.", "[I]")};
+      StoredDouble("toy_platform.cold_start_s", 0.5,
+                   Between(0, 3600, "[I] an hour"), "Cold-start latency, s.",
+                   "[I]")};
   return section;
 }
 
@@ -106,15 +108,15 @@ ParamSection ToyConvergenceSection() {
   ParamSection section;
   section.order = 220;
   section.params = {StoredDouble("toy_convergence.halving_updates", 50,
-                                 Positive(),
-                                 "Applied updates that halve the loss.", "[I]")};
+                                 Between(1, 1e9, "[I] keeps the loss finite"),
+                                 "Applied updates that halve the loss.",
+                                 "[I]")};
   return section;
 }
 
 [[maybe_unused]] const bool kToyPlatform = RegisterPlatform(
-    "toy", ToyPlatformSection(), [](const Scenario& s) {
-      return std::make_shared<const ToyPlatform>(s);
-    });
+    "toy", ToyPlatformSection(),
+    [](const Scenario& s) { return std::make_shared<const ToyPlatform>(s); });
 [[maybe_unused]] const bool kToyConvergence = RegisterConvergenceModel(
     "toy", ToyConvergenceSection(),
     [](const Scenario& s) { return std::make_unique<ToyConvergence>(s); });
@@ -149,8 +151,8 @@ TEST(ToyPluginsTest, RegisteredNamesAreListed) {
 }
 
 TEST(ToyPluginsTest, AJobRunsOnTheToyPlatform) {
-  const auto scenario = ToyScenario(
-      {"platform.model=toy", "toy_platform.usd_per_second=0.002"});
+  const auto scenario =
+      ToyScenario({"platform.model=toy", "toy_platform.usd_per_second=0.002"});
   Simulation sim(scenario, 7);
   BillSum bills;
   sim.AddObserver(&bills);
@@ -168,9 +170,9 @@ TEST(ToyPluginsTest, AJobRunsOnTheToyPlatform) {
 }
 
 TEST(ToyPluginsTest, AJobRunsWithTheToyConvergenceModel) {
-  const auto scenario = ToyScenario(
-      {"convergence.model=toy", "toy_convergence.halving_updates=100",
-       "workload.target_loss=0.01"});
+  const auto scenario = ToyScenario({"convergence.model=toy",
+                                     "toy_convergence.halving_updates=100",
+                                     "workload.target_loss=0.01"});
   Simulation sim(scenario, 7);
   EXPECT_EQ(sim.loss(), 2.0);
   const EpochResult r = sim.RunEpoch({10, 1024});
@@ -182,9 +184,9 @@ TEST(ToyPluginsTest, AJobRunsWithTheToyConvergenceModel) {
 }
 
 TEST(ToyPluginsTest, BothTogetherAndErrorsNameTheSelector) {
-  const auto scenario = ToyScenario(
-      {"platform.model=toy", "convergence.model=toy",
-       "workload.target_loss=0.5"});
+  const auto scenario =
+      ToyScenario({"platform.model=toy", "convergence.model=toy",
+                   "workload.target_loss=0.5"});
   Simulation sim(scenario, 3);
   while (!sim.done()) sim.RunEpoch({8, 4096});
   EXPECT_EQ(sim.status(), JobStatus::kConverged);

@@ -46,33 +46,47 @@ ParamSection AnalyticParamSection() {
       "Loss curve row (Optimus, EuroSys'18); [I] default fitted to LeNet";
   std::vector<ParamSpec> p;
   p.push_back(StoredDouble(
-      "convergence.b0", 0.01, Positive(),
+      "convergence.b0", 0.01,
+      Between(1e-12, 1e6,
+              "[I] a loss curve reaching its floor within 1e-6 to 1e12 "
+              "updates; keeps the curve finite"),
       "Optimus b0: progress rate in loss = 1/(b0 k + b1) + b2.", kOptimus));
-  p.push_back(StoredDouble("convergence.b1", 0.4386, Positive(),
-                           "Optimus b1: the initial loss is 1/b1 + b2.",
-                           kOptimus));
+  p.push_back(
+      StoredDouble("convergence.b1", 0.4386,
+                   Between(1e-9, 1e9,
+                           "[I] an initial loss 1/b1 + b2 between 1e-9 and 1e9 "
+                           "above the floor; keeps the curve finite"),
+                   "Optimus b1: the initial loss is 1/b1 + b2.", kOptimus));
   p.push_back(StoredDouble(
-      "convergence.b2", 0.02, Positive(),
+      "convergence.b2", 0.02,
+      Between(1e-9, 1e9, "[I] the loss floor, > 0 for the log-scale closeness"),
       "Optimus b2: the loss floor (> 0: closeness is measured on a log scale).",
       kOptimus));
   p.push_back(StoredDouble(
-      "convergence.reference_batch", 64, Positive(),
+      "convergence.reference_batch", 64,
+      Between(1, 1e6, "[I] as workload.batch_size"),
       "Batch size at which one update adds one unit of progress.", "[I]"));
-  p.push_back(StoredDouble("convergence.batch_exponent", 0.5, Closed(0, 1),
-                           "Progress grows as (batch / reference_batch)^this.",
-                           "[I] Batch size row (McCandlish et al. 2018)"));
-  p.push_back(StoredDouble("convergence.local_step_exponent", 0.7, Closed(0, 1),
+  p.push_back(StoredDouble(
+      "convergence.batch_exponent", 0.5,
+      Between(0, 1, "sub-linear gain in the batch (McCandlish et al. 2018)"),
+      "Progress grows as (batch / reference_batch)^this.",
+      "[I] Batch size row (McCandlish et al. 2018)"));
+  p.push_back(StoredDouble("convergence.local_step_exponent", 0.7,
+                           Between(0, 1, "sub-linear gain in local steps"),
                            "Progress grows as local_steps^this per push.",
                            "[I]"));
   p.push_back(StoredDouble(
-      "convergence.staleness_penalty", 0.05, NonNegative(),
+      "convergence.staleness_penalty", 0.05,
+      Between(0, 1000, "[I] 1000x the harm of one stale version"),
       "Progress divided by 1 + this * staleness * (1 + gain * closeness).",
       "[I] Staleness row (Dai et al. ICLR'19)"));
-  p.push_back(StoredDouble("convergence.staleness_gain", 2.0, NonNegative(),
-                           "How much more staleness hurts near convergence.",
-                           "[I]"));
-  p.push_back(StoredDouble("convergence.loss_noise_sigma", 0.01, NonNegative(),
-                           "Log-normal sigma on the observed loss.", "[I]"));
+  p.push_back(
+      StoredDouble("convergence.staleness_gain", 2.0, Between(0, 1000, "[I]"),
+                   "How much more staleness hurts near convergence.", "[I]"));
+  p.push_back(StoredDouble(
+      "convergence.loss_noise_sigma", 0.01,
+      Between(0, 3, "[I] a log-normal sigma of 3 is a 20x spread at one sigma"),
+      "Log-normal sigma on the observed loss.", "[I]"));
 
   ParamSection section;
   section.order = 200;

@@ -15,6 +15,9 @@
 namespace siren::sim {
 namespace {
 
+// Memory the functions' parameter copies may take, in bytes.
+constexpr double kMaxCopyBytes = 8e9;
+
 // Process-wide cache: identical data requests share one instance while any
 // simulation holds it.
 using DataKey =
@@ -117,6 +120,17 @@ double MeanLoss(const Rows& rows, const Labels& labels,
 // The generated data needs room for its fields.
 void ValidateSgd(const Scenario& s) {
   const SgdSpec sgd = SgdSpec::FromScenario(s);
+  // The generated data is held in memory: at most 2e8 non-zeros (about
+  // 2.4 GB as CSR).
+  const int64_t rows = s.workload.dataset_samples + sgd.eval_samples;
+  if (sgd.dataset == "click_through" && rows * (sgd.fields + 1) > 200'000'000) {
+    FailParamValue("workload.dataset_samples",
+                   std::to_string(s.workload.dataset_samples),
+                   "(dataset_samples + convergence.sgd.eval_samples) x "
+                   "(convergence.sgd.fields + 1) <= 2e8 non-zeros for the "
+                   "generated click-through data, got " +
+                       std::to_string(rows * (sgd.fields + 1)));
+  }
   if (sgd.dataset == "click_through" && sgd.features < sgd.fields) {
     FailParamValue("convergence.sgd.features", std::to_string(sgd.features),
                    "an integer >= convergence.sgd.fields (" +
@@ -142,21 +156,28 @@ ParamSection SgdParamSection() {
       "(`siren data`).",
       "DESIGN.md 2.6"));
   p.push_back(StoredInt<int64_t>(
-      "convergence.sgd.features", 4096, AtLeast(1),
+      "convergence.sgd.features", 4096,
+      Between(1, 1e6,
+              "[I] each function holds a copy of the parameters (features + 1) "
+              "x classes"),
       "Columns of the generated click-through data (hashed features).",
       "[I] small enough for per-function parameter copies"));
   p.push_back(StoredInt<int>(
-      "convergence.sgd.fields", 39, AtLeast(1),
+      "convergence.sgd.fields", 39,
+      Between(1, 10000, "[I] the generated data is held in memory"),
       "Active one-hot fields per generated row.",
       "[I] 13 numeric + 26 categorical fields of public click logs"));
   p.push_back(StoredInt<int64_t>(
-      "convergence.sgd.data_seed", 1, NonNegative(),
+      "convergence.sgd.data_seed", 1,
+      Between(0, 9007199254740992, "any seed a double holds exactly (2^53)"),
       "Seed of the generated data (fixed across simulation seeds).", "[I]"));
   p.push_back(StoredInt<int64_t>(
-      "convergence.sgd.eval_samples", 10000, AtLeast(1),
+      "convergence.sgd.eval_samples", 10000,
+      Between(1, 1e7, "[I] held-out rows, held in memory"),
       "Held-out rows (the last rows of the data) for the loss.", "[I]"));
   p.push_back(StoredDouble(
-      "convergence.sgd.learning_rate", 0.1, Positive(),
+      "convergence.sgd.learning_rate", 0.1,
+      PositiveUpTo(1000, "[I] far above any stable rate"),
       "SGD step size on the mean batch gradient.",
       "[I] stable on the generated click-through data up to ~60 functions"));
 
@@ -216,6 +237,17 @@ SgdConvergence::SgdConvergence(const Scenario& scenario,
 
 void SgdConvergence::StartEpoch(int workers, int64_t batches,
                                 uint64_t shuffle_seed) {
+  // Each function holds a copy of the parameters and its pending update.
+  const double bytes = 2.0 * sizeof(float) * static_cast<double>(workers) *
+                       static_cast<double>(global_.size());
+  if (bytes > kMaxCopyBytes) {
+    throw std::runtime_error(
+        "functions: got " + std::to_string(workers) + ", whose copies of the " +
+        std::to_string(global_.size()) + " sgd parameters need " +
+        std::to_string(bytes / 1e9) + " GB; expected at most " +
+        std::to_string(kMaxCopyBytes / 1e9) +
+        " GB (fewer functions or convergence.sgd.features)");
+  }
   local_.assign(workers, Eigen::MatrixXf::Zero(global_.rows(), outputs_));
   delta_.assign(workers, Eigen::MatrixXf::Zero(global_.rows(), outputs_));
   // Fisher-Yates over the epoch's batches.

@@ -32,87 +32,106 @@ ParamSection ParamSectionForLambda() {
       "Lambda generation; sets the defaults of the memory grid, timeout and "
       "billing granularity.",
       kEraSource));
-  p.push_back(
-      ByEra(StoredInt<int>("lambda.min_memory_mb", kRequired, Positive(),
-                           "Smallest memory size, MB.", kEraSource),
-            [](const Generation& g) {
-              return ParamValue(int64_t{g.min_memory_mb});
-            }));
-  p.push_back(
-      ByEra(StoredInt<int>("lambda.max_memory_mb", kRequired, Positive(),
-                           "Largest memory size, MB.", kEraSource),
-            [](const Generation& g) {
-              return ParamValue(int64_t{g.max_memory_mb});
-            }));
+  p.push_back(ByEra(
+      StoredInt<int>("lambda.min_memory_mb", kRequired,
+                     Between(1, 1048576, "[I] 1 TB, 100x Lambda's 10,240 MB"),
+                     "Smallest memory size, MB.", kEraSource),
+      [](const Generation& g) {
+        return ParamValue(int64_t{g.min_memory_mb});
+      }));
+  p.push_back(ByEra(
+      StoredInt<int>("lambda.max_memory_mb", kRequired,
+                     Between(1, 1048576, "[I] 1 TB, 100x Lambda's 10,240 MB"),
+                     "Largest memory size, MB.", kEraSource),
+      [](const Generation& g) {
+        return ParamValue(int64_t{g.max_memory_mb});
+      }));
   p.push_back(
       ByEra(StoredInt<int>(
-                "lambda.memory_step_mb", kRequired, Positive(),
+                "lambda.memory_step_mb", kRequired,
+                Between(1, 1048576, "[I] as the memory sizes"),
                 "Memory grid step from the minimum, MB; must divide max - min.",
                 kEraSource),
             [](const Generation& g) {
               return ParamValue(int64_t{g.memory_step_mb});
             }));
   p.push_back(ByEra(
-      StoredDouble("lambda.timeout_s", kRequired, Positive(),
+      StoredDouble("lambda.timeout_s", kRequired,
+                   PositiveUpTo(86400, "[I] a day; Lambda's limit is 900 s"),
                    "Longest invocation; longer work is cut and re-invoked.",
                    kEraSource),
       [](const Generation& g) { return ParamValue(g.timeout_s); }));
-  p.push_back(StoredDouble("lambda.mb_per_vcpu", 1769, Positive(),
+  p.push_back(StoredDouble("lambda.mb_per_vcpu", 1769,
+                           PositiveUpTo(1048576, "[I] as the memory sizes"),
                            "Memory that buys one vCPU, MB.",
                            "CPU vs memory row (Lambda developer guide)"));
-  p.push_back(StoredDouble("lambda.max_vcpus", 6, Positive(),
-                           "Cap on a function's vCPU share.",
-                           "CPU vs memory row (Lambda developer guide)"));
   p.push_back(
-      StoredDouble("lambda.gflops_per_vcpu", 8, Positive(),
-                   "Effective training throughput per vCPU, GFLOP/s.",
-                   "[I] effective numpy/MXNet training throughput per vCPU"));
-  p.push_back(StoredDouble("lambda.compute_noise_sigma", 0.05, NonNegative(),
-                           "Log-normal sigma on compute time.", "[I]"));
-  p.push_back(
-      StoredDouble("lambda.bandwidth_cap_mb_per_s", 67, Positive(),
-                   "Network bandwidth cap of one function, MB/s.",
-                   "Per-function network row: 538 Mbps alone (CIDR'19)"));
+      StoredDouble("lambda.max_vcpus", 6,
+                   PositiveUpTo(1024, "[I] 1024 vCPUs; Lambda gives at most 6"),
+                   "Cap on a function's vCPU share.",
+                   "CPU vs memory row (Lambda developer guide)"));
   p.push_back(StoredDouble(
-      "lambda.bandwidth_saturation_mb", 1072, Positive(),
+      "lambda.gflops_per_vcpu", 8, PositiveUpTo(1e6, "[I] 1 PFLOP/s per vCPU"),
+      "Effective training throughput per vCPU, GFLOP/s.",
+      "[I] effective numpy/MXNet training throughput per vCPU"));
+  p.push_back(StoredDouble(
+      "lambda.compute_noise_sigma", 0.05,
+      Between(0, 3, "[I] a log-normal sigma of 3 is a 20x spread at one sigma"),
+      "Log-normal sigma on compute time.", "[I]"));
+  p.push_back(StoredDouble(
+      "lambda.bandwidth_cap_mb_per_s", 67, PositiveUpTo(1e6, "[I] 1 TB/s"),
+      "Network bandwidth cap of one function, MB/s.",
+      "Per-function network row: 538 Mbps alone (CIDR'19)"));
+  p.push_back(StoredDouble(
+      "lambda.bandwidth_saturation_mb", 1072,
+      PositiveUpTo(1048576, "[I] as the memory sizes"),
       "Memory at which bandwidth (linear in memory) reaches the cap, MB.",
       "[I] 40 MB/s at 640 MB (S3 batch fetch row, CIDR'19), linear to the "
       "cap"));
   const std::string kColdSource =
       "Cold start (2018, by memory) row: ATC'18 via OpenDC";
   p.push_back(StoredDoubleList(
-      "lambda.cold_start.memory_mb", {128, 512, 1024, 1536, 2048}, Positive(),
+      "lambda.cold_start.memory_mb", {128, 512, 1024, 1536, 2048},
+      PositiveUpTo(1048576, "[I] as the memory sizes"),
       "Memory points of the cold-start table, MB, strictly ascending.",
       kColdSource));
   p.push_back(StoredDoubleList(
-      "lambda.cold_start.mean_ms", {265, 258, 254, 250, 246}, NonNegative(),
+      "lambda.cold_start.mean_ms", {265, 258, 254, 250, 246},
+      Between(0, 3.6e6, "[I] an hour"),
       "Cold-start mean at each memory point, ms.", kColdSource));
   p.push_back(StoredDoubleList(
-      "lambda.cold_start.sd_ms", {354, 314, 294, 274, 253}, NonNegative(),
+      "lambda.cold_start.sd_ms", {354, 314, 294, 274, 253},
+      Between(0, 3.6e6, "[I] an hour"),
       "Cold-start standard deviation at each memory point, ms.", kColdSource));
   p.push_back(StoredDouble(
-      "lambda.cold_start.ms_per_package_mb", 25, NonNegative(),
+      "lambda.cold_start.ms_per_package_mb", 25,
+      Between(0, 10000, "[I] 10 s per MB"),
       "Extra cold-start latency per MB of deployment package, ms.",
       "[I] Cold start by package row: heavy deps 5-10x slower (mikhail.io "
       "2019)"));
-  p.push_back(StoredDouble("lambda.warm_start_median_ms", 25, NonNegative(),
-                           "Median warm-start overhead, ms.",
-                           "Warm start overhead row (ATC'18)"));
-  p.push_back(StoredDouble("lambda.warm_start_sigma", 0.3, NonNegative(),
-                           "Log-normal sigma of the warm-start overhead.",
-                           "[I]"));
-  p.push_back(
-      StoredDouble("lambda.keep_alive_s", 600, Positive(),
-                   "Idle instances expire after this, s.",
-                   "Idle keep-alive row: about 10 min (mikhail.io 2019)"));
+  p.push_back(StoredDouble(
+      "lambda.warm_start_median_ms", 25, Between(0, 60000, "[I] a minute"),
+      "Median warm-start overhead, ms.", "Warm start overhead row (ATC'18)"));
+  p.push_back(StoredDouble(
+      "lambda.warm_start_sigma", 0.3,
+      Between(0, 3, "[I] a log-normal sigma of 3 is a 20x spread at one sigma"),
+      "Log-normal sigma of the warm-start overhead.", "[I]"));
+  p.push_back(StoredDouble(
+      "lambda.keep_alive_s", 600,
+      PositiveUpTo(604800,
+                   "[I] a week; Lambda keeps idle instances minutes to hours"),
+      "Idle instances expire after this, s.",
+      "Idle keep-alive row: about 10 min (mikhail.io 2019)"));
   p.push_back(StoredInt<int>(
-      "lambda.concurrency_limit", 1000, Positive(),
+      "lambda.concurrency_limit", 1000,
+      Between(1, 1e6, "[I] 1000x the default account limit of 1,000"),
       "Account-wide concurrent executions; more are throttled (429).",
       "Concurrency row (Lambda docs)"));
-  p.push_back(StoredDouble("lambda.throttle_backoff_base_s", 0.1, Positive(),
+  p.push_back(StoredDouble("lambda.throttle_backoff_base_s", 0.1,
+                           PositiveUpTo(3600, "[I] an hour"),
                            "First retry delay after a throttle, s.", "[I]"));
   p.push_back(StoredDouble(
-      "lambda.throttle_backoff_cap_s", 5, Positive(),
+      "lambda.throttle_backoff_cap_s", 5, PositiveUpTo(3600, "[I] an hour"),
       "Longest retry delay after throttles, s; >= the base.", "[I]"));
   p.push_back(StoredBool(
       "lambda.cold_after_timeout", true,
@@ -128,14 +147,16 @@ ParamSection ParamSectionForLambda() {
   // Billing of invocations (S3 request prices are a core section).
   p.push_back(ByEra(
       StoredDouble(
-          "billing.granularity_s", kRequired, Positive(),
+          "billing.granularity_s", kRequired, PositiveUpTo(3600, "[I] an hour"),
           "Invocation duration is rounded up to a multiple of this, s.",
           kEraSource),
       [](const Generation& g) { return ParamValue(g.billing_granularity_s); }));
-  p.push_back(StoredDouble("billing.usd_per_gb_s", 0.0000166667, NonNegative(),
+  p.push_back(StoredDouble("billing.usd_per_gb_s", 0.0000166667,
+                           Between(0, 1, "[I] 60,000 times the list price"),
                            "Lambda duration price, USD per GB-second (x86).",
                            kPricing));
-  p.push_back(StoredDouble("billing.usd_per_request", 2e-7, NonNegative(),
+  p.push_back(StoredDouble("billing.usd_per_request", 2e-7,
+                           Between(0, 1, "[I] 5 million times the list price"),
                            "Lambda request price, USD per invocation.",
                            kPricing));
 
