@@ -1,27 +1,42 @@
 #include "env/thread_pool.h"
 
 #include <stdexcept>
+#include <string>
+#include <system_error>
 
 namespace siren::env {
 
 ThreadPool::ThreadPool(int threads) {
-  if (threads < 1) {
+  if (threads < 1 || threads > kMaxThreads) {
     throw std::invalid_argument("num_threads: got " + std::to_string(threads) +
-                                ", expected an integer >= 1");
+                                ", expected an integer in [1, " +
+                                std::to_string(kMaxThreads) + "]");
   }
   for (int w = 1; w < threads; ++w) {
-    workers_.emplace_back([this, w] { WorkerLoop(w); });
+    try {
+      workers_.emplace_back([this, w] { WorkerLoop(w); });
+    } catch (const std::system_error& e) {
+      // Stop and join the threads already started, then say so.
+      Stop();
+      throw std::runtime_error("num_threads: got " + std::to_string(threads) +
+                               ", but only " + std::to_string(w) +
+                               " threads could be started (" + e.what() +
+                               "); expected at most that many");
+    }
   }
 }
 
-ThreadPool::~ThreadPool() {
+void ThreadPool::Stop() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;
   }
   start_.notify_all();
   for (std::thread& t : workers_) t.join();
+  workers_.clear();
 }
+
+ThreadPool::~ThreadPool() { Stop(); }
 
 void ThreadPool::RunChunk(int chunk) {
   const int chunks = threads();

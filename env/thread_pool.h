@@ -18,7 +18,13 @@ namespace siren::env {
 
 class ThreadPool {
  public:
-  // `threads` >= 1 (the caller counts as one).
+  // Threads a pool may have: far above the cores of one machine.
+  static constexpr int kMaxThreads = 256;
+
+  // `threads` in [1, kMaxThreads] (the caller counts as one); throws
+  // std::invalid_argument outside that, and std::runtime_error naming
+  // num_threads when the system cannot start them all (those started are
+  // stopped first).
   explicit ThreadPool(int threads);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
@@ -32,6 +38,8 @@ class ThreadPool {
 
  private:
   void WorkerLoop(int worker);
+  // Stops and joins every worker.
+  void Stop();
   void RunChunk(int chunk);
 
   std::vector<std::thread> workers_;

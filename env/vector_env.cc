@@ -23,9 +23,10 @@ VectorEnv::VectorEnv(std::shared_ptr<const sim::Scenario> scenario,
                      int num_envs, ActionEncoding encoding, AutoresetMode mode,
                      int num_threads)
     : mode_(mode), pool_(num_threads) {
-  if (num_envs < 1) {
+  if (num_envs < 1 || num_envs > kMaxEnvs) {
     throw std::invalid_argument("num_envs: got " + std::to_string(num_envs) +
-                                ", expected an integer >= 1");
+                                ", expected an integer in [1, " +
+                                std::to_string(kMaxEnvs) + "]");
   }
   envs_.reserve(num_envs);
   for (int i = 0; i < num_envs; ++i) envs_.emplace_back(scenario, encoding);

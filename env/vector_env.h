@@ -53,6 +53,12 @@ struct VectorStepBuffers {
 
 class VectorEnv {
  public:
+  // Envs a vector env may hold (each keeps its own job state, about 100 KB):
+  // more than any rollout batch on one machine needs.
+  static constexpr int kMaxEnvs = 16384;
+
+  // num_envs in [1, kMaxEnvs], num_threads as ThreadPool takes it; throws
+  // std::invalid_argument naming the argument otherwise.
   VectorEnv(std::shared_ptr<const sim::Scenario> scenario, int num_envs,
             ActionEncoding encoding, AutoresetMode mode, int num_threads);
 

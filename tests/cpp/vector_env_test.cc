@@ -221,3 +221,27 @@ TEST(ThreadPoolTest, CoversEveryIndexOnceAndPropagatesErrors) {
 
 }  // namespace
 }  // namespace siren::env
+
+namespace siren::env {
+namespace {
+
+TEST(VectorEnvTest, EnvAndThreadCountsAreBounded) {
+  const auto scenario =
+      std::make_shared<const sim::Scenario>(sim::LoadScenario("default"));
+  const auto expect_error = [&](int envs, int threads, const char* field) {
+    try {
+      VectorEnv vec(scenario, envs, ActionEncoding::kBox,
+                    AutoresetMode::kNextStep, threads);
+      ADD_FAILURE() << envs << " envs, " << threads << " threads";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_EQ(std::string(e.what()).rfind(field, 0), 0u) << e.what();
+    }
+  };
+  expect_error(VectorEnv::kMaxEnvs + 1, 1, "num_envs: got 16385");
+  expect_error(0, 1, "num_envs: got 0");
+  expect_error(2, ThreadPool::kMaxThreads + 1, "num_threads: got 257");
+  expect_error(2, 0, "num_threads: got 0");
+}
+
+}  // namespace
+}  // namespace siren::env
