@@ -181,8 +181,8 @@ py::dict EpochResultToDict(const sim::EpochResult& r) {
   d["billed_gb_s"] = r.billed_gb_s;
   d["cpu_utilisation"] = r.cpu_utilisation;
   d["memory_utilisation"] = r.memory_utilisation;
-  d["cost_lambda_duration_usd"] = r.cost.lambda_duration_usd;
-  d["cost_lambda_request_usd"] = r.cost.lambda_request_usd;
+  d["cost_function_duration_usd"] = r.cost.function_duration_usd;
+  d["cost_function_request_usd"] = r.cost.function_request_usd;
   d["cost_s3_request_usd"] = r.cost.s3_request_usd;
   d["cost_total_usd"] = r.cost.total_usd();
   d["loss"] = r.loss;

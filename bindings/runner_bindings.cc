@@ -189,8 +189,8 @@ void DefineRunnerBindings(py::module_& m) {
         py::dict out;
         out["billed_s"] = billed_s;
         out["billed_gb_s"] = meter.billed_gb_s();
-        out["cost_lambda_duration_usd"] = cost.lambda_duration_usd;
-        out["cost_lambda_request_usd"] = cost.lambda_request_usd;
+        out["cost_function_duration_usd"] = cost.function_duration_usd;
+        out["cost_function_request_usd"] = cost.function_request_usd;
         out["cost_s3_request_usd"] = cost.s3_request_usd;
         out["cost_total_usd"] = cost.total_usd();
         return out;
@@ -200,7 +200,7 @@ void DefineRunnerBindings(py::module_& m) {
       "Bills measured invocations (handler durations in seconds, all at "
       "memory_mb) and S3 requests with the simulator's formula "
       "(sim/billing.h). Keys: billed_s (per invocation), billed_gb_s, "
-      "cost_lambda_duration_usd, cost_lambda_request_usd, "
+      "cost_function_duration_usd, cost_function_request_usd, "
       "cost_s3_request_usd, cost_total_usd.");
 }
 

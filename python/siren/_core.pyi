@@ -54,7 +54,7 @@ class Simulation:
         update_mean_s, update_p95_s, batches, updates, mean_staleness, max_staleness, update_conflicts,
         invocations, cold_starts, warm_starts, throttles, timeouts, reinvocations,
         s3_slowdowns, s3_gets, s3_puts, billed_gb_s, cpu_utilisation,
-        memory_utilisation, cost_lambda_duration_usd, cost_lambda_request_usd,
+        memory_utilisation, cost_function_duration_usd, cost_function_request_usd,
         cost_s3_request_usd, cost_total_usd, loss, true_loss, progress,
         cumulative_time_s, cumulative_cost_usd, status (str), events."""
     def reset(self, seed: int) -> None: ...
@@ -259,5 +259,5 @@ def score_epoch(scenario: Scenario, record: dict[str, Any]) -> dict[str, Any]:
     epoch, by the env's rules."""
 def bill_epoch(scenario: Scenario, durations_s: list[float], memory_mb: int, s3_gets: int,
                s3_puts: int) -> dict[str, Any]:
-    """Keys: billed_s, billed_gb_s, cost_lambda_duration_usd,
-    cost_lambda_request_usd, cost_s3_request_usd, cost_total_usd."""
+    """Keys: billed_s, billed_gb_s, cost_function_duration_usd,
+    cost_function_request_usd, cost_s3_request_usd, cost_total_usd."""

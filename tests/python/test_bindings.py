@@ -109,8 +109,8 @@ def test_epoch_result_has_every_field(scenario: siren.Scenario) -> None:
     assert result["epoch"] == 0
     assert result["status"] == "running"
     assert result["cost_total_usd"] == pytest.approx(
-        result["cost_lambda_duration_usd"]
-        + result["cost_lambda_request_usd"]
+        result["cost_function_duration_usd"]
+        + result["cost_function_request_usd"]
         + result["cost_s3_request_usd"]
     )
 

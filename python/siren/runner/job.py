@@ -191,9 +191,9 @@ class RealJob:
         """Projected cost of the next epoch at (functions, memory_mb)."""
         if self.records:
             last = self.records[-1]
-            lambda_part = last["cost_lambda_duration_usd"] * memory_mb / max(1, last["action_memory_mb"])
-            requests = last["cost_lambda_request_usd"] * functions / max(1, last["functions_used"])
-            projected = lambda_part + requests + last["cost_s3_request_usd"]
+            duration_part = last["cost_function_duration_usd"] * memory_mb / max(1, last["action_memory_mb"])
+            requests = last["cost_function_request_usd"] * functions / max(1, last["functions_used"])
+            projected = duration_part + requests + last["cost_s3_request_usd"]
         else:
             simulation = _core.Simulation(self.scenario, self._seed)
             projected = simulation.run_epoch(functions, memory_mb)["cost_total_usd"]
@@ -371,8 +371,8 @@ class RealJob:
             "billed_gb_s": bill["billed_gb_s"],
             "cpu_utilisation": min(1.0, compute / billed_seconds) if billed_seconds > 0 else 0.0,
             "memory_utilisation": min(1.0, self.scenario.get("workload.runtime_memory_mb") / memory_mb),
-            "cost_lambda_duration_usd": bill["cost_lambda_duration_usd"],
-            "cost_lambda_request_usd": bill["cost_lambda_request_usd"],
+            "cost_function_duration_usd": bill["cost_function_duration_usd"],
+            "cost_function_request_usd": bill["cost_function_request_usd"],
             "cost_s3_request_usd": bill["cost_s3_request_usd"], "cost_total_usd": bill["cost_total_usd"],
             "loss": loss, "true_loss": loss, "progress": float("nan"),
             "cumulative_time_s": self._cumulative("cumulative_time_s") + duration_s,

@@ -20,8 +20,8 @@ SimTime BillingMeter::ChargeInvocation(SimTime duration, int memory_mb) {
   const SimTime billed = BilledDuration(duration, granularity_);
   const double gb_s = GbSeconds(billed, memory_mb);
   billed_gb_s_ += gb_s;
-  cost_.lambda_duration_usd += gb_s * spec_.usd_per_gb_s;
-  cost_.lambda_request_usd += spec_.usd_per_request;
+  cost_.function_duration_usd += gb_s * spec_.usd_per_gb_s;
+  cost_.function_request_usd += spec_.usd_per_request;
   return billed;
 }
 
