@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from siren import _core
+from siren.epoch_fields import in_table_order
 
 from . import model
 from .backend import ERROR, OK, THROTTLED, TIMEOUT, Backend, Invocation
@@ -97,9 +98,10 @@ class RealJob:
     ``reset()`` uploads the data, writes the initial parameters and returns
     the first observation; ``step(action)`` runs an epoch and returns
     (observation, reward, terminated, truncated, record) where ``record`` has
-    every key of ``_core.Simulation.run_epoch`` plus the runner's own
-    (``worker_errors``, ``recovered_batches``, ``missing_batches``,
-    ``reconfigure_s``, ``budget_guard``...). ``invocations`` and
+    every key of ``_core.Simulation.run_epoch`` (in the epoch field table's
+    order) plus the runner's own (``worker_errors``, ``recovered_batches``,
+    ``missing_batches``, ``reconfigure_s``, ``budget_guard``...; listed with
+    their units in ``siren.runner.trace.RUNNER_EPOCH_FIELDS``). ``invocations`` and
     ``batch_rows`` keep every invocation and batch of the job for the trace.
     """
 
@@ -384,7 +386,7 @@ class RealJob:
             "init_mean_s": _mean([i["init_s"] for i in billed if i["cold"]]),
             "runner_s3_gets": runner_gets, "runner_s3_puts": runner_puts,
         }
-        return record
+        return in_table_order(record)
 
 
 def _ensure_bucket(s3: Any, bucket: str, create: bool) -> None:
