@@ -11,11 +11,15 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "bindings/py_scenario.h"
 #include "sim/bench/bench.h"
+#include "sim/core/epoch_fields.h"
 #include "sim/core/epoch_result.h"
 #include "sim/ec2/ec2_cluster.h"
 #include "sim/engine/simulation.h"
@@ -139,51 +143,54 @@ PyObject* NewValueErrorType(py::module_& m, const char* name, const char* doc,
 
 }  // namespace
 
-// Every field of EpochResult, nested structs flattened with their prefix.
-// Keys keep the struct's order, which traces and tables follow.
+py::object EpochFieldToPython(const sim::EpochFieldValue& value) {
+  return std::visit(
+      [](const auto& v) -> py::object {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, std::string_view>) {
+          return py::str(v.data(), v.size());
+        } else {
+          return py::cast(v);
+        }
+      },
+      value);
+}
+
+// Every row of the epoch field table (sim/core/epoch_fields.h), in the
+// struct's order: every field of EpochResult, nested structs flattened.
 py::dict EpochResultToDict(const sim::EpochResult& r) {
   py::dict d;
-  d["epoch"] = r.epoch;
-  d["action_functions"] = r.action.functions;
-  d["action_memory_mb"] = r.action.memory_mb;
-  d["functions_used"] = r.functions_used;
-  d["duration_s"] = r.duration_s;
-  d["fetch_mean_s"] = r.fetch.mean_s;
-  d["fetch_p95_s"] = r.fetch.p95_s;
-  d["compute_mean_s"] = r.compute.mean_s;
-  d["compute_p95_s"] = r.compute.p95_s;
-  d["update_mean_s"] = r.update.mean_s;
-  d["update_p95_s"] = r.update.p95_s;
-  d["batches"] = r.batches;
-  d["updates"] = r.updates;
-  d["mean_staleness"] = r.mean_staleness;
-  d["max_staleness"] = r.max_staleness;
-  d["update_conflicts"] = r.update_conflicts;
-  d["invocations"] = r.invocations;
-  d["cold_starts"] = r.cold_starts;
-  d["warm_starts"] = r.warm_starts;
-  d["throttles"] = r.throttles;
-  d["timeouts"] = r.timeouts;
-  d["reinvocations"] = r.reinvocations;
-  d["s3_slowdowns"] = r.s3_slowdowns;
-  d["s3_gets"] = r.s3_gets;
-  d["s3_puts"] = r.s3_puts;
-  d["billed_gb_s"] = r.billed_gb_s;
-  d["cpu_utilisation"] = r.cpu_utilisation;
-  d["memory_utilisation"] = r.memory_utilisation;
-  d["cost_lambda_duration_usd"] = r.cost.lambda_duration_usd;
-  d["cost_lambda_request_usd"] = r.cost.lambda_request_usd;
-  d["cost_s3_request_usd"] = r.cost.s3_request_usd;
-  d["cost_total_usd"] = r.cost.total_usd();
-  d["loss"] = r.loss;
-  d["true_loss"] = r.true_loss;
-  d["progress"] = r.progress;
-  d["cumulative_time_s"] = r.cumulative_time_s;
-  d["cumulative_cost_usd"] = r.cumulative_cost_usd;
-  d["status"] = sim::JobStatusName(r.status);
-  d["events"] = r.events;
+  for (const sim::EpochField& field : sim::EpochFields()) {
+    d[py::str(field.name.data(), field.name.size())] =
+        EpochFieldToPython(field.get(r));
+  }
   return d;
 }
+
+namespace {
+
+py::list EpochFieldsToList() {
+  const auto text = [](std::string_view s) {
+    return py::str(s.data(), s.size());
+  };
+  py::list out;
+  for (const sim::EpochField& field : sim::EpochFields()) {
+    py::dict row;
+    row["name"] = text(field.name);
+    row["type"] = text(sim::EpochFieldTypeName(field.type));
+    row["unit"] = text(field.unit);
+    row["description"] = text(field.description);
+    row["info"] = field.info_name.empty() ? py::object(py::none())
+                                          : py::object(text(field.info_name));
+    py::list labels;
+    for (std::string_view label : field.labels) labels.append(text(label));
+    row["labels"] = labels;
+    out.append(row);
+  }
+  return out;
+}
+
+}  // namespace
 
 void DefineModule(py::module_& m) {
   m.doc() =
@@ -236,6 +243,12 @@ void DefineModule(py::module_& m) {
   m.def("describe_parameters", &sim::DescribeParameters,
         "Every scenario parameter: path, type, default, range, description "
         "and source.");
+  m.def("epoch_fields", &EpochFieldsToList,
+        "The epoch field table (sim/core/epoch_fields.h): one dict per key "
+        "of Simulation.run_epoch, in order, with name, type ('int', "
+        "'float' or 'string'), unit, description, info (the Gym info "
+        "column, or None) and labels (the values of a labelled string "
+        "field, else []).");
 
   py::class_<PyScenario>(m, "Scenario",
                          "An immutable, validated scenario. Build it with "

@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "sim/core/epoch_fields.h"
 #include "sim/core/epoch_result.h"
 #include "sim/scenario/scenario.h"
 
@@ -17,10 +18,13 @@ struct PyScenario {
   std::shared_ptr<const sim::Scenario> scenario;
 };
 
-// Every field of EpochResult as a dict, nested structs flattened with their
-// prefix (fetch_mean_s, cost_total_usd, ...) in the struct's order, status as
-// its name; defined in core_module.cc.
+// Every field of EpochResult as a dict, one key per row of the epoch field
+// table (sim/core/epoch_fields.h: fetch_mean_s, cost_total_usd, ...) in its
+// order, status as its name; defined in core_module.cc.
 pybind11::dict EpochResultToDict(const sim::EpochResult& r);
+
+// A field value as a Python int, float or str; defined in core_module.cc.
+pybind11::object EpochFieldToPython(const sim::EpochFieldValue& value);
 
 // Adds the runner's bridge to the env layer (action codec, epoch scoring,
 // billing of measured invocations) to `m`; defined in runner_bindings.cc.

@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bindings/py_action.h"
@@ -15,6 +16,7 @@
 #include "env/action_codec.h"
 #include "env/observation.h"
 #include "env/reward.h"
+#include "sim/core/epoch_fields.h"
 #include "sim/core/event_queue.h"
 #include "sim/engine/billing_meter.h"
 #include "sim/engine/job_status.h"
@@ -26,6 +28,9 @@ namespace siren::bindings {
 namespace {
 
 using env::kObservationSize;
+
+// The epoch fields that hold the cost breakdown share this prefix.
+constexpr std::string_view kCostPrefix = "cost_";
 
 // A finite number from record[key]; ValueError naming the key otherwise.
 double Number(const py::dict& record, const char* key) {
@@ -191,24 +196,29 @@ void DefineRunnerBindings(py::module_& m) {
         }
         meter.ChargeS3Gets(s3_gets);
         meter.ChargeS3Puts(s3_puts);
-        const sim::CostBreakdown& cost = meter.cost();
+        // The cost rows of the epoch field table, read from a result that
+        // holds only this bill.
+        sim::EpochResult bill;
+        bill.cost = meter.cost();
         py::dict out;
         out["billed_s"] = billed_s;
         out["billed_gb_s"] = meter.billed_gb_s();
-        out["cost_lambda_duration_usd"] = cost.lambda_duration_usd;
-        out["cost_lambda_request_usd"] = cost.lambda_request_usd;
-        out["cost_s3_request_usd"] = cost.s3_request_usd;
-        out["cost_total_usd"] = cost.total_usd();
+        for (const sim::EpochField& field : sim::EpochFields()) {
+          if (field.name.starts_with(kCostPrefix)) {
+            out[py::str(field.name.data(), field.name.size())] =
+                EpochFieldToPython(field.get(bill));
+          }
+        }
         return out;
       },
       py::arg("scenario"), py::arg("durations_s"), py::arg("memory_mb"),
       py::arg("s3_gets"), py::arg("s3_puts"),
       "Bills measured invocations (handler durations in seconds, all at "
       "memory_mb) and S3 requests with the simulator's formula "
-      "(Platform::Bill and the S3 prices). Keys: billed_s (per invocation), "
-      "billed_gb_s, "
-      "cost_lambda_duration_usd, cost_lambda_request_usd, "
-      "cost_s3_request_usd, cost_total_usd.");
+      "(Platform::Bill and the S3 prices). Keys: billed_s (per "
+      "invocation), billed_gb_s, and the cost_* keys of Simulation.run_epoch "
+      "(cost_function_duration_usd, cost_function_request_usd, "
+      "cost_s3_request_usd, cost_total_usd).");
 }
 
 }  // namespace siren::bindings

@@ -22,6 +22,7 @@ import numpy as np
 from gymnasium import spaces
 
 from siren import _core
+from siren.epoch_fields import EPOCH_FIELDS, EPOCH_FIELDS_BY_NAME
 
 __all__ = [
     "ACTION_ENCODINGS",
@@ -39,13 +40,15 @@ Overrides = Union[Mapping[str, Any], Iterable[str], None]
 ACTION_ENCODINGS = ("box", "multi_discrete")
 OBSERVATION_NAMES: tuple[str, ...] = tuple(_core.observation_names())
 INFO_NAMES: tuple[str, ...] = tuple(_core.info_names())
-# The info column "status" holds sim::JobStatus as a number (env/step_info.h).
-STATUS_NAMES: tuple[str, ...] = ("running", "converged", "budget_exhausted", "epoch_limit")
-# Info columns that hold counts (exact integers stored as doubles) and flags.
-INT_INFO_NAMES = frozenset({
-    "functions", "memory_mb", "requested_memory_mb", "functions_used", "cold_starts",
-    "warm_starts", "throttles", "timeouts", "reinvocations", "episode_length",
-})  # fmt: skip
+# The info column "status" holds the index of the job status's label in the
+# epoch field table (env/step_info.h).
+STATUS_NAMES: tuple[str, ...] = tuple(EPOCH_FIELDS_BY_NAME["status"]["labels"])
+# Info columns that hold counts (exact integers stored as doubles) and flags:
+# the env's own, and the epoch fields of type "int" that the info carries.
+INT_INFO_NAMES = frozenset(
+    {"functions", "memory_mb", "requested_memory_mb", "episode_length"}
+    | {field["info"] for field in EPOCH_FIELDS if field["info"] is not None and field["type"] == "int"}
+)
 BOOL_INFO_NAMES = frozenset({"memory_clamped"})
 _STATUS_COLUMN = INFO_NAMES.index("status")
 # Simulator seeds are drawn in [0, 2^63) from the env's np_random.

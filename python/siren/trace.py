@@ -2,8 +2,10 @@
 
 Layout: one 1-D dataset per epoch-result field (the keys of
 `Simulation.run_epoch`'s dict, one row per epoch; `status` as fixed-length
-bytes strings), and file attributes `scenario` (the full YAML), `seed`,
-`version`, `schedule` and `status` (the job's final status).
+bytes strings), each with the attributes `units` and `description` of its row
+in the epoch field table (siren.epoch_fields, sim/core/epoch_fields.h), and
+file attributes `scenario` (the full YAML), `seed`, `version`, `schedule`,
+`status` (the job's final status) and `epochs`.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["write_trace", "read_trace", "check_writable", "column_array"]
+from siren.epoch_fields import EPOCH_FIELDS_BY_NAME, dataset_attributes
 
-STRING_FIELDS = ("status",)
+__all__ = ["write_trace", "read_trace", "read_field_attributes", "check_writable", "column_array", "write_column"]
 
 
 def check_writable(path: str | os.PathLike[str]) -> None:
@@ -35,8 +37,21 @@ def check_writable(path: str | os.PathLike[str]) -> None:
         raise PermissionError(f"--out {path!r} is not writable")
 
 
+def write_column(group: Any, key: str, values: list[Any], attributes: Mapping[str, Any] | None = None) -> None:
+    """Writes `values` as the dataset `key` of `group` (an h5py File or Group)
+    with `attributes` (for an epoch field: dataset_attributes(key), its
+    `units` and `description`)."""
+    dataset = group.create_dataset(key, data=column_array(key, values))
+    for name, value in (attributes or {}).items():
+        dataset.attrs[name] = value
+
+
+def _is_string_field(key: str) -> bool:
+    return EPOCH_FIELDS_BY_NAME.get(key, {}).get("type") == "string"
+
+
 def column_array(key: str, values: list[Any]) -> np.ndarray:
-    if key in STRING_FIELDS or any(isinstance(v, str) for v in values):
+    if _is_string_field(key) or any(isinstance(v, str) for v in values):
         encoded = [str(v).encode("utf-8") for v in values]
         width = max((len(e) for e in encoded), default=1) or 1
         return np.array(encoded, dtype=f"S{width}")
@@ -73,7 +88,7 @@ def write_trace(
     try:
         with h5py.File(tmp, "w", track_order=True) as f:
             for key in keys:
-                f.create_dataset(key, data=column_array(key, [row[key] for row in results]))
+                write_column(f, key, [row[key] for row in results], dataset_attributes(key))
             f.attrs["scenario"] = scenario_yaml
             f.attrs["seed"] = np.uint64(seed)
             f.attrs["version"] = version
@@ -92,6 +107,15 @@ def _attr(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+def read_field_attributes(path: str | os.PathLike[str], group: str = "/") -> dict[str, dict[str, Any]]:
+    """The attributes of every dataset in `group` of the trace at `path`:
+    {field: {"units": ..., "description": ...}} for the epoch fields."""
+    import h5py
+
+    with h5py.File(os.fspath(path), "r") as f:
+        return {key: {name: _attr(value) for name, value in f[group][key].attrs.items()} for key in f[group].keys()}
 
 
 def read_trace(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:

@@ -26,11 +26,11 @@ struct PhaseStats {
 
 // The cost of one epoch, broken down. total = sum of the three parts.
 struct CostBreakdown {
-  double lambda_duration_usd = 0;  // Billed GB-seconds.
-  double lambda_request_usd = 0;   // Per-invocation request price.
-  double s3_request_usd = 0;       // GET and PUT request charges.
+  double function_duration_usd = 0;  // Billed GB-seconds.
+  double function_request_usd = 0;   // Per-invocation request price.
+  double s3_request_usd = 0;         // GET and PUT request charges.
   double total_usd() const {
-    return lambda_duration_usd + lambda_request_usd + s3_request_usd;
+    return function_duration_usd + function_request_usd + s3_request_usd;
   }
 };
 

@@ -71,8 +71,8 @@ std::string FormatEpochResult(const EpochResult& r) {
       r.cold_starts, r.warm_starts, r.throttles, r.timeouts, r.reinvocations,
       r.s3_slowdowns, static_cast<long long>(r.s3_gets),
       static_cast<long long>(r.s3_puts), r.billed_gb_s, r.cpu_utilisation,
-      r.memory_utilisation, r.cost.lambda_duration_usd,
-      r.cost.lambda_request_usd, r.cost.s3_request_usd, r.loss, r.true_loss,
+      r.memory_utilisation, r.cost.function_duration_usd,
+      r.cost.function_request_usd, r.cost.s3_request_usd, r.loss, r.true_loss,
       r.progress, r.cumulative_time_s, r.cumulative_cost_usd,
       JobStatusName(r.status), static_cast<long long>(r.events));
   return buffer;

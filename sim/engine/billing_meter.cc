@@ -9,8 +9,8 @@ BillingMeter::BillingMeter(const Platform& platform,
 SimTime BillingMeter::ChargeInvocation(SimTime duration, int memory_mb) {
   const InvocationBill bill = platform_->Bill(duration, memory_mb);
   billed_gb_s_ += bill.gb_s;
-  cost_.lambda_duration_usd += bill.duration_usd;
-  cost_.lambda_request_usd += bill.request_usd;
+  cost_.function_duration_usd += bill.duration_usd;
+  cost_.function_request_usd += bill.request_usd;
   return bill.billed;
 }
 

@@ -53,14 +53,15 @@ TEST(BillingTest, InvocationCostByHand) {
   BillingMeter& old_meter = old_prices.meter;
   old_meter.ChargeInvocation(1234 * kMs, 1024);
   EXPECT_NEAR(old_meter.billed_gb_s(), 1.3, 1e-12);
-  EXPECT_NEAR(old_meter.cost().lambda_duration_usd, 1.3 * 0.0000166667, 1e-15);
-  EXPECT_NEAR(old_meter.cost().lambda_request_usd, 0.2e-6, 1e-18);
+  EXPECT_NEAR(old_meter.cost().function_duration_usd, 1.3 * 0.0000166667,
+              1e-15);
+  EXPECT_NEAR(old_meter.cost().function_request_usd, 0.2e-6, 1e-18);
 
   Meter new_prices(0.001);
   BillingMeter& new_meter = new_prices.meter;
   new_meter.ChargeInvocation(1234 * kMs, 1024);
   EXPECT_NEAR(new_meter.billed_gb_s(), 1.234, 1e-12);
-  EXPECT_NEAR(new_meter.cost().lambda_duration_usd, 1.234 * 0.0000166667,
+  EXPECT_NEAR(new_meter.cost().function_duration_usd, 1.234 * 0.0000166667,
               1e-15);
 
   // 512 MB is half a GB: 0.25 s -> 0.125 GB-s.

@@ -44,8 +44,7 @@ std::shared_ptr<const Scenario> Load(const Combination& c) {
       "job.max_epochs=6", "job.budget_usd=1000",
       // Small generated data keeps the sgd jobs fast.
       "convergence.sgd.features=256", "convergence.sgd.eval_samples=500"};
-  return std::make_shared<const Scenario>(
-      LoadScenario(c.preset, overrides));
+  return std::make_shared<const Scenario>(LoadScenario(c.preset, overrides));
 }
 
 // Adds up what each invocation was billed.
@@ -128,8 +127,8 @@ TEST_P(ConformanceTest, BoundedFiniteDeterministicAndPricedByParts) {
     progress = r.progress;
     // The cost is its parts, each non-negative, and the job's is the sum of
     // its epochs'; the billed GB-s are the invocations' bills.
-    EXPECT_GE(r.cost.lambda_duration_usd, 0);
-    EXPECT_GE(r.cost.lambda_request_usd, 0);
+    EXPECT_GE(r.cost.function_duration_usd, 0);
+    EXPECT_GE(r.cost.function_request_usd, 0);
     EXPECT_NEAR(r.cost.s3_request_usd,
                 r.s3_gets * scenario->billing.s3_usd_per_get +
                     r.s3_puts * scenario->billing.s3_usd_per_put,
@@ -145,16 +144,17 @@ TEST_P(ConformanceTest, BoundedFiniteDeterministicAndPricedByParts) {
   EXPECT_FALSE(results.empty());
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Everything, ConformanceTest, ::testing::ValuesIn(Everything()),
-    [](const auto& info) {
-      std::string name = info.param.preset + "_" + info.param.platform + "_" +
-                         info.param.convergence;
-      for (char& ch : name) {
-        if (ch == '-' || ch == '+') ch = '_';
-      }
-      return name;
-    });
+INSTANTIATE_TEST_SUITE_P(Everything, ConformanceTest,
+                         ::testing::ValuesIn(Everything()),
+                         [](const auto& info) {
+                           std::string name = info.param.preset + "_" +
+                                              info.param.platform + "_" +
+                                              info.param.convergence;
+                           for (char& ch : name) {
+                             if (ch == '-' || ch == '+') ch = '_';
+                           }
+                           return name;
+                         });
 
 }  // namespace
 }  // namespace siren::sim

@@ -27,11 +27,11 @@
 #include <string>
 #include <vector>
 
+#include "sim/core/trace_observer.h"
 #include "sim/data/dataset.h"
+#include "sim/engine/simulation.h"
 #include "sim/platform/platform.h"
 #include "sim/scenario/scenario_loader.h"
-#include "sim/engine/simulation.h"
-#include "sim/core/trace_observer.h"
 
 namespace siren::sim {
 namespace {
@@ -52,8 +52,8 @@ std::string Summary(const EpochResult& r) {
       "conflicts=%lld staleness=%.6f/%lld invocations=%d cold=%d warm=%d "
       "throttles=%d timeouts=%d reinvocations=%d slowdowns=%d gets=%lld "
       "puts=%lld status=%s",
-      r.cumulative_time_s, r.epoch, r.duration_s, r.cost.lambda_duration_usd,
-      r.cost.lambda_request_usd, r.cost.s3_request_usd, r.loss, r.true_loss,
+      r.cumulative_time_s, r.epoch, r.duration_s, r.cost.function_duration_usd,
+      r.cost.function_request_usd, r.cost.s3_request_usd, r.loss, r.true_loss,
       r.progress, static_cast<long long>(r.batches),
       static_cast<long long>(r.updates),
       static_cast<long long>(r.update_conflicts), r.mean_staleness,
@@ -206,7 +206,10 @@ std::vector<MechanismCase> Cases() {
 
   // BSP: a barrier after every round, one aggregate update (fn=-1) per round.
   cases.push_back(
-      {"bsp", "lenet-mnist", 36, {"execution.mode=bsp"},
+      {"bsp",
+       "lenet-mnist",
+       36,
+       {"execution.mode=bsp"},
        {{4, 0}, {6, 0}, {6, 512}},
        [](const std::string& trace, const Totals& t, const Scenario&) {
          EXPECT_EQ(t.max_staleness, 0);
@@ -218,7 +221,9 @@ std::vector<MechanismCase> Cases() {
 
   // sgd on generated click-through data (logistic regression).
   cases.push_back(
-      {"sgd", "logreg-click-through", 24,
+      {"sgd",
+       "logreg-click-through",
+       24,
        {"convergence.model=sgd", "convergence.sgd.features=512",
         "convergence.sgd.eval_samples=2000", "workload.target_loss=0.3"},
        {{4, 0}, {6, 0}, {6, 512}},
@@ -232,7 +237,10 @@ std::vector<MechanismCase> Cases() {
   // Throttling: 3 concurrent executions for 6 and 9 functions, so invokes
   // get 429s and retry with back-off until others finish.
   cases.push_back(
-      {"throttling", "lenet-mnist", 36, {"lambda.concurrency_limit=3"},
+      {"throttling",
+       "lenet-mnist",
+       36,
+       {"lambda.concurrency_limit=3"},
        {{6, 0}, {9, 0}, {9, 512}},
        [](const std::string& trace, const Totals& t, const Scenario&) {
          EXPECT_GT(t.throttles, 0);
@@ -243,7 +251,10 @@ std::vector<MechanismCase> Cases() {
   // Timeouts: invocations are cut after a few steps, billed, and re-invoked
   // (cold: a timed-out sandbox is recycled); the job still progresses.
   cases.push_back(
-      {"timeouts", "lenet-mnist", 36, {"lambda.timeout_s=1.2"},
+      {"timeouts",
+       "lenet-mnist",
+       36,
+       {"lambda.timeout_s=1.2"},
        {{4, 0}, {6, 0}, {6, 512}},
        [](const std::string& trace, const Totals& t, const Scenario&) {
          EXPECT_GT(t.timeouts, 0);
@@ -257,7 +268,9 @@ std::vector<MechanismCase> Cases() {
   // capacity) under compare-and-swap pushes: requests queue, and refused
   // pushes re-read and retry.
   cases.push_back(
-      {"finite_s3", "softmax-digits", 54,
+      {"finite_s3",
+       "softmax-digits",
+       54,
        {"execution.push_protocol=cas", "s3.server_slots=1",
         "s3.server_service_ms=25"},
        {{6, 0}, {9, 0}, {9, 512}},
@@ -271,29 +284,31 @@ std::vector<MechanismCase> Cases() {
          Scenario unlimited = scenario;
          unlimited.s3.server_slots = 0;
          unlimited.s3.server_service_ms = 0;
-         const CaseRun free =
-             RunCase(unlimited, {{6, 0}, {9, 0}, {9, 512}});
+         const CaseRun free = RunCase(unlimited, {{6, 0}, {9, 0}, {9, 512}});
          EXPECT_GT(t.duration_s, 1.3 * free.totals.duration_s);
        }});
 
   // Local steps: one push per 3 batches.
-  cases.push_back(
-      {"sync_every", "lenet-mnist", 36, {"execution.sync_every=3"},
-       {{4, 0}, {6, 0}, {6, 512}},
-       [](const std::string&, const Totals& t, const Scenario&) {
-         EXPECT_EQ(t.updates * 3, t.batches);
-       }});
+  cases.push_back({"sync_every",
+                   "lenet-mnist",
+                   36,
+                   {"execution.sync_every=3"},
+                   {{4, 0}, {6, 0}, {6, 512}},
+                   [](const std::string&, const Totals& t, const Scenario&) {
+                     EXPECT_EQ(t.updates * 3, t.batches);
+                   }});
 
   // 503 SlowDown: low per-prefix GET and PUT rates, so requests are refused
   // and retried after the back-off.
-  cases.push_back(
-      {"s3_slowdown", "softmax-digits", 36,
-       {"s3.rate_limit=true", "s3.get_rate_per_prefix=20",
-        "s3.put_rate_per_prefix=20"},
-       {{6, 0}, {9, 0}, {9, 512}},
-       [](const std::string&, const Totals& t, const Scenario&) {
-         EXPECT_GT(t.slowdowns, 0);
-       }});
+  cases.push_back({"s3_slowdown",
+                   "softmax-digits",
+                   36,
+                   {"s3.rate_limit=true", "s3.get_rate_per_prefix=20",
+                    "s3.put_rate_per_prefix=20"},
+                   {{6, 0}, {9, 0}, {9, 512}},
+                   [](const std::string&, const Totals& t, const Scenario&) {
+                     EXPECT_GT(t.slowdowns, 0);
+                   }});
 
   return cases;
 }

@@ -10,10 +10,10 @@
 #include <sstream>
 #include <string>
 
+#include "sim/core/trace_observer.h"
+#include "sim/engine/simulation.h"
 #include "sim/platform/platform.h"
 #include "sim/scenario/scenario_loader.h"
-#include "sim/engine/simulation.h"
-#include "sim/core/trace_observer.h"
 
 namespace siren::sim {
 namespace {

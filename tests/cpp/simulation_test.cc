@@ -94,7 +94,7 @@ TEST(SimulationTest, ThrottlingDelaysWithoutBilling) {
   EXPECT_GT(throttled.throttles, 0);
   // Only admitted invocations are billed: one request charge each.
   EXPECT_EQ(throttled.invocations, 12);
-  EXPECT_NEAR(throttled.cost.lambda_request_usd,
+  EXPECT_NEAR(throttled.cost.function_request_usd,
               12 * limited->params.Double("billing.usd_per_request"), 1e-15);
   EXPECT_GT(throttled.duration_s, free_run.duration_s);
   EXPECT_EQ(throttled.updates, free_run.updates);
@@ -235,13 +235,13 @@ TEST(SimulationTest, CostBreakdownAddsUp) {
   Simulation sim(Load(Small()), 1);
   const EpochResult r = sim.RunEpoch({10, 1024});
   const Scenario& s = sim.scenario();
-  EXPECT_NEAR(r.cost.lambda_request_usd,
+  EXPECT_NEAR(r.cost.function_request_usd,
               10 * s.params.Double("billing.usd_per_request"), 1e-15);
   EXPECT_NEAR(r.cost.s3_request_usd,
               r.s3_gets * s.billing.s3_usd_per_get +
                   r.s3_puts * s.billing.s3_usd_per_put,
               1e-15);
-  EXPECT_NEAR(r.cost.lambda_duration_usd,
+  EXPECT_NEAR(r.cost.function_duration_usd,
               r.billed_gb_s * s.params.Double("billing.usd_per_gb_s"), 1e-12);
   EXPECT_NEAR(r.cumulative_cost_usd, r.cost.total_usd(), 1e-15);
   EXPECT_GT(r.cpu_utilisation, 0.0);

@@ -162,8 +162,8 @@ TEST(ToyPluginsTest, AJobRunsOnTheToyPlatform) {
   EXPECT_EQ(r.cold_starts, 4);
   // Whole started seconds at the toy's price, nothing per request; S3 as
   // the core section prices it.
-  EXPECT_NEAR(r.cost.lambda_duration_usd, bills.billed_s_ * 0.002, 1e-12);
-  EXPECT_EQ(r.cost.lambda_request_usd, 0);
+  EXPECT_NEAR(r.cost.function_duration_usd, bills.billed_s_ * 0.002, 1e-12);
+  EXPECT_EQ(r.cost.function_request_usd, 0);
   EXPECT_DOUBLE_EQ(bills.billed_s_, std::round(bills.billed_s_));
   // Every function started 0.5 s late (the toy's cold start).
   EXPECT_GE(r.duration_s, 0.5);

@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from siren import _core
+from siren.epoch_fields import in_table_order
 
 from . import model
 from .backend import ERROR, OK, THROTTLED, TIMEOUT, Backend, Invocation
@@ -97,9 +98,10 @@ class RealJob:
     ``reset()`` uploads the data, writes the initial parameters and returns
     the first observation; ``step(action)`` runs an epoch and returns
     (observation, reward, terminated, truncated, record) where ``record`` has
-    every key of ``_core.Simulation.run_epoch`` plus the runner's own
-    (``worker_errors``, ``recovered_batches``, ``missing_batches``,
-    ``reconfigure_s``, ``budget_guard``...). ``invocations`` and
+    every key of ``_core.Simulation.run_epoch`` (in the epoch field table's
+    order) plus the runner's own (``worker_errors``, ``recovered_batches``,
+    ``missing_batches``, ``reconfigure_s``, ``budget_guard``...; listed with
+    their units in ``siren.runner.trace.RUNNER_EPOCH_FIELDS``). ``invocations`` and
     ``batch_rows`` keep every invocation and batch of the job for the trace.
     """
 
@@ -191,9 +193,9 @@ class RealJob:
         """Projected cost of the next epoch at (functions, memory_mb)."""
         if self.records:
             last = self.records[-1]
-            lambda_part = last["cost_lambda_duration_usd"] * memory_mb / max(1, last["action_memory_mb"])
-            requests = last["cost_lambda_request_usd"] * functions / max(1, last["functions_used"])
-            projected = lambda_part + requests + last["cost_s3_request_usd"]
+            duration_part = last["cost_function_duration_usd"] * memory_mb / max(1, last["action_memory_mb"])
+            requests = last["cost_function_request_usd"] * functions / max(1, last["functions_used"])
+            projected = duration_part + requests + last["cost_s3_request_usd"]
         else:
             simulation = _core.Simulation(self.scenario, self._seed)
             projected = simulation.run_epoch(functions, memory_mb)["cost_total_usd"]
@@ -371,8 +373,8 @@ class RealJob:
             "billed_gb_s": bill["billed_gb_s"],
             "cpu_utilisation": min(1.0, compute / billed_seconds) if billed_seconds > 0 else 0.0,
             "memory_utilisation": min(1.0, self.scenario.get("workload.runtime_memory_mb") / memory_mb),
-            "cost_lambda_duration_usd": bill["cost_lambda_duration_usd"],
-            "cost_lambda_request_usd": bill["cost_lambda_request_usd"],
+            "cost_function_duration_usd": bill["cost_function_duration_usd"],
+            "cost_function_request_usd": bill["cost_function_request_usd"],
             "cost_s3_request_usd": bill["cost_s3_request_usd"], "cost_total_usd": bill["cost_total_usd"],
             "loss": loss, "true_loss": loss, "progress": float("nan"),
             "cumulative_time_s": self._cumulative("cumulative_time_s") + duration_s,
@@ -384,7 +386,7 @@ class RealJob:
             "init_mean_s": _mean([i["init_s"] for i in billed if i["cold"]]),
             "runner_s3_gets": runner_gets, "runner_s3_puts": runner_puts,
         }
-        return record
+        return in_table_order(record)
 
 
 def _ensure_bucket(s3: Any, bucket: str, create: bool) -> None:

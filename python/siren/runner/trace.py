@@ -4,7 +4,9 @@ calibrate`` and ``siren compare-sim``.
 Layout (one 1-D dataset per column, one row per item)::
 
     epochs/<field>        every key of the runner's epoch record: the keys of
-                          Simulation.run_epoch plus the runner's own
+                          Simulation.run_epoch (the epoch field table, in its
+                          order) plus the runner's own (RUNNER_EPOCH_FIELDS);
+                          each with `units` and `description` attributes
     invocations/<field>   one row per invocation (epoch, worker, attempt,
                           status, cold, init_s, duration_s, ...)
     batches/<field>       one row per batch run (epoch, batch, worker, fetch_s,
@@ -26,18 +28,46 @@ from typing import Any
 
 import numpy as np
 
-from siren.trace import column_array
+from siren.epoch_fields import dataset_attributes
+from siren.trace import write_column
 
-__all__ = ["write_run_trace", "read_run_trace"]
+__all__ = ["RUNNER_EPOCH_FIELDS", "write_run_trace", "read_run_trace"]
+
+# The runner's own epoch columns, beside the epoch field table's: name ->
+# (unit, one-line description), in the vocabulary of sim/core/epoch_fields.h.
+RUNNER_EPOCH_FIELDS: dict[str, tuple[str, str]] = {
+    "skipped_batches": ("count", "Batches a worker ran but did not apply (already applied)."),
+    "worker_errors": ("count", "Invocations that ended in a worker error."),
+    "init_mean_s": ("s", "Mean init time of the cold invocations."),
+    "runner_s3_gets": ("count", "S3 GET requests of the runner itself (barrier, loss)."),
+    "runner_s3_puts": ("count", "S3 PUT requests of the runner itself (barrier)."),
+    "reported_updates": ("count", "Updates the workers reported (updates counts the store's)."),
+    "reconfigure_s": ("s", "Time to set the function's memory before the epoch (not in duration_s)."),
+    "recovered_batches": ("count", "Batches run by recovery invocations at the barrier."),
+    "budget_guard": ("", "True when the budget guard stopped a retry in this epoch."),
+    "missing_batches": ("count", "Batches still unapplied at the barrier (budget guard only)."),
+    "parameter_version": ("count", "Parameter store version after the epoch."),
+    "requested_memory_mb": ("MB", "Memory the action asked for, before clamping to a feasible size."),
+    "memory_clamped": ("", "True when the requested memory was clamped up."),
+    "projected_cost_usd": ("usd", "The budget guard's projected cost of the epoch."),
+    "skipped": ("", "True for the row of an epoch the budget guard did not run."),
+}
 
 
-def _table(group: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+def _epoch_attributes(key: str) -> dict[str, str]:
+    if key in RUNNER_EPOCH_FIELDS:
+        unit, description = RUNNER_EPOCH_FIELDS[key]
+        return {"units": unit, "description": description}
+    return dataset_attributes(key)
+
+
+def _table(group: Any, rows: Sequence[Mapping[str, Any]], epochs: bool = False) -> None:
     keys: list[str] = []
     for row in rows:
         keys += [k for k in row if k not in keys]
     for key in keys:
         values = [row.get(key, float("nan")) for row in rows]
-        group.create_dataset(key, data=column_array(key, values))
+        write_column(group, key, values, _epoch_attributes(key) if epochs else None)
 
 
 def write_run_trace(path: str | os.PathLike[str], *, epochs: Sequence[Mapping[str, Any]],
@@ -50,7 +80,7 @@ def write_run_trace(path: str | os.PathLike[str], *, epochs: Sequence[Mapping[st
     tmp = f"{path}.tmp{os.getpid()}"
     try:
         with h5py.File(tmp, "w", track_order=True) as f:
-            _table(f.create_group("epochs", track_order=True), epochs)
+            _table(f.create_group("epochs", track_order=True), epochs, epochs=True)
             _table(f.create_group("invocations", track_order=True), invocations)
             _table(f.create_group("batches", track_order=True), batches)
             group = f.create_group("requests")
