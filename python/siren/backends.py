@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
-from siren import _core
+from siren import _core, ray_backend
+from siren.backend_jobs import CemJob, Pair, PolicyJob, ScheduleJob
+from siren.policy import evaluate_policy, load_policy
 
 __all__ = [
     "BACKENDS",
@@ -36,39 +37,6 @@ __all__ = [
 ]
 
 BACKENDS = ("local", "ray")
-
-Pair = tuple[int, int]
-
-
-@dataclass(frozen=True)
-class ScheduleJob:
-    """`schedule` (the last pair repeats) on `scenario` from each of `seeds`;
-    `budget_usd` overrides job.budget_usd when given (as in
-    ``_core.evaluate_schedule``)."""
-
-    scenario: _core.Scenario
-    schedule: Sequence[Pair]
-    seeds: Sequence[int]
-    budget_usd: float | None = None
-
-
-@dataclass(frozen=True)
-class CemJob:
-    """One ``_core.cem_search(scenario, seeds, **options)`` (options without
-    num_threads)."""
-
-    scenario: _core.Scenario
-    seeds: Sequence[int]
-    options: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class PolicyJob:
-    """The deterministic policy on `scenario`, one job per seed (as in
-    ``siren.agent_cli.evaluate_policy``)."""
-
-    scenario: _core.Scenario
-    seeds: Sequence[int]
 
 
 class Backend(Protocol):
@@ -90,7 +58,7 @@ class Backend(Protocol):
         """``_core.cem_search`` for each job."""
 
     def evaluate_policy(self, policy_path: str | Path, jobs: Sequence[PolicyJob]) -> list[dict]:
-        """``siren.agent_cli.evaluate_policy`` of the exported policy for each job."""
+        """``siren.policy.evaluate_policy`` of the exported policy for each job."""
 
     def close(self) -> None:
         """Releases what the backend holds (a local Ray instance, ...)."""
@@ -122,8 +90,6 @@ class LocalBackend:
                 for job in jobs]
 
     def evaluate_policy(self, policy_path: str | Path, jobs: Sequence[PolicyJob]) -> list[dict]:
-        from siren.agent_cli import evaluate_policy, load_policy  # agent_cli imports this module.
-
         policy, _ = load_policy(policy_path)
         return [evaluate_policy(policy, job.scenario, list(job.seeds)) for job in jobs]
 
@@ -139,8 +105,6 @@ def make_backend(name: str, threads: int, ray_address: str | None = None) -> Bac
     if name == "local":
         return LocalBackend(threads)
     if name == "ray":
-        from siren import ray_backend  # Imports ray only now.
-
         return ray_backend.RayBackend(ray_address)
     raise ValueError(f"--backend: got {name!r}, expected one of {', '.join(BACKENDS)}")
 

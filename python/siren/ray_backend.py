@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from siren import _core
-from siren.backends import CemJob, Pair, PolicyJob, ScheduleJob
+from siren.backend_jobs import CemJob, Pair, PolicyJob, ScheduleJob
+from siren.policy import load_policy, policy_episode, summarise_policy_episodes
 
 __all__ = [
     "TASKS_PER_CPU",
@@ -174,8 +175,6 @@ def _policy(policy: bytes) -> Any:
     per worker process."""
     digest = hashlib.sha256(policy).hexdigest()
     if digest not in _POLICIES:
-        from siren.agent_cli import load_policy
-
         with tempfile.TemporaryDirectory(prefix="siren-policy-") as directory:
             path = Path(directory) / "policy.pt"
             path.write_bytes(policy)
@@ -185,11 +184,9 @@ def _policy(policy: bytes) -> Any:
 
 def run_policy_groups(policy: bytes, yamls: Sequence[str],
                       groups: Sequence[tuple[int, list[int]]]) -> list[list[dict]]:
-    """Task: the per-seed outcomes (``siren.agent_cli.policy_episode``) of the
+    """Task: the per-seed outcomes (``siren.policy.policy_episode``) of the
     exported policy (the file's bytes) on each group's (index of its
     scenario's YAML in `yamls`, seeds)."""
-    from siren.agent_cli import policy_episode
-
     module = _policy(policy)
     return [[policy_episode(module, _scenario(yamls[index]), seed) for seed in seeds]
             for index, seeds in groups]
@@ -313,8 +310,6 @@ class RayBackend:
                               for job in jobs])
 
     def evaluate_policy(self, policy_path: str | Path, jobs: Sequence[PolicyJob]) -> list[dict]:
-        from siren.agent_cli import summarise_policy_episodes
-
         policy = self._ray.put(Path(policy_path).read_bytes())
         yamls, indices = self._yamls([job.scenario for job in jobs])
         outcomes = self._run_chunks(

@@ -57,7 +57,7 @@ class _Actor:
         self.codec = codec
         self.description = ""
         if args.policy:
-            from siren.agent_cli import load_policy
+            from siren.policy import load_policy
 
             self.policy, _ = load_policy(args.policy)
             self.description = f"policy {args.policy}"
