@@ -15,13 +15,12 @@ same arithmetic.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
 from siren import _core, ray_backend
-from siren.backend_jobs import CemJob, Pair, PolicyJob, ScheduleJob
+from siren.backend_jobs import CemJob, PolicyJob, ScheduleJob
 from siren.policy import evaluate_policy, load_policy
 
 __all__ = [
@@ -31,8 +30,6 @@ __all__ = [
     "LocalBackend",
     "PolicyJob",
     "ScheduleJob",
-    "add_backend_arguments",
-    "backend_from_args",
     "make_backend",
 ]
 
@@ -107,19 +104,3 @@ def make_backend(name: str, threads: int, ray_address: str | None = None) -> Bac
     if name == "ray":
         return ray_backend.RayBackend(ray_address)
     raise ValueError(f"--backend: got {name!r}, expected one of {', '.join(BACKENDS)}")
-
-
-def backend_from_args(args: argparse.Namespace, threads: int) -> Backend:
-    """`make_backend` from the options `add_backend_arguments` added."""
-    return make_backend(args.backend, threads, args.ray_address)
-
-
-def add_backend_arguments(parser: argparse.ArgumentParser) -> None:
-    """Adds ``--backend {local,ray}`` and ``--ray-address``."""
-    parser.add_argument("--backend", choices=BACKENDS, default="local",
-                        help="local: this process, C++ threads (default); ray: grid points, seeds and "
-                             "policy episodes as Ray tasks, the same results bit for bit")
-    parser.add_argument("--ray-address", default=None, metavar="ADDRESS",
-                        help="with --backend ray: HOST:PORT of a cluster's head, 'auto' for the cluster "
-                             "this node belongs to (started with `ray start`), or 'local' for a private "
-                             "instance (default: $RAY_ADDRESS, else 'local')")

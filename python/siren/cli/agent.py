@@ -15,13 +15,13 @@ import argparse
 import json
 import os
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from siren import _core
 from siren._argtypes import checked_list, non_negative_int, positive_int
-from siren.backends import Backend, CemJob, PolicyJob, ScheduleJob, add_backend_arguments, backend_from_args
+from siren.backends import Backend, CemJob, PolicyJob, ScheduleJob
+from siren.cli._common import add_backend_arguments, add_overrides, backend_from_args
 from siren.policy import HELD_OUT_FIRST_SEED, agent_path, export_onnx, load_policy
 
 __all__ = ["add_commands"]
@@ -143,8 +143,7 @@ _budget_list = checked_list(float, lambda v: 0 < v < float("inf"), "comma-separa
                             "positive finite budgets")
 
 
-def add_commands(sub: argparse._SubParsersAction,
-                 add_overrides: Callable[[argparse.ArgumentParser], None]) -> None:
+def add_commands(sub: argparse._SubParsersAction) -> None:
     """Adds ``train``, ``export`` and ``evaluate`` to the ``siren`` parser."""
     p = sub.add_parser("train", help="train the libtorch scheduler on the simulator (siren-agent)")
     p.add_argument("--scenario", default="default", help="preset name or YAML file (default: %(default)s)")
