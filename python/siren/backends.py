@@ -73,9 +73,9 @@ class LocalBackend:
 
     def grid_search(self, scenario: _core.Scenario, budgets: Sequence[float], seeds: Sequence[int],
                     function_grids: Sequence[Sequence[int]], memory_stride: int = 0) -> list[list[dict]]:
-        return [_core.grid_search(scenario, list(budgets), list(seeds), functions=list(functions),
-                                  memory_stride=memory_stride, num_threads=self.threads)
-                for functions in function_grids]
+        plan = _core.GridPlan(scenario, list(budgets), list(seeds), [list(grid) for grid in function_grids],
+                              memory_stride=memory_stride)
+        return plan.run(num_threads=self.threads)
 
     def evaluate_schedules(self, jobs: Sequence[ScheduleJob]) -> list[dict]:
         return [_core.evaluate_schedule(job.scenario, list(job.schedule), list(job.seeds),
