@@ -1,7 +1,8 @@
 // The torch-free baselines in siren._core (agent/baselines/): evaluation of
-// schedules on seeds, grid search (GS, GS-x), the CEM schedule search and the
-// hand schedule. Thin: conversions, a thread pool per call, GIL released
-// while simulating; behaviour lives in agent/baselines/.
+// schedules on seeds, grid search (GS, GS-x, and its plan for running the
+// episodes elsewhere), the CEM schedule search and the hand schedule. Thin:
+// conversions, a thread pool per call, GIL released while simulating;
+// behaviour lives in agent/baselines/.
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
@@ -9,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -96,6 +98,37 @@ baselines::EpisodeOutcome OutcomeFromDict(const py::handle& row) {
   return o;
 }
 
+// One grid search's result for one budget, as grid_search returns it.
+py::dict GridResultToDict(const baselines::GridSearchResult& r,
+                          size_t seeds) {
+  py::dict d;
+  d["budget_usd"] = r.budget_usd;
+  d["best"] = GridPointToDict(r.best_point(), true);
+  d["required_success_rate"] =
+      static_cast<double>(r.required_successes) / seeds;
+  py::list points;
+  for (const baselines::GridPoint& p : r.points) {
+    points.append(GridPointToDict(p, false));
+  }
+  d["points"] = points;
+  return d;
+}
+
+// Per grid, per budget: GridResultToDict.
+py::list GridResultsToList(
+    const std::vector<std::vector<baselines::GridSearchResult>>& results,
+    size_t seeds) {
+  py::list out;
+  for (const auto& grid : results) {
+    py::list per_budget;
+    for (const baselines::GridSearchResult& r : grid) {
+      per_budget.append(GridResultToDict(r, seeds));
+    }
+    out.append(per_budget);
+  }
+  return out;
+}
+
 }  // namespace
 
 void DefineBaselinesBindings(py::module_& m) {
@@ -117,26 +150,6 @@ void DefineBaselinesBindings(py::module_& m) {
       "\"episodes\": seed, jct_s, cost_usd, epochs, status) summed in "
       "their order, as every baseline aggregates (Summarise); keys as "
       "evaluate_schedule.");
-  m.def(
-      "best_point",
-      [](const py::list& points) {
-        std::vector<baselines::GridPoint> grid;
-        for (const py::handle& row : points) {
-          const py::dict d = py::reinterpret_borrow<py::dict>(row);
-          baselines::GridPoint p;
-          p.action = {d["functions"].cast<int>(), d["memory_mb"].cast<int>()};
-          p.evaluation.mean_jct_s = d["mean_jct_s"].cast<double>();
-          p.evaluation.mean_cost_usd = d["mean_cost_usd"].cast<double>();
-          p.evaluation.successes = d["successes"].cast<int>();
-          grid.push_back(p);
-        }
-        return baselines::BestPoint(grid);
-      },
-      py::arg("points"),
-      "Index of grid search's winner among evaluated points (dicts with "
-      "functions, memory_mb, mean_jct_s, mean_cost_usd, successes): most "
-      "successes, then the lowest mean JCT, cost, functions, memory; -1 when "
-      "empty.");
   m.def(
       "evaluate_schedule",
       [](const PyScenario& scenario, const PairSchedule& schedule,
@@ -175,17 +188,7 @@ void DefineBaselinesBindings(py::module_& m) {
         }
         py::list out;
         for (const baselines::GridSearchResult& r : results) {
-          py::dict d;
-          d["budget_usd"] = r.budget_usd;
-          d["best"] = GridPointToDict(r.best_point(), true);
-          d["required_success_rate"] =
-              static_cast<double>(r.required_successes) / seeds.size();
-          py::list points;
-          for (const baselines::GridPoint& p : r.points) {
-            points.append(GridPointToDict(p, false));
-          }
-          d["points"] = points;
-          out.append(d);
+          out.append(GridResultToDict(r, seeds.size()));
         }
         return out;
       },
@@ -213,6 +216,84 @@ void DefineBaselinesBindings(py::module_& m) {
       py::arg("memory_mb") = std::vector<int>{}, py::arg("memory_stride") = 0,
       "The (functions, memory_mb) axes grid_search would use. Raises "
       "ValueError naming a value out of range or infeasible.");
+  py::class_<baselines::GridPlan>(
+      m, "GridPlan",
+      "Grid searches taken apart (agent/baselines/grid_search.h), for "
+      "running their episodes elsewhere: `runs` lists each distinct "
+      "(budget_usd, functions, memory_mb) once, even when grids share it; "
+      "each is to be run from every seed of `seeds` (evaluate_schedule's "
+      "\"episodes\"), and `reduce` turns those per-seed outcomes into what "
+      "grid_search returns for each grid, bit for bit. `run` does all of it "
+      "here.")
+      .def(py::init([](const PyScenario& scenario,
+                       const std::vector<double>& budgets,
+                       const std::vector<uint64_t>& seeds,
+                       const std::vector<std::vector<int>>& function_grids,
+                       const std::vector<int>& memory_mb, int memory_stride) {
+             std::vector<baselines::GridSpec> specs;
+             for (const std::vector<int>& functions : function_grids) {
+               specs.push_back({functions, memory_stride, memory_mb});
+             }
+             return baselines::MakeGridPlan(*scenario.scenario, budgets,
+                                            specs, seeds);
+           }),
+           py::arg("scenario"), py::arg("budgets"), py::arg("seeds"),
+           py::arg("function_grids"),
+           py::arg("memory_mb") = std::vector<int>{},
+           py::arg("memory_stride") = 0,
+           "One grid per entry of `function_grids` (each as grid_search's "
+           "`functions`: empty = the default values, one value = GS-x), all "
+           "with the same memory axis, budgets and seeds. Raises ValueError "
+           "as grid_search does.")
+      .def_property_readonly(
+          "runs",
+          [](const baselines::GridPlan& plan) {
+            std::vector<std::tuple<double, int, int>> runs;
+            for (const baselines::GridRun& r : plan.runs) {
+              runs.emplace_back(plan.budgets[r.budget], r.action.functions,
+                                r.action.memory_mb);
+            }
+            return runs;
+          },
+          "The distinct (budget_usd, functions, memory_mb) to run, in order "
+          "of first use (grid, budget, then grid order).")
+      .def_readonly("seeds", &baselines::GridPlan::seeds,
+                    "The seeds every run is run from, in order.")
+      .def(
+          "reduce",
+          [](const baselines::GridPlan& plan, const py::list& episodes) {
+            std::vector<std::vector<baselines::EpisodeOutcome>> outcomes;
+            for (const py::handle& run : episodes) {
+              std::vector<baselines::EpisodeOutcome>& row =
+                  outcomes.emplace_back();
+              for (const py::handle& episode : run) {
+                row.push_back(OutcomeFromDict(episode));
+              }
+            }
+            return GridResultsToList(
+                baselines::ReduceGridPlan(plan, outcomes), plan.seeds.size());
+          },
+          py::arg("episodes"),
+          "The results of every grid from the per-seed outcomes of every "
+          "run (episodes[r]: rows as evaluate_schedule's \"episodes\" of "
+          "run r, one per seed in order): a list per grid of grid_search's "
+          "list per budget. Raises ValueError when runs or seeds do not "
+          "match the plan.")
+      .def(
+          "run",
+          [](const baselines::GridPlan& plan, int num_threads) {
+            std::vector<std::vector<baselines::GridSearchResult>> results;
+            {
+              py::gil_scoped_release release;
+              env::ThreadPool pool(num_threads);
+              results = baselines::RunGridPlan(plan, pool);
+            }
+            return GridResultsToList(results, plan.seeds.size());
+          },
+          py::arg("num_threads") = 1,
+          "Runs every run from every seed here, in one batch on num_threads "
+          "threads, and reduces: a list per grid of grid_search's list per "
+          "budget. Results do not depend on num_threads.");
   m.def(
       "cem_search",
       [](const PyScenario& scenario, const std::vector<uint64_t>& seeds,

@@ -119,7 +119,7 @@ def _rollout(policy_path: Path, budget: float, seed: int) -> dict[str, Any]:
     import torch
 
     from siren import _core
-    from siren.agent_cli import load_policy
+    from siren.policy import load_policy
 
     policy, metadata = load_policy(policy_path)
     scenario = _core.parse_scenario(metadata["scenario_yaml"], [f"job.budget_usd={budget!r}"], "policy")
@@ -159,7 +159,7 @@ def cmd_run(args: argparse.Namespace) -> None:
     import json
 
     from siren import _core
-    from siren.agent_cli import HELD_OUT_FIRST_SEED
+    from siren.policy import HELD_OUT_FIRST_SEED
 
     start = time.monotonic()
     out = Path(args.out)

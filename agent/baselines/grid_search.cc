@@ -1,6 +1,7 @@
 #include "agent/baselines/grid_search.h"
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -120,46 +121,111 @@ std::vector<GridSearchResult> GridSearch(const sim::Scenario& scenario,
                                          const GridSpec& spec,
                                          const std::vector<uint64_t>& seeds,
                                          env::ThreadPool& pool) {
+  return RunGridPlan(MakeGridPlan(scenario, budgets, {spec}, seeds), pool)
+      .front();
+}
+
+GridPlan MakeGridPlan(const sim::Scenario& scenario,
+                      const std::vector<double>& budgets,
+                      const std::vector<GridSpec>& specs,
+                      const std::vector<uint64_t>& seeds) {
   if (seeds.empty()) {
     throw std::invalid_argument("seeds: empty, expected at least one seed");
   }
-  const std::vector<int> functions = GridFunctions(scenario, spec);
-  const std::vector<int> memory = GridMemory(scenario, spec);
-  std::vector<sim::Action> actions;
-  for (int n : functions) {
-    for (int m : memory) actions.push_back({n, m});
-  }
-  std::vector<Policy> policies;
-  for (const sim::Action& a : actions) policies.push_back(SchedulePolicy({a}));
-
-  // Every budget x point x seed as one batch of tasks, in that order.
-  std::vector<std::shared_ptr<const sim::Scenario>> scenarios;
-  for (double budget : budgets)
-    scenarios.push_back(WithBudget(scenario, budget));
-  std::vector<EpisodeTask> tasks;
-  tasks.reserve(budgets.size() * actions.size() * seeds.size());
-  for (const auto& s : scenarios) {
-    for (const Policy& policy : policies) {
-      for (uint64_t seed : seeds) tasks.push_back({s, &policy, seed});
+  std::vector<std::vector<sim::Action>> grids;
+  for (const GridSpec& spec : specs) {
+    const std::vector<int> functions = GridFunctions(scenario, spec);
+    const std::vector<int> memory = GridMemory(scenario, spec);
+    std::vector<sim::Action>& actions = grids.emplace_back();
+    for (int n : functions) {
+      for (int m : memory) actions.push_back({n, m});
     }
   }
-  const std::vector<EpisodeOutcome> outcomes = RunEpisodes(tasks, pool);
-
-  std::vector<GridSearchResult> results;
-  auto next = outcomes.begin();
+  GridPlan plan;
+  plan.budgets = budgets;
+  plan.seeds = seeds;
   for (double budget : budgets) {
-    GridSearchResult result;
-    result.budget_usd = budget;
-    for (const sim::Action& a : actions) {
-      std::vector<EpisodeOutcome> episodes(next, next + seeds.size());
-      next += seeds.size();
-      result.points.push_back({a, Summarise(std::move(episodes))});
+    plan.scenarios.push_back(WithBudget(scenario, budget));
+  }
+  std::map<std::tuple<int, int, int>, int> index;  // (budget, n, m) -> run.
+  for (const std::vector<sim::Action>& actions : grids) {
+    std::vector<std::vector<int>>& per_budget = plan.point_runs.emplace_back();
+    for (int b = 0; b < static_cast<int>(budgets.size()); ++b) {
+      std::vector<int>& runs = per_budget.emplace_back();
+      for (const sim::Action& a : actions) {
+        const auto [it, added] =
+            index.try_emplace({b, a.functions, a.memory_mb},
+                              static_cast<int>(plan.runs.size()));
+        if (added) plan.runs.push_back({b, a});
+        runs.push_back(it->second);
+      }
     }
-    result.best = BestPoint(result.points);
-    result.required_successes = result.points[result.best].evaluation.successes;
-    results.push_back(std::move(result));
+  }
+  return plan;
+}
+
+std::vector<std::vector<GridSearchResult>> ReduceGridPlan(
+    const GridPlan& plan,
+    const std::vector<std::vector<EpisodeOutcome>>& outcomes) {
+  if (outcomes.size() != plan.runs.size()) {
+    throw std::invalid_argument(
+        "outcomes: got " + std::to_string(outcomes.size()) +
+        " runs, expected the plan's " + std::to_string(plan.runs.size()));
+  }
+  std::vector<Evaluation> evaluations;
+  for (size_t r = 0; r < outcomes.size(); ++r) {
+    bool same = outcomes[r].size() == plan.seeds.size();
+    for (size_t i = 0; same && i < plan.seeds.size(); ++i) {
+      same = outcomes[r][i].seed == plan.seeds[i];
+    }
+    if (!same) {
+      throw std::invalid_argument(
+          "outcomes of run " + std::to_string(r) +
+          ": expected one episode per seed of the plan, in its order");
+    }
+    evaluations.push_back(Summarise(outcomes[r]));
+  }
+  std::vector<std::vector<GridSearchResult>> results;
+  for (const std::vector<std::vector<int>>& per_budget : plan.point_runs) {
+    std::vector<GridSearchResult>& grid = results.emplace_back();
+    for (size_t b = 0; b < per_budget.size(); ++b) {
+      GridSearchResult result;
+      result.budget_usd = plan.budgets[b];
+      for (int r : per_budget[b]) {
+        result.points.push_back({plan.runs[r].action, evaluations[r]});
+      }
+      result.best = BestPoint(result.points);
+      result.required_successes =
+          result.points[result.best].evaluation.successes;
+      grid.push_back(std::move(result));
+    }
   }
   return results;
+}
+
+std::vector<std::vector<GridSearchResult>> RunGridPlan(const GridPlan& plan,
+                                                       env::ThreadPool& pool) {
+  std::vector<Policy> policies;
+  policies.reserve(plan.runs.size());
+  for (const GridRun& run : plan.runs) {
+    policies.push_back(SchedulePolicy({run.action}));
+  }
+  // Every run x seed as one batch of tasks, in that order.
+  std::vector<EpisodeTask> tasks;
+  tasks.reserve(plan.runs.size() * plan.seeds.size());
+  for (size_t r = 0; r < plan.runs.size(); ++r) {
+    for (uint64_t seed : plan.seeds) {
+      tasks.push_back(
+          {plan.scenarios[plan.runs[r].budget], &policies[r], seed});
+    }
+  }
+  const std::vector<EpisodeOutcome> episodes = RunEpisodes(tasks, pool);
+  std::vector<std::vector<EpisodeOutcome>> outcomes;
+  for (auto next = episodes.begin(); next != episodes.end();
+       next += plan.seeds.size()) {
+    outcomes.emplace_back(next, next + plan.seeds.size());
+  }
+  return ReduceGridPlan(plan, outcomes);
 }
 
 }  // namespace siren::baselines

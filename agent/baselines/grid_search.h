@@ -13,6 +13,7 @@
 #define SIREN_AGENT_BASELINES_GRID_SEARCH_H_
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "agent/baselines/evaluation.h"
@@ -77,6 +78,56 @@ std::vector<GridSearchResult> GridSearch(const sim::Scenario& scenario,
                                          const GridSpec& spec,
                                          const std::vector<uint64_t>& seeds,
                                          env::ThreadPool& pool);
+
+// --- A grid search in three steps ------------------------------------------
+//
+// MakeGridPlan lists what to run, RunGridPlan runs it here (GridSearch is
+// plan, run, reduce of one grid) and ReduceGridPlan turns per-seed outcomes
+// into the results. A caller that runs the episodes elsewhere (the Ray
+// backend, siren/ray_backend.py, maps the runs' seeds over a cluster) hands
+// the outcomes to ReduceGridPlan and gets what GridSearch returns, bit for
+// bit: the same Summarise in seed order, the same BestPoint.
+
+// One static action under one budget, to run from every seed of the plan.
+struct GridRun {
+  int budget = 0;  // Index into GridPlan::budgets.
+  sim::Action action;
+};
+
+// Several grids (e.g. GS and the GS-x of a sweep) over the same budgets and
+// seeds. A (budget, action) that several grids share is one run.
+struct GridPlan {
+  std::vector<double> budgets;
+  // Per budget: the scenario with job.budget_usd set (WithBudget).
+  std::vector<std::shared_ptr<const sim::Scenario>> scenarios;
+  std::vector<uint64_t> seeds;
+  // Distinct runs in order of first use: grid, then budget, then point.
+  std::vector<GridRun> runs;
+  // point_runs[g][b][p]: the run of point p (grid order, n-major) of grid g
+  // under budget b.
+  std::vector<std::vector<std::vector<int>>> point_runs;
+};
+
+// The plan of one grid search per spec of `specs` on `scenario`. Throws
+// std::invalid_argument for empty `seeds`, a spec GridFunctions or
+// GridMemory refuses, or a budget WithBudget refuses.
+GridPlan MakeGridPlan(const sim::Scenario& scenario,
+                      const std::vector<double>& budgets,
+                      const std::vector<GridSpec>& specs,
+                      const std::vector<uint64_t>& seeds);
+
+// Per spec, per budget, the GridSearchResult from `outcomes`: outcomes[r]
+// are run r's episodes, one per seed of the plan in its order. Throws
+// std::invalid_argument when the runs or a run's seeds do not match the
+// plan.
+std::vector<std::vector<GridSearchResult>> ReduceGridPlan(
+    const GridPlan& plan,
+    const std::vector<std::vector<EpisodeOutcome>>& outcomes);
+
+// Runs every run x seed of `plan` in one batch on `pool` and reduces the
+// outcomes. Results do not depend on the thread count.
+std::vector<std::vector<GridSearchResult>> RunGridPlan(const GridPlan& plan,
+                                                       env::ThreadPool& pool);
 
 }  // namespace siren::baselines
 

@@ -272,6 +272,27 @@ def grid_search(scenario: Scenario, budgets: list[float], seeds: list[int],
 def grid_axes(scenario: Scenario, functions: list[int] = ..., memory_mb: list[int] = ...,
               memory_stride: int = 0) -> tuple[list[int], list[int]]:
     """The (functions, memory_mb) axes grid_search would use."""
+
+class GridPlan:
+    """Grid searches taken apart, for running their episodes elsewhere (the
+    Ray backend): `runs` lists each distinct (budget_usd, functions,
+    memory_mb) once; each is run from every seed of `seeds`, and `reduce`
+    turns the per-seed outcomes into grid_search's results per grid."""
+
+    def __init__(self, scenario: Scenario, budgets: list[float], seeds: list[int],
+                 function_grids: list[list[int]], memory_mb: list[int] = ...,
+                 memory_stride: int = 0) -> None: ...
+    @property
+    def runs(self) -> list[tuple[float, int, int]]:
+        """Distinct (budget_usd, functions, memory_mb), in order of first use."""
+    @property
+    def seeds(self) -> list[int]: ...
+    def reduce(self, episodes: list[list[dict[str, Any]]]) -> list[list[dict[str, Any]]]:
+        """Per grid, grid_search's list per budget, from episodes[r]: run r's
+        evaluate_schedule "episodes" (one per seed, in order)."""
+    def run(self, num_threads: int = 1) -> list[list[dict[str, Any]]]:
+        """Runs every run from every seed here and reduces (as `reduce`)."""
+
 def cem_search(scenario: Scenario, seeds: list[int], budget_usd: float | None = None, slots: int = 10,
                population: int = 48, elite_fraction: float = 0.125, iterations: int = 15,
                seed: int = 0, initial: tuple[int, int] | None = None,
@@ -287,9 +308,6 @@ def hand_schedule(scenario: Scenario, scale: float = 1.0, memory_mb: int | None 
 def summarise_episodes(episodes: list[dict[str, Any]]) -> dict[str, Any]:
     """Means of per-seed outcomes (seed, jct_s, cost_usd, epochs, status),
     summed in their order (agent/baselines Summarise)."""
-def best_point(points: list[dict[str, Any]]) -> int:
-    """Index of grid search's winner (functions, memory_mb, mean_jct_s,
-    mean_cost_usd, successes); -1 when empty."""
 def ec2_baseline(scenario: Scenario, instance_types: list[str] = ...,
                  instances: list[int] = ...) -> list[dict[str, Any]]:
     """The EC2 cluster baseline per instance type x count. Keys:

@@ -15,13 +15,13 @@ same arithmetic.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
-from siren import _core
+from siren import _core, ray_backend
+from siren.backend_jobs import CemJob, PolicyJob, ScheduleJob
+from siren.policy import evaluate_policy, load_policy
 
 __all__ = [
     "BACKENDS",
@@ -30,45 +30,10 @@ __all__ = [
     "LocalBackend",
     "PolicyJob",
     "ScheduleJob",
-    "add_backend_arguments",
-    "backend_from_args",
     "make_backend",
 ]
 
 BACKENDS = ("local", "ray")
-
-Pair = tuple[int, int]
-
-
-@dataclass(frozen=True)
-class ScheduleJob:
-    """`schedule` (the last pair repeats) on `scenario` from each of `seeds`;
-    `budget_usd` overrides job.budget_usd when given (as in
-    ``_core.evaluate_schedule``)."""
-
-    scenario: _core.Scenario
-    schedule: Sequence[Pair]
-    seeds: Sequence[int]
-    budget_usd: float | None = None
-
-
-@dataclass(frozen=True)
-class CemJob:
-    """One ``_core.cem_search(scenario, seeds, **options)`` (options without
-    num_threads)."""
-
-    scenario: _core.Scenario
-    seeds: Sequence[int]
-    options: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class PolicyJob:
-    """The deterministic policy on `scenario`, one job per seed (as in
-    ``siren.agent_cli.evaluate_policy``)."""
-
-    scenario: _core.Scenario
-    seeds: Sequence[int]
 
 
 class Backend(Protocol):
@@ -90,7 +55,7 @@ class Backend(Protocol):
         """``_core.cem_search`` for each job."""
 
     def evaluate_policy(self, policy_path: str | Path, jobs: Sequence[PolicyJob]) -> list[dict]:
-        """``siren.agent_cli.evaluate_policy`` of the exported policy for each job."""
+        """``siren.policy.evaluate_policy`` of the exported policy for each job."""
 
     def close(self) -> None:
         """Releases what the backend holds (a local Ray instance, ...)."""
@@ -108,9 +73,9 @@ class LocalBackend:
 
     def grid_search(self, scenario: _core.Scenario, budgets: Sequence[float], seeds: Sequence[int],
                     function_grids: Sequence[Sequence[int]], memory_stride: int = 0) -> list[list[dict]]:
-        return [_core.grid_search(scenario, list(budgets), list(seeds), functions=list(functions),
-                                  memory_stride=memory_stride, num_threads=self.threads)
-                for functions in function_grids]
+        plan = _core.GridPlan(scenario, list(budgets), list(seeds), [list(grid) for grid in function_grids],
+                              memory_stride=memory_stride)
+        return plan.run(num_threads=self.threads)
 
     def evaluate_schedules(self, jobs: Sequence[ScheduleJob]) -> list[dict]:
         return [_core.evaluate_schedule(job.scenario, list(job.schedule), list(job.seeds),
@@ -122,8 +87,6 @@ class LocalBackend:
                 for job in jobs]
 
     def evaluate_policy(self, policy_path: str | Path, jobs: Sequence[PolicyJob]) -> list[dict]:
-        from siren.agent_cli import evaluate_policy, load_policy  # agent_cli imports this module.
-
         policy, _ = load_policy(policy_path)
         return [evaluate_policy(policy, job.scenario, list(job.seeds)) for job in jobs]
 
@@ -139,23 +102,5 @@ def make_backend(name: str, threads: int, ray_address: str | None = None) -> Bac
     if name == "local":
         return LocalBackend(threads)
     if name == "ray":
-        from siren import ray_backend  # Imports ray only now.
-
         return ray_backend.RayBackend(ray_address)
     raise ValueError(f"--backend: got {name!r}, expected one of {', '.join(BACKENDS)}")
-
-
-def backend_from_args(args: argparse.Namespace, threads: int) -> Backend:
-    """`make_backend` from the options `add_backend_arguments` added."""
-    return make_backend(args.backend, threads, args.ray_address)
-
-
-def add_backend_arguments(parser: argparse.ArgumentParser) -> None:
-    """Adds ``--backend {local,ray}`` and ``--ray-address``."""
-    parser.add_argument("--backend", choices=BACKENDS, default="local",
-                        help="local: this process, C++ threads (default); ray: grid points, seeds and "
-                             "policy episodes as Ray tasks, the same results bit for bit")
-    parser.add_argument("--ray-address", default=None, metavar="ADDRESS",
-                        help="with --backend ray: HOST:PORT of a cluster's head, 'auto' for the cluster "
-                             "this node belongs to (started with `ray start`), or 'local' for a private "
-                             "instance (default: $RAY_ADDRESS, else 'local')")

@@ -6,12 +6,14 @@ schedule and for policies. Contiguous runs of episodes become Ray tasks
 (``num_cpus=1``, one simulation thread each; about `TASKS_PER_CPU` tasks per
 CPU of the cluster, so that long and short episodes even out). A task
 rebuilds its scenarios from YAML (``Scenario.to_yaml`` round-trips exactly)
-and runs its episodes with the same C++ code as the local backend; the driver
-puts the per-seed outcomes back in seed order and reduces them with the same
-arithmetic as ``agent/baselines`` (``summarise``, ``best_point``), so the
-tables are bit-for-bit those of the local backend. CEM searches run as one
-task per search (the search is sequential by nature); the EC2 rows and the
-hand schedule itself are computed on the driver.
+and runs its episodes with the same C++ code as the local backend. The driver
+puts the per-seed outcomes back in seed order and hands them to the C++ that
+reduces them for the local backend too (``_core.summarise_episodes``; for
+grid search, ``_core.GridPlan`` lists the runs and reduces their outcomes), so
+the tables are bit-for-bit those of the local backend: this module only maps
+episodes to tasks. CEM searches run as one task per search (the search is
+sequential by nature); the EC2 rows and the hand schedule itself are computed
+on the driver.
 
 Every node must have the same ``siren`` installed (the tasks import it);
 nothing is shipped in a runtime environment.
@@ -31,17 +33,16 @@ from pathlib import Path
 from typing import Any
 
 from siren import _core
-from siren.backends import CemJob, Pair, PolicyJob, ScheduleJob
+from siren.backend_jobs import CemJob, Pair, PolicyJob, ScheduleJob
+from siren.policy import load_policy, policy_episode, summarise_policy_episodes
 
 __all__ = [
     "TASKS_PER_CPU",
     "RayBackend",
-    "best_point",
     "connect",
     "import_ray",
     "plan_chunks",
     "resolve_address",
-    "summarise",
 ]
 
 # Tasks per cluster CPU for a batch of episodes: enough to balance uneven
@@ -132,23 +133,6 @@ def connect(address: str | None = None) -> Any:
     return ray
 
 
-# --- the reductions of agent/baselines, by the same C++ code -----------------
-
-
-def summarise(episodes: Sequence[dict]) -> dict:
-    """The Evaluation of ``agent/baselines`` (Summarise) over per-seed
-    outcomes in seed order, so the means are bit-for-bit the local ones.
-    Keys as ``_core.evaluate_schedule``."""
-    return _core.summarise_episodes(list(episodes))
-
-
-def best_point(points: Sequence[dict]) -> int:
-    """``BestPoint`` of ``agent/baselines/grid_search.cc``: the index of the
-    point with the most successes, then the lowest (mean JCT, mean cost,
-    functions, memory_mb); the first in grid order on a full tie."""
-    return _core.best_point(list(points))
-
-
 # --- tasks (plain functions: wrapped with ray.remote on the driver) -----------
 
 
@@ -174,8 +158,6 @@ def _policy(policy: bytes) -> Any:
     per worker process."""
     digest = hashlib.sha256(policy).hexdigest()
     if digest not in _POLICIES:
-        from siren.agent_cli import load_policy
-
         with tempfile.TemporaryDirectory(prefix="siren-policy-") as directory:
             path = Path(directory) / "policy.pt"
             path.write_bytes(policy)
@@ -185,11 +167,9 @@ def _policy(policy: bytes) -> Any:
 
 def run_policy_groups(policy: bytes, yamls: Sequence[str],
                       groups: Sequence[tuple[int, list[int]]]) -> list[list[dict]]:
-    """Task: the per-seed outcomes (``siren.agent_cli.policy_episode``) of the
+    """Task: the per-seed outcomes (``siren.policy.policy_episode``) of the
     exported policy (the file's bytes) on each group's (index of its
     scenario's YAML in `yamls`, seeds)."""
-    from siren.agent_cli import policy_episode
-
     module = _policy(policy)
     return [[policy_episode(module, _scenario(yamls[index]), seed) for seed in seeds]
             for index, seeds in groups]
@@ -275,46 +255,20 @@ class RayBackend:
         for job in jobs:
             if not job.seeds:
                 raise ValueError("seeds: empty, expected at least one seed")
-        return [summarise(episodes) for episodes in self._episodes(jobs)]
+        return [_core.summarise_episodes(episodes) for episodes in self._episodes(jobs)]
 
     def grid_search(self, scenario: _core.Scenario, budgets: Sequence[float], seeds: Sequence[int],
                     function_grids: Sequence[Sequence[int]], memory_stride: int = 0) -> list[list[dict]]:
-        if not seeds:
-            raise ValueError("seeds: empty, expected at least one seed")
-        axes = [_core.grid_axes(scenario, list(functions), [], memory_stride) for functions in function_grids]
-        # Each distinct (budget, point) once, even when grids share points.
-        jobs: dict[tuple[float, int, int], int] = {}
-        for functions, memory in axes:
-            for budget in budgets:
-                for n in functions:
-                    for m in memory:
-                        jobs.setdefault((budget, n, m), len(jobs))
-        evaluations = self.evaluate_schedules(
-            [ScheduleJob(scenario, [(n, m)], seeds, budget) for budget, n, m in jobs])
-        results = []
-        for functions, memory in axes:
-            per_budget = []
-            for budget in budgets:
-                points = [{**evaluations[jobs[budget, n, m]], "functions": n, "memory_mb": m}
-                          for n in functions for m in memory]
-                best = points[best_point(points)]
-                per_budget.append({
-                    "budget_usd": budget,
-                    "best": best,
-                    "required_success_rate": best["successes"] / len(seeds),
-                    "points": [{key: value for key, value in point.items() if key != "episodes"}
-                               for point in points],
-                })
-            results.append(per_budget)
-        return results
+        plan = _core.GridPlan(scenario, list(budgets), list(seeds), [list(grid) for grid in function_grids],
+                              memory_stride=memory_stride)
+        return plan.reduce(self._episodes([ScheduleJob(scenario, [(n, m)], plan.seeds, budget)
+                                           for budget, n, m in plan.runs]))
 
     def cem_search(self, jobs: Sequence[CemJob]) -> list[dict]:
         return self._ray.get([self._cem_task.remote(job.scenario.to_yaml(), list(job.seeds), dict(job.options))
                               for job in jobs])
 
     def evaluate_policy(self, policy_path: str | Path, jobs: Sequence[PolicyJob]) -> list[dict]:
-        from siren.agent_cli import summarise_policy_episodes
-
         policy = self._ray.put(Path(policy_path).read_bytes())
         yamls, indices = self._yamls([job.scenario for job in jobs])
         outcomes = self._run_chunks(

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <memory>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "agent/baselines/cem.h"
@@ -188,6 +189,65 @@ TEST(GridSearchTest, ResultsDoNotDependOnTheThreadCount) {
                            b[i].points[p].evaluation);
     }
   }
+}
+
+TEST(GridPlanTest, SharedPointsRunOnceAndOutcomesReduceToGridSearch) {
+  GridSpec gs_x = TinyGrid();
+  gs_x.functions = {50};
+  const std::vector<double> budgets = {0.15, 0.4};
+  const std::vector<uint64_t> seeds = {0, 1};
+  const GridPlan plan =
+      MakeGridPlan(Default(), budgets, {TinyGrid(), gs_x}, seeds);
+  // GS-50's points are GS's: 2 budgets x 3 x 2 distinct runs.
+  ASSERT_EQ(plan.runs.size(), 12u);
+  ASSERT_EQ(plan.point_runs.size(), 2u);
+  for (int b = 0; b < 2; ++b) {
+    for (int r : plan.point_runs[1][b]) {
+      EXPECT_EQ(plan.runs[r].budget, b);
+      EXPECT_EQ(plan.runs[r].action.functions, 50);
+    }
+  }
+
+  // The episodes run elsewhere, one run at a time, reduce to GridSearch.
+  env::ThreadPool pool(2);
+  std::vector<std::vector<EpisodeOutcome>> outcomes;
+  for (const GridRun& run : plan.runs) {
+    outcomes.push_back(EvaluateSchedule(plan.scenarios[run.budget],
+                                        {run.action}, seeds, pool)
+                           .episodes);
+  }
+  const auto reduced = ReduceGridPlan(plan, outcomes);
+  const auto ran = RunGridPlan(plan, pool);
+  const std::vector<GridSpec> specs = {TinyGrid(), gs_x};
+  for (size_t g = 0; g < specs.size(); ++g) {
+    const auto direct = GridSearch(Default(), budgets, specs[g], seeds, pool);
+    for (const auto* results : {&reduced[g], &ran[g]}) {
+      ASSERT_EQ(results->size(), direct.size());
+      for (size_t b = 0; b < direct.size(); ++b) {
+        EXPECT_EQ((*results)[b].budget_usd, direct[b].budget_usd);
+        EXPECT_EQ((*results)[b].best, direct[b].best);
+        EXPECT_EQ((*results)[b].required_successes,
+                  direct[b].required_successes);
+        ASSERT_EQ((*results)[b].points.size(), direct[b].points.size());
+        for (size_t p = 0; p < direct[b].points.size(); ++p) {
+          EXPECT_EQ((*results)[b].points[p].action.memory_mb,
+                    direct[b].points[p].action.memory_mb);
+          ExpectSameEvaluation((*results)[b].points[p].evaluation,
+                               direct[b].points[p].evaluation);
+        }
+      }
+    }
+  }
+
+  // Outcomes that do not match the plan, and a plan without seeds.
+  auto fewer = outcomes;
+  fewer.pop_back();
+  EXPECT_THROW(ReduceGridPlan(plan, fewer), std::invalid_argument);
+  auto swapped = outcomes;
+  std::swap(swapped[3][0], swapped[3][1]);
+  EXPECT_THROW(ReduceGridPlan(plan, swapped), std::invalid_argument);
+  EXPECT_THROW(MakeGridPlan(Default(), budgets, {TinyGrid()}, {}),
+               std::invalid_argument);
 }
 
 CemOptions SmallCem() {

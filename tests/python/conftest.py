@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import siren
-from siren.cli import default_bench_memory
+from siren.benchmark import default_bench_memory
 
 CLI_TIMEOUT_S = 120
 

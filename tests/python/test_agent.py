@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from siren import _core
-from siren.agent_cli import agent_path, evaluate_policy, load_policy
+from siren.policy import agent_path, evaluate_policy, load_policy
 
 from conftest import run_cli
 

@@ -77,3 +77,29 @@ def test_core_functions_are_thread_independent() -> None:
     assert hand == [(60, 1024), (10, 1024), (10, 1024), (5, 1024)]
     with pytest.raises(ValueError, match="num_threads"):
         _core.evaluate_schedule(scenario, [(20, 1024)], [0], num_threads=0)
+
+
+def test_grid_plan_reduces_outcomes_run_elsewhere_to_grid_search() -> None:
+    """What the Ray backend relies on: GridPlan lists each (budget, point) of
+    several grids once; their episodes, run one by one, reduce to the
+    grid_search of each grid bit for bit, as `run` does here."""
+    scenario = siren.load_scenario("default", ["job.max_epochs=10"])
+    budgets, seeds, grids = [0.15, 0.3], [3, 4, 5], [[10, 50], [50]]
+    plan = _core.GridPlan(scenario, budgets, seeds, grids, memory_stride=8)
+    _, memory = _core.grid_axes(scenario, [10, 50], [], 8)
+    assert plan.seeds == seeds
+    assert plan.runs == [(budget, n, m) for budget in budgets for n in (10, 50) for m in memory]  # GS-50 shared.
+    episodes = []
+    for budget, n, m in plan.runs:
+        evaluation = _core.evaluate_schedule(scenario, [(n, m)], seeds, budget_usd=budget)
+        assert _core.summarise_episodes(evaluation["episodes"]) == evaluation
+        episodes.append(evaluation["episodes"])
+    expected = [_core.grid_search(scenario, budgets, seeds, functions=grid, memory_stride=8) for grid in grids]
+    assert plan.reduce(episodes) == expected
+    assert plan.run(num_threads=2) == expected
+    with pytest.raises(ValueError, match="runs"):
+        plan.reduce(episodes[1:])
+    with pytest.raises(ValueError, match="in its order"):
+        plan.reduce([list(reversed(run)) for run in episodes])
+    with pytest.raises(ValueError, match="seeds: empty"):
+        _core.GridPlan(scenario, budgets, [], grids)

@@ -9,7 +9,7 @@ from importlib import metadata
 import pytest
 
 import siren
-from siren.cli import default_bench_memory
+from siren.benchmark import default_bench_memory
 
 from conftest import EPOCH_RESULT_FIELDS, PRESETS
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import siren
-from siren.cli import default_bench_memory
+from siren.benchmark import default_bench_memory
 
 from conftest import EPOCH_RESULT_FIELDS, PRESETS, fixed_schedule, summary_fields
 

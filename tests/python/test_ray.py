@@ -32,7 +32,7 @@ import pytest
 import siren
 from siren import _core
 from siren.backends import ScheduleJob
-from siren.ray_backend import best_point, plan_chunks, summarise
+from siren.ray_backend import plan_chunks
 
 from conftest import run_cli
 
@@ -251,16 +251,3 @@ def test_plan_chunks_keeps_every_jobs_seeds_in_order() -> None:
             for job, seeds in chunk:
                 joined[job].extend(seeds)
         assert joined == seed_lists
-
-
-def test_summarise_and_best_point_match_the_core() -> None:
-    scenario = siren.load_scenario("default", ["job.max_epochs=10"])
-    [result] = _core.grid_search(scenario, [0.2], [0, 1, 2], functions=[20, 50, 100], memory_stride=8)
-    points = []
-    for point in result["points"]:
-        evaluation = _core.evaluate_schedule(scenario, [(point["functions"], point["memory_mb"])], [0, 1, 2],
-                                             budget_usd=0.2)
-        assert summarise(evaluation["episodes"]) == evaluation
-        points.append({**evaluation, "functions": point["functions"], "memory_mb": point["memory_mb"]})
-    best = points[best_point(points)]
-    assert (best["functions"], best["memory_mb"]) == (result["best"]["functions"], result["best"]["memory_mb"])

@@ -1,4 +1,5 @@
-"""The `siren` command line.
+"""The simulator's own commands: ``siren simulate``, ``bench``, ``bench-env``,
+``presets``, ``scenario`` and ``ec2``.
 
     siren simulate --scenario default --schedule 100:1024 [--out trace.h5] [key=value ...]
     siren bench [--scenario default] [--functions N] [--memory MB] [--seconds S]
@@ -6,28 +7,31 @@
     siren presets
     siren scenario [--scenario X] [key=value ...] | siren scenario --describe
     siren ec2 [--scenario X] [key=value ...]
-
-Input errors (scenario, override, schedule, action, --out path) print
-`siren: error: <message>` on stderr and exit with status 2.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
-import time
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from siren import _core, agent_cli, baselines_cli, convergence_cli, runner_cli
+from siren import _core
 from siren._argtypes import non_negative_float, non_negative_int, positive_int
+from siren.benchmark import (
+    BENCH_PREFERRED_MEMORY_MB,
+    default_bench_memory,
+    time_core_env,
+    time_gym_env,
+    time_vector_env,
+)
+from siren.cli._common import add_overrides
 from siren.schedule import ScheduleError, parse_schedule
 from siren.trace import check_writable, write_trace
 
-EXIT_USAGE = 2
-BENCH_PREFERRED_MEMORY_MB = 1024
+__all__ = ["add_commands"]
+
 BENCH_DEFAULT_FUNCTIONS = 100
 
 
@@ -132,15 +136,6 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 # --- bench ------------------------------------------------------------------
 
 
-def default_bench_memory(scenario: _core.Scenario) -> int:
-    """The smallest grid size >= max(min feasible, 1024 MB), else the min feasible."""
-    floor = max(scenario.min_feasible_memory_mb, BENCH_PREFERRED_MEMORY_MB)
-    for memory_mb in scenario.memory_grid():
-        if memory_mb >= floor:
-            return memory_mb
-    return scenario.min_feasible_memory_mb
-
-
 def _bench_scenario(args: argparse.Namespace, functions: int, batches_per_function: int | None):
     """The scenario to benchmark; with batches_per_function, the dataset is
     resized so that every one of `functions` functions gets that many batches."""
@@ -204,32 +199,6 @@ def cmd_bench(args: argparse.Namespace) -> int:
 BENCH_ENV_REPETITIONS = 5
 
 
-def _time_core_env(scenario: _core.Scenario, action, steps: int, seed: int) -> float:
-    """Seconds per step of the C++ env alone (_core.bench_env)."""
-    result = _core.bench_env(scenario, "box", action, steps, seed)
-    return result["wall_s"] / result["steps"]
-
-
-def _time_gym_env(env, action, steps: int, seed: int) -> float:
-    """Seconds per step through SirenEnv.step (and reset at episode ends)."""
-    env.reset(seed=seed)
-    start = time.perf_counter()
-    for _ in range(steps):
-        _, _, terminated, truncated, _ = env.step(action)
-        if terminated or truncated:
-            env.reset()
-    return (time.perf_counter() - start) / steps
-
-
-def _time_vector_env(envs, actions, vector_steps: int, seed: int) -> float:
-    """Env steps per second of a SirenVectorEnv."""
-    envs.reset(seed=seed)
-    start = time.perf_counter()
-    for _ in range(vector_steps):
-        envs.step(actions)
-    return vector_steps * envs.num_envs / (time.perf_counter() - start)
-
-
 def cmd_bench_env(args: argparse.Namespace) -> int:
     import numpy as np
 
@@ -245,7 +214,7 @@ def cmd_bench_env(args: argparse.Namespace) -> int:
     actions = np.tile(action, (args.num_envs, 1))
 
     # Size each measurement to about --seconds / repetitions from a short probe.
-    per_step_s = _time_core_env(scenario, action, 200, args.seed)
+    per_step_s = time_core_env(scenario, action, 200, args.seed)
     budget_s = max(args.seconds, 1e-3) / BENCH_ENV_REPETITIONS
     steps = max(100, int(budget_s / per_step_s))
     vector_steps = max(10, steps // args.num_envs)
@@ -255,10 +224,10 @@ def cmd_bench_env(args: argparse.Namespace) -> int:
     core_s, gym_s, vec1, vec2 = [], [], [], []
     for rep in range(BENCH_ENV_REPETITIONS):
         seed = args.seed + rep
-        core_s.append(_time_core_env(scenario, action, steps, seed))
-        gym_s.append(_time_gym_env(env, action, steps, seed))
-        vec1.append(_time_vector_env(vectors[1], actions, vector_steps, seed))
-        vec2.append(_time_vector_env(vectors[2], actions, vector_steps, seed))
+        core_s.append(time_core_env(scenario, action, steps, seed))
+        gym_s.append(time_gym_env(env, action, steps, seed))
+        vec1.append(time_vector_env(vectors[1], actions, vector_steps, seed))
+        vec2.append(time_vector_env(vectors[2], actions, vector_steps, seed))
     overhead = statistics.median((g - c) / c for g, c in zip(gym_s, core_s))
     speedup = statistics.median(b / a for a, b in zip(vec1, vec2))
 
@@ -330,23 +299,9 @@ def cmd_ec2(args: argparse.Namespace) -> int:
 # --- parser -----------------------------------------------------------------
 
 
-def _add_overrides(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "overrides",
-        nargs="*",
-        metavar="key=value",
-        help="scenario overrides with dotted paths, e.g. job.max_epochs=3 workload.batch_size=256",
-    )
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="siren",
-        description="Siren: discrete-event simulation of data-parallel SGD on AWS Lambda + S3.",
-    )
-    parser.add_argument("--version", action="version", version=f"siren {_core.__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    """Adds ``simulate``, ``bench``, ``bench-env``, ``presets``, ``scenario``
+    and ``ec2`` to the ``siren`` parser."""
     p = sub.add_parser("simulate", help="run one job with a static or per-epoch schedule")
     p.add_argument("--scenario", default="default", help="preset name or YAML file (default: %(default)s)")
     p.add_argument(
@@ -357,7 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default: %(default)s)")
     p.add_argument("--out", help="write an HDF5 trace of every epoch to this path")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no epoch table")
-    _add_overrides(p)
+    add_overrides(p)
     p.set_defaults(handler=cmd_simulate)
 
     p = sub.add_parser("bench", help="measure simulator throughput (events per second)")
@@ -378,7 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scaling", action="store_true",
                    help="also show cost per epoch growing with functions (1000 vs 3000) and "
                         "batches (10 vs 40 per function)")
-    _add_overrides(p)
+    add_overrides(p)
     p.set_defaults(handler=cmd_bench)
 
     p = sub.add_parser("bench-env", help="measure the Gymnasium env: C++ step time, Python overhead, "
@@ -392,7 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--functions", type=positive_int, default=BENCH_DEFAULT_FUNCTIONS,
                    help="functions of the fixed action (default: %(default)s; memory as for bench)")
     p.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default: %(default)s)")
-    _add_overrides(p)
+    add_overrides(p)
     p.set_defaults(handler=cmd_bench_env)
 
     p = sub.add_parser("presets", help="list the built-in scenario presets")
@@ -401,45 +356,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("scenario", help="print a merged scenario as YAML, or describe every parameter")
     p.add_argument("--scenario", default=None, help="preset name or YAML file (default: default)")
     p.add_argument("--describe", action="store_true", help="describe every parameter instead")
-    _add_overrides(p)
+    add_overrides(p)
     p.set_defaults(handler=cmd_scenario)
 
     p = sub.add_parser("ec2", help="run the EC2 cluster baseline for a scenario")
     p.add_argument("--scenario", default="default", help="preset name or YAML file (default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="summary line only")
     p.add_argument("--list-types", action="store_true", help="list the built-in instance types")
-    _add_overrides(p)
+    add_overrides(p)
     p.set_defaults(handler=cmd_ec2)
-
-    agent_cli.add_commands(sub, _add_overrides)
-    convergence_cli.add_commands(sub, _add_overrides)
-    baselines_cli.add_commands(sub, _add_overrides)
-    runner_cli.add_commands(sub, _add_overrides)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help(sys.stderr)
-        return EXIT_USAGE
-    try:
-        return args.handler(args)
-    except BrokenPipeError:
-        # Output piped into e.g. `head`: stop quietly.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 1
-    except (ValueError, OSError) as error:
-        # ScenarioError, InvalidActionError and ScheduleError are ValueErrors;
-        # OSError covers an unwritable --out.
-        print(f"siren: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("siren: interrupted", file=sys.stderr)
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

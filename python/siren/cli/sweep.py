@@ -18,7 +18,8 @@ from typing import Any
 
 from siren import _core
 from siren._argtypes import checked_list, non_negative_int, positive_float, positive_int
-from siren.backends import Backend, CemJob, ScheduleJob, add_backend_arguments, backend_from_args
+from siren.backends import Backend, CemJob, ScheduleJob
+from siren.cli._common import add_backend_arguments, add_overrides, backend_from_args
 
 __all__ = ["add_commands"]
 
@@ -150,8 +151,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(sub: argparse._SubParsersAction,
-                 add_overrides: Callable[[argparse.ArgumentParser], None]) -> None:
+def add_commands(sub: argparse._SubParsersAction) -> None:
     """Adds ``sweep`` to the ``siren`` parser."""
     p = sub.add_parser("sweep", help="baselines per budget: grid search (GS, GS-x), hand schedule, "
                                      "CEM bound, EC2")

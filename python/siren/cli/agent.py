@@ -15,93 +15,16 @@ import argparse
 import json
 import os
 import subprocess
-import warnings
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from siren import _core
 from siren._argtypes import checked_list, non_negative_int, positive_int
-from siren.backends import Backend, CemJob, PolicyJob, ScheduleJob, add_backend_arguments, backend_from_args
+from siren.backends import Backend, CemJob, PolicyJob, ScheduleJob
+from siren.cli._common import add_backend_arguments, add_overrides, backend_from_args
+from siren.policy import HELD_OUT_FIRST_SEED, agent_path, export_onnx, load_policy
 
-__all__ = ["add_commands", "agent_path", "evaluate_policy", "export_onnx", "load_policy", "policy_episode",
-           "summarise_policy_episodes"]
-
-AGENT = Path(__file__).with_name("siren-agent")
-# Held-out evaluation seeds start here: far from the tuning seeds 0..k of
-# grid search and from the trainer's hashed episode seeds.
-HELD_OUT_FIRST_SEED = 1_000_000
-
-
-def agent_path() -> Path:
-    """The trainer executable; OSError when it was not built."""
-    if not AGENT.exists():
-        raise OSError(
-            f"the trainer {AGENT.name} was not built: torch was not importable when siren "
-            "was installed (bash scripts/setup.sh installs torch==2.13.0 first)"
-        )
-    return AGENT
-
-
-def load_policy(path: str | Path) -> tuple[Any, dict[str, Any]]:
-    """Loads an exported policy and its metadata (siren.json)."""
-    import torch  # Imported here: siren itself does not need torch.
-
-    if not Path(path).exists():
-        raise OSError(f"--policy: '{path}' not found")
-    extra = {"siren.json": ""}
-    with warnings.catch_warnings():
-        # torch 2.13 marks torch.jit.load deprecated in favour of torch.export,
-        # but TorchScript is the one format that both Python and C++
-        # (torch::jit::load, the C++ trainer and runners) load; silence only
-        # this message.
-        warnings.filterwarnings("ignore", message=r".*torch\.jit\.load.* is deprecated",
-                                category=DeprecationWarning)
-        module = torch.jit.load(str(path), _extra_files=extra)
-    metadata = json.loads(extra["siren.json"] or "{}")
-    if metadata.get("format") != "siren-policy-1":
-        raise ValueError(f"--policy: '{path}' is not a Siren policy (no siren.json metadata)")
-    return module, metadata
-
-
-def policy_episode(policy: Any, scenario: _core.Scenario, seed: int) -> dict[str, Any]:
-    """Runs the deterministic policy on one job from `seed`. Keys: seed,
-    jct_s, cost_usd, return, success (as Python numbers)."""
-    import torch
-
-    names = _core.info_names()
-    time_column, cost_column = names.index("cumulative_time_s"), names.index("cumulative_cost_usd")
-    status_column = names.index("status")
-    env = _core.Env(scenario, "box")
-    observation = env.reset(seed)
-    total = 0.0
-    with torch.no_grad():
-        while True:
-            action = policy(torch.from_numpy(observation[None]))[0].numpy().astype(np.float64)
-            observation, reward, terminated, truncated, info = env.step(action)
-            total += reward
-            if terminated or truncated:
-                break
-    return {"seed": seed, "jct_s": float(info[time_column]), "cost_usd": float(info[cost_column]),
-            "return": total, "success": bool(info[status_column] == 1)}
-
-
-def summarise_policy_episodes(episodes: list[dict[str, Any]]) -> dict[str, Any]:
-    """The means of `policy_episode` outcomes, in their order. Keys:
-    mean_jct_s, mean_cost_usd, success_rate, episodes, mean_return."""
-    successes = sum(episode["success"] for episode in episodes)
-    return {"mean_jct_s": float(np.mean([episode["jct_s"] for episode in episodes])),
-            "mean_cost_usd": float(np.mean([episode["cost_usd"] for episode in episodes])),
-            "success_rate": successes / len(episodes), "episodes": len(episodes),
-            "mean_return": float(np.mean([episode["return"] for episode in episodes]))}
-
-
-def evaluate_policy(policy: Any, scenario: _core.Scenario, seeds: list[int]) -> dict[str, Any]:
-    """Runs the deterministic policy on one job per seed. Keys: mean_jct_s,
-    mean_cost_usd, success_rate, episodes, mean_return."""
-    return summarise_policy_episodes([policy_episode(policy, scenario, seed) for seed in seeds])
+__all__ = ["add_commands"]
 
 
 # --- train, export ----------------------------------------------------------
@@ -128,40 +51,6 @@ def cmd_export(args: argparse.Namespace) -> int:
     export_onnx(args.out, args.onnx)
     print(f"onnx={args.onnx}")
     return 0
-
-
-def export_onnx(policy_path: str | Path, onnx_path: str | Path) -> None:
-    """Writes the exported policy as ONNX (opset of torch's exporter): the
-    TorchScript buffers rebuilt as a plain module with the same arithmetic."""
-    try:
-        import onnx  # noqa: F401  The exporter needs onnx and onnxscript.
-        import onnxscript  # noqa: F401
-    except ImportError:
-        raise OSError("--onnx needs the onnx and onnxscript packages "
-                      "(pip install 'siren[onnx]')") from None
-    import torch
-
-    scripted, _ = load_policy(policy_path)
-    buffers = dict(scripted.named_buffers())
-
-    class PlainPolicy(torch.nn.Module):
-        """The forward of agent/trainer/policy.cc's TorchScript, verbatim."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            for name, value in buffers.items():
-                self.register_buffer(name, value.clone())
-
-        def forward(self, obs: torch.Tensor) -> torch.Tensor:
-            x = torch.clamp((obs - self.obs_mean) / torch.sqrt(self.obs_var + 1e-8), -10.0, 10.0)
-            h = torch.tanh(torch.addmm(self.b1, x, self.w1.t()))
-            h = torch.tanh(torch.addmm(self.b2, h, self.w2.t()))
-            return torch.clamp(torch.addmm(self.b3, h, self.w3.t()), -1.0, 1.0)
-
-    batch = torch.export.Dim("batch", min=1)
-    torch.onnx.export(PlainPolicy(), (torch.zeros(2, _core.observation_size),), str(onnx_path),
-                      input_names=["observation"], output_names=["action"],
-                      dynamic_shapes={"obs": {0: batch}}, dynamo=True)
 
 
 # --- evaluate ---------------------------------------------------------------
@@ -254,8 +143,7 @@ _budget_list = checked_list(float, lambda v: 0 < v < float("inf"), "comma-separa
                             "positive finite budgets")
 
 
-def add_commands(sub: argparse._SubParsersAction,
-                 add_overrides: Callable[[argparse.ArgumentParser], None]) -> None:
+def add_commands(sub: argparse._SubParsersAction) -> None:
     """Adds ``train``, ``export`` and ``evaluate`` to the ``siren`` parser."""
     p = sub.add_parser("train", help="train the libtorch scheduler on the simulator (siren-agent)")
     p.add_argument("--scenario", default="default", help="preset name or YAML file (default: %(default)s)")

@@ -25,6 +25,7 @@ import numpy as np
 
 from siren import _core
 from siren._argtypes import checked, non_negative_int, positive_float, positive_int
+from siren.cli._common import add_overrides
 from siren.schedule import ScheduleError, parse_schedule
 
 __all__ = ["add_commands", "run_job"]
@@ -57,7 +58,7 @@ class _Actor:
         self.codec = codec
         self.description = ""
         if args.policy:
-            from siren.agent_cli import load_policy
+            from siren.policy import load_policy
 
             self.policy, _ = load_policy(args.policy)
             self.description = f"policy {args.policy}"
@@ -261,8 +262,7 @@ def cmd_compare_sim(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(sub: argparse._SubParsersAction,
-                 add_overrides: Callable[[argparse.ArgumentParser], None]) -> None:
+def add_commands(sub: argparse._SubParsersAction) -> None:
     """Adds ``run``, ``calibrate``, ``compare-sim`` and ``deploy``."""
     p = sub.add_parser("run", help="run a real training job (local stand-in or AWS Lambda) driven by a "
                                    "policy or a schedule")

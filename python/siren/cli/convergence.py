@@ -4,11 +4,11 @@ the fitter of the analytic convergence model (``sim/convergence_fit.h``)."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from pathlib import Path
 
 from siren import _core, data
 from siren._argtypes import checked_list, non_negative_int, positive_int
+from siren.cli._common import add_overrides
 from siren.schedule import parse_schedule
 
 __all__ = ["DEFAULT_FIT_SCHEDULES", "add_commands"]
@@ -72,8 +72,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
 _batch_list = checked_list(int, lambda v: v > 0, "comma-separated integers", "positive batch sizes")
 
 
-def add_commands(sub: argparse._SubParsersAction,
-                 add_overrides: Callable[[argparse.ArgumentParser], None]) -> None:
+def add_commands(sub: argparse._SubParsersAction) -> None:
     """Adds ``data`` and ``fit-convergence`` to the ``siren`` parser."""
     p = sub.add_parser("data", help="write a ground-truth dataset (HDF5) for the sgd model and the runner")
     p.add_argument("kind", choices=["click-through", "digits"],
