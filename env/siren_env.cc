@@ -7,9 +7,9 @@ namespace siren::env {
 SirenEnv::SirenEnv(std::shared_ptr<const sim::Scenario> scenario,
                    ActionEncoding encoding)
     : scenario_(scenario),
+      simulation_(scenario, 0),
       scale_(ObservationScale::FromScenario(*scenario)),
-      codec_(*scenario, encoding),
-      simulation_(scenario, 0) {}
+      codec_(*scenario, encoding) {}
 
 void SirenEnv::Reset(uint64_t seed, float* observation) {
   simulation_.Reset(seed);

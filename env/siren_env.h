@@ -62,9 +62,11 @@ class SirenEnv {
                      StepInfo* info);
 
   std::shared_ptr<const sim::Scenario> scenario_;
+  // Built first: it holds the convergence model's data, which the scale's
+  // probe of the initial loss then finds in the cache.
+  sim::Simulation simulation_;
   ObservationScale scale_;
   ActionCodec codec_;
-  sim::Simulation simulation_;
   bool started_ = false;
   bool ended_ = false;
   int steps_ = 0;
