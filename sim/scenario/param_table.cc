@@ -306,7 +306,8 @@ std::vector<ParamSection> BuildCoreSections() {
   // Job limits.
   t = &Open(sections, "job", 260);
   t->push_back(Double(
-      "job.budget_usd", 10, PositiveUpTo(1e9, "[I] a billion dollars"),
+      "job.budget_usd", 10,
+      PositiveUpTo(1e12, "[I] a trillion dollars: no budget at all"),
       "The job stops once its cumulative cost reaches this.",
       "[I] presets set their own",
       [](auto& s) -> auto& { return s.job.budget_usd; }));
