@@ -32,15 +32,12 @@
 #include "sim/engine/simulation.h"
 #include "sim/platform/platform.h"
 #include "sim/scenario/scenario_loader.h"
+#include "tests/cpp/golden_file.h"
 
 namespace siren::sim {
 namespace {
 
 constexpr uint64_t kSeed = 2019;
-
-std::string GoldenPath(const std::string& name) {
-  return std::string(SIREN_SOURCE_DIR) + "/tests/golden/" + name + ".trace";
-}
 
 // The main fields of an epoch's result, fixed precision, one line.
 std::string Summary(const EpochResult& r) {
@@ -315,35 +312,12 @@ std::vector<MechanismCase> Cases() {
 
 class GoldenMechanismTest : public ::testing::TestWithParam<MechanismCase> {};
 
-void CompareWithGolden(const std::string& name, const std::string& actual) {
-  const std::string path = GoldenPath(name);
-  if (std::getenv("SIREN_UPDATE_GOLDEN") != nullptr) {
-    std::ofstream(path) << actual;
-  }
-  std::ifstream file(path);
-  ASSERT_TRUE(file.good()) << "missing " << path
-                           << " (run with SIREN_UPDATE_GOLDEN=1)";
-  std::stringstream expected;
-  expected << file.rdbuf();
-  if (expected.str() == actual) return;
-  // Report the first differing line.
-  std::istringstream a(expected.str()), b(actual);
-  std::string line_a, line_b;
-  int line = 1;
-  while (std::getline(a, line_a) && std::getline(b, line_b) &&
-         line_a == line_b) {
-    ++line;
-  }
-  FAIL() << path << " differs at line " << line << "\nexpected: " << line_a
-         << "\nactual:   " << line_b;
-}
-
 TEST_P(GoldenMechanismTest, MatchesCheckedInTrace) {
   const MechanismCase& c = GetParam();
   const Scenario scenario = Load(c);
   const CaseRun run = RunCase(scenario, c.steps);
   c.check(run.trace, run.totals, scenario);
-  CompareWithGolden(c.name, run.trace);
+  siren::testing::ExpectMatchesGolden(c.name, run.trace);
 }
 
 // sgd on the softmax path (10 classes), on the runner's preset with its
@@ -367,7 +341,7 @@ TEST(GoldenMechanismSoftmaxTest, MatchesCheckedInTrace) {
   EXPECT_GT(t.conflicts, 0);
   EXPECT_LT(t.first_loss, std::log(10.0));
   EXPECT_LT(t.last_loss, t.first_loss);
-  CompareWithGolden(c.name, run.trace);
+  siren::testing::ExpectMatchesGolden(c.name, run.trace);
 }
 
 INSTANTIATE_TEST_SUITE_P(Mechanisms, GoldenMechanismTest,

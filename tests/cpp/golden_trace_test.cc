@@ -14,13 +14,10 @@
 #include "sim/engine/simulation.h"
 #include "sim/platform/platform.h"
 #include "sim/scenario/scenario_loader.h"
+#include "tests/cpp/golden_file.h"
 
 namespace siren::sim {
 namespace {
-
-std::string GoldenPath(const std::string& preset) {
-  return std::string(SIREN_SOURCE_DIR) + "/tests/golden/" + preset + ".trace";
-}
 
 // Three short epochs that exercise cold starts, warm reuse, growth and a
 // memory change: 100-ish batches each so the file stays reviewable.
@@ -44,27 +41,7 @@ class GoldenTraceTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(GoldenTraceTest, MatchesCheckedInTrace) {
   const std::string preset = GetParam();
-  const std::string actual = GoldenRun(preset);
-  const std::string path = GoldenPath(preset);
-  if (std::getenv("SIREN_UPDATE_GOLDEN") != nullptr) {
-    std::ofstream(path) << actual;
-  }
-  std::ifstream file(path);
-  ASSERT_TRUE(file.good()) << "missing " << path
-                           << " (run with SIREN_UPDATE_GOLDEN=1)";
-  std::stringstream expected;
-  expected << file.rdbuf();
-  if (expected.str() == actual) return;
-  // Report the first differing line.
-  std::istringstream a(expected.str()), b(actual);
-  std::string line_a, line_b;
-  int line = 1;
-  while (std::getline(a, line_a) && std::getline(b, line_b) &&
-         line_a == line_b) {
-    ++line;
-  }
-  FAIL() << path << " differs at line " << line << "\nexpected: " << line_a
-         << "\nactual:   " << line_b;
+  siren::testing::ExpectMatchesGolden(preset, GoldenRun(preset));
 }
 
 INSTANTIATE_TEST_SUITE_P(Presets, GoldenTraceTest,
