@@ -66,6 +66,7 @@ SERVICE_MS = np.arange(0.5, 12.01, 0.25)
 BASE_QUANTILES = (2, 5, 10, 25, 50)
 SIGMAS = (0.1, 0.2, 0.3, 0.45, 0.6)
 MIN_LATENCY_MS = 0.1
+MIN_B2 = 1e-9  # The parameter table's lower bound of convergence.b2.
 
 # Timing columns that must be finite: (group, column, rows to check).
 _TIMINGS = (("epochs", "duration_s"), ("epochs", "cost_total_usd"), ("epochs", "loss"),
@@ -127,8 +128,9 @@ def _list(values: list[float]) -> str:
 
 
 def _b2_grid(loss: np.ndarray) -> np.ndarray:
-    """The values of b2 that _fit_optimus tries: 0 up to 98 % of the lowest loss."""
-    return np.linspace(0.0, 0.98 * float(np.min(loss)), 99)
+    """The values of b2 that _fit_optimus tries: from the smallest the
+    scenario accepts (convergence.b2 >= 1e-9) up to 98 % of the lowest loss."""
+    return np.linspace(MIN_B2, 0.98 * float(np.min(loss)), 99)
 
 
 def _fit_optimus(loss: np.ndarray, progress: np.ndarray, initial_loss: float) -> tuple[float, float, float, float]:
