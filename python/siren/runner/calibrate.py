@@ -67,6 +67,7 @@ BASE_QUANTILES = (2, 5, 10, 25, 50)
 SIGMAS = (0.1, 0.2, 0.3, 0.45, 0.6)
 MIN_LATENCY_MS = 0.1
 MIN_B2 = 1e-9  # The parameter table's lower bound of convergence.b2.
+MAX_BUDGET_USD = 1e9  # Its upper bound of job.budget_usd: a replay never stops on budget.
 
 # Timing columns that must be finite: (group, column, rows to check).
 _TIMINGS = (("epochs", "duration_s"), ("epochs", "cost_total_usd"), ("epochs", "loss"),
@@ -277,8 +278,8 @@ def calibrate(trace: dict, base: _core.Scenario | None = None, server_slots: int
         fit["convergence"] = "not fitted: fewer than 2 epochs"
     else:
         try:
-            progress = _progress(trace, base, 0.5 * float(loss.min()), initial_loss)
-            b2 = _fit_optimus(loss, progress, initial_loss)[2]
+            effective = _progress(trace, base, 0.5 * float(loss.min()), initial_loss)
+            b2 = _fit_optimus(loss, effective, initial_loss)[2]
             fitted = _fit_optimus(loss, _progress(trace, base, b2, initial_loss), initial_loss)
         except ValueError as error:
             fit["convergence"] = f"not fitted: {error}"
@@ -365,7 +366,7 @@ def _replay_overrides(scenario: _core.Scenario, epochs: int) -> list[str]:
     reached)."""
     b2 = scenario.get("convergence.b2")
     initial = 1.0 / scenario.get("convergence.b1") + b2
-    return ["job.budget_usd=1e12", f"job.max_epochs={epochs + 1}",
+    return [f"job.budget_usd={MAX_BUDGET_USD:g}", f"job.max_epochs={epochs + 1}",
             f"workload.target_loss={b2 + 1e-9 * (initial - b2)!r}"]
 
 
