@@ -23,9 +23,8 @@ import numpy as np
 import pytest
 
 from siren.runner.protocol import S3Counter
-from siren.runner.trace import write_run_trace
 
-from conftest import CLI_TIMEOUT_S
+from conftest import CLI_TIMEOUT_S, synthetic_trace_parts, write_synthetic_trace
 
 TINY_TRAIN = ("--iterations", "2", "--envs", "2", "--checkpoint-every", "1", "--quiet", "job.max_epochs=2")
 
@@ -145,32 +144,6 @@ BAD_INPUTS = [
 ]
 
 
-def _trace_rows(epochs: int = 2) -> dict:
-    """A minimal runner trace with every column calibration reads."""
-    records = [{"epoch": e, "action_functions": 2, "action_memory_mb": 1024, "duration_s": 1.0 + e,
-                "cost_total_usd": 1e-4, "loss": 0.5 / (e + 1), "updates": 45, "mean_staleness": 0.5,
-                "status": "running"} for e in range(epochs)]
-    invocations = [{"epoch": e, "worker": w, "attempt": 1, "status": "ok", "cold": e == 0, "init_s": 0.3 * (e == 0),
-                    "duration_s": 0.8, "memory_mb": 1024, "sent_s": 0.0, "returned_s": 0.9}
-                   for e in range(epochs) for w in range(2)]
-    batches = [{"epoch": e, "worker": b % 2, "attempt": 1, "batch": b, "fetch_s": 0.01, "compute_s": 0.002,
-                "update_s": 0.01, "skipped": False} for e in range(epochs) for b in range(4)]
-    requests = S3Counter(gets=8, puts=4, get_seconds=[0.01, 0.012] * 4, get_bytes=[1000, 9000] * 4,
-                         put_seconds=[0.02] * 4)
-    from siren import _core
-
-    attrs = {"backend": "aws", "scenario": _core.load_scenario("softmax-digits").to_yaml(), "initial_loss": 2.3,
-             "dataset": {"train_rows": 1438, "features": 64, "classes": 10}}
-    return {"epochs": records, "invocations": invocations, "batches": batches, "requests": requests, "attrs": attrs}
-
-
-def write_synthetic_trace(path: Path, **changes) -> None:
-    """Writes _trace_rows() with `changes` applied to its parts."""
-    parts = _trace_rows()
-    parts.update(changes)
-    write_run_trace(path, **parts)
-
-
 @pytest.fixture(scope="module")
 def files(tmp_path_factory) -> Path:
     import h5py
@@ -193,14 +166,37 @@ def files(tmp_path_factory) -> Path:
         module = torch.jit.load(str(root / "run" / "policy.pt"))
         torch.jit.save(module, str(root / "broken-json.pt"),
                        _extra_files={"siren.json": '{"format": "siren-policy-1",'})
-    write_synthetic_trace(root / "nan.h5", epochs=[dict(r, duration_s=float("nan")) for r in _trace_rows()["epochs"]])
+    write_synthetic_trace(root / "nan.h5",
+                          epochs=[dict(r, duration_s=float("nan")) for r in synthetic_trace_parts()["epochs"]])
     write_synthetic_trace(root / "no-init.h5",
                           invocations=[{k: v for k, v in r.items() if k != "init_s"}
-                                       for r in _trace_rows()["invocations"]])
+                                       for r in synthetic_trace_parts()["invocations"]])
     write_synthetic_trace(root / "no-invocations.h5")
     with h5py.File(root / "no-invocations.h5", "a") as f:
         del f["invocations"]
     return root
+
+
+def _in_process(args: tuple[str, ...], cwd: Path, env: dict[str, str], monkeypatch, capfd) -> tuple[int, str]:
+    """`siren ARGS` through siren.cli.main in this process (fast: torch and
+    h5py are imported once), with `env`'s AWS setup; (status, stderr).
+    capfd also sees what siren-agent, a child process, writes. An exception
+    that main does not turn into an error escapes and fails the test, as a
+    traceback would."""
+    from siren.cli import main
+
+    monkeypatch.chdir(cwd)
+    if env:
+        for key in [k for k in os.environ if k.startswith("AWS_")]:
+            monkeypatch.delenv(key)
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+    capfd.readouterr()
+    try:
+        code = main(list(args))
+    except SystemExit as exit_:  # argparse's usage errors
+        code = exit_.code
+    return code, capfd.readouterr().err
 
 
 def _siren(args: tuple[str, ...], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -219,16 +215,28 @@ def test_the_list_covers_every_group_of_the_issue() -> None:
     assert {bad.group for bad in BAD_INPUTS} == {"tracebacks", "run folders"}
 
 
-@pytest.mark.parametrize("bad", BAD_INPUTS, ids=[bad.id for bad in BAD_INPUTS])
-def test_bad_input_is_a_named_error(files: Path, bad: BadInput) -> None:
-    proc = _siren(bad.args, files, bad.env)
-    assert "Traceback" not in proc.stderr, proc.stderr
-    assert proc.returncode == 2, (proc.returncode, proc.stderr)
-    assert proc.stderr.startswith("siren: error: "), proc.stderr
-    message = proc.stderr.strip()
+def _assert_named_error(bad: BadInput, code: int, stderr: str) -> None:
+    assert "Traceback" not in stderr, stderr
+    assert code == 2, (code, stderr)
+    assert stderr.startswith("siren: error: "), stderr
+    message = stderr.strip()
     assert len(message.splitlines()) == 1, message
     for needle in bad.needles:
         assert needle in message, (needle, message)
+
+
+@pytest.mark.parametrize("bad", BAD_INPUTS, ids=[bad.id for bad in BAD_INPUTS])
+def test_bad_input_is_a_named_error(files: Path, bad: BadInput, monkeypatch, capfd) -> None:
+    _assert_named_error(bad, *_in_process(bad.args, files, bad.env, monkeypatch, capfd))
+
+
+@pytest.mark.parametrize("bad_id", ["evaluate-truncated-policy", "export-garbage-checkpoint",
+                                    "deploy-without-credentials", "calibrate-missing-group", "sweep-json-folder"])
+def test_bad_input_in_a_real_process(files: Path, bad_id: str) -> None:
+    """A few of the list as a user runs them: `python -m siren ...`."""
+    bad = next(bad for bad in BAD_INPUTS if bad.id == bad_id)
+    proc = _siren(bad.args, files, bad.env)
+    _assert_named_error(bad, proc.returncode, proc.stderr)
 
 
 def test_the_run_folder_is_left_as_it_was(files: Path) -> None:
@@ -263,7 +271,7 @@ def test_calibrate_leaves_out_rows_the_budget_guard_skipped(tmp_path: Path) -> N
     from siren.runner.calibrate import calibrate, ran_epochs
     from siren.runner.trace import read_run_trace
 
-    rows = _trace_rows()["epochs"]
+    rows = synthetic_trace_parts()["epochs"]
     skipped = {"epoch": 2, "action_functions": 2, "action_memory_mb": 1024, "status": "budget_exhausted",
                "skipped": True, "projected_cost_usd": 1.0}
     path = tmp_path / "guarded.h5"
