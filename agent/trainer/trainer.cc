@@ -196,6 +196,17 @@ void CheckResumable(const std::string& out_dir,
                     const std::map<std::string, std::string>& saved,
                     const std::map<std::string, std::string>& now) {
   std::string differences;
+  if (saved.count("scenario_yaml") == 0) {
+    // A checkpoint of an older version: compare the scenario as given.
+    for (const char* key : {"scenario", "overrides"}) {
+      const auto it = saved.find(key);
+      if (it != saved.end() && it->second != now.at(key)) {
+        if (!differences.empty()) differences += "; ";
+        differences += std::string(key) + ": checkpoint '" + it->second +
+                       "', now '" + now.at(key) + "'";
+      }
+    }
+  }
   for (const auto& [key, option] : kResumeKeys) {
     const auto it = saved.find(key);
     if (it == saved.end() || it->second == now.at(key)) continue;
