@@ -5,6 +5,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -105,7 +107,8 @@ void DefineConvergenceBindings(py::module_& m) {
       py::arg("path"), "Reads and validates a dataset in Siren's HDF5 layout.");
   m.def(
       "fit_convergence",
-      [](const PyScenario& scenario, const py::list& runs, int epochs) {
+      [](const PyScenario& scenario, const py::list& runs, int epochs,
+         const py::object& progress) {
         std::vector<sim::FitRun> fit_runs;
         for (const py::handle& item : runs) {
           const py::dict run = py::reinterpret_borrow<py::dict>(item);
@@ -123,10 +126,18 @@ void DefineConvergenceBindings(py::module_& m) {
           if (run.contains("seed")) r.seed = run["seed"].cast<uint64_t>();
           fit_runs.push_back(std::move(r));
         }
+        std::function<void(int64_t, int64_t)> on_epoch;
+        if (!progress.is_none()) {
+          on_epoch = [&progress](int64_t done, int64_t total) {
+            py::gil_scoped_acquire acquire;
+            progress(done, total);
+          };
+        }
         sim::FitResult fit;
         {
           py::gil_scoped_release release;
-          fit = sim::FitConvergence(*scenario.scenario, fit_runs, epochs);
+          fit = sim::FitConvergence(*scenario.scenario, fit_runs, epochs,
+                                    on_epoch);
         }
         sim::Scenario fitted = *scenario.scenario;
         fit.fitted.WriteTo(fitted);
@@ -142,9 +153,12 @@ void DefineConvergenceBindings(py::module_& m) {
         return out;
       },
       py::arg("scenario"), py::arg("runs"), py::arg("epochs"),
+      py::arg("progress") = py::none(),
       "Runs each schedule under the sgd model and fits the analytic model "
       "(sim/convergence_fit.h). runs: list of dicts with `schedule` "
-      "[(functions, memory_mb), ...], optional `overrides` and `seed`.");
+      "[(functions, memory_mb), ...], optional `overrides` and `seed`. "
+      "progress: optional callable(done, total) after every simulated "
+      "epoch of the runs.");
 }
 
 }  // namespace siren::bindings

@@ -19,6 +19,7 @@
 #include "env/observation.h"
 #include "env/siren_env.h"
 #include "env/step_info.h"
+#include "env/thread_pool.h"
 #include "env/vector_env.h"
 
 namespace py = pybind11;
@@ -241,7 +242,13 @@ void DefineEnvBindings(py::module_& m) {
           "num_envs", [](const PyVectorEnv& v) { return v.env().num_envs(); })
       .def_property_readonly("num_threads", [](const PyVectorEnv& v) {
         return v.env().num_threads();
-      });
+      })
+      .def_property_readonly_static(
+          "max_envs", [](py::object) { return env::VectorEnv::kMaxEnvs; },
+          "The most envs a VectorEnv holds (env::VectorEnv::kMaxEnvs).")
+      .def_property_readonly_static(
+          "max_threads", [](py::object) { return env::ThreadPool::kMaxThreads; },
+          "The most threads of its pool (env::ThreadPool::kMaxThreads).");
 
   m.def(
       "bench_env",

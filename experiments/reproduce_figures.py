@@ -12,19 +12,25 @@ file of results, in three phases:
     m4.xlarge / m4.2xlarge x 2, 4, 8 instances. Everything goes into ONE
     HDF5 file (``--out``).
 ``plot``
-    reads only that file and writes four PNGs (``--figures``): (a) total
+    reads only that file and writes four PNGs (``--figures``, default
+    ``build/figures``): (a) total
     reward per training iteration per budget, (b) job completion time
     against budget (policy, GS, CEM, hand), (c) functions and memory per
     epoch chosen by the policy, (d) time against cost of Siren beside EC2.
 ``report``
-    reads only that file and writes the tables and findings (``--report``).
+    reads only that file and writes the tables and findings (``--report``,
+    default ``build/REPORT.md``).
+
+By default nothing tracked is touched: to refresh the committed figures and
+report, pass ``--figures experiments/figures --report experiments/REPORT.md``.
 
 ``all`` does the three::
 
     .venv/bin/python experiments/reproduce_figures.py all --out build/figures_results.h5
 
 About 5-15 minutes on 2 cores with the defaults (3 budgets x 3 seeds x 300
-iterations). HDF5 layout (all under the root)::
+iterations). HDF5 layout (all under the root; every dataset has `units` and
+`description` attributes, the training columns those of the run's log.h5)::
 
     attrs: scenario, budgets, train_seeds, iterations, eval_seeds, first_eval_seed,
            tuning_seeds, cem, version, run_wall_s, created
@@ -56,8 +62,10 @@ import h5py
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_FIGURES = ROOT / "experiments" / "figures"
-DEFAULT_REPORT = ROOT / "experiments" / "REPORT.md"
+# Generated outputs go to build/ unless asked for: experiments/figures and
+# experiments/REPORT.md are tracked files.
+DEFAULT_FIGURES = ROOT / "build" / "figures"
+DEFAULT_REPORT = ROOT / "build" / "REPORT.md"
 EC2_TYPES = ["m4.large", "m4.xlarge", "m4.2xlarge"]
 EC2_COUNTS = [2, 4, 8]
 FIGURES = {
@@ -70,6 +78,43 @@ FIGURES = {
 METHODS = {"policy": "Siren policy (PPO)", "GS": "GS (best static)", "CEM bound": "CEM bound",
            "hand": "hand schedule"}
 STRING = h5py.string_dtype()
+# (units, description) of every dataset the results file holds but the
+# training columns (which keep those of log.h5).
+COLUMNS = {
+    "evaluation": {
+        "method": ("", "Method of the row, as `siren evaluate` names it (policy, GS, hand, CEM bound)."),
+        "config": ("", "The method's configuration, as `siren evaluate` prints it."),
+        "mean_jct_s": ("s", "Mean job completion time over the held-out seeds."),
+        "mean_cost_usd": ("usd", "Mean cost over the held-out seeds."),
+        "success_rate": ("1", "Share of held-out seeds that reached the target loss within the budget."),
+        "improvement_vs_gs_pct": ("%", "Mean JCT improvement over GS, in percent (NaN where none)."),
+    },
+    "rollout": {
+        "epoch": ("index", "0-based epoch of the rolled-out job."),
+        "functions": ("count", "Functions the policy chose for the epoch."),
+        "memory_mb": ("MB", "Memory per function the policy chose for the epoch."),
+        "epoch_duration_s": ("s", "Simulated wall time of the epoch."),
+        "epoch_cost_usd": ("usd", "Cost of the epoch."),
+        "loss": ("1", "Observed loss after the epoch."),
+        "cumulative_time_s": ("s", "Simulated time of the job after the epoch."),
+        "cumulative_cost_usd": ("usd", "Cost of the job after the epoch."),
+    },
+    "ec2": {
+        "instance_type": ("", "EC2 instance type of the cluster."),
+        "instances": ("count", "Instances in the cluster."),
+        "time_s": ("s", "Simulated job completion time on the cluster."),
+        "cost_usd": ("usd", "Cost of the job on the cluster."),
+        "converged": ("", "True when the job reached the target loss within job.max_epochs."),
+        "epochs": ("count", "Epochs the job ran."),
+    },
+}
+
+
+def _describe(group: h5py.Group, table: str) -> None:
+    """Sets `units` and `description` on every dataset of `group` from COLUMNS[table]."""
+    for key, dataset in group.items():
+        units, description = COLUMNS[table][key]
+        dataset.attrs.update({"units": units, "description": description})
 
 
 def _floats(text: str) -> list[float]:
@@ -153,6 +198,7 @@ def _write_evaluation(group: h5py.Group, rows: list[dict[str, Any]]) -> None:
         group.create_dataset(key, data=np.array([r[key] for r in rows], dtype=np.float64))
     gains = [np.nan if r["improvement_vs_gs_pct"] is None else r["improvement_vs_gs_pct"] for r in rows]
     group.create_dataset("improvement_vs_gs_pct", data=np.array(gains, dtype=np.float64))
+    _describe(group, "evaluation")
 
 
 def cmd_run(args: argparse.Namespace) -> None:
@@ -207,7 +253,8 @@ def cmd_run(args: argparse.Namespace) -> None:
                 training = sgroup.create_group("training")
                 with h5py.File(run_dir / "log.h5", "r") as log:
                     for key in log:
-                        training.create_dataset(key, data=log[key][()])
+                        dataset = training.create_dataset(key, data=log[key][()])
+                        dataset.attrs.update({k: _text(v) for k, v in log[key].attrs.items()})
                     for key, value in log.attrs.items():
                         training.attrs[key] = _text(value) if isinstance(value, bytes) else value
                 _write_evaluation(sgroup.create_group("evaluation"), rows)
@@ -222,6 +269,7 @@ def cmd_run(args: argparse.Namespace) -> None:
                 for key, value in roll.items():
                     if key != "status":
                         rgroup.create_dataset(key, data=value)
+                _describe(rgroup, "rollout")
                 rgroup.attrs.update({"seed": HELD_OUT_FIRST_SEED, "status": roll["status"],
                                      "jct_s": float(roll["cumulative_time_s"][-1]),
                                      "cost_usd": float(roll["cumulative_cost_usd"][-1])})
@@ -233,6 +281,7 @@ def cmd_run(args: argparse.Namespace) -> None:
         for key, dtype in (("instances", np.int64), ("time_s", np.float64), ("cost_usd", np.float64),
                            ("converged", np.bool_), ("epochs", np.int64)):
             egroup.create_dataset(key, data=np.array([r[key] for r in ec2], dtype=dtype))
+        _describe(egroup, "ec2")
         h5.attrs["run_wall_s"] = time.monotonic() - start
     os.replace(tmp, out)
     print(f"[run] wrote {out} in {time.monotonic() - start:.0f} s", flush=True)

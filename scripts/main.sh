@@ -16,6 +16,8 @@ RUN=build/main_run
 
 bash scripts/setup.sh
 mkdir -p "$RUN"
+# --force: each run of the main job replaces the previous one (siren train
+# refuses to overwrite a run folder otherwise).
 "$ROOT/.venv/bin/siren" train --scenario default --iterations "$ITERATIONS" --seed "$SEED" \
-  --out "$RUN" "$@"
+  --out "$RUN" --force "$@"
 "$ROOT/.venv/bin/siren" evaluate --policy "$RUN/policy.pt" --cem --json "$RUN/evaluation.json"

@@ -2,13 +2,15 @@
 // unit; the Python `siren train` and `siren export` call it).
 //   siren-agent train [--scenario S] [--algorithm ppo|reinforce]
 //                     [--iterations N] [--envs N] [--threads N] [--seed S]
-//                     [--out DIR] [--resume] [--stop-after N] [key=value ...]
+//                     [--out DIR] [--resume | --force] [--stop-after N]
+//                     [key=value ...]
 //   siren-agent export --checkpoint DIR/checkpoint.pt --out policy.pt
 //   siren-agent act --policy policy.pt < observations > actions
 //     (raw float32: [B, 10] in, [B, 2] out; for parity checks)
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <string>
 #include <vector>
@@ -72,6 +74,9 @@ int main(int argc, char** argv) {
                     "iterations between checkpoints");
   train->add_option("--out", config.out_dir, "output directory");
   train->add_flag("--resume", config.resume, "continue from OUT/checkpoint.pt");
+  train->add_flag("--force", config.force,
+                  "replace the run in OUT (by default a run is never "
+                  "overwritten)");
   train->add_flag("--quiet", config.quiet, "no per-iteration table");
   train->add_option("--stop-after", stop_after,
                     "stop after this many iterations of this invocation "
@@ -108,7 +113,11 @@ int main(int argc, char** argv) {
     std::printf("policy=%s\n", out.c_str());
     return 0;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "siren-agent: error: %s\n", e.what());
+    // `siren train|export` set SIREN_AGENT_PROG=siren, so that the user
+    // sees the command they typed.
+    const char* prog = std::getenv("SIREN_AGENT_PROG");
+    std::fprintf(stderr, "%s: error: %s\n",
+                 prog != nullptr && *prog ? prog : "siren-agent", e.what());
     return 2;
   }
 }

@@ -103,7 +103,16 @@ std::vector<float> RunExportedPolicy(const std::string& path,
         "observations: got " + std::to_string(observations.size()) +
         " values, expected a multiple of 10");
   }
-  torch::jit::Module module = torch::jit::load(path);
+  torch::jit::Module module;
+  try {
+    module = torch::jit::load(path);
+  } catch (const c10::Error& e) {
+    std::string text = e.what_without_backtrace();
+    text = text.substr(0, text.find('\n'));
+    throw std::invalid_argument("--policy: '" + path +
+                                "' is not an exported TorchScript policy (" +
+                                text.substr(0, text.find(". ")) + ")");
+  }
   torch::NoGradGuard no_grad;
   const int64_t rows = static_cast<int64_t>(observations.size()) / kObservation;
   const torch::Tensor obs =

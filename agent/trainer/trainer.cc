@@ -61,18 +61,200 @@ void Validate(const TrainerConfig& c) {
   }
 }
 
-// The settings a checkpoint must carry to resume or export.
-std::map<std::string, std::string> ConfigAttributes(const TrainerConfig& c) {
+// A number as text that reads back exactly.
+std::string Exact(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.17g", value);
+  return text;
+}
+
+// The settings a checkpoint carries, as text: the ones to export it and the
+// ones that --resume must find unchanged (kResumeKeys). `scenario_yaml` is the
+// merged scenario, so a preset, a file and overrides compare by what they
+// mean.
+std::map<std::string, std::string> ConfigAttributes(
+    const TrainerConfig& c, const std::string& scenario_yaml) {
   std::string overrides;
   for (const std::string& o : c.overrides) overrides += o + "\n";
   return {{"scenario", c.scenario},
           {"overrides", overrides},
+          {"scenario_yaml", scenario_yaml},
           {"algorithm", c.algorithm},
           {"seed", std::to_string(c.seed)},
           {"hidden", std::to_string(c.hidden)},
           {"num_envs", std::to_string(c.num_envs)},
+          {"learning_rate", Exact(c.learning_rate)},
+          {"gamma", Exact(c.gamma)},
+          {"gae_lambda", Exact(c.gae_lambda)},
+          {"clip", Exact(c.clip)},
+          {"ppo_epochs", std::to_string(c.ppo_epochs)},
+          {"minibatch", std::to_string(c.minibatch)},
+          {"entropy_coef", Exact(c.entropy_coef)},
           {"iterations", std::to_string(c.iterations)}};
 }
+
+// The training log's file attributes: the same settings, numbers as numbers.
+std::map<std::string, LogAttribute> LogAttributes(
+    const TrainerConfig& c, const std::string& scenario_yaml) {
+  std::string overrides;
+  for (const std::string& o : c.overrides) overrides += o + "\n";
+  return {{"scenario", c.scenario},
+          {"overrides", overrides},
+          {"scenario_yaml", scenario_yaml},
+          {"algorithm", c.algorithm},
+          {"seed", static_cast<uint64_t>(c.seed)},
+          {"hidden", static_cast<int64_t>(c.hidden)},
+          {"num_envs", static_cast<int64_t>(c.num_envs)},
+          {"learning_rate", c.learning_rate},
+          {"gamma", c.gamma},
+          {"gae_lambda", c.gae_lambda},
+          {"clip", c.clip},
+          {"ppo_epochs", static_cast<int64_t>(c.ppo_epochs)},
+          {"minibatch", static_cast<int64_t>(c.minibatch)},
+          {"entropy_coef", c.entropy_coef},
+          {"iterations", static_cast<int64_t>(c.iterations)},
+          {"version", std::string(SIREN_VERSION)}};
+}
+
+// What --resume compares between the checkpoint and this invocation, with
+// the option that sets each (a key the checkpoint lacks, from an older
+// version, is not compared).
+const std::vector<std::pair<std::string, std::string>> kResumeKeys = {
+    {"scenario_yaml", "--scenario and key=value overrides"},
+    {"algorithm", "--algorithm"},
+    {"num_envs", "--envs"},
+    {"seed", "--seed"},
+    {"hidden", "--hidden"},
+    {"learning_rate", "--lr"},
+    {"gamma", "--gamma"},
+    {"gae_lambda", "gae_lambda"},
+    {"clip", "clip"},
+    {"ppo_epochs", "--ppo-epochs"},
+    {"minibatch", "--minibatch"},
+    {"entropy_coef", "--entropy-coef"},
+};
+
+// The leaves of a block-style YAML text (as ScenarioToYaml writes it):
+// dotted path -> value text.
+std::map<std::string, std::string> YamlLeaves(const std::string& text) {
+  std::map<std::string, std::string> leaves;
+  std::vector<std::pair<size_t, std::string>> parents;  // (indent, key)
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    const size_t indent = line.find_first_not_of(' ');
+    const size_t colon = line.find(':');
+    if (indent == std::string::npos || colon == std::string::npos ||
+        line[indent] == '#' || line[indent] == '-') {
+      continue;
+    }
+    while (!parents.empty() && parents.back().first >= indent) {
+      parents.pop_back();
+    }
+    std::string path;
+    for (const auto& parent : parents) path += parent.second + ".";
+    path += line.substr(indent, colon - indent);
+    std::string value = line.substr(colon + 1);
+    value.erase(0, value.find_first_not_of(' '));
+    if (value.empty()) {
+      parents.emplace_back(indent, line.substr(indent, colon - indent));
+    } else {
+      leaves[path] = value;
+    }
+  }
+  return leaves;
+}
+
+// The first few parameters on which two scenarios' YAML differ, as
+// "path checkpoint -> now".
+std::string YamlDifference(const std::string& saved, const std::string& now) {
+  const auto a = YamlLeaves(saved), b = YamlLeaves(now);
+  std::map<std::string, std::pair<std::string, std::string>> differ;
+  for (const auto& [path, value] : a) {
+    const auto it = b.find(path);
+    const std::string other = it == b.end() ? "(absent)" : it->second;
+    if (other != value) differ[path] = {value, other};
+  }
+  for (const auto& [path, value] : b) {
+    if (a.count(path) == 0) differ[path] = {"(absent)", value};
+  }
+  std::string out;
+  int shown = 0;
+  for (const auto& [path, values] : differ) {
+    if (shown == 4) {
+      out += "; and " + std::to_string(differ.size() - shown) + " more";
+      break;
+    }
+    out += (shown++ ? "; " : "") + path + " " + values.first + " -> " +
+           values.second;
+  }
+  return out.empty() ? "(the same parameters, written differently)" : out;
+}
+
+// Throws std::invalid_argument naming every setting of `now` that differs
+// from the checkpoint's `saved` ones.
+void CheckResumable(const std::string& out_dir,
+                    const std::map<std::string, std::string>& saved,
+                    const std::map<std::string, std::string>& now) {
+  std::string differences;
+  if (saved.count("scenario_yaml") == 0) {
+    // A checkpoint of an older version: compare the scenario as given.
+    for (const char* key : {"scenario", "overrides"}) {
+      const auto it = saved.find(key);
+      if (it != saved.end() && it->second != now.at(key)) {
+        if (!differences.empty()) differences += "; ";
+        differences += std::string(key) + ": checkpoint '" + it->second +
+                       "', now '" + now.at(key) + "'";
+      }
+    }
+  }
+  for (const auto& [key, option] : kResumeKeys) {
+    const auto it = saved.find(key);
+    if (it == saved.end() || it->second == now.at(key)) continue;
+    if (!differences.empty()) differences += "; ";
+    if (key == "scenario_yaml") {
+      differences += "the scenario (" + option + "): checkpoint '" +
+                     saved.at("scenario") + "'" +
+                     (saved.at("overrides").empty() ? "" : " with overrides") +
+                     ", now '" + now.at("scenario") + "'; first differences: " +
+                     YamlDifference(it->second, now.at(key));
+    } else {
+      differences += key + " (" + option + "): checkpoint " + it->second +
+                     ", now " + now.at(key);
+    }
+  }
+  if (!differences.empty()) {
+    throw std::invalid_argument(
+        "--resume: the run in '" + out_dir +
+        "' was trained with other settings, and resuming would mix them "
+        "into one run: " +
+        differences +
+        ". Resume with the checkpoint's settings, or start a new run (another "
+        "--out, or --force to replace this one)");
+  }
+}
+
+// The first sentence of a libtorch error, without its C++ stack frames.
+std::string TorchMessage(const c10::Error& e) {
+  std::string text = e.what_without_backtrace();
+  text = text.substr(0, text.find('\n'));
+  return text.substr(0, text.find(". "));
+}
+
+// Runs `f`, turning a libtorch error into std::invalid_argument
+// "<what> (<torch's reason>)<then>".
+template <typename F>
+auto WithTorchErrors(const std::string& what, const std::string& then, F&& f)
+    -> decltype(f()) {
+  try {
+    return f();
+  } catch (const c10::Error& e) {
+    throw std::invalid_argument(what + " (" + TorchMessage(e) + ")" + then);
+  }
+}
+
+// The files of a run folder; the ".tmp" ones are half-written.
+const std::vector<std::string> kRunFiles = {"checkpoint.pt", "log.h5",
+                                            "policy.pt"};
 
 torch::Tensor TextTensor(const std::string& text) {
   torch::Tensor t =
@@ -86,9 +268,9 @@ std::string TensorText(const torch::Tensor& t) {
                      static_cast<size_t>(t.numel()));
 }
 
-std::string ConfigText(const TrainerConfig& c) {
+std::string ConfigText(const std::map<std::string, std::string>& config) {
   std::ostringstream text;
-  for (const auto& [key, value] : ConfigAttributes(c)) {
+  for (const auto& [key, value] : config) {
     text << key << '\x1f' << value << '\x1e';
   }
   return text.str();
@@ -162,7 +344,8 @@ struct TrainingState {
   double wall_s = 0;
 };
 
-void SaveCheckpoint(const std::string& path, const TrainerConfig& config,
+void SaveCheckpoint(const std::string& path,
+                    const std::map<std::string, std::string>& config,
                     TrainingState& state) {
   torch::serialize::OutputArchive archive, model, norm, optimizer;
   state.model->save(model);
@@ -192,15 +375,27 @@ void SaveCheckpoint(const std::string& path, const TrainerConfig& config,
   }
   archive.write("log", rows);
   const std::string temporary = path + ".tmp";
-  archive.save_to(temporary);
+  WithTorchErrors("cannot write the checkpoint '" + path + "'", "",
+                  [&] { archive.save_to(temporary); });
   std::filesystem::rename(temporary, path);
 }
 
+void LoadArchive(const std::string& path, TrainingState& state,
+                 std::map<std::string, std::string>* config);
+
 void LoadCheckpoint(const std::string& path, TrainingState& state,
                     std::map<std::string, std::string>* config) {
-  if (!std::filesystem::exists(path)) {
+  if (!std::filesystem::is_regular_file(path)) {
     throw std::invalid_argument("checkpoint: '" + path + "' not found");
   }
+  WithTorchErrors("checkpoint: '" + path +
+                      "' is not a checkpoint written by siren train",
+                  "; expected DIR/checkpoint.pt of a training run",
+                  [&] { LoadArchive(path, state, config); });
+}
+
+void LoadArchive(const std::string& path, TrainingState& state,
+                 std::map<std::string, std::string>* config) {
   torch::serialize::InputArchive archive, model, norm, optimizer;
   archive.load_from(path);
   archive.read("model", model);
@@ -331,6 +526,49 @@ std::vector<Episode> Rollout(const TrainerConfig& config, env::VectorEnv& vec,
   return episodes;
 }
 
+// Refuses to overwrite a run unless --force (which removes its files) and to
+// resume without a checkpoint; creates the folder.
+void PrepareRunFolder(const TrainerConfig& config) {
+  namespace fs = std::filesystem;
+  const fs::path dir(config.out_dir);
+  if (config.resume && config.force) {
+    throw std::invalid_argument(
+        "--resume and --force: give one (--resume continues the run in '" +
+        config.out_dir + "', --force replaces it)");
+  }
+  if (fs::exists(dir) && !fs::is_directory(dir)) {
+    throw std::invalid_argument("--out: '" + config.out_dir +
+                                "' is a file; expected a folder for the run");
+  }
+  if (config.resume) {
+    if (!fs::is_regular_file(dir / "checkpoint.pt")) {
+      throw std::invalid_argument(
+          "--resume: no checkpoint in '" + config.out_dir +
+          "' (expected " + (dir / "checkpoint.pt").string() +
+          " from an earlier siren train --out " + config.out_dir +
+          "; a run killed before its first checkpoint starts again with "
+          "--force)");
+    }
+    return;
+  }
+  std::string found;
+  for (const std::string& name : kRunFiles) {
+    if (fs::exists(dir / name)) found += (found.empty() ? "" : ", ") + name;
+  }
+  if (!found.empty() && !config.force) {
+    throw std::invalid_argument(
+        "--out: '" + config.out_dir + "' already holds a training run (" +
+        found +
+        "); give --resume to continue it, --force to replace it, or another "
+        "--out");
+  }
+  for (const std::string& name : kRunFiles) {
+    fs::remove(dir / name);
+    fs::remove(dir / (name + ".tmp"));
+  }
+  fs::create_directories(dir);
+}
+
 }  // namespace
 
 std::vector<IterationLog> Train(
@@ -340,14 +578,29 @@ std::vector<IterationLog> Train(
   auto scenario = std::make_shared<const sim::Scenario>(
       sim::LoadScenario(config.scenario, config.overrides));
   torch::set_num_threads(1);
-  std::filesystem::create_directories(config.out_dir);
+  const std::string scenario_yaml = sim::ScenarioToYaml(*scenario);
+  const auto settings = ConfigAttributes(config, scenario_yaml);
   const std::string checkpoint = config.out_dir + "/checkpoint.pt";
+  PrepareRunFolder(config);
   TrainingState state = NewState(config, /*with_optimizer=*/true);
-  if (config.resume) LoadCheckpoint(checkpoint, state, nullptr);
+  if (config.resume) {
+    std::map<std::string, std::string> saved;
+    LoadCheckpoint(checkpoint, state, &saved);
+    CheckResumable(config.out_dir, saved, settings);
+    if (config.iterations < state.next_iteration) {
+      throw std::invalid_argument(
+          "--iterations: got " + std::to_string(config.iterations) +
+          ", but the run in '" + config.out_dir + "' has already done " +
+          std::to_string(state.next_iteration) +
+          " iterations; expected at least " +
+          std::to_string(state.next_iteration) +
+          " (the total to reach, not how many more)");
+    }
+  }
 
   env::VectorEnv vec(scenario, config.num_envs, env::ActionEncoding::kBox,
                      env::AutoresetMode::kNextStep, config.num_threads);
-  const auto attributes = ConfigAttributes(config);
+  const auto attributes = LogAttributes(config, scenario_yaml);
   int64_t total_steps = state.log.empty() ? 0 : state.log.back().env_steps;
   for (int it = state.next_iteration; it < config.iterations; ++it) {
     const auto start = std::chrono::steady_clock::now();
@@ -473,24 +726,38 @@ std::vector<IterationLog> Train(
     WriteTrainLog(config.out_dir + "/log.h5", state.log, attributes);
     if ((it + 1) % config.checkpoint_every == 0 ||
         it + 1 == config.iterations) {
-      SaveCheckpoint(checkpoint, config, state);
+      SaveCheckpoint(checkpoint, settings, state);
     }
   }
-  ExportPolicy(state.model, state.norm, Metadata(*scenario),
-               config.out_dir + "/policy.pt");
+  const std::string policy = config.out_dir + "/policy.pt";
+  WithTorchErrors("cannot write the policy '" + policy + "'", "", [&] {
+    ExportPolicy(state.model, state.norm, Metadata(*scenario), policy);
+  });
   return state.log;
 }
 
 void ExportCheckpoint(const std::string& checkpoint, const std::string& out) {
   // The architecture comes from the checkpoint's own configuration.
-  torch::serialize::InputArchive archive;
-  if (!std::filesystem::exists(checkpoint)) {
+  if (!std::filesystem::is_regular_file(checkpoint)) {
     throw std::invalid_argument("checkpoint: '" + checkpoint + "' not found");
   }
-  archive.load_from(checkpoint);
-  torch::Tensor text;
-  archive.read("config", text);
-  const auto saved = ParseConfigText(TensorText(text));
+  const std::string not_a_checkpoint =
+      "checkpoint: '" + checkpoint +
+      "' is not a checkpoint written by siren train";
+  const std::string expected = "; expected DIR/checkpoint.pt of a training run";
+  const auto saved = WithTorchErrors(not_a_checkpoint, expected, [&] {
+    torch::serialize::InputArchive archive;
+    archive.load_from(checkpoint);
+    torch::Tensor text;
+    archive.read("config", text);
+    return ParseConfigText(TensorText(text));
+  });
+  for (const char* key : {"scenario", "overrides", "hidden", "seed"}) {
+    if (saved.count(key) == 0) {
+      throw std::invalid_argument(not_a_checkpoint + " (its configuration "
+                                  "lacks '" + key + "')" + expected);
+    }
+  }
   TrainerConfig config;
   config.scenario = saved.at("scenario");
   config.overrides = SplitLines(saved.at("overrides"));
@@ -498,9 +765,15 @@ void ExportCheckpoint(const std::string& checkpoint, const std::string& out) {
   config.seed = std::stoull(saved.at("seed"));
   TrainingState state = NewState(config, /*with_optimizer=*/false);
   LoadCheckpoint(checkpoint, state, nullptr);
+  // The scenario as trained: the merged YAML when the checkpoint has it (a
+  // scenario file may have changed or gone since).
   const sim::Scenario scenario =
-      sim::LoadScenario(config.scenario, config.overrides);
-  ExportPolicy(state.model, state.norm, Metadata(scenario), out);
+      saved.count("scenario_yaml")
+          ? sim::ParseScenario(saved.at("scenario_yaml"), {}, "checkpoint")
+          : sim::LoadScenario(config.scenario, config.overrides);
+  WithTorchErrors("--out: cannot write '" + out + "'", "", [&] {
+    ExportPolicy(state.model, state.norm, Metadata(scenario), out);
+  });
 }
 
 }  // namespace siren::agent

@@ -47,7 +47,8 @@ struct TrainerConfig {
   double initial_log_std = -0.5;
   int checkpoint_every = 10;              // Iterations between checkpoints.
   std::string out_dir = "runs/siren";     // checkpoint.pt, log.h5, policy.pt
-  bool resume = false;
+  bool resume = false;                    // Continue out_dir's run.
+  bool force = false;                     // Replace out_dir's run.
   bool quiet = false;
 };
 
@@ -68,6 +69,10 @@ struct IterationLog {
 // trains, writing out_dir/checkpoint.pt every checkpoint_every iterations and
 // at the end, out_dir/log.h5 and the exported policy out_dir/policy.pt.
 // `on_iteration` (optional) sees every log row. Returns the full log.
+// out_dir must not hold a run (checkpoint.pt, log.h5 or policy.pt) unless
+// `resume` (its checkpoint's settings must then equal config's, and
+// `iterations` be at least the iterations done) or `force` (its files are
+// removed first); std::invalid_argument says what differs otherwise.
 std::vector<IterationLog> Train(
     const TrainerConfig& config,
     const std::function<void(const IterationLog&)>& on_iteration = {});

@@ -1,6 +1,7 @@
 """Type stubs for siren._core, the compiled pybind11 module (bindings/core_module.cc)."""
 
-from typing import Any, Literal, TypedDict
+from collections.abc import Callable
+from typing import Any, ClassVar, Literal, TypedDict
 
 import numpy as np
 import numpy.typing as npt
@@ -198,6 +199,9 @@ class VectorEnv:
     """N envs stepped on a thread pool into caller-owned buffers (env/vector_env.h);
     the GIL is released while they run."""
 
+    max_envs: ClassVar[int]
+    max_threads: ClassVar[int]
+
     def __init__(
         self,
         scenario: Scenario,
@@ -253,8 +257,10 @@ def save_dataset(
     """Validates and writes a CSR dataset in Siren's HDF5 layout."""
 def load_dataset(path: str) -> dict[str, Any]:
     """Reads and validates a dataset in Siren's HDF5 layout."""
-def fit_convergence(scenario: Scenario, runs: list[dict[str, Any]], epochs: int) -> dict[str, Any]:
-    """Runs each schedule under the sgd model and fits the analytic model.
+def fit_convergence(scenario: Scenario, runs: list[dict[str, Any]], epochs: int,
+                    progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """Runs each schedule under the sgd model and fits the analytic model;
+    progress(done, total) after every simulated epoch of the runs.
     Keys: fitted, yaml, max_relative_error, mean_relative_error, sgd_loss,
     fitted_loss, mean_staleness."""
 

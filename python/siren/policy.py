@@ -52,24 +52,61 @@ def agent_path() -> Path:
     return AGENT
 
 
+# ONNX exports (`siren export --onnx`): Siren runs TorchScript only.
+_ONNX_SUFFIXES = (".onnx", ".onnx.data")
+_EXPECTED_POLICY = "expected the TorchScript policy.pt written by `siren train` or `siren export`"
+
+
 def load_policy(path: str | Path) -> tuple[Any, dict[str, Any]]:
-    """Loads an exported policy and its metadata (siren.json)."""
+    """Loads an exported policy and its metadata (siren.json). ValueError
+    naming the file and what was expected for anything else: a missing,
+    empty, truncated or foreign file, an ONNX export, broken metadata."""
     import torch  # Imported here: siren itself does not need torch.
 
-    if not Path(path).exists():
-        raise OSError(f"--policy: '{path}' not found")
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"--policy: '{path}' not found")
+    if path.is_dir():
+        raise IsADirectoryError(f"--policy: '{path}' is a folder; {_EXPECTED_POLICY} (e.g. {path / 'policy.pt'})")
+    if path.name.endswith(_ONNX_SUFFIXES):
+        raise ValueError(f"--policy: '{path}' is an ONNX export, which Siren does not run; {_EXPECTED_POLICY} "
+                         "(the .pt file that `siren export --onnx` started from)")
+    if path.stat().st_size == 0:
+        raise ValueError(f"--policy: '{path}' is empty; {_EXPECTED_POLICY}")
     extra = {"siren.json": ""}
-    with warnings.catch_warnings():
-        # torch 2.13 marks torch.jit.load deprecated in favour of torch.export,
-        # but TorchScript is the one format that both Python and C++
-        # (torch::jit::load, the C++ trainer and runners) load; silence only
-        # this message.
-        warnings.filterwarnings("ignore", message=r".*torch\.jit\.load.* is deprecated",
-                                category=DeprecationWarning)
-        module = torch.jit.load(str(path), _extra_files=extra)
-    metadata = json.loads(extra["siren.json"] or "{}")
-    if metadata.get("format") != "siren-policy-1":
-        raise ValueError(f"--policy: '{path}' is not a Siren policy (no siren.json metadata)")
+    try:
+        with warnings.catch_warnings():
+            # torch 2.13 marks torch.jit.load deprecated in favour of torch.export,
+            # but TorchScript is the one format that both Python and C++
+            # (torch::jit::load, the C++ trainer and runners) load; silence only
+            # this message.
+            warnings.filterwarnings("ignore", message=r".*torch\.jit\.load.* is deprecated",
+                                    category=DeprecationWarning)
+            module = torch.jit.load(str(path), _extra_files=extra)
+    except (RuntimeError, ValueError, EOFError, UnicodeDecodeError) as error:
+        text = str(error).strip()
+        reason = text.splitlines()[0].split(". ")[0][:200] if text else type(error).__name__
+        raise ValueError(f"--policy: '{path}' is not a TorchScript file (truncated, corrupted or another format: "
+                         f"{reason}); {_EXPECTED_POLICY}") from None
+    text = extra["siren.json"]
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    if not text:
+        raise ValueError(f"--policy: '{path}' is TorchScript but not a Siren policy: it has no siren.json metadata; "
+                         f"{_EXPECTED_POLICY}")
+    try:
+        metadata = json.loads(text)
+    except ValueError as error:
+        raise ValueError(f"--policy: '{path}': its siren.json metadata is not valid JSON ({error}); "
+                         f"{_EXPECTED_POLICY}") from None
+    if not isinstance(metadata, dict) or metadata.get("format") != "siren-policy-1":
+        found = metadata.get("format") if isinstance(metadata, dict) else type(metadata).__name__
+        raise ValueError(f"--policy: '{path}': its siren.json metadata has format {found!r}, expected "
+                         "'siren-policy-1'")
+    for key in ("scenario_yaml", "action_encoding"):
+        if not isinstance(metadata.get(key), str):
+            raise ValueError(f"--policy: '{path}': its siren.json metadata lacks {key!r} (a string); "
+                             f"{_EXPECTED_POLICY}")
     return module, metadata
 
 
@@ -111,9 +148,12 @@ def evaluate_policy(policy: Any, scenario: _core.Scenario, seeds: list[int]) -> 
     return summarise_policy_episodes([policy_episode(policy, scenario, seed) for seed in seeds])
 
 
-def export_onnx(policy_path: str | Path, onnx_path: str | Path) -> None:
+def export_onnx(policy_path: str | Path, onnx_path: str | Path) -> list[Path]:
     """Writes the exported policy as ONNX (opset of torch's exporter): the
-    TorchScript buffers rebuilt as a plain module with the same arithmetic."""
+    TorchScript buffers rebuilt as a plain module with the same arithmetic.
+    Returns the files written: `onnx_path` (the graph) and, when torch's
+    exporter stores the weights apart, `onnx_path` + ".data" beside it,
+    which the graph refers to by name (keep the two together)."""
     try:
         import onnx  # noqa: F401  The exporter needs onnx and onnxscript.
         import onnxscript  # noqa: F401
@@ -139,7 +179,11 @@ def export_onnx(policy_path: str | Path, onnx_path: str | Path) -> None:
             h = torch.tanh(torch.addmm(self.b2, h, self.w2.t()))
             return torch.clamp(torch.addmm(self.b3, h, self.w3.t()), -1.0, 1.0)
 
+    data = Path(f"{onnx_path}.data")
+    if data.exists():
+        data.unlink()  # A previous export's weights, never this graph's.
     batch = torch.export.Dim("batch", min=1)
-    torch.onnx.export(PlainPolicy(), (torch.zeros(2, _core.observation_size),), str(onnx_path),
+    torch.onnx.export(PlainPolicy().eval(), (torch.zeros(2, _core.observation_size),), str(onnx_path),
                       input_names=["observation"], output_names=["action"],
-                      dynamic_shapes={"obs": {0: batch}}, dynamo=True)
+                      dynamic_shapes={"obs": {0: batch}}, dynamo=True, verbose=False)
+    return [Path(onnx_path)] + ([data] if data.exists() else [])

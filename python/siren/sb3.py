@@ -20,7 +20,6 @@ siren._core.episode_seed(first seed, k) as in SirenVectorEnv.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import Any, Union
 
@@ -30,7 +29,7 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices,
 
 from siren import _core
 from siren.envs import Overrides, ScenarioLike, SirenEnv, info_row_to_dict
-from siren.vector import StepBuffers, check_actions, simulator_seeds
+from siren.vector import StepBuffers, check_actions, check_vector_size, simulator_seeds
 
 __all__ = ["SirenSB3VecEnv"]
 
@@ -61,11 +60,7 @@ class SirenSB3VecEnv(VecEnv):
         overrides: Overrides = None,
         **kwargs: Any,
     ) -> None:
-        if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
-            raise ValueError(f"num_envs: expected an integer >= 1, got {num_envs!r}")
-        num_envs = int(num_envs)
-        if num_threads is None:
-            num_threads = min(num_envs, os.cpu_count() or 1)
+        num_envs, num_threads = check_vector_size(num_envs, num_threads)
         self._template = SirenEnv(scenario, action_encoding, overrides, **kwargs)
         self._vector = _core.VectorEnv(self._template.scenario, num_envs, action_encoding, "same_step", int(num_threads))
         self._env_attrs: list[dict[str, Any]] = [{} for _ in range(num_envs)]

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 __all__ = ["Schedule", "ScheduleError", "parse_schedule"]
 
 EXPECTED_FORM = "FUNCTIONS:MEMORY_MB"
+# The simulator takes both numbers as 32-bit integers.
+MAX_VALUE = 2**31 - 1
 _PAIR = re.compile(r"^\s*(\d+)\s*:\s*(\d+)\s*$")
 
 
@@ -49,7 +51,8 @@ def parse_schedule(text: str) -> Schedule:
     """Parses "n:m,n:m,..." into a Schedule.
 
     Raises ScheduleError naming the offending token, its 1-based position and
-    the expected form when a token is not two positive integers "n:m".
+    the expected form when a token is not two positive integers "n:m" (each
+    at most MAX_VALUE).
     """
     if not isinstance(text, str) or not text.strip():
         raise ScheduleError(
@@ -70,5 +73,8 @@ def parse_schedule(text: str) -> Schedule:
             raise ScheduleError(f"{where}: FUNCTIONS must be > 0 in {EXPECTED_FORM}, got {functions}")
         if memory_mb <= 0:
             raise ScheduleError(f"{where}: MEMORY_MB must be > 0 in {EXPECTED_FORM}, got {memory_mb}")
+        for name, value in (("FUNCTIONS", functions), ("MEMORY_MB", memory_mb)):
+            if value > MAX_VALUE:
+                raise ScheduleError(f"{where}: {name} must be at most {MAX_VALUE} in {EXPECTED_FORM}, got {value}")
         pairs.append((functions, memory_mb))
     return Schedule(tuple(pairs))

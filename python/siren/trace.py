@@ -17,24 +17,42 @@ from typing import Any
 import numpy as np
 
 from siren.epoch_fields import EPOCH_FIELDS_BY_NAME, dataset_attributes
+from siren.outputs import check_output_file
 
-__all__ = ["write_trace", "read_trace", "read_field_attributes", "check_writable", "column_array", "write_column"]
+__all__ = ["write_trace", "read_trace", "read_field_attributes", "check_writable", "column_array", "open_hdf5",
+           "write_column"]
 
 
-def check_writable(path: str | os.PathLike[str]) -> None:
-    """Raises OSError when a trace could not be written at `path`.
+_EXPECTED_TRACE = "expected an HDF5 trace written by `siren simulate --out`"
+
+
+def check_writable(path: str | os.PathLike[str], option: str = "--out") -> None:
+    """Raises OSError when a trace could not be written at `path`
+    (siren.outputs.check_output_file, the rule of every command's outputs).
 
     Checked before a run so that a bad --out fails fast instead of after the
     simulation.
     """
+    check_output_file(path, option)
+
+
+def open_hdf5(path: str | os.PathLike[str], expected: str) -> Any:
+    """`h5py.File(path, "r")`; FileNotFoundError or ValueError naming the
+    file and `expected` (e.g. "expected a trace written by `siren simulate
+    --out`") instead of HDF5's own message when it is missing or not HDF5."""
+    import h5py
+
     path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path!r} not found; {expected}")
     if os.path.isdir(path):
-        raise IsADirectoryError(f"--out {path!r} is a directory")
-    parent = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(parent):
-        raise FileNotFoundError(f"--out {path!r}: directory {parent!r} does not exist")
-    if not os.access(parent, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
-        raise PermissionError(f"--out {path!r} is not writable")
+        raise IsADirectoryError(f"{path!r} is a folder; {expected}")
+    if not h5py.is_hdf5(path):
+        raise ValueError(f"{path!r} is not an HDF5 file; {expected}")
+    try:
+        return h5py.File(path, "r")
+    except OSError as error:
+        raise ValueError(f"{path!r} cannot be read as HDF5 ({error}); {expected}") from None
 
 
 def write_column(group: Any, key: str, values: list[Any], attributes: Mapping[str, Any] | None = None) -> None:
@@ -112,18 +130,14 @@ def _attr(value: Any) -> Any:
 def read_field_attributes(path: str | os.PathLike[str], group: str = "/") -> dict[str, dict[str, Any]]:
     """The attributes of every dataset in `group` of the trace at `path`:
     {field: {"units": ..., "description": ...}} for the epoch fields."""
-    import h5py
-
-    with h5py.File(os.fspath(path), "r") as f:
+    with open_hdf5(path, _EXPECTED_TRACE) as f:
         return {key: {name: _attr(value) for name, value in f[group][key].attrs.items()} for key in f[group].keys()}
 
 
 def read_trace(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Reads a trace: (fields, attributes). String fields come back as `str` arrays."""
-    import h5py
-
     fields: dict[str, np.ndarray] = {}
-    with h5py.File(os.fspath(path), "r") as f:
+    with open_hdf5(path, _EXPECTED_TRACE) as f:
         for key in f.keys():
             data = f[key][()]
             if data.dtype.kind == "S":

@@ -42,7 +42,13 @@ from siren.envs import (
     resolve_scenario,
 )
 
-__all__ = ["SirenVectorEnv", "StepBuffers", "check_actions", "parse_autoreset_mode", "simulator_seeds"]
+__all__ = ["MAX_ENVS", "MAX_THREADS", "SirenVectorEnv", "StepBuffers", "check_actions", "check_vector_size",
+           "parse_autoreset_mode", "simulator_seeds"]
+
+# The C++ VectorEnv's bounds, checked here first: before the scenario is
+# resolved and anything allocated.
+MAX_ENVS: int = _core.VectorEnv.max_envs
+MAX_THREADS: int = _core.VectorEnv.max_threads
 
 _STATUS_OBJECTS = np.array(STATUS_NAMES, dtype=object)
 # (name, column, dtype) for every info column but "status".
@@ -103,6 +109,22 @@ def simulator_seeds(seed: Union[int, Sequence[Union[int, None]], None], num_envs
     return out
 
 
+def check_vector_size(num_envs: Any, num_threads: Any) -> tuple[int, int]:
+    """(num_envs, num_threads) as ints, num_threads None meaning
+    min(num_envs, CPUs); ValueError naming the argument when num_envs is not
+    in [1, MAX_ENVS] or num_threads not in [1, MAX_THREADS]. Checked before
+    anything is allocated."""
+    if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or not 1 <= num_envs <= MAX_ENVS:
+        raise ValueError(f"num_envs: expected an integer in [1, {MAX_ENVS}], got {num_envs!r} (each env keeps "
+                         "a job's state; for more, use several vector envs)")
+    if num_threads is None:
+        num_threads = min(int(num_envs), os.cpu_count() or 1)
+    if isinstance(num_threads, bool) or not isinstance(num_threads, (int, np.integer)) or \
+            not 1 <= num_threads <= MAX_THREADS:
+        raise ValueError(f"num_threads: expected an integer in [1, {MAX_THREADS}] or None, got {num_threads!r}")
+    return int(num_envs), int(num_threads)
+
+
 def check_actions(actions: Any, num_envs: int) -> np.ndarray:
     """`actions` as the C-contiguous float64 array of shape (num_envs, 2) that
     the C++ VectorEnv steps; ValueError for any other shape."""
@@ -152,14 +174,15 @@ class SirenVectorEnv(gymnasium.vector.VectorEnv):
     """`num_envs` SirenEnvs stepped in C++ on `num_threads` threads.
 
     Args:
-        num_envs: number of envs (>= 1).
+        num_envs: number of envs, in [1, MAX_ENVS] (16384).
         scenario, action_encoding, overrides, **kwargs: as for SirenEnv.
         autoreset_mode: AutoresetMode.NEXT_STEP (default) or SAME_STEP, or
             "next_step" / "same_step". In SAME_STEP mode the infos of an env
             whose episode ended hold "final_obs" and "final_info" (with their
             "_final_obs" / "_final_info" masks), as Gymnasium's SyncVectorEnv.
-        num_threads: threads stepping the envs (the caller counts as one);
-            default min(num_envs, os.cpu_count()). Results do not depend on it.
+        num_threads: threads stepping the envs (the caller counts as one), in
+            [1, MAX_THREADS] (256); default min(num_envs, os.cpu_count()).
+            Results do not depend on it.
         copy: if True, reset() and step() return fresh arrays. If False they
             return the internal buffers (observations, rewards, terminated,
             truncated), which the next step() or reset() overwrites in place.
@@ -179,15 +202,10 @@ class SirenVectorEnv(gymnasium.vector.VectorEnv):
         render_mode: str | None = None,
         **kwargs: Any,
     ) -> None:
-        if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
-            raise ValueError(f"num_envs: expected an integer >= 1, got {num_envs!r}")
+        num_envs, num_threads = check_vector_size(num_envs, num_threads)
         if render_mode is not None:
             raise ValueError(f"render_mode: got {render_mode!r}, expected None (SirenVectorEnv does not render)")
         mode = parse_autoreset_mode(autoreset_mode)
-        if num_threads is None:
-            num_threads = min(int(num_envs), os.cpu_count() or 1)
-        if isinstance(num_threads, bool) or not isinstance(num_threads, (int, np.integer)) or num_threads < 1:
-            raise ValueError(f"num_threads: expected an integer >= 1 or None, got {num_threads!r}")
 
         self._scenario = resolve_scenario(scenario, overrides, kwargs)
         check_action_encoding(action_encoding)

@@ -150,9 +150,25 @@ std::vector<T> ReadArray(hid_t file, const char* name, hid_t type,
   return out;
 }
 
+// A variable-length UTF-8 string attribute (h5py reads it as str).
+void WriteStringAttribute(hid_t object, const char* name,
+                          const std::string& value) {
+  H5Handle type{H5Tcopy(H5T_C_S1), H5Tclose};
+  H5Tset_size(type.id, H5T_VARIABLE);
+  H5Tset_cset(type.id, H5T_CSET_UTF8);
+  H5Handle space{H5Screate(H5S_SCALAR), H5Sclose};
+  H5Handle attr{H5Acreate2(object, name, type.id, space.id, H5P_DEFAULT,
+                           H5P_DEFAULT),
+                H5Aclose};
+  const char* text = value.c_str();
+  H5Awrite(attr.id, type.id, &text);
+}
+
+// A 1-D dataset with its `units` and `description` attributes.
 template <typename T>
 void WriteArray(hid_t file, const char* name, hid_t type,
-                const std::vector<T>& data) {
+                const std::vector<T>& data, const char* units,
+                const char* description) {
   const hsize_t count = data.size();
   H5Handle space{H5Screate_simple(1, &count, nullptr), H5Sclose};
   H5Handle set{H5Dcreate2(file, name, type, space.id, H5P_DEFAULT, H5P_DEFAULT,
@@ -162,6 +178,8 @@ void WriteArray(hid_t file, const char* name, hid_t type,
                                            H5P_DEFAULT, data.data()) < 0)) {
     throw std::runtime_error(std::string("cannot write '") + name + "'");
   }
+  WriteStringAttribute(set.id, "units", units);
+  WriteStringAttribute(set.id, "description", description);
 }
 
 int64_t ReadIntAttribute(hid_t file, const char* name,
@@ -212,10 +230,16 @@ void SaveDatasetHdf5(const Dataset& dataset, const std::string& path) {
       H5Fclose};
   if (file.id < 0)
     throw std::invalid_argument("cannot create dataset file '" + path + "'");
-  WriteArray(file.id, "indptr", H5T_NATIVE_INT64, dataset.indptr);
-  WriteArray(file.id, "indices", H5T_NATIVE_INT32, dataset.indices);
-  WriteArray(file.id, "values", H5T_NATIVE_FLOAT, dataset.values);
-  WriteArray(file.id, "labels", H5T_NATIVE_INT32, dataset.labels);
+  WriteArray(file.id, "indptr", H5T_NATIVE_INT64, dataset.indptr, "count",
+             "CSR row pointer: row i's entries are indptr[i] to "
+             "indptr[i + 1] - 1 of indices and values (rows + 1 entries).");
+  WriteArray(file.id, "indices", H5T_NATIVE_INT32, dataset.indices, "count",
+             "CSR column (feature) index of each stored entry, in "
+             "[0, features).");
+  WriteArray(file.id, "values", H5T_NATIVE_FLOAT, dataset.values, "",
+             "CSR value of each stored entry (the feature's value).");
+  WriteArray(file.id, "labels", H5T_NATIVE_INT32, dataset.labels, "",
+             "Class label of each row, in [0, classes).");
   WriteIntAttribute(file.id, "features", dataset.features);
   WriteIntAttribute(file.id, "classes", dataset.classes);
 }

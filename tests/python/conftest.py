@@ -52,3 +52,33 @@ def summary_fields(stdout: str) -> dict[str, str]:
     lines = [line for line in stdout.splitlines() if line.startswith("status=")]
     assert len(lines) == 1, stdout
     return dict(item.split("=", 1) for item in lines[0].split())
+
+
+def synthetic_trace_parts(epochs: int = 2) -> dict:
+    """The arguments of write_run_trace for a small runner trace with every
+    column calibration reads (an AWS-like trace: no server search unless
+    asked)."""
+    from siren.runner.protocol import S3Counter
+
+    records = [{"epoch": e, "action_functions": 2, "action_memory_mb": 1024, "duration_s": 1.0 + e,
+                "cost_total_usd": 1e-4, "loss": 0.5 / (e + 1), "updates": 45, "mean_staleness": 0.5,
+                "status": "running"} for e in range(epochs)]
+    invocations = [{"epoch": e, "worker": w, "attempt": 1, "status": "ok", "cold": e == 0, "init_s": 0.3 * (e == 0),
+                    "duration_s": 0.8, "memory_mb": 1024, "sent_s": 0.0, "returned_s": 0.9}
+                   for e in range(epochs) for w in range(2)]
+    batches = [{"epoch": e, "worker": b % 2, "attempt": 1, "batch": b, "fetch_s": 0.01, "compute_s": 0.002,
+                "update_s": 0.01, "skipped": False} for e in range(epochs) for b in range(4)]
+    requests = S3Counter(gets=8, puts=4, get_seconds=[0.01, 0.012] * 4, get_bytes=[1000, 9000] * 4,
+                         put_seconds=[0.02] * 4)
+    attrs = {"backend": "aws", "scenario": siren.load_scenario("softmax-digits").to_yaml(), "initial_loss": 2.3,
+             "dataset": {"train_rows": 1438, "features": 64, "classes": 10}}
+    return {"epochs": records, "invocations": invocations, "batches": batches, "requests": requests, "attrs": attrs}
+
+
+def write_synthetic_trace(path: Path, **changes) -> None:
+    """Writes synthetic_trace_parts() with `changes` applied to its parts."""
+    from siren.runner.trace import write_run_trace
+
+    parts = synthetic_trace_parts()
+    parts.update(changes)
+    write_run_trace(path, **parts)

@@ -14,6 +14,7 @@ SMALL_GRID = ["--functions-grid", "20,50", "--memory-stride", "22", "--seeds", "
 
 
 def test_sweep_json_end_to_end(cli, tmp_path) -> None:
+    (tmp_path / "out").mkdir()  # Output folders are not created (siren.outputs).
     proc = cli("sweep", "--budgets", "0.15,0.25", *SMALL_GRID, "--fixed-n", "50", "--cem",
                "--cem-slots", "2", "--cem-population", "4", "--cem-iterations", "2",
                "--json", "out/sweep.json")  # fmt: skip

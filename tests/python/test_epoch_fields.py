@@ -21,6 +21,8 @@ from siren.trace import read_field_attributes
 
 REPO = Path(__file__).resolve().parents[2]
 UNITS = {"s", "usd", "gb_s", "MB", "count", "updates", "index", "1", ""}
+# Units of the other outputs (runner trace requests, training log), beside those.
+OTHER_UNITS = {"bytes", "1/s", "nats"}
 
 
 def _load_generator():
@@ -105,8 +107,9 @@ def test_runner_trace_epoch_columns_carry_units(tmp_path: Path, results: list[di
         assert epochs[name] == dataset_attributes(name), name
     assert epochs["reconfigure_s"] == {"units": "s", "description": RUNNER_EPOCH_FIELDS["reconfigure_s"][1]}
     assert epochs["worker_errors"]["units"] == "count"
-    # Same-named columns of other groups are not epoch fields.
-    assert read_field_attributes(path, "invocations")["duration_s"] == {}
+    # Same-named columns of other groups are described by their own tables.
+    assert read_field_attributes(path, "invocations")["duration_s"]["units"] == "s"
+    assert read_field_attributes(path, "invocations")["duration_s"] != epochs["duration_s"]
     with pytest.raises(KeyError, match="loss"):
         in_table_order({"epoch": 0})
 

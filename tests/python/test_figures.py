@@ -55,6 +55,11 @@ def test_pipeline_writes_results_figures_and_report(tmp_path: Path) -> None:
         for name in EC2:
             assert h5["ec2"][name].shape == (9,), name  # 3 instance types x 2, 4, 8
         assert sorted(set(h5["ec2/instance_type"].asstr()[()])) == ["m4.2xlarge", "m4.large", "m4.xlarge"]
+        datasets: list[h5py.Dataset] = []
+        h5.visititems(lambda name, item: datasets.append(item) if isinstance(item, h5py.Dataset) else None)
+        for dataset in datasets:
+            assert isinstance(dataset.attrs.get("units"), str), dataset.name
+            assert dataset.attrs.get("description"), dataset.name
 
     def check_outputs() -> None:
         for name in FIGURES:

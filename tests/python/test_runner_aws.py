@@ -479,7 +479,7 @@ def test_command_package_only(capsys, tmp_path: Path) -> None:
 
 def test_command_package_only_unwritable(capsys, tmp_path: Path) -> None:
     code, _, err = _run(capsys, "--package-only", str(tmp_path / "missing-dir" / "w.zip"))
-    assert code == 2 and err.startswith("siren deploy: error: --package-only: cannot write ")
+    assert code == 2 and err.startswith("siren: error: --package-only ")
 
 
 def test_command_print_policy(capsys) -> None:
@@ -525,7 +525,7 @@ def test_command_flag_errors(capsys, argv: list[str], message: str) -> None:
 def test_command_missing_flags(capsys) -> None:
     code, out, err = _run(capsys, "--function", FUNCTION, "--bucket", BUCKET)
     assert code == 2 and out == ""
-    assert err.strip() == ("siren deploy: error: deploy: missing --role-arn, --region (required unless "
+    assert err.strip() == ("siren: error: deploy: missing --role-arn, --region (required unless "
                            "--package-only or --print-policy)")
 
 
@@ -560,7 +560,7 @@ def test_aws_errors_are_one_line_and_never_print_credentials(mocked, capsys, cap
     code, out, err = _run(capsys, "--function", FUNCTION, "--bucket", BUCKET, "--region", REGION,
                           "--role-arn", "arn:aws:iam::123456789012:role/missing")
     assert code == 1 and out == ""
-    assert err.startswith(f"siren deploy: AWS error: CreateFunction {FUNCTION}: InvalidParameterValueException: ")
+    assert err.startswith(f"siren: AWS error: CreateFunction {FUNCTION}: InvalidParameterValueException: ")
     assert "retry" in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
     backend, stub = _stubbed_backend()
     stub.add_client_error("invoke", service_error_code="AccessDeniedException", http_status_code=403)

@@ -140,7 +140,7 @@ def test_budget_guard_stops_before_overspending(server, dataset) -> None:
         records = _run(job, [(4, 1024)] * 10)
     finally:
         backend.close()
-    assert records[-1]["status"] == "budget_guard"
+    assert records[-1]["status"] == "budget_exhausted" and records[-1]["skipped"]
     ran = [r for r in records if not r.get("skipped")]
     assert 1 <= len(ran) < 10
     assert ran[-1]["cumulative_cost_usd"] <= 0.0012

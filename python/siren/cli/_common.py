@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from typing import Any
 
 from siren.backends import BACKENDS, Backend, make_backend
 
-__all__ = ["add_backend_arguments", "add_overrides", "backend_from_args"]
+__all__ = ["add_backend_arguments", "add_overrides", "add_quiet", "backend_from_args", "progress_bar"]
 
 
 def add_overrides(parser: argparse.ArgumentParser) -> None:
@@ -33,3 +35,18 @@ def add_backend_arguments(parser: argparse.ArgumentParser) -> None:
 def backend_from_args(args: argparse.Namespace, threads: int) -> Backend:
     """`make_backend` from the options `add_backend_arguments` added."""
     return make_backend(args.backend, threads, args.ray_address)
+
+
+def add_quiet(parser: argparse.ArgumentParser, what: str = "no progress bar") -> None:
+    """Adds ``--quiet``."""
+    parser.add_argument("--quiet", action="store_true", help=what)
+
+
+def progress_bar(total: int | None, desc: str, quiet: bool, unit: str = "it") -> Any:
+    """A tqdm bar on stderr, shown only when stderr is a terminal and not
+    `quiet` (a disabled bar is a no-op with the same methods). Use as a
+    context manager; ``update(n)`` advances it."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False, dynamic_ncols=True,
+                disable=quiet or not sys.stderr.isatty())

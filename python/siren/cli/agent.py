@@ -21,7 +21,8 @@ from typing import Any
 from siren import _core
 from siren._argtypes import checked_list, non_negative_int, positive_int
 from siren.backends import Backend, CemJob, PolicyJob, ScheduleJob
-from siren.cli._common import add_backend_arguments, add_overrides, backend_from_args
+from siren.cli._common import add_backend_arguments, add_overrides, add_quiet, backend_from_args, progress_bar
+from siren.outputs import check_output_file, check_output_folder
 from siren.policy import HELD_OUT_FIRST_SEED, agent_path, export_onnx, load_policy
 
 __all__ = ["add_commands"]
@@ -30,26 +31,37 @@ __all__ = ["add_commands"]
 # --- train, export ----------------------------------------------------------
 
 
+def _agent(command: list[str]) -> int:
+    """Runs siren-agent; its errors read `siren: error: ...` (exit 2)."""
+    return subprocess.call(command, env=dict(os.environ, SIREN_AGENT_PROG="siren"))
+
+
 def cmd_train(args: argparse.Namespace) -> int:
+    check_output_folder(args.out, "--out")
     command = [str(agent_path()), "train", "--scenario", args.scenario, "--algorithm", args.algorithm,
                "--iterations", str(args.iterations), "--envs", str(args.envs),
                "--threads", str(args.threads), "--seed", str(args.seed), "--out", args.out,
                "--lr", str(args.lr), "--checkpoint-every", str(args.checkpoint_every)]
     if args.resume:
         command.append("--resume")
+    if args.force:
+        command.append("--force")
     if args.quiet:
         command.append("--quiet")
     if args.stop_after:
         command += ["--stop-after", str(args.stop_after)]
-    return subprocess.call(command + list(args.overrides))
+    return _agent(command + list(args.overrides))
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    code = subprocess.call([str(agent_path()), "export", "--checkpoint", args.checkpoint, "--out", args.out])
+    check_output_file(args.out, "--out")
+    if args.onnx is not None:
+        check_output_file(args.onnx, "--onnx")
+    code = _agent([str(agent_path()), "export", "--checkpoint", args.checkpoint, "--out", args.out])
     if code != 0 or args.onnx is None:
         return code
-    export_onnx(args.out, args.onnx)
-    print(f"onnx={args.onnx}")
+    for path in export_onnx(args.out, args.onnx):
+        print(f"onnx={path}")
     return 0
 
 
@@ -62,24 +74,33 @@ def _scenario_at(yaml: str, overrides: list[str], budget: float) -> _core.Scenar
 
 def _evaluation_rows(args: argparse.Namespace, backend: Backend, yaml: str, overrides: list[str],
                      base: _core.Scenario, budgets: list[float], held_out: list[int],
-                     tuning: list[int]) -> list[dict[str, Any]]:
+                     tuning: list[int], bar: Any) -> list[dict[str, Any]]:
     """The comparison table: per budget the policy, GS, the hand schedule
-    and (--cem) the CEM bound on the held-out seeds, then the EC2 rows."""
+    and (--cem) the CEM bound on the held-out seeds, then the EC2 rows;
+    `bar` advances after each phase."""
+    bar.set_description("evaluate: grid search")
     [gs_all] = backend.grid_search(base, budgets, tuning, [[]])
+    bar.update(1)
     hand = _core.hand_schedule(base)
     scenarios = [_scenario_at(yaml, overrides, budget) for budget in budgets]
     bests = [(gs["best"]["functions"], gs["best"]["memory_mb"]) for gs in gs_all]
+    bar.set_description("evaluate: policy")
     learned = backend.evaluate_policy(args.policy, [PolicyJob(scenario, held_out) for scenario in scenarios])
+    bar.update(1)
+    bar.set_description("evaluate: GS and hand schedule")
     evaluations = backend.evaluate_schedules(
         [ScheduleJob(scenario, [best], held_out) for scenario, best in zip(scenarios, bests)]
         + [ScheduleJob(scenario, hand, held_out) for scenario in scenarios])
+    bar.update(1)
     gs_evals, hand_evals = evaluations[:len(budgets)], evaluations[len(budgets):]
     if args.cem:
+        bar.set_description("evaluate: CEM")
         cems = backend.cem_search([CemJob(scenario, tuning, {"slots": args.cem_slots, "initial": best,
                                                              "include": [[best]]})
                                    for scenario, best in zip(scenarios, bests)])
         cem_evals = backend.evaluate_schedules([ScheduleJob(scenario, cem["schedule"], held_out)
                                                 for scenario, cem in zip(scenarios, cems)])
+        bar.update(1)
     rows: list[dict[str, Any]] = []
     for index, budget in enumerate(budgets):
         best, gs_eval = bests[index], gs_evals[index]
@@ -103,6 +124,8 @@ def _evaluation_rows(args: argparse.Namespace, backend: Backend, yaml: str, over
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    if args.json is not None:
+        check_output_file(args.json, "--json")
     _, metadata = load_policy(args.policy)
     overrides = list(args.overrides)
     if args.scenario is not None:
@@ -114,14 +137,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     held_out = list(range(args.first_seed, args.first_seed + args.seeds))
     tuning = list(range(args.tuning_seeds))
     threads = args.threads or os.cpu_count() or 1
-    if args.json is not None:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
 
     backend = backend_from_args(args, threads)
-    try:
-        rows = _evaluation_rows(args, backend, yaml, overrides, base, budgets, held_out, tuning)
-    finally:
-        backend.close()
+    with progress_bar(3 + bool(args.cem), "evaluate", args.quiet, unit="phase") as bar:
+        try:
+            rows = _evaluation_rows(args, backend, yaml, overrides, base, budgets, held_out, tuning, bar)
+        finally:
+            backend.close()
 
     print(f"policy={args.policy} scenario={base.name} held-out seeds {held_out[0]}..{held_out[-1]} "
           f"(GS tuned on seeds 0..{len(tuning) - 1})")
@@ -158,7 +180,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--checkpoint-every", type=positive_int, default=10,
                    help="iterations between checkpoints (default: %(default)s)")
     p.add_argument("--out", default="runs/siren", help="output directory (default: %(default)s)")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run in OUT from OUT/checkpoint.pt (the scenario, algorithm, --envs, "
+                        "--seed and --lr must be the run's; --iterations is the total to reach)")
+    p.add_argument("--force", action="store_true",
+                   help="replace the run in OUT (without it, a folder holding a run is refused)")
     p.add_argument("--quiet", action="store_true", help="no per-iteration table")
     p.add_argument("--stop-after", type=positive_int, default=None,
                    help="stop after this many iterations of this invocation (as if killed)")
@@ -168,7 +194,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="export a checkpoint's policy as TorchScript (and ONNX)")
     p.add_argument("--checkpoint", required=True, help="DIR/checkpoint.pt of a training run")
     p.add_argument("--out", required=True, help="output TorchScript path")
-    p.add_argument("--onnx", default=None, help="also write an ONNX file here (needs the onnx package)")
+    p.add_argument("--onnx", default=None,
+                   help="also write the policy as ONNX: this file (the graph) and, beside it, "
+                        "this file + '.data' (the weights) when torch stores them apart; keep them together "
+                        "(needs the onnx extra)")
     p.set_defaults(handler=cmd_export)
 
     p = sub.add_parser("evaluate", help="compare an exported policy with the baselines on held-out seeds")
@@ -187,6 +216,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=positive_int, default=None,
                    help="threads of the local backend (default: all cores)")
     add_backend_arguments(p)
-    p.add_argument("--json", default=None, help="write the table as JSON here")
+    p.add_argument("--json", default=None, help="write the table as JSON here (its folder must exist)")
+    add_quiet(p, "no progress bar (shown on stderr when it is a terminal)")
     add_overrides(p)
     p.set_defaults(handler=cmd_evaluate)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from siren import _core, data
 from siren._argtypes import checked_list, non_negative_int, positive_int
-from siren.cli._common import add_overrides
+from siren.cli._common import add_overrides, add_quiet, progress_bar
+from siren.outputs import check_output_file
 from siren.schedule import parse_schedule
 
 __all__ = ["DEFAULT_FIT_SCHEDULES", "add_commands"]
@@ -24,6 +25,7 @@ DEFAULT_FIT_SCHEDULES = (
 
 
 def cmd_data(args: argparse.Namespace) -> int:
+    check_output_file(args.out, "--out")
     if args.kind == "click-through":
         dataset = data.click_through(args.rows, args.features, args.fields, args.seed)
     else:
@@ -36,6 +38,8 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
+    if args.out is not None:
+        check_output_file(args.out, "--out")
     scenario = _core.load_scenario(args.scenario, list(args.overrides))
     schedules = [parse_schedule(text) for text in (args.schedule or DEFAULT_FIT_SCHEDULES)]
     batch_sizes = args.batch_sizes or [None]
@@ -47,9 +51,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
             runs.append({"schedule": list(schedule.pairs), "overrides": overrides,
                          "seed": args.seed + len(runs)})
             labels.append(f"{schedule}" + ("" if batch is None else f" b={batch}"))
-    if args.out is not None:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    fit = _core.fit_convergence(scenario, runs, args.epochs)
+    with progress_bar(len(runs) * args.epochs, "fit-convergence: sgd runs", args.quiet, unit="epoch") as bar:
+        fit = _core.fit_convergence(scenario, runs, args.epochs, progress=lambda done, total: bar.update(1))
 
     print(f"scenario={scenario.name} runs={len(runs)} epochs={args.epochs} (sgd vs fitted analytic loss)")
     for label, sgd, fitted, staleness in zip(labels, fit["sgd_loss"], fit["fitted_loss"],
@@ -99,5 +102,6 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--epochs", type=positive_int, default=6, help="epochs per run (default: %(default)s)")
     p.add_argument("--seed", type=non_negative_int, default=1, help="first run's seed (default: %(default)s)")
     p.add_argument("-o", "--out", default=None, help="write the scenario with the fitted parameters here")
+    add_quiet(p)
     add_overrides(p)
     p.set_defaults(handler=cmd_fit)

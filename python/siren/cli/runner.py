@@ -25,7 +25,8 @@ import numpy as np
 
 from siren import _core
 from siren._argtypes import checked, non_negative_int, positive_float, positive_int
-from siren.cli._common import add_overrides
+from siren.cli._common import add_overrides, add_quiet, progress_bar
+from siren.outputs import check_output_file
 from siren.schedule import ScheduleError, parse_schedule
 
 __all__ = ["add_commands", "run_job"]
@@ -174,7 +175,7 @@ def run_job(args: argparse.Namespace, out: Callable[[str], None] = print) -> dic
                 break
             save(status)
         if status == "running":
-            status = "stopped"
+            status = "epoch_limit"  # --epochs ran out before the job stopped itself.
         save(status)
         ran = job.records
         summary = {"status": status, "epochs": len(ran), "time_s": sum(r["duration_s"] for r in ran),
@@ -195,56 +196,80 @@ def run_job(args: argparse.Namespace, out: Callable[[str], None] = print) -> dic
 
 def cmd_run(args: argparse.Namespace) -> int:
     if bool(args.policy) == bool(args.schedule):
-        raise ValueError("siren run: give exactly one of --policy and --schedule")
+        raise ValueError("give exactly one of --policy and --schedule")
     if args.out:
-        from siren.trace import check_writable
-
-        check_writable(args.out)
+        check_output_file(args.out, "--out")
     from siren.runner.job import RunnerError
 
     try:
         run_job(args)
     except RunnerError as error:
-        print(f"siren run: {error}", file=sys.stderr)
+        print(f"siren: run failed: {error}", file=sys.stderr)
         return 1
     except RuntimeError as error:
         # AWS refusals (siren.runner.aws.AwsError) arrive as one line, without
         # credentials; anything else is a bug and keeps its traceback.
         if type(error).__name__ != "AwsError":
             raise
-        print(f"siren run: AWS error: {error}", file=sys.stderr)
+        print(f"siren: AWS error: {error}", file=sys.stderr)
         return 1
     return 0
 
 
+def _about_trace(path: str, call: Callable[[], Any]) -> Any:
+    """Runs `call`, naming the trace in a ValueError's message."""
+    try:
+        return call()
+    except ValueError as error:
+        raise ValueError(f"trace {path!r}: {error}") from None
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from siren.runner.calibrate import calibrate
-    from siren.runner.trace import read_run_trace
+    from siren.runner.trace import check_run_trace, read_run_trace
 
+    check_output_file(args.output, "--output")
     trace = read_run_trace(args.trace)
+    _about_trace(args.trace, lambda: check_run_trace(trace))
     base = _core.load_scenario(args.scenario, list(args.overrides)) if args.scenario else None
-    result = calibrate(trace, base, server_slots=args.server_slots)
+    with progress_bar(None, "calibrate: server search", args.quiet, unit="replay") as bar:
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        result = _about_trace(args.trace, lambda: calibrate(trace, base, server_slots=args.server_slots,
+                                                             progress=progress))
+    fit = dict(result["fit"])
+    limits = fit.pop("at_search_limit", {})
     header = [f"# Calibrated by `siren calibrate {args.trace}` from a {trace['attrs']['backend']} runner trace",
               f"# ({len(trace['epochs']['epoch'])} epochs). Fitted: "
-              + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in result["fit"].items()),
-              "# Overrides applied to the trace's scenario:"] + [f"#   {o}" for o in result["overrides"]]
+              + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in fit.items())]
+    header += [f"# At its search limit (the best fit may lie beyond): {name}: {text}" for name, text in limits.items()]
+    header += ["# Overrides applied to the trace's scenario:"] + [f"#   {o}" for o in result["overrides"]]
     Path(args.output).write_text("\n".join(header) + "\n" + result["yaml"])
-    for key, value in result["fit"].items():
+    for key, value in fit.items():
         print(f"{key}={value}")
+    for name, text in limits.items():
+        print(f"note: {name} sits at its search limit: {text}; the best fit may lie beyond it, so treat it "
+              "as a bound", file=sys.stderr)
     print(f"scenario={args.output}")
     return 0
 
 
 def cmd_compare_sim(args: argparse.Namespace) -> int:
     from siren.runner.calibrate import compare
-    from siren.runner.trace import read_run_trace
+    from siren.runner.trace import check_run_trace, read_run_trace
 
+    if args.json:
+        check_output_file(args.json, "--json")
     trace = read_run_trace(args.trace)
+    _about_trace(args.trace, lambda: check_run_trace(trace))
     if args.scenario:
         scenario = _core.load_scenario(args.scenario, list(args.overrides))
     else:
         scenario = _core.parse_scenario(trace["attrs"]["scenario"], list(args.overrides), "trace scenario")
-    result = compare(trace, scenario, list(range(args.first_seed, args.first_seed + args.seeds)))
+    result = _about_trace(args.trace, lambda: compare(trace, scenario,
+                                                      list(range(args.first_seed, args.first_seed + args.seeds))))
     print(f"trace={args.trace} scenario={scenario.name} simulated seeds={args.seeds}")
     print(f"{'epoch':>5} {'n':>4} {'mem_mb':>6} {'real_s':>8} {'sim_s':>8} {'err':>7} {'real_usd':>10} "
           f"{'sim_usd':>10} {'err':>7} {'real_loss':>9} {'sim_loss':>9}")
@@ -308,6 +333,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--server-slots", type=non_negative_int, default=None,
                    help="most S3 requests served at once, tried from 1 up; 0 = unlimited like AWS S3 "
                         "(default: the traced machine's cores, at most 4, for a local trace; 0 for AWS)")
+    add_quiet(p)
     add_overrides(p)
     p.set_defaults(handler=cmd_calibrate)
 

@@ -26,7 +26,7 @@ from siren.benchmark import (
     time_gym_env,
     time_vector_env,
 )
-from siren.cli._common import add_overrides
+from siren.cli._common import add_overrides, progress_bar
 from siren.schedule import ScheduleError, parse_schedule
 from siren.trace import check_writable, write_trace
 
@@ -79,20 +79,6 @@ def _check_schedule_memory(scenario: _core.Scenario, schedule_pairs: Sequence[tu
             )
 
 
-def _progress_bar(total: int, desc: str, quiet: bool):
-    from tqdm import tqdm
-
-    return tqdm(
-        total=total,
-        desc=desc,
-        unit="epoch",
-        file=sys.stderr,
-        leave=False,
-        dynamic_ncols=True,
-        disable=quiet or not sys.stderr.isatty(),
-    )
-
-
 def cmd_simulate(args: argparse.Namespace) -> int:
     schedule = parse_schedule(args.schedule)
     scenario = _core.load_scenario(args.scenario, list(args.overrides))
@@ -106,7 +92,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"scenario={scenario.name} schedule={schedule} seed={args.seed}", file=out)
         print(_table_header(), file=out, flush=True)
-    with _progress_bar(scenario.max_epochs, scenario.name, args.quiet) as bar:
+    with progress_bar(scenario.max_epochs, scenario.name, args.quiet, unit="epoch") as bar:
         while not simulation.done:
             functions, memory_mb = schedule.action(simulation.epoch)
             result = simulation.run_epoch(functions, memory_mb)
@@ -288,11 +274,9 @@ def cmd_ec2(args: argparse.Namespace) -> int:
         print(f"{'epoch':>5} {'time_s':>10} {'loss':>8}")
         for epoch, (time_s, loss) in enumerate(zip(result["epoch_end_time_s"], result["epoch_loss"])):
             print(f"{epoch:>5} {time_s:>10.1f} {loss:>8.4f}")
-    print(
-        f"converged={str(result['converged']).lower()} jct_s={result['time_s']:.3f} "
-        f"cost_usd={result['cost_usd']:.6f} epochs={result['epochs']} "
-        f"final_loss={result['final_loss']:.6f}"
-    )
+    status = "converged" if result["converged"] else "epoch_limit"
+    print(f"{_summary(status, result['time_s'], result['cost_usd'], result['epochs'])} "
+          f"final_loss={result['final_loss']:.6f}")
     return 0
 
 

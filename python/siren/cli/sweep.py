@@ -19,7 +19,8 @@ from typing import Any
 from siren import _core
 from siren._argtypes import checked_list, non_negative_int, positive_float, positive_int
 from siren.backends import Backend, CemJob, ScheduleJob
-from siren.cli._common import add_backend_arguments, add_overrides, backend_from_args
+from siren.cli._common import add_backend_arguments, add_overrides, add_quiet, backend_from_args, progress_bar
+from siren.outputs import check_output_file
 
 __all__ = ["add_commands"]
 
@@ -74,19 +75,26 @@ def _ec2_rows(args: argparse.Namespace, scenario: _core.Scenario) -> list[dict]:
 
 def _baseline_rows(args: argparse.Namespace, backend: Backend, scenario: _core.Scenario,
                    budgets: list[float], seeds: list[int], functions: list[int],
-                   hand: list[tuple[int, int]]) -> list[dict]:
-    """Per budget GS, GS-x, the hand schedule and (--cem) CEM, all on `seeds`."""
+                   hand: list[tuple[int, int]], bar: Any) -> list[dict]:
+    """Per budget GS, GS-x, the hand schedule and (--cem) CEM, all on `seeds`;
+    `bar` advances after each phase."""
     fixed_n = args.fixed_n or []
+    bar.set_description("sweep: grid search")
     gs, *gs_x = backend.grid_search(scenario, budgets, seeds, [functions] + [[x] for x in fixed_n],
                                     args.memory_stride)
+    bar.update(1)
+    bar.set_description("sweep: hand schedule")
     hand_evals = backend.evaluate_schedules([ScheduleJob(scenario, hand, seeds, budget) for budget in budgets])
+    bar.update(1)
     if args.cem:
+        bar.set_description("sweep: CEM")
         starts = [(result["best"]["functions"], result["best"]["memory_mb"]) for result in gs]
         options = {"slots": args.cem_slots, "population": args.cem_population,
                    "iterations": args.cem_iterations, "seed": args.cem_seed}
         cems = backend.cem_search([CemJob(scenario, seeds, {**options, "budget_usd": budget, "initial": start,
                                                             "include": [[start]]})
                                    for budget, start in zip(budgets, starts)])
+        bar.update(1)
     rows: list[dict] = []
     for index, budget in enumerate(budgets):
         best = gs[index]["best"]
@@ -118,15 +126,18 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     hand = _named("--hand-memory", lambda: _core.hand_schedule(
         scenario, scale=args.hand_scale, memory_mb=args.hand_memory, mid_epochs=args.hand_mid_epochs))
     if args.json is not None:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        check_output_file(args.json, "--json")
 
     backend = backend_from_args(args, threads)
-    try:
-        where = backend.describe()
-        rows = _baseline_rows(args, backend, scenario, budgets, seeds, functions, hand)
-    finally:
-        backend.close()
-    rows.extend(_ec2_rows(args, scenario))
+    with progress_bar(3 + bool(args.cem), "sweep", args.quiet, unit="phase") as bar:
+        try:
+            where = backend.describe()
+            rows = _baseline_rows(args, backend, scenario, budgets, seeds, functions, hand, bar)
+        finally:
+            backend.close()
+        bar.set_description("sweep: EC2")
+        rows.extend(_ec2_rows(args, scenario))
+        bar.update(1)
 
     print(f"scenario={scenario.name} seeds={seeds[0]}..{seeds[-1]} {where} "
           f"grid: n {','.join(map(str, grid_functions))} x {len(memory)} memory sizes "
@@ -192,6 +203,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="simulation threads of the local backend (default: the number of CPUs); "
                         "results do not depend on it")
     add_backend_arguments(p)
-    p.add_argument("--json", default=None, help="write the table as JSON to this file")
+    p.add_argument("--json", default=None, help="write the table as JSON to this file (its folder must exist)")
+    add_quiet(p, "no progress bar (shown on stderr when it is a terminal)")
     add_overrides(p)
     p.set_defaults(handler=cmd_sweep)

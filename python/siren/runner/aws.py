@@ -40,7 +40,8 @@ from .backend import ERROR, OK, THROTTLED, TIMEOUT, Invocation
 from .protocol import validate_bucket_name
 
 __all__ = [
-    "AwsBackend", "AwsError", "MAX_MEMORY_MB", "MIN_MEMORY_MB", "call_aws", "describe_aws_error", "error_code",
+    "AwsBackend", "AwsError", "MAX_MEMORY_MB", "MIN_MEMORY_MB", "call_aws", "check_session", "describe_aws_error",
+    "error_code",
     "make_session", "parse_report_line", "redact", "validate_function_name", "validate_memory", "validate_region",
     "wait_function",
 ]
@@ -202,7 +203,8 @@ class AwsBackend:
         update_wait_s: how long ``set_memory`` waits for a configuration
             update to become live.
 
-    Raises ValueError for an invalid function, bucket or region name.
+    Raises ValueError for an invalid function, bucket or region name, and
+    (check_session) when no region or no credentials are configured.
     """
 
     name = "aws"
@@ -224,6 +226,7 @@ class AwsBackend:
             from botocore.config import Config
 
             session = session or make_session(region, profile)
+            check_session(session)
             if lambda_client is None:
                 # One attempt: a throttle surfaces as THROTTLED for the runner to retry and count.
                 config = Config(read_timeout=read_timeout_s, connect_timeout=10, max_pool_connections=max_concurrency,
@@ -343,6 +346,23 @@ def make_session(region: str | None, profile: str | None) -> Any:
     import boto3
 
     return call_aws("AWS session", boto3.Session, region_name=region, profile_name=profile)
+
+
+def check_session(session: Any, need_region: bool = True) -> None:
+    """ValueError, before any AWS call, when `session` has no region (with
+    `need_region`) or finds no credentials: what to give, and where boto3
+    looked. Nothing about the credentials themselves is read or shown."""
+    if need_region and not session.region_name:
+        raise ValueError("--region: none given and none configured (AWS_REGION, AWS_DEFAULT_REGION or the "
+                         "profile's region in ~/.aws/config); expected e.g. --region eu-west-1")
+    try:
+        credentials = session.get_credentials()
+    except Exception as error:  # botocore: a broken profile, a failing credential process...
+        raise ValueError(f"AWS credentials: {describe_aws_error(error, 'loading credentials')}") from None
+    if credentials is None:
+        raise ValueError("AWS credentials: none found (boto3 looked in the environment, ~/.aws/credentials, "
+                         "~/.aws/config and the instance role); configure them (`aws configure`, AWS_PROFILE "
+                         "or --profile), see docs/runner-aws.md")
 
 
 def wait_function(client: Any, waiter: str, function_name: str, max_wait_s: float = 300.0) -> None:

@@ -32,6 +32,11 @@ What ``calibrate`` fits, from which columns of the trace (runner/trace.py):
   protocol ``cas`` (the runner's), and ``lambda.single_function`` as the
   traced backend ran (always true on AWS).
 
+Every timing of the trace must be finite (a NaN or inf is refused, naming
+the column), and a fitted value at the edge of its search range is reported
+in ``fit["at_search_limit"]`` (the best fit may lie beyond it). Epoch rows
+that the budget guard skipped are left out.
+
 One trace at one (n, m) cannot tell how S3 latency grows with concurrency
 on the server, nor the CPU share at memory sizes it did not visit: calibrate
 on a schedule like the ones you will simulate.
@@ -41,17 +46,74 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from siren import _core
+from siren.runner.trace import check_run_trace
 
-__all__ = ["calibrate", "compare"]
+__all__ = ["calibrate", "check_finite_timings", "compare", "ran_epochs"]
 
 # The search tries 1..this many server slots by default (each adds ~1,200
 # replays of the trace).
 MAX_SERVER_SLOTS = 4
+# Search ranges: S3 bandwidth (MB/s), the server's service time (ms), the
+# base-latency percentile, the latency spread, the smallest base latency (ms).
+BANDWIDTH_RANGE = (1.0, 100000.0)
+SERVICE_MS = np.arange(0.5, 12.01, 0.25)
+BASE_QUANTILES = (2, 5, 10, 25, 50)
+SIGMAS = (0.1, 0.2, 0.3, 0.45, 0.6)
+MIN_LATENCY_MS = 0.1
+MIN_B2 = 1e-9  # The parameter table's lower bound of convergence.b2.
+MAX_BUDGET_USD = 1e9  # Its upper bound of job.budget_usd: a replay never stops on budget.
+
+# Timing columns that must be finite: (group, column, rows to check).
+_TIMINGS = (("epochs", "duration_s"), ("epochs", "cost_total_usd"), ("epochs", "loss"),
+            ("invocations", "init_s"), ("invocations", "duration_s"), ("invocations", "sent_s"),
+            ("invocations", "returned_s"), ("batches", "fetch_s"), ("batches", "compute_s"),
+            ("batches", "update_s"), ("requests", "get_s"), ("requests", "put_s"))
+
+
+def ran_epochs(trace: dict) -> dict:
+    """`trace` with only the epochs that ran: a row the budget guard skipped
+    (`skipped` true) has no timings."""
+    epochs = trace["epochs"]
+    if "skipped" not in epochs:
+        return trace
+    keep = ~np.asarray([bool(v) and v == v for v in epochs["skipped"]], dtype=bool)
+    if keep.all():
+        return trace
+    filtered = {key: ([v for v, k in zip(values, keep) if k] if isinstance(values, list)
+                      else np.asarray(values)[keep]) for key, values in epochs.items()}
+    return dict(trace, epochs=filtered)
+
+
+def check_finite_timings(trace: dict) -> None:
+    """ValueError naming the first column of `trace` (ran_epochs applied)
+    that holds a NaN or infinite timing, with how many and where."""
+    for group, column in _TIMINGS:
+        values = trace[group].get(column)
+        if values is None or isinstance(values, list):
+            continue
+        values = np.asarray(values, dtype=np.float64)
+        bad = np.flatnonzero(~np.isfinite(values))
+        if len(bad):
+            raise ValueError(f"{group}/{column} holds {len(bad)} non-finite value(s) (NaN or inf; first at row "
+                             f"{bad[0]}: {values[bad[0]]}); calibration needs finite timings: rerun the job, or "
+                             "remove the damaged rows")
+    if not len(trace["epochs"]["epoch"]):
+        raise ValueError("the trace has no epoch that ran; nothing to calibrate")
+
+
+def _at_limit(fit: dict, name: str, value: float, low: float, high: float, unit: str) -> None:
+    """Notes in fit["at_search_limit"] that `name` = `value` sits at an end
+    of its search range [low, high]."""
+    if value <= low or value >= high:
+        edge = "lower" if value <= low else "upper"
+        fit.setdefault("at_search_limit", {})[name] = (
+            f"{value:.6g} {unit}".strip() + f" is the {edge} end of the search range [{low:.6g}, {high:.6g}]")
 
 
 def _lognormal(values: np.ndarray) -> tuple[float, float]:
@@ -66,12 +128,17 @@ def _list(values: list[float]) -> str:
     return "[" + ", ".join(f"{v:.6g}" for v in values) + "]"
 
 
+def _b2_grid(loss: np.ndarray) -> np.ndarray:
+    """The values of b2 that _fit_optimus tries: from the smallest the
+    scenario accepts (convergence.b2 >= 1e-9) up to 98 % of the lowest loss."""
+    return np.linspace(MIN_B2, 0.98 * float(np.min(loss)), 99)
+
+
 def _fit_optimus(loss: np.ndarray, progress: np.ndarray, initial_loss: float) -> tuple[float, float, float, float]:
     """(b0, b1, b2, rms relative error) of l(k) = 1/(b0 k + b1) + b2 with
     1/b1 + b2 = initial_loss."""
     best = None
-    low = float(np.min(loss))
-    for b2 in np.linspace(0.0, 0.98 * low, 99):
+    for b2 in _b2_grid(loss):
         b1 = 1.0 / (initial_loss - b2)
         y = 1.0 / (loss - b2) - b1           # = b0 * k
         b0 = float(np.dot(progress, y) / np.dot(progress, progress))
@@ -107,12 +174,19 @@ def _progress(trace: dict, scenario: _core.Scenario, b2: float, initial_loss: fl
     return np.asarray(out)
 
 
-def calibrate(trace: dict, base: _core.Scenario | None = None, server_slots: int | None = None) -> dict[str, Any]:
+def calibrate(trace: dict, base: _core.Scenario | None = None, server_slots: int | None = None,
+              progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """Fits the simulator to ``trace`` (read_run_trace). ``server_slots``:
     the most requests S3 may serve at once, tried from 1 up (default: the
     traced machine's cores, at most MAX_SERVER_SLOTS, for a local-backend
-    trace; 0, unlimited, for AWS). Returns {"overrides": [...], "scenario":
-    _core.Scenario, "yaml": str, "fit": {...}}."""
+    trace; 0, unlimited, for AWS). ``progress(done, total)`` is called as
+    the server search replays candidates. Returns {"overrides": [...],
+    "scenario": _core.Scenario, "yaml": str, "fit": {...}}; fit's
+    "at_search_limit" (when present) names the fitted values at an end of
+    their search range. ValueError for a non-finite timing."""
+    check_run_trace(trace)
+    trace = ran_epochs(trace)
+    check_finite_timings(trace)
     if server_slots is None:
         # The local stand-in's server shares the machine's cores with the
         # workers: up to that many requests progress at once.
@@ -151,10 +225,12 @@ def calibrate(trace: dict, base: _core.Scenario | None = None, server_slots: int
     get_bytes = np.asarray(requests["get_bytes"], dtype=np.float64)
     get_median, get_sigma = _lognormal(get_s)
     put_median, put_sigma = _lognormal(put_s)
-    cap = 100000.0
+    low_cap, high_cap = BANDWIDTH_RANGE
+    cap = high_cap
     if len(get_s) > 2 and np.ptp(get_bytes) > 0:
         slope = np.polyfit(get_bytes / 1e6, get_s, 1)[0]  # Seconds per MB.
-        cap = float(np.clip(1.0 / slope, 1.0, 100000.0)) if slope > 0 else 100000.0
+        cap = float(np.clip(1.0 / slope, low_cap, high_cap)) if slope > 0 else high_cap
+    _at_limit(fit, "s3.connection_cap_mb_per_s", cap, low_cap, high_cap, "MB/s")
     overrides += [f"s3.get_latency_median_ms={get_median * 1e3:.6g}",
                   f"s3.put_latency_median_ms={put_median * 1e3:.6g}",
                   f"s3.latency_sigma={math.sqrt((get_sigma ** 2 + put_sigma ** 2) / 2):.6g}",
@@ -202,13 +278,15 @@ def calibrate(trace: dict, base: _core.Scenario | None = None, server_slots: int
         fit["convergence"] = "not fitted: fewer than 2 epochs"
     else:
         try:
-            progress = _progress(trace, base, 0.5 * float(loss.min()), initial_loss)
-            b2 = _fit_optimus(loss, progress, initial_loss)[2]
+            effective = _progress(trace, base, 0.5 * float(loss.min()), initial_loss)
+            b2 = _fit_optimus(loss, effective, initial_loss)[2]
             fitted = _fit_optimus(loss, _progress(trace, base, b2, initial_loss), initial_loss)
         except ValueError as error:
             fit["convergence"] = f"not fitted: {error}"
     if fitted is not None:
         b0, b1, b2, error = fitted
+        grid = _b2_grid(loss)
+        _at_limit(fit, "convergence.b2", b2, float(grid[0]), float(grid[-1]), "")
         overrides += [f"convergence.b0={b0:.6g}", f"convergence.b1={b1:.6g}", f"convergence.b2={b2:.6g}",
                       "convergence.loss_noise_sigma=0"]
         fit.update(b0=b0, b1=b1, b2=b2, loss_rms_relative_error=error)
@@ -224,12 +302,13 @@ def calibrate(trace: dict, base: _core.Scenario | None = None, server_slots: int
     single = trace["attrs"].get("single_function", True)
     overrides.append(f"lambda.single_function={'true' if single in (True, 1, 'True', 'true') else 'false'}")
     if server_slots:
-        overrides += _fit_server(trace, base, overrides, server_slots, fit)
+        overrides += _fit_server(trace, base, overrides, server_slots, fit, progress)
     scenario = _core.parse_scenario(base.to_yaml(), overrides, "calibration")
     return {"overrides": overrides, "scenario": scenario, "yaml": scenario.to_yaml(), "fit": fit}
 
 
-def _fit_server(trace: dict, base: _core.Scenario, overrides: list[str], slots: int, fit: dict) -> list[str]:
+def _fit_server(trace: dict, base: _core.Scenario, overrides: list[str], slots: int, fit: dict,
+                progress: Callable[[int, int], None] | None = None) -> list[str]:
     """S3 as a finite-capacity endpoint (the local stand-in's one server
     process): the service time, base latency and spread that make the
     simulator's epoch durations and costs closest to the trace's, by
@@ -243,11 +322,14 @@ def _fit_server(trace: dict, base: _core.Scenario, overrides: list[str], slots: 
     fixed = overrides + _replay_overrides(_core.parse_scenario(base_yaml, overrides, "calibration"),
                                           len(real_duration))
     best = None
-    for slots, service_ms in [(k, s) for k in range(1, slots + 1) for s in np.arange(0.5, 12.01, 0.25)]:
-        for base_quantile in (2, 5, 10, 25, 50):
-            get_ms = max(0.1, np.percentile(get_s, base_quantile) * 1e3 - service_ms)
-            put_ms = max(0.1, np.percentile(put_s, base_quantile) * 1e3 - service_ms)
-            for sigma in (0.1, 0.2, 0.3, 0.45, 0.6):
+    max_slots = slots
+    pairs = [(k, s) for k in range(1, max_slots + 1) for s in SERVICE_MS]
+    total, done = len(pairs) * len(BASE_QUANTILES) * len(SIGMAS), 0
+    for slots, service_ms in pairs:
+        for base_quantile in BASE_QUANTILES:
+            get_ms = max(MIN_LATENCY_MS, np.percentile(get_s, base_quantile) * 1e3 - service_ms)
+            put_ms = max(MIN_LATENCY_MS, np.percentile(put_s, base_quantile) * 1e3 - service_ms)
+            for sigma in SIGMAS:
                 candidate = [f"s3.server_slots={slots}", f"s3.server_service_ms={service_ms:.4g}",
                              f"s3.get_latency_median_ms={get_ms:.4g}", f"s3.put_latency_median_ms={put_ms:.4g}",
                              f"s3.latency_sigma={sigma}"]
@@ -258,9 +340,23 @@ def _fit_server(trace: dict, base: _core.Scenario, overrides: list[str], slots: 
                 if best is None or error < best[0]:
                     best = (error, candidate, dict(server_slots=slots, server_service_ms=float(service_ms),
                                                    get_ms=float(get_ms), put_ms=float(put_ms),
-                                                   latency_sigma=sigma))
+                                                   latency_sigma=sigma), base_quantile)
+                done += 1
+                if progress is not None:
+                    progress(done, total)
     # The fitted base latencies replace the plain log-normal estimates.
     fit.update(best[2], replay_rms_relative_error=math.sqrt(best[0] / 2))
+    chosen = best[2]
+    if max_slots > 1:  # One slot is a choice, not a limit.
+        _at_limit(fit, "s3.server_slots", chosen["server_slots"], 1, max_slots, "(raise --server-slots)")
+    _at_limit(fit, "s3.server_service_ms", chosen["server_service_ms"], float(SERVICE_MS[0]),
+              float(SERVICE_MS[-1]), "ms")
+    _at_limit(fit, "s3.latency_sigma", chosen["latency_sigma"], SIGMAS[0], SIGMAS[-1], "")
+    _at_limit(fit, "s3 base latency percentile", best[3], BASE_QUANTILES[0], BASE_QUANTILES[-1], "")
+    for key in ("get_ms", "put_ms"):
+        if chosen[key] <= MIN_LATENCY_MS:
+            fit.setdefault("at_search_limit", {})[f"s3.{key[:3]}_latency_median_ms"] = (
+                f"{chosen[key]:.6g} ms is the floor {MIN_LATENCY_MS} ms (the service time took all the latency)")
     return best[1]
 
 
@@ -270,7 +366,7 @@ def _replay_overrides(scenario: _core.Scenario, epochs: int) -> list[str]:
     reached)."""
     b2 = scenario.get("convergence.b2")
     initial = 1.0 / scenario.get("convergence.b1") + b2
-    return ["job.budget_usd=1e12", f"job.max_epochs={epochs + 1}",
+    return [f"job.budget_usd={MAX_BUDGET_USD:g}", f"job.max_epochs={epochs + 1}",
             f"workload.target_loss={b2 + 1e-9 * (initial - b2)!r}"]
 
 
@@ -298,7 +394,10 @@ def _simulate(trace: dict, scenario: _core.Scenario, seeds: list[int]) -> dict[s
 def compare(trace: dict, scenario: _core.Scenario, seeds: list[int]) -> dict[str, Any]:
     """Replays the trace's actions in the simulator from each seed. Per epoch:
     real and simulated (mean over seeds) duration, cost and loss, and the
-    relative errors; plus the totals."""
+    relative errors; plus the totals. ValueError for a non-finite timing."""
+    check_run_trace(trace)
+    trace = ran_epochs(trace)
+    check_finite_timings(trace)
     epochs = trace["epochs"]
     actions = list(zip(epochs["action_functions"], epochs["action_memory_mb"]))
     simulated = _replay(trace, scenario, seeds)

@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from siren._argtypes import checked
+from siren.outputs import check_output_file
 
-from .aws import (MAX_MEMORY_MB, MIN_MEMORY_MB, AwsError, call_aws, describe_aws_error, error_code,
+from .aws import (MAX_MEMORY_MB, MIN_MEMORY_MB, AwsError, call_aws, check_session, describe_aws_error, error_code,
                   make_session, validate_function_name, validate_memory, validate_region, wait_function)
 from .iam_policy import least_privilege_policy
 from .protocol import validate_bucket_name, validate_prefix
@@ -195,19 +196,23 @@ def deploy(function_name: str, bucket: str, role_arn: str, region: str, memory_m
     Returns a summary: function, ARN, region, bucket, what was created or
     updated, the code hash and size, and the configuration. No credentials.
 
-    Raises ValueError for an invalid argument (before any AWS call) and
-    AwsError (one line) when AWS refuses.
+    Raises ValueError for an invalid argument or missing credentials
+    (before any AWS call) and AwsError (one line) when AWS refuses or cannot
+    be reached.
     """
     validate_function_name(function_name)
     validate_bucket_name(bucket)
     _validate_settings(role_arn, region, memory_mb, timeout_s, runtime, layers or [])
     session = session or make_session(region, profile)
+    check_session(session, need_region=False)  # The region is an argument.
     package = package_bytes()
     sha = code_sha256(package)
     settings: dict[str, Any] = {"Role": role_arn, "Handler": HANDLER, "Runtime": runtime,
                                 "MemorySize": memory_mb, "Timeout": timeout_s}
     if layers is not None:
         settings["Layers"] = list(layers)
+    from botocore.exceptions import BotoCoreError
+
     s3 = session.client("s3", region_name=region)
     client = session.client("lambda", region_name=region)
     try:
@@ -220,6 +225,8 @@ def deploy(function_name: str, bucket: str, role_arn: str, region: str, memory_m
         else:
             configuration, code_updated = _update_function(client, function_name, package, sha, existing,
                                                            settings)
+    except BotoCoreError as error:  # No connection, expired credentials, ...
+        raise AwsError(describe_aws_error(error, f"deploy {function_name}")) from None
     finally:
         client.close()
         s3.close()
@@ -250,16 +257,19 @@ def _require(args: argparse.Namespace, *names: str) -> None:
 
 def cmd_deploy(args: argparse.Namespace) -> int:
     """``siren deploy``: prints ``key=value`` lines of the summary. Exit 0;
-    2 for an invalid argument or an unwritable --package-only path; 1 when
-    AWS refuses (one line on stderr)."""
+    2 for an invalid argument, missing credentials or an unwritable
+    --package-only path (``siren: error: ...``); 1 when AWS refuses (one
+    line on stderr)."""
     try:
         if args.print_policy:
             return _print_policy(args)
         if args.package_only:
             try:
+                check_output_file(args.package_only, "--package-only")
                 path = build_package(args.package_only)
             except OSError as error:
-                raise ValueError(f"--package-only: cannot write {args.package_only!r}: {error.strerror}") from None
+                raise ValueError(str(error) if not error.strerror else
+                                 f"--package-only: cannot write {args.package_only!r}: {error.strerror}") from None
             print(f"package={path} bytes={path.stat().st_size} sha256={code_sha256(path.read_bytes())} "
                   f"handler={HANDLER}")
             return 0
@@ -267,10 +277,10 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         summary = deploy(args.function, args.bucket, args.role_arn, args.region, memory_mb=args.memory,
                          timeout_s=args.timeout, runtime=args.runtime, layers=args.layer, profile=args.profile)
     except ValueError as error:
-        print(f"siren deploy: error: {error}", file=sys.stderr)
+        print(f"siren: error: {error}", file=sys.stderr)
         return _EXIT_USAGE
     except AwsError as error:
-        print(f"siren deploy: AWS error: {error}", file=sys.stderr)
+        print(f"siren: AWS error: {error}", file=sys.stderr)
         return _EXIT_AWS
     for key, value in summary.items():
         print(f"{key}={','.join(value) if isinstance(value, list) else value}")

@@ -25,8 +25,10 @@ The budget guard stops the job *before* an epoch whose projected cost would
 overspend the budget (the projection scales the last epoch's cost by the new
 memory and function count, times ``budget_margin``; the first epoch's comes
 from the simulator), and never issues a retry that would; the job then ends
-with status ``budget_guard``. (The simulator, which cannot overspend real
-money, instead ends a job once the budget is spent.)
+with status ``budget_exhausted``, the simulator's name for a job its budget
+stopped, and the epoch's ``budget_guard`` column (or the skipped row) says
+that the guard did. (The simulator, which cannot overspend real money,
+instead ends a job once the budget is spent.)
 """
 
 from __future__ import annotations
@@ -173,11 +175,11 @@ class RealJob:
         scored = _core.score_epoch(self.scenario, record)
         status = scored["status"]
         if record["budget_guard"] and status == "running":
-            status = "budget_guard"
+            status = "budget_exhausted"
         record["status"] = status
         self.records.append(record)
         self._ended = status != "running"
-        terminated = scored["terminated"] or status == "budget_guard"
+        terminated = scored["terminated"] or status == "budget_exhausted"
         return scored["observation"], scored["reward"], terminated, scored["truncated"], record
 
     @property
@@ -204,7 +206,7 @@ class RealJob:
     def _stop_for_budget(self, decoded: dict, projected: float) -> tuple[np.ndarray, float, bool, bool, dict]:
         self._ended = True
         record = {"epoch": len(self.records), "action_functions": decoded["functions"],
-                  "action_memory_mb": decoded["memory_mb"], "status": "budget_guard",
+                  "action_memory_mb": decoded["memory_mb"], "status": "budget_exhausted",
                   "projected_cost_usd": projected,
                   "cumulative_cost_usd": self._cumulative("cumulative_cost_usd"),
                   "cumulative_time_s": self._cumulative("cumulative_time_s"), "skipped": True}

@@ -5,15 +5,17 @@ Layout (one 1-D dataset per column, one row per item)::
 
     epochs/<field>        every key of the runner's epoch record: the keys of
                           Simulation.run_epoch (the epoch field table, in its
-                          order) plus the runner's own (RUNNER_EPOCH_FIELDS);
-                          each with `units` and `description` attributes
-    invocations/<field>   one row per invocation (epoch, worker, attempt,
-                          status, cold, init_s, duration_s, ...)
-    batches/<field>       one row per batch run (epoch, batch, worker, fetch_s,
-                          compute_s, update_s, staleness, conflicts, skipped)
-    requests/get_s, get_bytes, put_s   every worker S3 request's latency
+                          order) plus the runner's own (RUNNER_EPOCH_FIELDS)
+    invocations/<field>   one row per invocation (INVOCATION_FIELDS: epoch,
+                          worker, attempt, status, cold, init_s, duration_s, ...)
+    batches/<field>       one row per batch run (BATCH_FIELDS: epoch, batch,
+                          worker, fetch_s, compute_s, update_s, staleness, ...)
+    requests/get_s, get_bytes, put_s   every worker S3 request (REQUEST_FIELDS)
     attrs: scenario (YAML), backend, dataset (manifest JSON), initial_loss,
-           learning_rate, policy, status, version
+           learning_rate, policy, status, version, bucket, prefix, host_cpus,
+           single_function (numbers as numbers, booleans as booleans)
+
+Every dataset has `units` and `description` attributes.
 
 The file is rewritten after every epoch under a temporary name and renamed,
 so a run that fails keeps the trace of every finished epoch.
@@ -29,9 +31,10 @@ from typing import Any
 import numpy as np
 
 from siren.epoch_fields import dataset_attributes
-from siren.trace import write_column
+from siren.trace import open_hdf5, write_column
 
-__all__ = ["RUNNER_EPOCH_FIELDS", "write_run_trace", "read_run_trace"]
+__all__ = ["BATCH_FIELDS", "INVOCATION_FIELDS", "REQUEST_FIELDS", "REQUIRED_COLUMNS", "RUNNER_EPOCH_FIELDS",
+           "check_run_trace", "column_attributes", "write_run_trace", "read_run_trace"]
 
 # The runner's own epoch columns, beside the epoch field table's: name ->
 # (unit, one-line description), in the vocabulary of sim/core/epoch_fields.h.
@@ -54,20 +57,89 @@ RUNNER_EPOCH_FIELDS: dict[str, tuple[str, str]] = {
 }
 
 
-def _epoch_attributes(key: str) -> dict[str, str]:
-    if key in RUNNER_EPOCH_FIELDS:
-        unit, description = RUNNER_EPOCH_FIELDS[key]
+# One row per invocation (siren.runner.job: _record_invocation).
+INVOCATION_FIELDS: dict[str, tuple[str, str]] = {
+    "epoch": ("index", "0-based epoch of the invocation."),
+    "worker": ("index", "0-based worker share of the epoch; one past the last share for a recovery invocation."),
+    "attempt": ("count", "Attempt of this share, from 1 (throttled requests are not attempts)."),
+    "status": ("", "Outcome: ok, error, timeout or throttled (siren.runner.backend)."),
+    "error": ("", "The worker's error message (first 300 characters), empty when none."),
+    "batches_assigned": ("count", "Batches the invocation was asked to run."),
+    "cold": ("", "True when the invocation started a new function instance."),
+    "init_s": ("s", "Init time of a cold start (0 for a warm one)."),
+    "duration_s": ("s", "Handler duration as the platform reports it."),
+    "platform_billed_s": ("s", "Billed duration the platform reported (NaN where it reports none, locally)."),
+    "memory_mb": ("MB", "Memory of the function that ran the invocation."),
+    "sent_s": ("s", "When the runner sent the invocation, from the epoch's start."),
+    "returned_s": ("s", "When the invocation returned to the runner, from the epoch's start."),
+    "s3_gets": ("count", "S3 GET requests the invocation made."),
+    "s3_puts": ("count", "S3 PUT requests the invocation made."),
+    "remaining": ("count", "Batches the invocation left for a re-invocation (deadline near)."),
+}
+
+# One row per batch a worker ran (siren.runner.worker, plus the invocation's keys).
+BATCH_FIELDS: dict[str, tuple[str, str]] = {
+    "batch": ("index", "0-based index of the mini-batch in the epoch."),
+    "fetch_s": ("s", "Time to GET the batch and the parameters."),
+    "compute_s": ("s", "Gradient compute time (stretched by the emulated CPU share below one vCPU)."),
+    "update_s": ("s", "Time to push the update (compare-and-swap retries included)."),
+    "staleness": ("updates", "Parameter versions written between the worker's read and its push."),
+    "conflicts": ("count", "Refused compare-and-swap pushes (412) before the update was applied."),
+    "skipped": ("", "True when the batch was already applied and was not applied again."),
+    "version": ("updates", "Parameter store version after the push (or as read, when skipped)."),
+    "loss": ("1", "Training loss of the batch before the update (NaN when skipped)."),
+    "epoch": ("index", "0-based epoch of the batch."),
+    "worker": ("index", "0-based worker share that ran the batch."),
+    "attempt": ("count", "Attempt of that share that ran the batch."),
+}
+
+# Every worker S3 request, in the order the invocations reported them.
+REQUEST_FIELDS: dict[str, tuple[str, str]] = {
+    "get_s": ("s", "Latency of one worker GET request."),
+    "get_bytes": ("bytes", "Size of one worker GET request's object, in the order of get_s."),
+    "put_s": ("s", "Latency of one worker PUT request."),
+}
+
+_GROUP_FIELDS = {"invocations": INVOCATION_FIELDS, "batches": BATCH_FIELDS, "requests": REQUEST_FIELDS}
+
+# What `siren calibrate` and `siren compare-sim` read from each group.
+REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "epochs": ("epoch", "action_functions", "action_memory_mb", "duration_s", "cost_total_usd", "loss",
+               "updates", "mean_staleness"),
+    "invocations": ("epoch", "worker", "attempt", "status", "cold", "init_s", "duration_s", "memory_mb",
+                    "sent_s", "returned_s"),
+    "batches": ("epoch", "worker", "attempt", "compute_s", "skipped"),
+    "requests": ("get_s", "get_bytes", "put_s"),
+}
+_REQUIRED_ATTRS = ("backend", "scenario", "initial_loss", "dataset")
+_EXPECTED = "expected a runner trace written by `siren run --out`"
+
+
+def column_attributes(group: str, key: str) -> dict[str, str]:
+    """The `units` and `description` of column `key` of `group` ("epochs",
+    "invocations", "batches" or "requests"). A column no table describes gets
+    units "" and a description saying so (tests/python/test_outputs.py
+    checks that none is written)."""
+    if group == "epochs":
+        if key in RUNNER_EPOCH_FIELDS:
+            unit, description = RUNNER_EPOCH_FIELDS[key]
+            return {"units": unit, "description": description}
+        attributes = dataset_attributes(key)
+        if attributes:
+            return attributes
+    elif key in _GROUP_FIELDS.get(group, {}):
+        unit, description = _GROUP_FIELDS[group][key]
         return {"units": unit, "description": description}
-    return dataset_attributes(key)
+    return {"units": "", "description": f"(undescribed {group} column; add it to siren/runner/trace.py)"}
 
 
-def _table(group: Any, rows: Sequence[Mapping[str, Any]], epochs: bool = False) -> None:
+def _table(group: Any, name: str, rows: Sequence[Mapping[str, Any]]) -> None:
     keys: list[str] = []
     for row in rows:
         keys += [k for k in row if k not in keys]
     for key in keys:
         values = [row.get(key, float("nan")) for row in rows]
-        write_column(group, key, values, _epoch_attributes(key) if epochs else None)
+        write_column(group, key, values, column_attributes(name, key))
 
 
 def write_run_trace(path: str | os.PathLike[str], *, epochs: Sequence[Mapping[str, Any]],
@@ -80,13 +152,15 @@ def write_run_trace(path: str | os.PathLike[str], *, epochs: Sequence[Mapping[st
     tmp = f"{path}.tmp{os.getpid()}"
     try:
         with h5py.File(tmp, "w", track_order=True) as f:
-            _table(f.create_group("epochs", track_order=True), epochs, epochs=True)
-            _table(f.create_group("invocations", track_order=True), invocations)
-            _table(f.create_group("batches", track_order=True), batches)
-            group = f.create_group("requests")
-            group.create_dataset("get_s", data=np.asarray(requests.get_seconds, dtype=np.float64))
-            group.create_dataset("get_bytes", data=np.asarray(requests.get_bytes, dtype=np.int64))
-            group.create_dataset("put_s", data=np.asarray(requests.put_seconds, dtype=np.float64))
+            _table(f.create_group("epochs", track_order=True), "epochs", epochs)
+            _table(f.create_group("invocations", track_order=True), "invocations", invocations)
+            _table(f.create_group("batches", track_order=True), "batches", batches)
+            group = f.create_group("requests", track_order=True)
+            for key, values, dtype in (("get_s", requests.get_seconds, np.float64),
+                                       ("get_bytes", requests.get_bytes, np.int64),
+                                       ("put_s", requests.put_seconds, np.float64)):
+                dataset = group.create_dataset(key, data=np.asarray(values, dtype=dtype))
+                dataset.attrs.update(column_attributes("requests", key))
             for key, value in attrs.items():
                 f.attrs[key] = json.dumps(value) if isinstance(value, (dict, list)) else value
         os.replace(tmp, path)
@@ -103,17 +177,42 @@ def _decode(values: np.ndarray) -> list[Any] | np.ndarray:
 
 def read_run_trace(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The trace as {"epochs": {field: column}, "invocations": ..., "batches":
-    ..., "requests": {...}, "attrs": {...}}; ValueError if it is not a runner
-    trace."""
+    ..., "requests": {...}, "attrs": {...}}. FileNotFoundError when there is
+    no file; ValueError naming the file and what is missing when it is not
+    HDF5 or lacks one of the four groups or the `backend` attribute (see
+    check_run_trace for the columns calibration needs)."""
     import h5py
 
-    with h5py.File(os.fspath(path), "r") as f:
-        if "epochs" not in f or "backend" not in f.attrs:
-            raise ValueError(f"{os.fspath(path)!r} is not a runner trace (written by `siren run --out`)")
+    path = os.fspath(path)
+    with open_hdf5(path, _EXPECTED) as f:
+        missing = [group for group in REQUIRED_COLUMNS if not isinstance(f.get(group), h5py.Group)]
+        if missing:
+            raise ValueError(f"{path!r} has no group {', '.join(missing)}; {_EXPECTED} (groups epochs, "
+                             f"invocations, batches, requests), found {', '.join(sorted(f.keys())) or 'none'}")
+        if "backend" not in f.attrs:
+            raise ValueError(f"{path!r} lacks the file attribute backend; {_EXPECTED}")
         out: dict[str, Any] = {}
-        for group in ("epochs", "invocations", "batches", "requests"):
+        for group in REQUIRED_COLUMNS:
             out[group] = {key: _decode(f[group][key][()]) for key in f[group]}
         out["attrs"] = {key: (value.decode() if isinstance(value, bytes) else value)
                         for key, value in f.attrs.items()}
-    out["attrs"]["dataset"] = json.loads(out["attrs"].get("dataset", "{}"))
+    try:
+        out["attrs"]["dataset"] = json.loads(out["attrs"].get("dataset", "{}"))
+    except ValueError as error:
+        raise ValueError(f"{path!r}: its dataset attribute is not JSON ({error}); {_EXPECTED}") from None
     return out
+
+
+def check_run_trace(trace: Mapping[str, Any]) -> None:
+    """ValueError naming what `trace` (read_run_trace) lacks of what
+    calibration and replay read: REQUIRED_COLUMNS and the attributes
+    scenario, initial_loss and dataset."""
+    missing_attrs = [key for key in _REQUIRED_ATTRS if key not in trace["attrs"]]
+    if missing_attrs:
+        raise ValueError(f"the trace lacks the file attributes {', '.join(missing_attrs)}; {_EXPECTED}")
+    for group, columns in REQUIRED_COLUMNS.items():
+        missing = [column for column in columns if column not in trace[group]]
+        if missing:
+            empty = group == "epochs" and not trace[group]
+            raise ValueError(f"the trace's {group}/ lacks the columns {', '.join(missing)}; {_EXPECTED}"
+                             + (" (it has no epoch: did the run fail in its first one?)" if empty else ""))

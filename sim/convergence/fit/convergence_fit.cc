@@ -116,8 +116,9 @@ double FitOptimus(const std::vector<Trace>& traces, Candidate& c,
 
 }  // namespace
 
-FitResult FitConvergence(const Scenario& base, const std::vector<FitRun>& runs,
-                         int epochs) {
+FitResult FitConvergence(
+    const Scenario& base, const std::vector<FitRun>& runs, int epochs,
+    const std::function<void(int64_t, int64_t)>& on_epoch) {
   if (runs.empty()) {
     throw std::invalid_argument(
         "fit-convergence: got no runs, expected at least one schedule");
@@ -140,6 +141,8 @@ FitResult FitConvergence(const Scenario& base, const std::vector<FitRun>& runs,
   Scenario sgd_base = base;
   sgd_base.models.convergence = "sgd";
   const std::shared_ptr<const SgdData> data = LoadSgdData(sgd_base);
+  const int64_t total_epochs = static_cast<int64_t>(runs.size()) * epochs;
+  int64_t done_epochs = 0;
   for (const FitRun& run : runs) {
     Scenario s = ParseScenario(yaml, run.overrides, "fit run");
     s.models.convergence = "sgd";
@@ -162,6 +165,7 @@ FitResult FitConvergence(const Scenario& base, const std::vector<FitRun>& runs,
       trace.loss.push_back(r.loss);
       staleness_sum += r.mean_staleness * r.updates;
       updates += r.updates;
+      if (on_epoch) on_epoch(++done_epochs, total_epochs);
     }
     trace.staleness = std::move(recorder.staleness);
     result.sgd_loss.push_back(trace.loss);

@@ -20,6 +20,7 @@
 #define SIREN_SIM_CONVERGENCE_FIT_CONVERGENCE_FIT_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -49,9 +50,12 @@ struct FitResult {
 
 // Fits `base`'s convergence section (the other sections stay) to sgd runs of
 // `base` with convergence.model = sgd. Throws std::invalid_argument naming
-// the problem (no runs, a BSP scenario, a bad action).
-FitResult FitConvergence(const Scenario& base, const std::vector<FitRun>& runs,
-                         int epochs);
+// the problem (no runs, a BSP scenario, a bad action). `on_epoch`
+// (optional) is called after every simulated epoch with (done, total)
+// epochs of all runs, for a progress display.
+FitResult FitConvergence(
+    const Scenario& base, const std::vector<FitRun>& runs, int epochs,
+    const std::function<void(int64_t, int64_t)>& on_epoch = {});
 
 }  // namespace siren::sim
 
