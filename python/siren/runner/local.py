@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import signal
 import socket
 import subprocess
 import sys
@@ -153,6 +154,14 @@ class _Sandbox:
     def alive(self) -> bool:
         return self.process.poll() is None
 
+    def wait_exit(self, timeout_s: float) -> int | None:
+        """The exit code once the process has exited, waiting up to
+        ``timeout_s``; None if it is still running then."""
+        try:
+            return self.process.wait(timeout=timeout_s) if timeout_s > 0 else self.process.poll()
+        except subprocess.TimeoutExpired:
+            return None
+
     def kill(self) -> None:
         if self.alive():
             self.process.kill()
@@ -171,13 +180,32 @@ def _reply(line: str) -> dict:
     return reply if isinstance(reply, dict) else {}
 
 
-def _read_line(process: subprocess.Popen, timeout_s: float) -> str | None:
-    """The next protocol line, or None on timeout or end of stream."""
+# After its output closes, how long a sandbox may take to be reaped. Its
+# pipe closes while the kernel tears the process down, a moment before
+# waitpid can see it exit: deciding "still alive" without waiting turned a
+# killed worker into a phantom timeout of the full timeout_s.
+EXIT_WAIT_S = 5.0
+
+
+def _read_line(process: subprocess.Popen, timeout_s: float) -> tuple[str | None, bool]:
+    """(the next protocol line, False), (None, False) on timeout or (None,
+    True) at the end of the stream (the sandbox closed its output: it exited
+    or is exiting)."""
     ready, _, _ = select.select([process.stdout], [], [], max(0.0, timeout_s))
     if not ready:
-        return None
+        return None, False
     line = process.stdout.readline()
-    return line or None
+    return (line, False) if line else (None, True)
+
+
+def _exit_description(code: int) -> str:
+    """'code 3' or 'signal SIGKILL' for a Popen return code."""
+    if code < 0:
+        try:
+            return f"signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"signal {-code}"
+    return f"code {code}"
 
 
 class LocalLambda:
@@ -269,13 +297,15 @@ class LocalLambda:
         process = subprocess.Popen([sys.executable, str(_HOST)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                    stderr=None, env=self._environment, text=True, bufsize=1)
         sandbox = _Sandbox(process, memory_mb)
-        line = _read_line(process, self.init_timeout_s)
+        line, eof = _read_line(process, self.init_timeout_s)
         init_s = time.perf_counter() - start
         if line is None or not _reply(line).get("ready"):
-            exited = process.poll()
+            exited = sandbox.wait_exit(EXIT_WAIT_S if eof else 0.0)
             sandbox.kill()
             if exited is not None:
-                return None, init_s, f"InitError: the sandbox exited with code {exited} while starting"
+                return None, init_s, f"InitError: the sandbox exited with {_exit_description(exited)} while starting"
+            if eof or line is not None:
+                return None, init_s, "InitError: the sandbox closed its output or replied with something else"
             return None, init_s, f"InitError: the sandbox did not start within {self.init_timeout_s:.0f} s"
         return sandbox, init_s, ""
 
@@ -309,23 +339,30 @@ class LocalLambda:
         try:
             sandbox.process.stdin.write(json.dumps({"event": event, "timeout_s": self.timeout_s}) + "\n")
             sandbox.process.stdin.flush()
-            line = _read_line(sandbox.process, self.timeout_s)
+            line, eof = _read_line(sandbox.process, self.timeout_s)
         except (BrokenPipeError, OSError):  # A warm sandbox that died while idle.
-            line = None
+            line, eof = None, True
         elapsed = time.perf_counter() - start
         reply = _reply(line) if line is not None else {}
         if line is not None and "ok" not in reply:
             sandbox.kill()
             return Invocation(ERROR, error="Runtime.InvalidResponse: the sandbox replied with something else",
                               duration_s=elapsed, init_s=init_s, cold=cold, memory_mb=memory_mb)
-        if line is None:
-            timed_out = sandbox.alive()
-            sandbox.kill()  # A timed-out or crashed sandbox is not reused.
-            if timed_out:
-                return Invocation(TIMEOUT, error=f"Task timed out after {self.timeout_s:.2f} seconds",
-                                  duration_s=self.timeout_s, init_s=init_s, cold=cold, memory_mb=memory_mb)
-            return Invocation(ERROR, error="Runtime.ExitError: the sandbox exited", duration_s=elapsed,
+        if eof:
+            # A crash, never a timeout: wait (bounded) for the exit the closed
+            # pipe announces, then bill the time it actually ran.
+            exited = sandbox.wait_exit(EXIT_WAIT_S)
+            sandbox.kill()  # A crashed sandbox is not reused.
+            how = (f"exited with {_exit_description(exited)}" if exited is not None
+                   else f"closed its output and had not exited {EXIT_WAIT_S:.0f} s later (killed)")
+            return Invocation(ERROR, error=f"Runtime.ExitError: the sandbox {how}", duration_s=elapsed,
                               init_s=init_s, cold=cold, memory_mb=memory_mb)
+        if line is None:
+            # select() saw nothing for timeout_s and the sandbox never closed
+            # its output: a real timeout.
+            sandbox.kill()  # A timed-out sandbox is not reused.
+            return Invocation(TIMEOUT, error=f"Task timed out after {self.timeout_s:.2f} seconds",
+                              duration_s=self.timeout_s, init_s=init_s, cold=cold, memory_mb=memory_mb)
         sandbox.last_used = time.monotonic()
         with self._lock:
             self._idle.setdefault(memory_mb, []).append(sandbox)
