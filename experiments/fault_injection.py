@@ -116,9 +116,10 @@ def busy_workers(root: int, sample_s: float = 0.05) -> list[int]:
 
 
 # --- one run ----------------------------------------------------------------
-def start_run(out: Path, args: argparse.Namespace, epochs: int) -> subprocess.Popen:
+def start_run(out: Path, args: argparse.Namespace, epochs: int, *overrides: str) -> subprocess.Popen:
     command = [sys.executable, "-m", "siren", "run", "--backend", "local", "--scenario", args.scenario,
-               "--schedule", f"{args.functions}:{args.memory_mb}", "--epochs", str(epochs), "--out", str(out)]
+               "--schedule", f"{args.functions}:{args.memory_mb}", "--epochs", str(epochs), "--out", str(out),
+               *overrides]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             stdin=subprocess.DEVNULL, start_new_session=True)
 
@@ -202,10 +203,13 @@ def main() -> int:
         run += 1
         trace = folder / f"run{run:03d}.h5"
         sigterm = args.sigterm_every > 0 and run % args.sigterm_every == 0
-        process = start_run(trace, args, 1000 if sigterm else args.epochs)
+        # A run to be ended by SIGTERM must not end by itself first.
+        endless = ("workload.target_loss=0.081", "job.max_epochs=1000", "job.budget_usd=100") if sigterm else ()
+        process = start_run(trace, args, 1000 if sigterm else args.epochs, *endless)
         seen: dict[int, tuple[int, str]] = {}
         kills = kill_busy_workers(process, min(args.kills_per_run, args.kills - totals["kills"]), rng, seen)
         terminated_in = float("nan")
+        sigterm = sigterm and process.poll() is None  # Else it ended before the signal.
         if sigterm:
             # Mid-epoch: wait for a busy worker, then SIGTERM the runner.
             deadline = time.monotonic() + 30
@@ -236,7 +240,7 @@ def main() -> int:
             totals["accepted_missing"] += result["accepted_missing"]
             if result["status"] == "failed":
                 totals["failed_jobs"] += 1
-            elif result["errors"] > 0 and result["status"] != "interrupted":
+            elif result["errors"] > 0 and result["status"] != "interrupted" and not result["accepted_missing"]:
                 totals["recovered_jobs"] += 1  # Workers died, every epoch got all its batches.
         if sigterm:
             totals["sigterm_runs"] += 1

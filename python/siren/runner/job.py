@@ -321,9 +321,8 @@ class RealJob:
                        f"refused their re-invocation (one more would overspend the budget of "
                        f"${self.scenario.budget_usd:g})")
         elif missing:
-            failure = (f"epoch {epoch}: {missing} of {len(state.applied)} batches not applied after "
-                       f"{self.max_attempts} attempts and {self.max_attempts} recovery rounds; see the worker "
-                       "errors in the trace")
+            failure = (f"epoch {epoch}: {missing} of {len(state.applied)} batches not applied after recovery "
+                       f"(max_attempts={self.max_attempts}); see the worker errors in the trace")
         self._state = state
         loss = model.loss(state.params, self.dataset.held_out, self.dataset.features, self.dataset.classes)
         runner_gets = self.store.counter.gets - runner_requests_before[0]
