@@ -297,9 +297,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         with _Signals() as signals:
             summary = run_job(args, signals=signals)
     except Interrupted as interrupt:
-        trace = f"; the trace's status is 'interrupted' ({args.out})" if args.out and os.path.exists(args.out) else ""
-        print(f"siren: error: interrupted by {interrupt.name}: the invocations in flight were cancelled and "
-              f"every worker and the S3 server stopped{trace}", file=sys.stderr)
+        trace = f" (trace: {args.out})" if args.out and os.path.exists(args.out) else ""
+        print(f"siren: error: interrupted by {interrupt.name}: stopped without waiting for the epoch in "
+              f"flight{trace}", file=sys.stderr)
         return 128 + interrupt.signum
     except RunnerError as error:
         print(f"siren run: {error}", file=sys.stderr)
