@@ -7,17 +7,26 @@ processes and a moto S3 server on loopback, started and stopped here) or
 exported policy (``--policy``, observation and action codec shared with the
 simulator) or a fixed ``--schedule``. ``--out`` writes the HDF5 trace after
 every epoch.
+
+Faults end a run promptly, with one line on stderr, the trace's status set
+and no process left behind: SIGINT and SIGTERM cancel the invocations in
+flight (status "interrupted", exit 128 + the signal's number); an epoch that
+misses batches after recovery fails the job (status "failed", shown in the
+table, exit 1); a lost S3 endpoint is a one-line error (status "failed").
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import sys
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +57,71 @@ def _fault(text: str) -> dict:
             f"expected a JSON object with keys {sorted(_FAULT_KEYS)} and \"when\" before_push or after_push, "
             f"got {text!r}")
     return fault
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM reached `siren run`."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        self.name = signal.Signals(signum).name
+        super().__init__(self.name)
+
+
+class _Signals:
+    """While entered (in the main thread), SIGINT and SIGTERM raise
+    Interrupted there, once: the run stops where it is and cleans up. Inside
+    ``deferred()`` (the cleanup itself) a signal is only noted, and raised
+    when the cleanup is done; signals after the first are ignored."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self._raised = False
+        self._deferred = 0
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> "_Signals":
+        if threading.current_thread() is threading.main_thread():
+            for signum in self.SIGNALS:
+                self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous.clear()
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.received is not None:
+            return  # Already stopping.
+        self.received = signum
+        if not self._deferred:
+            self._raised = True
+            raise Interrupted(signum)
+
+    @contextlib.contextmanager
+    def deferred(self) -> Iterator[None]:
+        self._deferred += 1
+        try:
+            yield
+        finally:
+            self._deferred -= 1
+        if not self._deferred and self.received is not None and not self._raised:
+            self._raised = True
+            raise Interrupted(self.received)
+
+
+def _one_line(error: BaseException) -> str:
+    """The first line of an error, for the trace's ``error`` attribute."""
+    if isinstance(error, Interrupted):
+        return f"interrupted by {error.name}"
+    text = str(error).strip().splitlines()
+    first = text[0] if text else ""
+    from siren.runner.job import RunnerError
+
+    return first if isinstance(error, RunnerError) else f"{type(error).__name__}: {first}"
 
 
 class _Actor:
@@ -95,7 +169,7 @@ def _make_backend(args: argparse.Namespace, scenario: _core.Scenario) -> tuple[A
                 concurrency_limit=args.concurrency_limit or scenario.get("lambda.concurrency_limit"),
                 emulate_cpu_share=not args.no_cpu_share, mb_per_vcpu=scenario.get("lambda.mb_per_vcpu"),
                 throttle_first=args.inject_throttles, single_function=scenario.get("lambda.single_function"))
-        except Exception:
+        except BaseException:
             server.stop()
             raise
         return backend, [backend, server]
@@ -111,9 +185,13 @@ def _make_backend(args: argparse.Namespace, scenario: _core.Scenario) -> tuple[A
     return backend, [backend]
 
 
-def run_job(args: argparse.Namespace, out: Callable[[str], None] = print) -> dict[str, Any]:
-    """Runs the job of ``args`` (the ``siren run`` flags); returns a summary.
-    The trace (``--out``) is written after every epoch."""
+def run_job(args: argparse.Namespace, out: Callable[[str], None] = print,
+            signals: _Signals | None = None) -> dict[str, Any]:
+    """Runs the job of ``args`` (the ``siren run`` flags); returns a summary
+    (``status`` "failed" with an ``error`` line when an epoch missed
+    batches). The trace (``--out``) is written after every epoch, and with
+    status "interrupted" or "failed" (attribute ``error``: why) when an
+    exception ends the run. ``signals``: the cleanup runs deferred() there."""
     from siren.runner.datasets import load_dataset
     from siren.runner.job import RealJob
     from siren.runner.trace import write_run_trace
@@ -130,39 +208,40 @@ def run_job(args: argparse.Namespace, out: Callable[[str], None] = print) -> dic
     actor = _Actor(args, codec)
     bucket = args.bucket or "siren-local"
     prefix = args.prefix or f"jobs/{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    deferred = signals.deferred if signals is not None else contextlib.nullcontext
+    job = None
+    attrs: dict[str, Any] = {}
+
+    def save(status: str, error: str = "") -> None:
+        """The trace of every epoch run so far (job.records), if --out."""
+        if args.out and job is not None:
+            write_run_trace(args.out, epochs=job.records, invocations=job.invocations, batches=job.batch_rows,
+                            requests=job.requests,
+                            attrs=dict(attrs, initial_loss=job.initial_loss, status=status, error=error))
+
     backend, closers = _make_backend(args, scenario)
     try:
         job = RealJob(scenario, backend, dataset, bucket=bucket, prefix=prefix,
                       learning_rate=args.learning_rate, max_attempts=args.max_attempts,
                       budget_margin=args.budget_margin, seed=args.seed, fault=args.inject_fault)
+        attrs = {"scenario": scenario.to_yaml(), "backend": backend.name, "dataset": dataset.manifest(),
+                 "initial_loss": job.initial_loss, "learning_rate": job.learning_rate,
+                 "policy": actor.description, "version": _core.__version__, "bucket": bucket, "prefix": prefix,
+                 "host_cpus": os.cpu_count() or 1,
+                 "single_function": bool(getattr(backend, "single_function", True))}
         observation = job.reset()
         out(f"backend={backend.name} scenario={scenario.name} dataset={dataset.name} "
             f"batches/epoch={len(dataset.batches)} lr={job.learning_rate} {actor.description} "
             f"initial_loss={job.initial_loss:.4f}")
         out(f"{'epoch':>5} {'n':>4} {'mem_mb':>6} {'dur_s':>7} {'loss':>7} {'cost_usd':>10} {'cold':>4} "
             f"{'thr':>4} {'err':>4} {'stale':>6} status")
-        attrs = {"scenario": scenario.to_yaml(), "backend": backend.name, "dataset": dataset.manifest(),
-                 "initial_loss": job.initial_loss, "learning_rate": job.learning_rate,
-                 "policy": actor.description, "version": _core.__version__, "bucket": bucket, "prefix": prefix,
-                 "host_cpus": os.cpu_count() or 1,
-                 "single_function": bool(getattr(backend, "single_function", True))}
         epochs = args.epochs or scenario.max_epochs
-
-        def save(status: str) -> None:
-            """The trace of every epoch run so far (job.records), if --out."""
-            if args.out:
-                write_run_trace(args.out, epochs=job.records, invocations=job.invocations,
-                                batches=job.batch_rows, requests=job.requests, attrs=dict(attrs, status=status))
-
-        status = "running"
+        status, error = "running", ""
         for epoch in range(epochs):
             action = actor(epoch, observation)
-            try:
-                observation, _, terminated, truncated, record = job.step(action)
-            except BaseException:
-                save("failed")  # Keeps what the failed epoch's invocations reported.
-                raise
+            observation, _, terminated, truncated, record = job.step(action)
             status = record["status"]
+            error = record.get("failure", "")
             if record.get("skipped"):
                 out(f"{epoch:>5} budget guard: the next epoch would cost ~${record['projected_cost_usd']:.6f}, "
                     f"over the remaining budget")
@@ -176,22 +255,34 @@ def run_job(args: argparse.Namespace, out: Callable[[str], None] = print) -> dic
             save(status)
         if status == "running":
             status = "epoch_limit"  # --epochs ran out before the job stopped itself.
-        save(status)
+        save(status, error)
         ran = job.records
         summary = {"status": status, "epochs": len(ran), "time_s": sum(r["duration_s"] for r in ran),
                    "cost_usd": ran[-1]["cumulative_cost_usd"] if ran else 0.0,
-                   "final_loss": ran[-1]["loss"] if ran else job.initial_loss, "trace": args.out}
+                   "final_loss": ran[-1]["loss"] if ran else job.initial_loss, "trace": args.out, "error": error}
         out(f"status={status} epochs={summary['epochs']} time_s={summary['time_s']:.3f} "
             f"cost_usd={summary['cost_usd']:.7f} final_loss={summary['final_loss']:.4f}"
             + (f" trace={args.out}" if args.out else ""))
+        if error:
+            out(f"failed: {error}")
         return summary
+    except BaseException as error:
+        # The trace keeps every finished epoch and what the interrupted or
+        # failed one's invocations reported, with the status set.
+        with deferred():
+            try:
+                save("interrupted" if isinstance(error, KeyboardInterrupt) else "failed", _one_line(error))
+            except Exception as trace_error:  # Reported, not raised over the run's own outcome.
+                print(f"siren run: could not write the trace: {_one_line(trace_error)}", file=sys.stderr)
+        raise
     finally:
         # Each closer on its own, so the S3 server stops even if a backend fails to close.
-        for closer in closers:
-            try:
-                closer.close() if hasattr(closer, "close") else closer.stop()
-            except Exception as error:  # Reported, not raised over the run's own outcome.
-                print(f"siren run: while closing {type(closer).__name__}: {error}", file=sys.stderr)
+        with deferred():
+            for closer in closers:
+                try:
+                    closer.close() if hasattr(closer, "close") else closer.stop()
+                except Exception as error:  # Reported, not raised over the run's own outcome.
+                    print(f"siren run: while closing {type(closer).__name__}: {error}", file=sys.stderr)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -202,7 +293,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     from siren.runner.job import RunnerError
 
     try:
-        run_job(args)
+        with _Signals() as signals:
+            summary = run_job(args, signals=signals)
+    except Interrupted as interrupt:
+        trace = f" (trace: {args.out})" if args.out and os.path.exists(args.out) else ""
+        print(f"siren: error: interrupted by {interrupt.name}: stopped without waiting for the epoch in "
+              f"flight{trace}", file=sys.stderr)
+        return 128 + interrupt.signum
     except RunnerError as error:
         print(f"siren: run failed: {error}", file=sys.stderr)
         return 1
@@ -212,6 +309,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         if type(error).__name__ != "AwsError":
             raise
         print(f"siren: AWS error: {error}", file=sys.stderr)
+        return 1
+    if summary["status"] == "failed":
+        print(f"siren run: {summary['error']}", file=sys.stderr)
         return 1
     return 0
 

@@ -14,12 +14,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-__all__ = ["Backend", "Invocation", "OK", "THROTTLED", "ERROR", "TIMEOUT"]
+__all__ = ["Backend", "BackendLost", "Invocation", "OK", "THROTTLED", "ERROR", "TIMEOUT"]
 
 OK = "ok"                # The handler returned; `payload` is its response.
 THROTTLED = "throttled"  # 429 TooManyRequests: not run, not billed.
 ERROR = "error"          # The handler raised (or the sandbox crashed); billed.
 TIMEOUT = "timeout"      # Cut at the function's timeout; billed to the timeout.
+
+
+class BackendLost(RuntimeError):
+    """What the backend runs on is gone (the local S3 server died): one line
+    naming it. Raised by the backend's S3 client instead of retrying."""
 
 
 @dataclass
@@ -56,3 +61,9 @@ class Backend(Protocol):
 
     def close(self) -> None:
         """Releases what the backend started (processes, servers)."""
+
+    # Optional (the local backend has them; the runner uses them if present):
+    #   check() -> str | None: None while the backend can run invocations,
+    #       else one line why not (its S3 server died);
+    #   cancel(): ends the invocations in flight at once (they return as
+    #       errors) and refuses later ones: the runner is stopping.

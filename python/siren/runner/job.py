@@ -17,9 +17,19 @@ One epoch (DESIGN.md §5, the HSP protocol of ``protocol.py``):
      deadline is re-invoked for its batches not yet applied (read from the
      store), up to ``max_attempts`` times: billed again, as on Lambda;
   5. at the barrier every batch must be applied; missing ones (a worker gave
-     up) are run by recovery invocations; if some still are missing the
-     epoch raises RunnerError: nothing is lost silently;
+     up) are run by recovery invocations; if some still are missing (or the
+     budget guard refused their recovery) the epoch is not accepted: its
+     record has status "failed" and a one-line ``failure``, and the job
+     ends there. Nothing is lost silently;
   6. the loss is measured on the held-out rows with the store's parameters.
+
+Faults: the invocations of an epoch run on daemon threads that the runner
+waits for in short slices, checking the backend's health (``check()``: the
+local backend's S3 server still running) in between. An exception in the
+runner's thread (SIGINT, SIGTERM, a lost S3 server) cancels the in-flight
+invocations (``cancel()``: the local backend kills its sandboxes) instead of
+waiting for them, and a lost S3 endpoint is a RunnerError naming it
+(``S3Unreachable``), not a botocore traceback.
 
 The budget guard stops the job *before* an epoch whose projected cost would
 overspend the budget (the projection scales the last epoch's cost by the new
@@ -28,7 +38,9 @@ from the simulator), and never issues a retry that would; the job then ends
 with status ``budget_exhausted``, the simulator's name for a job its budget
 stopped, and the epoch's ``budget_guard`` column (or the skipped row) says
 that the guard did. (The simulator, which cannot overspend real money,
-instead ends a job once the budget is spent.)
+instead ends a job once the budget is spent.) When the guard refuses the
+re-invocation or recovery of batches the epoch still misses, the epoch fails
+(above) and its ``failure`` says the guard stopped it.
 """
 
 from __future__ import annotations
@@ -37,7 +49,6 @@ import math
 import random
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,11 +58,11 @@ from siren import _core
 from siren.epoch_fields import in_table_order
 
 from . import model
-from .backend import ERROR, OK, THROTTLED, TIMEOUT, Backend, Invocation
+from .backend import ERROR, OK, THROTTLED, TIMEOUT, Backend, BackendLost, Invocation
 from .datasets import RunnerDataset, upload
 from .protocol import ParameterStore, S3Counter, validate_bucket_name, validate_prefix
 
-__all__ = ["RealJob", "RunnerError", "split_batches"]
+__all__ = ["RealJob", "RunnerError", "S3Unreachable", "split_batches"]
 
 
 # Throttles in a row before a worker share gives up (with the default
@@ -59,8 +70,35 @@ __all__ = ["RealJob", "RunnerError", "split_batches"]
 MAX_THROTTLES = 100
 
 
+# How often the runner's thread looks up from waiting on an epoch's
+# invocations (backend health, signals), and how long it waits for their
+# threads after cancelling them.
+_POLL_S = 0.1
+_CANCEL_WAIT_S = 5.0
+
+
 class RunnerError(RuntimeError):
-    """An epoch could not be completed without losing batches."""
+    """The job cannot go on: one line saying why."""
+
+
+class S3Unreachable(RunnerError):
+    """The S3 endpoint stopped answering (the local S3 server died, the
+    network is gone)."""
+
+
+def _s3_lost(error: BaseException, endpoint: str | None) -> S3Unreachable | None:
+    """An S3Unreachable for a lost backend or a botocore connection error,
+    else None."""
+    if isinstance(error, BackendLost):
+        return S3Unreachable(str(error))
+    try:
+        import botocore.exceptions as bx
+    except ImportError:  # pragma: no cover - boto3 is a runner dependency
+        return None
+    if isinstance(error, (bx.ConnectionError, bx.HTTPClientError)):
+        where = endpoint or "AWS S3"
+        return S3Unreachable(f"lost the S3 endpoint {where}: {type(error).__name__}")
+    return None
 
 
 def split_batches(batches: int, functions: int) -> list[list[int]]:
@@ -142,19 +180,27 @@ class RealJob:
         self._state = None
         self._manifest = dataset.manifest()  # Sent with every invocation.
         self._ended = True
+        self._cancelled = threading.Event()  # Set when the runner stops mid-epoch.
 
     # --- episode ------------------------------------------------------------
     def reset(self) -> np.ndarray:
         """Uploads the data, initialises the parameters; the first observation."""
         s3 = self.backend.s3
-        _ensure_bucket(s3, self.bucket, create=self.backend.name == "local")
-        upload(s3, self.bucket, self.prefix, self.dataset)
-        params = model.initial_parameters(self.dataset.features, self.dataset.classes)
-        self._state = self.store.initialise(params, len(self.dataset.batches))
+        try:
+            _ensure_bucket(s3, self.bucket, create=self.backend.name == "local")
+            upload(s3, self.bucket, self.prefix, self.dataset)
+            params = model.initial_parameters(self.dataset.features, self.dataset.classes)
+            self._state = self.store.initialise(params, len(self.dataset.batches))
+        except Exception as error:
+            lost = _s3_lost(error, getattr(self.backend, "endpoint_url", None))
+            if lost is not None:
+                raise lost from None
+            raise
         self.initial_loss = model.loss(params, self.dataset.held_out, self.dataset.features, self.dataset.classes)
         self.invocations, self.batch_rows, self.records = [], [], []
         self.requests = S3Counter()
         self._ended = False
+        self._cancelled.clear()
         return _core.initial_observation(self.scenario)
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
@@ -166,9 +212,13 @@ class RealJob:
         if self._cumulative("cumulative_cost_usd") + projected > self.scenario.budget_usd:
             return self._stop_for_budget(decoded, projected)
         try:
+            self._check_backend()
             record = self._run_epoch(functions, memory_mb)
-        except BaseException:
+        except BaseException as error:
             self._ended = True  # The store may be mid-epoch: no further step.
+            lost = _s3_lost(error, getattr(self.backend, "endpoint_url", None))
+            if lost is not None:
+                raise lost from None
             raise
         record.update(requested_memory_mb=decoded["requested_memory_mb"],
                       memory_clamped=decoded["memory_clamped"], projected_cost_usd=projected)
@@ -176,11 +226,20 @@ class RealJob:
         status = scored["status"]
         if record["budget_guard"] and status == "running":
             status = "budget_exhausted"
+        if record["failure"]:
+            status = "failed"  # Never accepted with missing batches.
         record["status"] = status
         self.records.append(record)
         self._ended = status != "running"
-        terminated = scored["terminated"] or status == "budget_exhausted"
+        terminated = scored["terminated"] or status in ("budget_exhausted", "failed")
         return scored["observation"], scored["reward"], terminated, scored["truncated"], record
+
+    def _check_backend(self) -> None:
+        """RunnerError when the backend says it cannot run (its ``check()``)."""
+        check = getattr(self.backend, "check", None)
+        problem = check() if check is not None else None
+        if problem:
+            raise S3Unreachable(problem)
 
     @property
     def ended(self) -> bool:
@@ -209,7 +268,7 @@ class RealJob:
                   "action_memory_mb": decoded["memory_mb"], "status": "budget_exhausted",
                   "projected_cost_usd": projected,
                   "cumulative_cost_usd": self._cumulative("cumulative_cost_usd"),
-                  "cumulative_time_s": self._cumulative("cumulative_time_s"), "skipped": True}
+                  "cumulative_time_s": self._cumulative("cumulative_time_s"), "skipped": True, "failure": ""}
         if self.records:
             observation = _core.score_epoch(self.scenario, self.records[-1])["observation"]
         else:
@@ -242,9 +301,9 @@ class RealJob:
     def _finish_epoch(self, epoch: int, functions: int, memory_mb: int, shares: list[list[int]], log: _EpochLog,
                       guard: dict, start: float, start_version: int, reconfigure_s: float,
                       runner_requests_before: tuple[int, int]) -> dict:
-        with ThreadPoolExecutor(max_workers=len(shares)) as pool:
-            list(pool.map(lambda item: self._run_share(epoch, item[0], item[1], memory_mb, log, start, guard),
-                          enumerate(shares)))
+        self._run_shares(
+            [lambda worker=worker, share=share: self._run_share(epoch, worker, share, memory_mb, log, start, guard)
+             for worker, share in enumerate(shares)])
         # The barrier: every batch applied exactly once, or recover.
         state = self.store.read()
         recovered = 0
@@ -253,13 +312,19 @@ class RealJob:
             if not missing or guard["hit"]:
                 break
             recovered += len(missing)
-            self._run_share(epoch, len(shares), missing, memory_mb, log, start, guard, recovery=True)
+            self._run_shares([lambda missing=missing: self._run_share(epoch, len(shares), missing, memory_mb, log,
+                                                                      start, guard, recovery=True)])
             state = self.store.read()
         duration_s = time.perf_counter() - start
         missing = int((~state.applied).sum())
-        if missing and not guard["hit"]:
-            raise RunnerError(f"epoch {epoch}: {missing} batches could not be applied after "
-                              f"{self.max_attempts} recovery rounds; see the worker errors in the trace")
+        failure = ""
+        if missing and guard["hit"]:
+            failure = (f"epoch {epoch}: {missing} of {len(state.applied)} batches not applied: the budget guard "
+                       f"refused their re-invocation (one more would overspend the budget of "
+                       f"${self.scenario.budget_usd:g})")
+        elif missing:
+            failure = (f"epoch {epoch}: {missing} of {len(state.applied)} batches not applied after recovery "
+                       f"(max_attempts={self.max_attempts}); see the worker errors in the trace")
         self._state = state
         loss = model.loss(state.params, self.dataset.held_out, self.dataset.features, self.dataset.classes)
         runner_gets = self.store.counter.gets - runner_requests_before[0]
@@ -270,8 +335,44 @@ class RealJob:
         # invocation failed before it could report them.
         record.update(updates=state.version - start_version, reported_updates=record["updates"],
                       reconfigure_s=reconfigure_s, recovered_batches=recovered, budget_guard=guard["hit"],
-                      missing_batches=missing, parameter_version=state.version)
+                      missing_batches=missing, parameter_version=state.version, failure=failure)
         return record
+
+    def _run_shares(self, shares: list[Any]) -> None:
+        """Runs each callable of ``shares`` on its own daemon thread and waits
+        for all of them in short slices, checking the backend's health in
+        between. An exception here (a signal in the runner's thread, a lost
+        backend) cancels the in-flight invocations and waits at most
+        _CANCEL_WAIT_S for their threads; an exception of a share is raised
+        once all have ended."""
+        errors: list[BaseException] = []
+
+        def run(share: Any) -> None:
+            try:
+                share()
+            except BaseException as error:  # Re-raised in the runner's thread.
+                errors.append(error)
+
+        threads = [threading.Thread(target=run, args=(share,), daemon=True, name=f"siren-share-{i}")
+                   for i, share in enumerate(shares)]
+        for thread in threads:
+            thread.start()
+        try:
+            for thread in threads:
+                while thread.is_alive():
+                    thread.join(_POLL_S)
+                    self._check_backend()
+        except BaseException:
+            self._cancelled.set()
+            cancel = getattr(self.backend, "cancel", None)
+            if cancel is not None:
+                cancel()
+            deadline = time.monotonic() + _CANCEL_WAIT_S
+            for thread in threads:
+                thread.join(max(0.0, deadline - time.monotonic()))
+            raise
+        if errors:
+            raise errors[0]
 
     def _run_share(self, epoch: int, worker: int, batches: list[int], memory_mb: int, log: _EpochLog,
                    epoch_start: float, guard: dict, recovery: bool = False) -> None:
@@ -282,6 +383,8 @@ class RealJob:
         attempt, throttles = 0, 0
         todo = list(batches)
         while todo and attempt < self.max_attempts:
+            if self._cancelled.is_set():
+                return
             if guard["hit"] or self._retry_over_budget(attempt + int(recovery), log, memory_mb):
                 guard["hit"] = True
                 return
@@ -302,10 +405,12 @@ class RealJob:
                 with log.lock:
                     log.throttles += 1
                     jitter = self._rng.uniform(0.5, 1.0)
-                time.sleep(delay * jitter)
+                self._cancelled.wait(delay * jitter)
                 continue
             attempt, throttles = attempt + 1, 0
             self._record_invocation(epoch, worker, attempt, todo, result, sent, returned, log)
+            if self._cancelled.is_set():
+                return
             if result.status == OK:
                 todo = [int(b) for b in result.payload.get("remaining", [])]
             else:

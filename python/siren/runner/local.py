@@ -19,13 +19,23 @@ What is emulated, and how (each configurable):
     Lambda's CFS quota stretches it; above one vCPU nothing changes (the
     worker's numpy is single-threaded, on Lambda too);
   - memory is not enforced: a process may use more than m MB.
+
+Children never outlive the runner: every child (sandbox, S3 server) runs in
+its own session (a Ctrl-C in the terminal reaches the runner only, which
+cleans up) and is tied to the runner by ``_lifeline.py`` (SIGKILL when the
+runner ends, even by SIGKILL); the S3 server's log is an unlinked temporary
+file. ``cancel()`` kills the sandboxes of in-flight invocations (their
+invocations end as errors at once), ``check()`` says when the S3 server has
+died.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import queue
 import select
+import signal
 import socket
 import subprocess
 import sys
@@ -36,7 +46,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .backend import ERROR, OK, THROTTLED, TIMEOUT, Invocation
+from ._lifeline import PARENT_ENV
+from .backend import ERROR, OK, THROTTLED, TIMEOUT, BackendLost, Invocation
 
 __all__ = ["LocalLambda", "S3Server", "LOCAL_CREDENTIALS"]
 
@@ -46,6 +57,62 @@ __all__ = ["LocalLambda", "S3Server", "LOCAL_CREDENTIALS"]
 LOCAL_CREDENTIALS = {"aws_access_key_id": "siren-local", "aws_secret_access_key": "siren-local",
                      "region_name": "us-east-1"}
 _HOST = Path(__file__).with_name("local_host.py")
+_LIFELINE = Path(__file__).with_name("_lifeline.py")
+# `python -c _MOTO_MAIN <_lifeline.py> ARGS`: moto's server, tied to the runner.
+_MOTO_MAIN = (
+    "import importlib.util, runpy, sys\n"
+    "spec = importlib.util.spec_from_file_location('siren_lifeline', sys.argv[1])\n"
+    "lifeline = importlib.util.module_from_spec(spec)\n"
+    "spec.loader.exec_module(lifeline)\n"
+    "lifeline.die_with_parent()\n"
+    "sys.argv = ['moto.server'] + sys.argv[2:]\n"
+    "runpy.run_module('moto.server', run_name='__main__', alter_sys=True)\n")
+
+
+class _Spawner:
+    """Starts child processes from one long-lived daemon thread.
+
+    The parent-death signal of ``_lifeline`` fires when the *thread* that
+    forked the child ends: a sandbox started by a per-epoch worker thread
+    would be killed with it. This thread ends only with the process.
+    """
+
+    def __init__(self) -> None:
+        self._requests: queue.Queue = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def popen(self, command: list[str], **options: Any) -> subprocess.Popen:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._serve, daemon=True, name="siren-spawner")
+                self._thread.start()
+        box: dict[str, Any] = {}
+        done = threading.Event()
+        self._requests.put((command, options, box, done))
+        done.wait()
+        if "error" in box:
+            raise box["error"]
+        return box["process"]
+
+    def _serve(self) -> None:
+        while True:
+            command, options, box, done = self._requests.get()
+            try:
+                box["process"] = subprocess.Popen(command, **options)
+            except BaseException as error:  # Raised in the caller's thread.
+                box["error"] = error
+            finally:
+                done.set()
+
+
+_SPAWNER = _Spawner()
+
+
+def _child_options() -> dict[str, Any]:
+    """Popen options of every child: its own session (terminal signals reach
+    the runner only) and no inherited descriptors."""
+    return {"start_new_session": True, "close_fds": True}
 
 
 def _free_port() -> int:
@@ -66,29 +133,38 @@ class S3Server:
         self.port = port or _free_port()
         self.start_timeout_s = start_timeout_s
         self.endpoint_url = f"http://127.0.0.1:{self.port}"
-        self._log_path = log_path
-        self._own_log = False  # A temporary log, removed by stop().
+        self._log_path = log_path  # None: an unlinked temporary file, gone whatever ends the runner.
         self._log = None
         self._process: subprocess.Popen | None = None
 
     def client(self) -> Any:
-        """A boto3 S3 client for this server."""
+        """A boto3 S3 client for this server. Once the server's process has
+        exited, its requests raise BackendLost at once instead of retrying
+        against a closed port."""
         import boto3
         from botocore.config import Config
 
-        return boto3.client("s3", endpoint_url=self.endpoint_url,
-                            config=Config(max_pool_connections=64, retries={"max_attempts": 8, "mode": "standard"}),
-                            **LOCAL_CREDENTIALS)
+        client = boto3.client("s3", endpoint_url=self.endpoint_url,
+                              config=Config(max_pool_connections=64, retries={"max_attempts": 8, "mode": "standard"}),
+                              **LOCAL_CREDENTIALS)
+        client.meta.events.register("before-send.s3", self._before_send)
+        return client
+
+    def _before_send(self, **_: Any) -> None:
+        if self._process is not None and self._process.poll() is not None:
+            raise BackendLost(self.problem())
 
     def start(self) -> "S3Server":
-        if self._log_path is None:
-            handle, self._log_path = tempfile.mkstemp(prefix="siren-moto-", suffix=".log")
-            os.close(handle)
-            self._own_log = True
-        self._log = open(self._log_path, "wb")
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-            stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self._log = open(self._log_path, "w+b") if self._log_path else tempfile.TemporaryFile(prefix="siren-moto-")
+        environment = dict(os.environ, **{PARENT_ENV: str(os.getpid())})
+        try:
+            self._process = _SPAWNER.popen(
+                [sys.executable, "-c", _MOTO_MAIN, str(_LIFELINE), "-H", "127.0.0.1", "-p", str(self.port)],
+                stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=environment,
+                **_child_options())
+        except BaseException:
+            self.stop()
+            raise
         try:
             self._wait_until_answering()
         except BaseException:
@@ -103,22 +179,38 @@ class S3Server:
         deadline = time.monotonic() + self.start_timeout_s
         while True:
             if self._process.poll() is not None:
-                raise RuntimeError(f"the S3 server (moto) exited with code {self._process.returncode}; "
-                                   f"log: {self._log_path}\n{self._log_tail()}")
+                raise RuntimeError(f"the S3 server (moto) exited with {_exit_description(self._process.returncode)}"
+                                   f"{self._log_where()}\n{self._log_tail()}")
             try:
                 client.list_buckets()
                 return
             except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectionClosedError):
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"the S3 server (moto) did not answer on {self.endpoint_url} within "
-                                       f"{self.start_timeout_s:.0f} s; log: {self._log_path}") from None
+                                       f"{self.start_timeout_s:.0f} s{self._log_where()}\n{self._log_tail()}") from None
                 time.sleep(0.05)
 
+    def _log_where(self) -> str:
+        return f"; log: {self._log_path}" if self._log_path else ""
+
     def _log_tail(self) -> str:
+        """The last 2000 bytes of the server's log."""
+        if self._log is None:
+            return ""
         try:
-            return Path(self._log_path).read_text(errors="replace")[-2000:]
+            size = os.fstat(self._log.fileno()).st_size
+            return os.pread(self._log.fileno(), 2000, max(0, size - 2000)).decode(errors="replace")
         except OSError:
             return ""
+
+    def problem(self) -> str | None:
+        """None while the server runs; else one line saying it is gone."""
+        if self._process is None:
+            return f"the S3 server at {self.endpoint_url} is not running"
+        code = self._process.poll()
+        if code is None:
+            return None
+        return f"lost the S3 server at {self.endpoint_url}: its process exited with {_exit_description(code)}"
 
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:
@@ -132,8 +224,6 @@ class S3Server:
         if self._log is not None:
             self._log.close()
             self._log = None
-        if self._own_log and self._log_path and os.path.exists(self._log_path):
-            os.remove(self._log_path)
 
     def __enter__(self) -> "S3Server":
         return self.start()
@@ -142,7 +232,7 @@ class S3Server:
         self.stop()
 
 
-@dataclass
+@dataclass(eq=False)  # Hashed by identity: the busy set holds them.
 class _Sandbox:
     """One worker process."""
 
@@ -153,6 +243,14 @@ class _Sandbox:
     def alive(self) -> bool:
         return self.process.poll() is None
 
+    def wait_exit(self, timeout_s: float) -> int | None:
+        """The exit code once the process has exited, waiting up to
+        ``timeout_s``; None if it is still running then."""
+        try:
+            return self.process.wait(timeout=timeout_s) if timeout_s > 0 else self.process.poll()
+        except subprocess.TimeoutExpired:
+            return None
+
     def kill(self) -> None:
         if self.alive():
             self.process.kill()
@@ -160,6 +258,9 @@ class _Sandbox:
         for stream in (self.process.stdin, self.process.stdout):
             if stream is not None:
                 stream.close()
+
+
+_CANCELLED = "Cancelled: the runner is stopping"
 
 
 def _reply(line: str) -> dict:
@@ -171,13 +272,32 @@ def _reply(line: str) -> dict:
     return reply if isinstance(reply, dict) else {}
 
 
-def _read_line(process: subprocess.Popen, timeout_s: float) -> str | None:
-    """The next protocol line, or None on timeout or end of stream."""
+# After its output closes, how long a sandbox may take to be reaped. Its
+# pipe closes while the kernel tears the process down, a moment before
+# waitpid can see it exit: deciding "still alive" without waiting turned a
+# killed worker into a phantom timeout of the full timeout_s.
+EXIT_WAIT_S = 5.0
+
+
+def _read_line(process: subprocess.Popen, timeout_s: float) -> tuple[str | None, bool]:
+    """(the next protocol line, False), (None, False) on timeout or (None,
+    True) at the end of the stream (the sandbox closed its output: it exited
+    or is exiting)."""
     ready, _, _ = select.select([process.stdout], [], [], max(0.0, timeout_s))
     if not ready:
-        return None
+        return None, False
     line = process.stdout.readline()
-    return line or None
+    return (line, False) if line else (None, True)
+
+
+def _exit_description(code: int) -> str:
+    """'code 3' or 'signal SIGKILL' for a Popen return code."""
+    if code < 0:
+        try:
+            return f"signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"signal {-code}"
+    return f"code {code}"
 
 
 class LocalLambda:
@@ -214,6 +334,8 @@ class LocalLambda:
         self.memory_mb = 0
         self._throttle_first = throttle_first
         self._idle: dict[int, list[_Sandbox]] = {}
+        self._busy: set[_Sandbox] = set()  # Sandboxes of in-flight invocations.
+        self._closed = False
         self._running = 0
         self._lock = threading.Lock()
         self._environment = self._child_environment()
@@ -229,6 +351,7 @@ class LocalLambda:
             # One thread per sandbox, as a single-vCPU function runs.
             "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
             "PYTHONDONTWRITEBYTECODE": "1",
+            PARENT_ENV: str(os.getpid()),
         })
         return environment
 
@@ -266,16 +389,22 @@ class LocalLambda:
 
     def _start_sandbox(self, memory_mb: int) -> tuple[_Sandbox | None, float, str]:
         start = time.perf_counter()
-        process = subprocess.Popen([sys.executable, str(_HOST)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                   stderr=None, env=self._environment, text=True, bufsize=1)
+        process = _SPAWNER.popen([sys.executable, str(_HOST)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                 stderr=None, env=self._environment, text=True, bufsize=1, **_child_options())
         sandbox = _Sandbox(process, memory_mb)
-        line = _read_line(process, self.init_timeout_s)
+        if not self._hold(sandbox):
+            return None, time.perf_counter() - start, _CANCELLED
+        line, eof = _read_line(process, self.init_timeout_s)
         init_s = time.perf_counter() - start
         if line is None or not _reply(line).get("ready"):
-            exited = process.poll()
-            sandbox.kill()
+            exited = sandbox.wait_exit(EXIT_WAIT_S if eof else 0.0)
+            self._release(sandbox, keep=False)
+            if self._closed:
+                return None, init_s, _CANCELLED
             if exited is not None:
-                return None, init_s, f"InitError: the sandbox exited with code {exited} while starting"
+                return None, init_s, f"InitError: the sandbox exited with {_exit_description(exited)} while starting"
+            if eof or line is not None:
+                return None, init_s, "InitError: the sandbox closed its output or replied with something else"
             return None, init_s, f"InitError: the sandbox did not start within {self.init_timeout_s:.0f} s"
         return sandbox, init_s, ""
 
@@ -285,16 +414,40 @@ class LocalLambda:
         if memory_mb <= 0:
             raise RuntimeError("invoke before set_memory")
         with self._lock:
+            if self._closed:
+                return Invocation(ERROR, error=_CANCELLED, memory_mb=memory_mb)
             if self._throttle_first > 0 or self._running >= self.concurrency_limit:
                 self._throttle_first = max(0, self._throttle_first - 1)
                 return Invocation(THROTTLED, error="TooManyRequestsException: Rate Exceeded.", memory_mb=memory_mb)
             self._running += 1
             sandbox = self._take_warm(memory_mb)
+            if sandbox is not None:
+                self._busy.add(sandbox)
         try:
             return self._run(sandbox, memory_mb, event)
         finally:
             with self._lock:
                 self._running -= 1
+
+    def _hold(self, sandbox: _Sandbox) -> bool:
+        """Marks a new sandbox busy; False (and kills it) once cancelled."""
+        with self._lock:
+            if not self._closed:
+                self._busy.add(sandbox)
+                return True
+        sandbox.kill()
+        return False
+
+    def _release(self, sandbox: _Sandbox, keep: bool) -> None:
+        """Ends an invocation's hold on ``sandbox``: back to the warm pool
+        (``keep``, unless cancelled meanwhile) or killed."""
+        with self._lock:
+            self._busy.discard(sandbox)
+            if keep and not self._closed:
+                sandbox.last_used = time.monotonic()
+                self._idle.setdefault(sandbox.memory_mb, []).append(sandbox)
+                return
+        sandbox.kill()
 
     def _run(self, sandbox: _Sandbox | None, memory_mb: int, event: dict) -> Invocation:
         cold, init_s = sandbox is None, 0.0
@@ -309,33 +462,56 @@ class LocalLambda:
         try:
             sandbox.process.stdin.write(json.dumps({"event": event, "timeout_s": self.timeout_s}) + "\n")
             sandbox.process.stdin.flush()
-            line = _read_line(sandbox.process, self.timeout_s)
+            line, eof = _read_line(sandbox.process, self.timeout_s)
         except (BrokenPipeError, OSError):  # A warm sandbox that died while idle.
-            line = None
+            line, eof = None, True
         elapsed = time.perf_counter() - start
         reply = _reply(line) if line is not None else {}
         if line is not None and "ok" not in reply:
-            sandbox.kill()
+            self._release(sandbox, keep=False)
             return Invocation(ERROR, error="Runtime.InvalidResponse: the sandbox replied with something else",
                               duration_s=elapsed, init_s=init_s, cold=cold, memory_mb=memory_mb)
+        if eof:
+            # A crash, never a timeout: wait (bounded) for the exit the closed
+            # pipe announces, then bill the time it actually ran.
+            exited = sandbox.wait_exit(EXIT_WAIT_S)
+            self._release(sandbox, keep=False)  # A crashed sandbox is not reused.
+            how = (f"exited with {_exit_description(exited)}" if exited is not None
+                   else f"closed its output and had not exited {EXIT_WAIT_S:.0f} s later (killed)")
+            error = _CANCELLED if self._closed else f"Runtime.ExitError: the sandbox {how}"
+            return Invocation(ERROR, error=error, duration_s=elapsed, init_s=init_s, cold=cold, memory_mb=memory_mb)
         if line is None:
-            timed_out = sandbox.alive()
-            sandbox.kill()  # A timed-out or crashed sandbox is not reused.
-            if timed_out:
-                return Invocation(TIMEOUT, error=f"Task timed out after {self.timeout_s:.2f} seconds",
-                                  duration_s=self.timeout_s, init_s=init_s, cold=cold, memory_mb=memory_mb)
-            return Invocation(ERROR, error="Runtime.ExitError: the sandbox exited", duration_s=elapsed,
-                              init_s=init_s, cold=cold, memory_mb=memory_mb)
-        sandbox.last_used = time.monotonic()
-        with self._lock:
-            self._idle.setdefault(memory_mb, []).append(sandbox)
+            # select() saw nothing for timeout_s and the sandbox never closed
+            # its output: a real timeout.
+            self._release(sandbox, keep=False)  # A timed-out sandbox is not reused.
+            return Invocation(TIMEOUT, error=f"Task timed out after {self.timeout_s:.2f} seconds",
+                              duration_s=self.timeout_s, init_s=init_s, cold=cold, memory_mb=memory_mb)
+        self._release(sandbox, keep=True)
         status = OK if reply["ok"] else ERROR
         return Invocation(status, payload=reply.get("payload"), error=reply.get("error", ""),
                           duration_s=float(reply["duration_s"]), init_s=init_s, cold=cold, memory_mb=memory_mb)
 
-    def close(self) -> None:
+    def check(self) -> str | None:
+        """None while the backend can run invocations; else one line why not
+        (the S3 server died)."""
+        return self.s3_server.problem()
+
+    def cancel(self) -> None:
+        """Kills every sandbox, in-flight invocations' included (they end as
+        errors at once); later invocations fail without running."""
         with self._lock:
-            for pool in self._idle.values():
-                for sandbox in pool:
-                    sandbox.kill()
+            self._closed = True
+            idle = [sandbox for pool in self._idle.values() for sandbox in pool]
+            busy = list(self._busy)  # Their invocations' threads release them.
             self._idle.clear()
+        for sandbox in busy + idle:
+            if sandbox.alive():
+                sandbox.process.kill()
+        for sandbox in idle:
+            sandbox.kill()
+        for sandbox in busy:
+            sandbox.wait_exit(EXIT_WAIT_S)
+
+    def close(self) -> None:
+        """Ends every sandbox (``cancel``)."""
+        self.cancel()

@@ -10,6 +10,8 @@ Protocol on stdin/stdout, one JSON object per line:
     prints {"ok": true, "payload": ..., "duration_s": s} or {"ok": false,
     "error": "Type: message", "duration_s": s}.
 The worker's own output goes to stderr, never to the protocol stream.
+The sandbox dies with the runner (``_lifeline.py``: SIGKILL when the runner
+ends, whatever ends it) and exits at the end of its stdin.
 """
 
 import importlib.util
@@ -19,6 +21,10 @@ import sys
 import time
 
 _START = time.perf_counter()
+
+from _lifeline import die_with_parent  # noqa: E402  (a sibling file: sys.path[0] is this folder)
+
+die_with_parent()
 
 
 class _Context:
