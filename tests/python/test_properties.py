@@ -631,6 +631,8 @@ schedule_texts = st.one_of(
     st.lists(st.tuples(st.integers(-5, 2**40), st.integers(-5, 2**40)), min_size=1, max_size=5).map(
         lambda pairs: ",".join(f"{n}:{m}" for n, m in pairs)
     ),
+    # More digits than Python's int() takes from a string (4300).
+    st.integers(4000, 5000).map(lambda n: f"1:{'7' * n}"),
 )
 
 
@@ -650,7 +652,7 @@ def test_parse_schedule_gives_pairs_or_names_the_token(text: str) -> None:
     assert len(schedule.pairs) == len(tokens)
     for (functions, memory_mb), token in zip(schedule.pairs, tokens):
         assert 1 <= functions <= INT32_MAX and 1 <= memory_mb <= INT32_MAX, (token, functions, memory_mb)
-        assert re.fullmatch(r"\s*[0-9]+\s*:\s*[0-9]+\s*", token), token
+        assert re.fullmatch(r"\s*\d+\s*:\s*\d+\s*", token), token  # any Unicode decimal digits
         assert (functions, memory_mb) == tuple(int(part) for part in token.split(":"))
     assert parse_schedule(str(schedule)) == schedule
 
