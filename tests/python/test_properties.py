@@ -33,6 +33,7 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 import siren
+import siren.data
 from siren import _core
 from siren.cli import main as cli_main
 from siren.envs import SirenEnv
