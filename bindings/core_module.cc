@@ -115,6 +115,17 @@ PyScenario Share(Scenario scenario) {
   return PyScenario{std::make_shared<const Scenario>(std::move(scenario))};
 }
 
+// A message or key that quotes user input as str. yaml-cpp's own messages
+// may quote one byte of a multi-byte character (e.g. "unknown escape
+// character: \xc2"), which is not UTF-8: such bytes become U+FFFD instead of
+// a UnicodeDecodeError in place of the error.
+py::str LossyStr(std::string_view text) {
+  PyObject* decoded = PyUnicode_DecodeUTF8(
+      text.data(), static_cast<Py_ssize_t>(text.size()), "replace");
+  if (decoded == nullptr) throw py::error_already_set();
+  return py::reinterpret_steal<py::str>(decoded);
+}
+
 // C++ exceptions to Python: ScenarioError (with .field) and InvalidAction to
 // their ValueError subclasses. Anything else falls through to pybind11's
 // defaults (std::invalid_argument -> ValueError).
@@ -123,11 +134,11 @@ void TranslateException(std::exception_ptr p) {
     if (p) std::rethrow_exception(p);
   } catch (const sim::ScenarioError& e) {
     py::object type = py::reinterpret_borrow<py::object>(g_scenario_error);
-    py::object error = type(e.what());
-    error.attr("field") = e.field();
+    py::object error = type(LossyStr(e.what()));
+    error.attr("field") = LossyStr(e.field());
     PyErr_SetObject(g_scenario_error, error.ptr());
   } catch (const sim::InvalidAction& e) {
-    PyErr_SetString(g_invalid_action_error, e.what());
+    PyErr_SetObject(g_invalid_action_error, LossyStr(e.what()).ptr());
   }
 }
 

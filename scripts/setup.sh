@@ -18,7 +18,9 @@ log() { echo "[setup] $*" >&2; }
 
 # --- 1. Debian packages ------------------------------------------------------
 APT_PACKAGES=(
-  build-essential   # g++, make, libc headers
+  build-essential   # g++, make, libc headers; g++-12 brings libgcc-12-dev and
+                    # with it the sanitizer runtimes (libasan8, libubsan1,
+                    # libtsan2) that scripts/sanitize.sh links
   pkg-config
   libyaml-cpp-dev   # scenario YAML (sim/)
   libgtest-dev      # C++ unit tests
@@ -69,6 +71,8 @@ PY_REQUIREMENTS=(
   "gymnasium>=1.0,<2"
   "scikit-learn>=1.3"
   "pytest>=7.4"
+  "hypothesis>=6.100"  # property-based tests (tests/python/test_properties.py; pyproject extra "test")
+  "pyyaml>=6.0"        # ... which edit scenario YAML documents (pyproject extra "test")
   "matplotlib>=3.7"  # experiments/reproduce_figures.py (pyproject extra "plots")
 )
 # The RL stack for siren.sb3, its tests and experiments/ (pyproject extra

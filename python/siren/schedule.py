@@ -68,6 +68,12 @@ def parse_schedule(text: str) -> Schedule:
                 f"{where} is not of the form {EXPECTED_FORM} "
                 f"(two positive integers, e.g. 100:1024)"
             )
+        for name, digits in (("FUNCTIONS", match.group(1)), ("MEMORY_MB", match.group(2))):
+            # Python refuses int() of more than 4300 digits with a plain ValueError.
+            if len(digits.lstrip("0")) > len(str(MAX_VALUE)):
+                raise ScheduleError(
+                    f"{where}: {name} must be at most {MAX_VALUE} in {EXPECTED_FORM}, got {len(digits)} digits"
+                )
         functions, memory_mb = int(match.group(1)), int(match.group(2))
         if functions <= 0:
             raise ScheduleError(f"{where}: FUNCTIONS must be > 0 in {EXPECTED_FORM}, got {functions}")

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include "sim/core/rng.h"
@@ -185,10 +186,21 @@ void WriteArray(hid_t file, const char* name, hid_t type,
 int64_t ReadIntAttribute(hid_t file, const char* name,
                          const std::string& path) {
   H5Handle attr{H5Aopen(file, name, H5P_DEFAULT), H5Aclose};
-  int64_t value = 0;
-  if (attr.id < 0 || H5Aread(attr.id, H5T_NATIVE_INT64, &value) < 0) {
+  if (attr.id < 0) {
     throw std::invalid_argument("dataset file '" + path +
                                 "': missing attribute '" + name + "'");
+  }
+  // One integer: H5Aread writes every element of the attribute, so an array
+  // would overrun `value`, and a float would be truncated silently.
+  H5Handle space{H5Aget_space(attr.id), H5Sclose};
+  H5Handle type{H5Aget_type(attr.id), H5Tclose};
+  int64_t value = 0;
+  if (space.id < 0 || type.id < 0 ||
+      H5Sget_simple_extent_npoints(space.id) != 1 ||
+      H5Tget_class(type.id) != H5T_INTEGER ||
+      H5Aread(attr.id, H5T_NATIVE_INT64, &value) < 0) {
+    throw std::invalid_argument("dataset file '" + path + "': attribute '" +
+                                name + "' is not one integer");
   }
   return value;
 }
@@ -217,7 +229,15 @@ Dataset LoadDatasetHdf5(const std::string& path) {
   d.values = ReadArray<float>(file.id, "values", H5T_NATIVE_FLOAT, path);
   d.labels = ReadArray<int32_t>(file.id, "labels", H5T_NATIVE_INT32, path);
   d.features = ReadIntAttribute(file.id, "features", path);
-  d.classes = static_cast<int>(ReadIntAttribute(file.id, "classes", path));
+  const int64_t classes = ReadIntAttribute(file.id, "classes", path);
+  // Checked before it narrows to int (2^32 + 3 would read as 3).
+  if (classes < 2 || classes > std::numeric_limits<int>::max()) {
+    throw std::invalid_argument(
+        "dataset file '" + path + "': classes: got " + std::to_string(classes) +
+        ", expected an integer in [2, " +
+        std::to_string(std::numeric_limits<int>::max()) + "]");
+  }
+  d.classes = static_cast<int>(classes);
   d.Validate();
   return d;
 }

@@ -2,6 +2,7 @@
 #include "sim/convergence/sgd/sgd_model.h"
 
 #include <gtest/gtest.h>
+#include <hdf5.h>
 
 #include <cstdio>
 #include <memory>
@@ -67,6 +68,53 @@ TEST(DatasetTest, Hdf5RoundTripAndErrors) {
   Dataset unsorted = d;
   std::swap(unsorted.indices[0], unsorted.indices[1]);
   EXPECT_THROW(unsorted.Validate(), std::invalid_argument);
+}
+
+// Replaces the int64 attribute `name` of `path` with `values` (one value:
+// a scalar; several: an array).
+void RewriteAttribute(const std::string& path, const char* name,
+                      const std::vector<int64_t>& values) {
+  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  ASSERT_GE(file, 0);
+  H5Adelete(file, name);
+  const hsize_t count = values.size();
+  const hid_t space = values.size() == 1 ? H5Screate(H5S_SCALAR)
+                                         : H5Screate_simple(1, &count, nullptr);
+  const hid_t attr = H5Acreate2(file, name, H5T_NATIVE_INT64, space,
+                                H5P_DEFAULT, H5P_DEFAULT);
+  H5Awrite(attr, H5T_NATIVE_INT64, values.data());
+  H5Aclose(attr);
+  H5Sclose(space);
+  H5Fclose(file);
+}
+
+// An attribute that is not one integer, or classes beyond int, is refused
+// by name: never read past a one-value buffer (an array once overran it)
+// nor narrowed to another number (2^32 + 3 once read as 3 classes).
+TEST(DatasetTest, Hdf5AttributesMustBeOneIntegerInRange) {
+  const Dataset d = GenerateClickThrough(50, 64, 4, 3);
+  const std::string path = ::testing::TempDir() + "/siren_dataset_attrs.h5";
+  const auto load_error = [&]() -> std::string {
+    try {
+      LoadDatasetHdf5(path);
+    } catch (const std::invalid_argument& e) {
+      return e.what();
+    }
+    return "";
+  };
+  SaveDatasetHdf5(d, path);
+  RewriteAttribute(path, "features", {64, 64, 64, 64});
+  EXPECT_NE(load_error().find("'features' is not one integer"),
+            std::string::npos)
+      << load_error();
+  SaveDatasetHdf5(d, path);
+  RewriteAttribute(path, "classes", {(int64_t{1} << 32) + 3});
+  EXPECT_NE(load_error().find("classes: got 4294967299"), std::string::npos)
+      << load_error();
+  SaveDatasetHdf5(d, path);
+  RewriteAttribute(path, "classes", {2});
+  EXPECT_EQ(LoadDatasetHdf5(path).classes, 2);
+  std::remove(path.c_str());
 }
 
 TEST(NnlsTest, MatchesKnownSolutions) {
