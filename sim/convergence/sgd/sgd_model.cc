@@ -15,6 +15,10 @@
 namespace siren::sim {
 namespace {
 
+// A dataset file's width: as convergence.sgd.features, and classes.
+constexpr int64_t kMaxFeatures = 1'000'000;
+constexpr int64_t kMaxClasses = 10'000;
+
 // Memory the functions' parameter copies may take, in bytes.
 constexpr double kMaxCopyBytes = 8e9;
 
@@ -220,6 +224,16 @@ std::shared_ptr<const SgdData> LoadSgdData(const Scenario& scenario) {
     } catch (const std::invalid_argument& e) {
       throw std::invalid_argument(std::string("convergence.sgd.dataset: ") +
                                   e.what());
+    }
+    // Each function holds (features + 1) x classes parameters: the same
+    // bound as convergence.sgd.features for the generated data.
+    if (all.features > kMaxFeatures || all.classes > kMaxClasses) {
+      throw std::invalid_argument(
+          "convergence.sgd.dataset: '" + sgd.dataset + "' has " +
+          std::to_string(all.features) + " features and " +
+          std::to_string(all.classes) + " classes, expected at most " +
+          std::to_string(kMaxFeatures) + " and " + std::to_string(kMaxClasses) +
+          " (every function holds a copy of the parameters)");
     }
     return Split(all, sgd.eval_samples, "'" + sgd.dataset + "'");
   });
