@@ -468,7 +468,7 @@ void EpochEngine::ArriveAtBarrier(int32_t i, SimTime now) {
 void EpochEngine::CloseRound(SimTime now) {
   // One synchronous update of round_pushes_ x b samples, staleness 0.
   // Every push of the round, computed on the same version, lands now, in
-  // worker order.
+  // worker order (also the order they are released in, for determinism).
   std::sort(barrier_waiting_.begin(), barrier_waiting_.end());
   job_->convergence->OnRoundClosed(
       barrier_waiting_,
@@ -479,8 +479,7 @@ void EpochEngine::CloseRound(SimTime now) {
     o->OnUpdateApplied(-1, SimTimeToSeconds(now), job_->version, 0);
   }
   round_pushes_ = 0;
-  // Release the waiting functions in index order (determinism).
-  std::sort(barrier_waiting_.begin(), barrier_waiting_.end());
+  // Release the waiting functions in index order (sorted above).
   std::vector<int32_t> released;
   released.swap(barrier_waiting_);
   for (int32_t i : released) {

@@ -436,14 +436,9 @@ void FailParamValue(const std::string& path, const std::string& got,
 
 bool ParamSection::Active(const Scenario& scenario) const {
   if (implements.first.empty()) return true;
-  for (const ParamSection* section : ParamSections()) {
-    for (const ParamSpec& spec : section->params) {
-      if (spec.path == implements.first) {
-        return std::get<std::string>(spec.get(scenario)) == implements.second;
-      }
-    }
-  }
-  return false;
+  const ParamSpec* selector = FindParam(implements.first);
+  return selector != nullptr &&
+         std::get<std::string>(selector->get(scenario)) == implements.second;
 }
 
 std::vector<ParamSection> CoreParamSections() { return BuildCoreSections(); }

@@ -72,7 +72,9 @@ LambdaSpec LambdaSpec::FromScenario(const Scenario& scenario) {
 }
 
 void ValidateLambda(const Scenario& s) {
-  const LambdaSpec l = LambdaSpec::FromScenario(s);
+  // Read once; an inconsistent grid is merely empty until refused below.
+  const AwsLambda platform(s);
+  const LambdaSpec& l = platform.spec();
   if (l.min_memory_mb > l.max_memory_mb) {
     FailParamValue("lambda.min_memory_mb", std::to_string(l.min_memory_mb),
                    "an integer <= lambda.max_memory_mb (" +
@@ -109,7 +111,6 @@ void ValidateLambda(const Scenario& s) {
                        FormatNumber(l.throttle_backoff_base_s) + ")");
   }
   // The workload must fit in the largest memory size of the era.
-  const AwsLambda platform(s);
   if (MinFeasibleMemoryMb(platform, s) == -1) {
     FailParamValue("workload.runtime_memory_mb",
                    FormatNumber(s.workload.runtime_memory_mb),
