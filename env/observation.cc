@@ -24,12 +24,19 @@ const std::array<std::string, kObservationSize>& ObservationNames() {
 }
 
 ObservationScale ObservationScale::FromScenario(const sim::Scenario& scenario) {
+  return FromScenario(scenario, *sim::MakePlatform(scenario),
+                      sim::MakeConvergenceModel(scenario)->InitialLoss());
+}
+
+ObservationScale ObservationScale::FromScenario(const sim::Scenario& scenario,
+                                                const sim::Platform& platform,
+                                                double initial_loss) {
   ObservationScale scale;
   scale.env = EnvSpec::FromScenario(scenario);
   scale.max_epochs = scenario.job.max_epochs;
   scale.budget_usd = scenario.job.budget_usd;
-  scale.initial_loss = sim::MakeConvergenceModel(scenario)->InitialLoss();
-  scale.max_memory_mb = sim::MakePlatform(scenario)->MemoryGrid().back();
+  scale.initial_loss = initial_loss;
+  scale.max_memory_mb = platform.MemoryGrid().back();
   return scale;
 }
 

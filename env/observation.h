@@ -27,6 +27,7 @@
 
 #include "env/env_spec.h"
 #include "sim/core/epoch_result.h"
+#include "sim/platform/platform.h"
 #include "sim/scenario/scenario.h"
 
 namespace siren::env {
@@ -44,7 +45,12 @@ struct ObservationScale {
   double initial_loss = 1;   // The convergence model's loss before training.
   double max_memory_mb = 1;  // Largest size on the platform's memory grid.
 
+  // From a scenario alone (builds its platform and convergence model).
   static ObservationScale FromScenario(const sim::Scenario& scenario);
+  // From a scenario whose platform and initial loss the caller already has.
+  static ObservationScale FromScenario(const sim::Scenario& scenario,
+                                       const sim::Platform& platform,
+                                       double initial_loss);
 };
 
 // Lower and upper bounds of every field.

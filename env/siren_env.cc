@@ -8,8 +8,9 @@ SirenEnv::SirenEnv(std::shared_ptr<const sim::Scenario> scenario,
                    ActionEncoding encoding)
     : scenario_(scenario),
       simulation_(scenario, 0),
-      scale_(ObservationScale::FromScenario(*scenario)),
-      codec_(*scenario, encoding) {}
+      scale_(ObservationScale::FromScenario(*scenario, simulation_.platform(),
+                                            simulation_.true_loss())),
+      codec_(*scenario, scale_.env, simulation_.platform(), encoding) {}
 
 void SirenEnv::Reset(uint64_t seed, float* observation) {
   simulation_.Reset(seed);

@@ -62,8 +62,8 @@ class SirenEnv {
                      StepInfo* info);
 
   std::shared_ptr<const sim::Scenario> scenario_;
-  // Built first: it holds the convergence model's data, which the scale's
-  // probe of the initial loss then finds in the cache.
+  // Built first: the scale and the codec take its platform and initial loss
+  // instead of building their own.
   sim::Simulation simulation_;
   ObservationScale scale_;
   ActionCodec codec_;

@@ -101,6 +101,9 @@ void Simulation::RemoveObserver(Observer* observer) {
                    observers_.end());
 }
 
+const Platform& Simulation::platform() const {
+  return state_->engine.platform();
+}
 int Simulation::epoch() const { return state_->job.epoch; }
 double Simulation::time_s() const {
   return SimTimeToSeconds(state_->job.clock);

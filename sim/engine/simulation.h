@@ -18,6 +18,7 @@
 
 #include "sim/core/epoch_result.h"
 #include "sim/core/observer.h"
+#include "sim/platform/platform.h"
 #include "sim/scenario/scenario.h"
 
 namespace siren::sim {
@@ -56,6 +57,8 @@ class Simulation {
   void RemoveObserver(Observer* observer);
 
   const Scenario& scenario() const { return *scenario_; }
+  // The platform the job runs on (built once from the scenario).
+  const Platform& platform() const;
   int epoch() const;         // Epochs completed.
   double time_s() const;     // Simulated job wall time.
   double cost_usd() const;   // Cumulative cost.
