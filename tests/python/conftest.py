@@ -82,3 +82,21 @@ def write_synthetic_trace(path: Path, **changes) -> None:
     parts = synthetic_trace_parts()
     parts.update(changes)
     write_run_trace(path, **parts)
+
+
+# The local runner's tests (test_runner_local.py, test_runner_faults.py): one
+# S3 server on loopback and the digits dataset per module. Imported here, not
+# at the top, so that other tests do not load the runner.
+@pytest.fixture(scope="module")
+def server():
+    from siren.runner.local import S3Server
+
+    with S3Server() as s3_server:
+        yield s3_server
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    from siren.runner.datasets import load_dataset
+
+    return load_dataset("digits", siren._core.load_scenario("softmax-digits").batch_size)

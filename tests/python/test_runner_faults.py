@@ -28,9 +28,9 @@ import pytest
 
 from siren import _core
 from siren.runner.backend import ERROR, OK, TIMEOUT, Invocation
-from siren.runner.datasets import load_dataset, upload
+from siren.runner.datasets import upload
 from siren.runner.job import RealJob, _ensure_bucket
-from siren.runner.local import LocalLambda, S3Server
+from siren.runner.local import LocalLambda
 from siren.runner.protocol import ParameterStore
 from siren.runner.trace import read_run_trace
 from siren.runner import model
@@ -43,16 +43,6 @@ _spec = importlib.util.spec_from_file_location("fault_injection", _SCRIPT)
 fi = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(fi)
 
-
-@pytest.fixture(scope="module")
-def server():
-    with S3Server() as s3_server:
-        yield s3_server
-
-
-@pytest.fixture(scope="module")
-def dataset():
-    return load_dataset("digits", _core.load_scenario(SCENARIO).batch_size)
 
 
 def _start(out: Path, *extra: str, epochs: int = 1000) -> subprocess.Popen:

@@ -18,9 +18,8 @@ from siren import _core
 from siren.runner import model
 from siren.runner.backend import THROTTLED
 from siren.runner.calibrate import calibrate, compare
-from siren.runner.datasets import load_dataset
 from siren.runner.job import RealJob, split_batches
-from siren.runner.local import LocalLambda, S3Server
+from siren.runner.local import LocalLambda
 from siren.runner.protocol import ParameterStore, validate_bucket_name
 from siren.runner.trace import read_run_trace
 
@@ -31,16 +30,6 @@ pytestmark = pytest.mark.slow
 SCENARIO = "softmax-digits"
 BUCKET = "siren-test"
 
-
-@pytest.fixture(scope="module")
-def server():
-    with S3Server() as s3_server:
-        yield s3_server
-
-
-@pytest.fixture(scope="module")
-def dataset():
-    return load_dataset("digits", _core.load_scenario(SCENARIO).batch_size)
 
 
 def _job(server, dataset, *, overrides=(), fault=None, **backend_options) -> tuple[RealJob, LocalLambda]:
