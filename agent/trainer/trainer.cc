@@ -13,6 +13,9 @@
 #include <memory>
 #include <sstream>
 #include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <variant>
 
 #include "agent/trainer/policy.h"
 #include "agent/trainer/train_log.h"
@@ -68,32 +71,8 @@ std::string Exact(double value) {
   return text;
 }
 
-// The settings a checkpoint carries, as text: the ones to export it and the
-// ones that --resume must find unchanged (kResumeKeys). `scenario_yaml` is the
-// merged scenario, so a preset, a file and overrides compare by what they
-// mean.
-std::map<std::string, std::string> ConfigAttributes(
-    const TrainerConfig& c, const std::string& scenario_yaml) {
-  std::string overrides;
-  for (const std::string& o : c.overrides) overrides += o + "\n";
-  return {{"scenario", c.scenario},
-          {"overrides", overrides},
-          {"scenario_yaml", scenario_yaml},
-          {"algorithm", c.algorithm},
-          {"seed", std::to_string(c.seed)},
-          {"hidden", std::to_string(c.hidden)},
-          {"num_envs", std::to_string(c.num_envs)},
-          {"learning_rate", Exact(c.learning_rate)},
-          {"gamma", Exact(c.gamma)},
-          {"gae_lambda", Exact(c.gae_lambda)},
-          {"clip", Exact(c.clip)},
-          {"ppo_epochs", std::to_string(c.ppo_epochs)},
-          {"minibatch", std::to_string(c.minibatch)},
-          {"entropy_coef", Exact(c.entropy_coef)},
-          {"iterations", std::to_string(c.iterations)}};
-}
-
-// The training log's file attributes: the same settings, numbers as numbers.
+// The training log's file attributes: the run's settings, numbers as
+// numbers.
 std::map<std::string, LogAttribute> LogAttributes(
     const TrainerConfig& c, const std::string& scenario_yaml) {
   std::string overrides;
@@ -114,6 +93,32 @@ std::map<std::string, LogAttribute> LogAttributes(
           {"entropy_coef", c.entropy_coef},
           {"iterations", static_cast<int64_t>(c.iterations)},
           {"version", std::string(SIREN_VERSION)}};
+}
+
+// The settings a checkpoint carries, as text: the ones to export it and the
+// ones that --resume must find unchanged (kResumeKeys). `scenario_yaml` is the
+// merged scenario, so a preset, a file and overrides compare by what they
+// mean. The log's attributes (above) as text, numbers exactly, without the
+// version.
+std::map<std::string, std::string> ConfigAttributes(
+    const TrainerConfig& c, const std::string& scenario_yaml) {
+  std::map<std::string, std::string> text;
+  for (const auto& [key, value] : LogAttributes(c, scenario_yaml)) {
+    if (key == "version") continue;
+    text[key] = std::visit(
+        [](const auto& v) -> std::string {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, std::string>) {
+            return v;
+          } else if constexpr (std::is_same_v<T, double>) {
+            return Exact(v);
+          } else {
+            return std::to_string(v);
+          }
+        },
+        value);
+  }
+  return text;
 }
 
 // What --resume compares between the checkpoint and this invocation, with
@@ -212,11 +217,11 @@ void CheckResumable(const std::string& out_dir,
     if (it == saved.end() || it->second == now.at(key)) continue;
     if (!differences.empty()) differences += "; ";
     if (key == "scenario_yaml") {
-      differences += "the scenario (" + option + "): checkpoint '" +
-                     saved.at("scenario") + "'" +
-                     (saved.at("overrides").empty() ? "" : " with overrides") +
-                     ", now '" + now.at("scenario") + "'; first differences: " +
-                     YamlDifference(it->second, now.at(key));
+      differences +=
+          "the scenario (" + option + "): checkpoint '" + saved.at("scenario") +
+          "'" + (saved.at("overrides").empty() ? "" : " with overrides") +
+          ", now '" + now.at("scenario") +
+          "'; first differences: " + YamlDifference(it->second, now.at(key));
     } else {
       differences += key + " (" + option + "): checkpoint " + it->second +
                      ", now " + now.at(key);
@@ -388,10 +393,10 @@ void LoadCheckpoint(const std::string& path, TrainingState& state,
   if (!std::filesystem::is_regular_file(path)) {
     throw std::invalid_argument("checkpoint: '" + path + "' not found");
   }
-  WithTorchErrors("checkpoint: '" + path +
-                      "' is not a checkpoint written by siren train",
-                  "; expected DIR/checkpoint.pt of a training run",
-                  [&] { LoadArchive(path, state, config); });
+  WithTorchErrors(
+      "checkpoint: '" + path + "' is not a checkpoint written by siren train",
+      "; expected DIR/checkpoint.pt of a training run",
+      [&] { LoadArchive(path, state, config); });
 }
 
 void LoadArchive(const std::string& path, TrainingState& state,
@@ -543,8 +548,8 @@ void PrepareRunFolder(const TrainerConfig& config) {
   if (config.resume) {
     if (!fs::is_regular_file(dir / "checkpoint.pt")) {
       throw std::invalid_argument(
-          "--resume: no checkpoint in '" + config.out_dir +
-          "' (expected " + (dir / "checkpoint.pt").string() +
+          "--resume: no checkpoint in '" + config.out_dir + "' (expected " +
+          (dir / "checkpoint.pt").string() +
           " from an earlier siren train --out " + config.out_dir +
           "; a run killed before its first checkpoint starts again with "
           "--force)");
@@ -754,8 +759,10 @@ void ExportCheckpoint(const std::string& checkpoint, const std::string& out) {
   });
   for (const char* key : {"scenario", "overrides", "hidden", "seed"}) {
     if (saved.count(key) == 0) {
-      throw std::invalid_argument(not_a_checkpoint + " (its configuration "
-                                  "lacks '" + key + "')" + expected);
+      throw std::invalid_argument(not_a_checkpoint +
+                                  " (its configuration "
+                                  "lacks '" +
+                                  key + "')" + expected);
     }
   }
   TrainerConfig config;
