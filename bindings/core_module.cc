@@ -41,6 +41,19 @@ using sim::Scenario;
 PyObject* g_scenario_error = nullptr;
 PyObject* g_invalid_action_error = nullptr;
 
+}  // namespace
+
+py::dict CostProjectionToDict(const sim::CostProjection& p) {
+  py::dict out;
+  out["mean_usd"] = p.mean_usd;
+  out["max_usd"] = p.max_usd;
+  out["bound_usd"] = p.bound_usd;
+  out["samples"] = p.samples;
+  return out;
+}
+
+namespace {
+
 // The Python `Simulation`. The mutex serialises calls on one object when
 // Python threads share it (the GIL is released while an epoch runs); distinct
 // objects run in parallel.
@@ -367,6 +380,24 @@ void DefineModule(py::module_& m) {
           "Runs one epoch of `functions` x `memory_mb` and returns its "
           "result as a flat dict. Raises InvalidActionError (state "
           "unchanged).")
+      .def(
+          "project_epoch_cost",
+          [](PySimulation& self, int functions, int memory_mb) {
+            sim::CostProjection p;
+            {
+              py::gil_scoped_release release;
+              p = self.With([&](const sim::Simulation& x) {
+                return x.ProjectEpochCost(sim::Action{functions, memory_mb});
+              });
+            }
+            return CostProjectionToDict(p);
+          },
+          py::arg("functions"), py::arg("memory_mb"),
+          "The budget guard's projection of the next epoch at `functions` x "
+          "`memory_mb` from the job's state (simulated job.projection_samples "
+          "times, nothing changed). Keys: mean_usd, max_usd, bound_usd (max x "
+          "job.budget_margin: what the guard compares with the budget left), "
+          "samples.")
       .def(
           "reset",
           [](PySimulation& self, uint64_t seed) {

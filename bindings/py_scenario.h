@@ -8,6 +8,7 @@
 
 #include "sim/core/epoch_fields.h"
 #include "sim/core/epoch_result.h"
+#include "sim/engine/cost_projection.h"
 #include "sim/scenario/scenario.h"
 
 namespace siren::bindings {
@@ -22,6 +23,10 @@ struct PyScenario {
 // table (sim/core/epoch_fields.h: fetch_mean_s, cost_total_usd, ...) in its
 // order, status as its name; defined in core_module.cc.
 pybind11::dict EpochResultToDict(const sim::EpochResult& r);
+
+// A cost projection as a dict: mean_usd, max_usd, bound_usd, samples;
+// defined in core_module.cc.
+pybind11::dict CostProjectionToDict(const sim::CostProjection& p);
 
 // A field value as a Python int, float or str; defined in core_module.cc.
 pybind11::object EpochFieldToPython(const sim::EpochFieldValue& value);

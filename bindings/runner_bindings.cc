@@ -7,6 +7,7 @@
 #include <pybind11/stl.h>
 
 #include <cmath>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,7 @@
 #include "sim/core/epoch_fields.h"
 #include "sim/core/event_queue.h"
 #include "sim/engine/billing_meter.h"
+#include "sim/engine/cost_projection.h"
 #include "sim/engine/job_status.h"
 #include "sim/platform/platform.h"
 
@@ -167,7 +169,9 @@ void DefineRunnerBindings(py::module_& m) {
   m.def(
       "bill_epoch",
       [](const PyScenario& scenario, const std::vector<double>& durations_s,
-         int memory_mb, int64_t s3_gets, int64_t s3_puts) {
+         int memory_mb, int64_t s3_gets, int64_t s3_puts,
+         const std::optional<std::vector<double>>& init_s,
+         const std::optional<std::vector<double>>& platform_billed_s) {
         const sim::Scenario& s = *scenario.scenario;
         if (memory_mb <= 0) {
           throw py::value_error("memory_mb: must be > 0, got " +
@@ -178,21 +182,58 @@ void DefineRunnerBindings(py::module_& m) {
                                 std::to_string(s3_gets) + ", " +
                                 std::to_string(s3_puts));
         }
+        const size_t n = durations_s.size();
+        for (const auto& [name, list] :
+             {std::pair<const char*, const std::optional<std::vector<double>>*>{
+                  "init_s", &init_s},
+              {"platform_billed_s", &platform_billed_s}}) {
+          if (list->has_value() && (*list)->size() != n) {
+            throw py::value_error(std::string(name) + ": got " +
+                                  std::to_string((*list)->size()) +
+                                  " values, expected " + std::to_string(n) +
+                                  " (one per duration)");
+          }
+        }
         const std::shared_ptr<const sim::Platform> platform =
             sim::MakePlatform(s);
         sim::BillingMeter meter(*platform, s.billing);
         std::vector<double> billed_s;
-        billed_s.reserve(durations_s.size());
-        for (size_t i = 0; i < durations_s.size(); ++i) {
+        billed_s.reserve(n);
+        double init_billed_s = 0;
+        for (size_t i = 0; i < n; ++i) {
+          const std::string at = "[" + std::to_string(i) + "]";
           const double d = durations_s[i];
           if (!std::isfinite(d) || d < 0) {
-            throw py::value_error("durations_s[" + std::to_string(i) +
-                                  "]: must be finite and >= 0, got " +
+            throw py::value_error("durations_s" + at +
+                                  ": must be finite and >= 0, got " +
                                   std::to_string(d));
           }
-          const sim::SimTime billed =
-              meter.ChargeInvocation(sim::SecondsToSimTime(d), memory_mb);
-          billed_s.push_back(sim::SimTimeToSeconds(billed));
+          const double init = init_s ? (*init_s)[i] : 0.0;
+          if (!std::isfinite(init) || init < 0) {
+            throw py::value_error("init_s" + at +
+                                  ": must be finite and >= 0, got " +
+                                  std::to_string(init));
+          }
+          const double reported =
+              platform_billed_s ? (*platform_billed_s)[i] : NAN;
+          if (!std::isnan(reported) &&
+              !(reported >= 0 && std::isfinite(reported))) {
+            throw py::value_error("platform_billed_s" + at +
+                                  ": must be finite and >= 0 or NaN "
+                                  "(unknown), got " +
+                                  std::to_string(reported));
+          }
+          // The platform's own billed duration wins; else the handler's
+          // time plus the INIT phase where the generation bills it.
+          const double billable =
+              !std::isnan(reported) ? reported
+                                    : d + (platform->bills_init() ? init : 0.0);
+          if (std::isnan(reported) && platform->bills_init()) {
+            init_billed_s += init;
+          }
+          const sim::InvocationBill bill = meter.ChargeInvocation(
+              sim::SecondsToSimTime(billable), memory_mb);
+          billed_s.push_back(sim::SimTimeToSeconds(bill.billed));
         }
         meter.ChargeS3Gets(s3_gets);
         meter.ChargeS3Puts(s3_puts);
@@ -203,6 +244,7 @@ void DefineRunnerBindings(py::module_& m) {
         py::dict out;
         out["billed_s"] = billed_s;
         out["billed_gb_s"] = meter.billed_gb_s();
+        out["init_billed_s"] = init_billed_s;
         for (const sim::EpochField& field : sim::EpochFields()) {
           if (field.name.starts_with(kCostPrefix)) {
             out[py::str(field.name.data(), field.name.size())] =
@@ -212,13 +254,66 @@ void DefineRunnerBindings(py::module_& m) {
         return out;
       },
       py::arg("scenario"), py::arg("durations_s"), py::arg("memory_mb"),
-      py::arg("s3_gets"), py::arg("s3_puts"),
-      "Bills measured invocations (handler durations in seconds, all at "
-      "memory_mb) and S3 requests with the simulator's formula "
-      "(Platform::Bill and the S3 prices). Keys: billed_s (per "
-      "invocation), billed_gb_s, and the cost_* keys of Simulation.run_epoch "
-      "(cost_function_duration_usd, cost_function_request_usd, "
-      "cost_s3_request_usd, cost_total_usd).");
+      py::arg("s3_gets"), py::arg("s3_puts"), py::arg("init_s") = py::none(),
+      py::arg("platform_billed_s") = py::none(),
+      "Bills measured invocations (all at memory_mb) and S3 requests with "
+      "the simulator's formula (Platform::Bill and the S3 prices). Each "
+      "invocation's billable time is its platform_billed_s when given and "
+      "not NaN (the platform's word: the REPORT line's Billed Duration), "
+      "else its handler duration plus its init_s (the measured INIT phase "
+      "of a cold start, 0 when warm) where the generation bills INIT "
+      "(lambda.init_billed). Keys: billed_s (per invocation), billed_gb_s, "
+      "init_billed_s (INIT seconds added), and the cost_* keys of "
+      "Simulation.run_epoch (cost_function_duration_usd, "
+      "cost_function_request_usd, cost_s3_request_usd, cost_total_usd).");
+
+  m.def(
+      "project_epoch_cost",
+      [](const PyScenario& scenario, int functions, int memory_mb,
+         int previous_memory_mb, int warm_instances, int epoch, uint64_t seed) {
+        const sim::Scenario& s = *scenario.scenario;
+        if (functions < 1) {
+          throw py::value_error("functions: must be >= 1, got " +
+                                std::to_string(functions));
+        }
+        const std::shared_ptr<const sim::Platform> platform =
+            sim::MakePlatform(s);
+        const std::string memory_error =
+            sim::MemoryError(*platform, s, memory_mb);
+        if (!memory_error.empty()) throw py::value_error(memory_error);
+        if (previous_memory_mb != 0 &&
+            !platform->IsOnMemoryGrid(previous_memory_mb)) {
+          throw py::value_error("previous_memory_mb: got " +
+                                std::to_string(previous_memory_mb) +
+                                ", expected 0 (no epoch yet) or " +
+                                platform->DescribeMemoryGrid());
+        }
+        if (warm_instances < 0 || epoch < 0) {
+          throw py::value_error("warm_instances, epoch: must be >= 0, got " +
+                                std::to_string(warm_instances) + ", " +
+                                std::to_string(epoch));
+        }
+        sim::CostProjection p;
+        {
+          py::gil_scoped_release release;
+          p = sim::ProjectEpochCost(
+              s, platform,
+              sim::JobSummary{previous_memory_mb,
+                              previous_memory_mb ? warm_instances : 0, epoch},
+              sim::Action{functions, memory_mb}, s.job.projection_samples,
+              s.job.budget_margin, seed);
+        }
+        return CostProjectionToDict(p);
+      },
+      py::arg("scenario"), py::arg("functions"), py::arg("memory_mb"),
+      py::arg("previous_memory_mb") = 0, py::arg("warm_instances") = 0,
+      py::arg("epoch") = 0, py::arg("seed") = 0,
+      "The budget guard's projection of one epoch (sim/engine/"
+      "cost_projection.h), shared by the simulator and the runner: the epoch "
+      "simulated job.projection_samples times from a job whose last epoch "
+      "ran at previous_memory_mb (0: none) and left warm_instances idle "
+      "instances. Keys: mean_usd, max_usd, bound_usd (max x "
+      "job.budget_margin), samples.");
 }
 
 }  // namespace siren::bindings

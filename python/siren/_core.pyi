@@ -63,12 +63,14 @@ class EpochResult(TypedDict):
     cold_starts: int  # [count] Invocations that paid a cold start.
     warm_starts: int  # [count] Invocations that reused a warm instance.
     throttles: int  # [count] Throttled invocation requests (429; retried, not billed).
+    scaling_throttles: int  # [count] Of the throttles, those of the scaling-rate limit on new environments.
     timeouts: int  # [count] Invocations cut at the function timeout.
     reinvocations: int  # [count] Invocations issued after a timeout.
     s3_slowdowns: int  # [count] S3 503 SlowDown responses (retried).
     s3_gets: int  # [count] S3 GET requests.
     s3_puts: int  # [count] S3 PUT requests.
     billed_gb_s: float  # [gb_s] Billed GB-seconds of all invocations.
+    init_billed_s: float  # [s] INIT seconds of cold starts billed with their invocations.
     cpu_utilisation: float  # [1] Compute time / billed time, in [0, 1].
     memory_utilisation: float  # [1] Workload memory need / configured memory.
     cost_function_duration_usd: float  # [usd] Price of the billed function duration (GB-seconds).
@@ -81,6 +83,8 @@ class EpochResult(TypedDict):
     cumulative_time_s: float  # [s] Job wall time so far.
     cumulative_cost_usd: float  # [usd] Job cost so far.
     status: Literal["running", "converged", "budget_exhausted", "epoch_limit"]  # Job status after this epoch.
+    budget_stop: Literal["none", "before_epoch", "mid_epoch"]  # none, before_epoch (not run: projected over the budget left) or mid_epoch (cut when its spending reached the budget).
+    projected_cost_usd: float  # [usd] Projected cost the budget guard compared with the budget left, margin included; 0 when none was made (budget left far above the epoch).
     events: int  # [count] Discrete events processed in the epoch.
     # END epoch fields
 
@@ -115,6 +119,7 @@ class Simulation:
         """One epoch; its result as a flat dict (keys: epoch_fields())."""
     def reset(self, seed: int) -> None: ...
     def copy(self) -> Simulation: ...
+    def project_epoch_cost(self, functions: int, memory_mb: int) -> dict[str, Any]: ...
     @property
     def scenario(self) -> Scenario: ...
     @property
@@ -337,7 +342,16 @@ def score_epoch(scenario: Scenario, record: dict[str, Any]) -> dict[str, Any]:
     """Observation, reward, terminated, truncated and status after a measured
     epoch, by the env's rules."""
 def bill_epoch(scenario: Scenario, durations_s: list[float], memory_mb: int, s3_gets: int,
-               s3_puts: int) -> dict[str, Any]:
-    """Keys: billed_s, billed_gb_s, and the cost_* keys of EpochResult
-    (cost_function_duration_usd, cost_function_request_usd,
-    cost_s3_request_usd, cost_total_usd)."""
+               s3_puts: int, init_s: list[float] | None = None,
+               platform_billed_s: list[float] | None = None) -> dict[str, Any]:
+    """Keys: billed_s, billed_gb_s, init_billed_s, and the cost_* keys of
+    EpochResult (cost_function_duration_usd, cost_function_request_usd,
+    cost_s3_request_usd, cost_total_usd). An invocation's billable time is its
+    platform_billed_s when given and not NaN, else its duration plus its
+    init_s where the generation bills INIT."""
+
+
+def project_epoch_cost(scenario: Scenario, functions: int, memory_mb: int, previous_memory_mb: int = 0,
+                       warm_instances: int = 0, epoch: int = 0, seed: int = 0) -> dict[str, Any]:
+    """The budget guard's projection of one epoch. Keys: mean_usd, max_usd,
+    bound_usd (max x job.budget_margin), samples."""

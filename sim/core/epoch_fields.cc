@@ -16,6 +16,10 @@ constexpr std::string_view kJobStatusLabels[] = {
     "running", "converged", "budget_exhausted", "epoch_limit"};
 static_assert(static_cast<int>(JobStatus::kEpochLimit) + 1 ==
               std::size(kJobStatusLabels));
+constexpr std::string_view kBudgetStopLabels[] = {"none", "before_epoch",
+                                                  "mid_epoch"};
+static_assert(static_cast<int>(BudgetStop::kMidEpoch) + 1 ==
+              std::size(kBudgetStopLabels));
 
 // One row per field: name, type, unit, description, Gym info column ("" when
 // the info does not carry it), accessor[, labels]. Accessors name the
@@ -73,6 +77,9 @@ constexpr EpochField kFields[] = {
     {"throttles", kInt, "count",
      "Throttled invocation requests (429; retried, not billed).", "throttles",
      [](const R& r) -> V { return int64_t{r.throttles}; }},
+    {"scaling_throttles", kInt, "count",
+     "Of the throttles, those of the scaling-rate limit on new environments.",
+     "", [](const R& r) -> V { return int64_t{r.scaling_throttles}; }},
     {"timeouts", kInt, "count", "Invocations cut at the function timeout.",
      "timeouts", [](const R& r) -> V { return int64_t{r.timeouts}; }},
     {"reinvocations", kInt, "count", "Invocations issued after a timeout.",
@@ -85,6 +92,9 @@ constexpr EpochField kFields[] = {
      [](const R& r) -> V { return int64_t{r.s3_puts}; }},
     {"billed_gb_s", kFloat, "gb_s", "Billed GB-seconds of all invocations.", "",
      [](const R& r) -> V { return r.billed_gb_s; }},
+    {"init_billed_s", kFloat, "s",
+     "INIT seconds of cold starts billed with their invocations.", "",
+     [](const R& r) -> V { return r.init_billed_s; }},
     {"cpu_utilisation", kFloat, "1", "Compute time / billed time, in [0, 1].",
      "cpu_utilisation", [](const R& r) -> V { return r.cpu_utilisation; }},
     {"memory_utilisation", kFloat, "1",
@@ -121,6 +131,20 @@ constexpr EpochField kFields[] = {
                                               : std::string_view("unknown");
      },
      kJobStatusLabels},
+    {"budget_stop", kString, "",
+     "none, before_epoch (not run: projected over the budget left) or "
+     "mid_epoch (cut when its spending reached the budget).",
+     "",
+     [](const R& r) -> V {
+       const auto i = static_cast<size_t>(r.budget_stop);
+       return i < std::size(kBudgetStopLabels) ? kBudgetStopLabels[i]
+                                               : std::string_view("unknown");
+     },
+     kBudgetStopLabels},
+    {"projected_cost_usd", kFloat, "usd",
+     "Projected cost the budget guard compared with the budget left, margin "
+     "included; 0 when none was made (budget left far above the epoch).",
+     "", [](const R& r) -> V { return r.projected_cost_usd; }},
     {"events", kInt, "count", "Discrete events processed in the epoch.", "",
      [](const R& r) -> V { return int64_t{r.events}; }},
 };

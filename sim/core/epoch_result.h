@@ -18,6 +18,12 @@ struct Action {
 // epoch that reaches the target but overspends ends kBudgetExhausted.
 enum class JobStatus { kRunning, kConverged, kBudgetExhausted, kEpochLimit };
 
+// Whether the budget stopped the job in this epoch (job.budget_guard):
+// kBeforeEpoch: the epoch was not run (its projected cost exceeded the
+// budget left; nothing was spent); kMidEpoch: the epoch was cut when its
+// spending reached the budget.
+enum class BudgetStop { kNone, kBeforeEpoch, kMidEpoch };
+
 // Mean and 95th percentile of a per-batch phase time, in seconds.
 struct PhaseStats {
   double mean_s = 0;
@@ -50,13 +56,15 @@ struct EpochResult {
   int invocations = 0;           // Billed invocations (incl. re-invocations).
   int cold_starts = 0;
   int warm_starts = 0;
-  int throttles = 0;      // 429 responses (retried, not billed).
-  int timeouts = 0;       // Invocations cut at the timeout.
-  int reinvocations = 0;  // Invocations issued after a timeout.
-  int s3_slowdowns = 0;   // 503 SlowDown responses (retried).
+  int throttles = 0;          // 429 responses (retried, not billed).
+  int scaling_throttles = 0;  // Of which the scaling-rate limit's.
+  int timeouts = 0;           // Invocations cut at the timeout.
+  int reinvocations = 0;      // Invocations issued after a timeout.
+  int s3_slowdowns = 0;       // 503 SlowDown responses (retried).
   int64_t s3_gets = 0;
   int64_t s3_puts = 0;
   double billed_gb_s = 0;         // Sum of billed GB-seconds.
+  double init_billed_s = 0;       // INIT seconds billed (cold starts).
   double cpu_utilisation = 0;     // Compute time / billed time, in [0, 1].
   double memory_utilisation = 0;  // Memory need / configured memory.
   CostBreakdown cost;
@@ -66,7 +74,11 @@ struct EpochResult {
   double cumulative_time_s = 0;  // Job wall time so far.
   double cumulative_cost_usd = 0;
   JobStatus status = JobStatus::kRunning;  // Job status after this epoch.
-  int64_t events = 0;                      // Discrete events processed.
+  BudgetStop budget_stop = BudgetStop::kNone;
+  // The projected cost the guard compared with the budget left (job
+  // .budget_guard project, margin included); 0 when none was made.
+  double projected_cost_usd = 0;
+  int64_t events = 0;  // Discrete events processed.
 };
 
 const char* JobStatusName(JobStatus status);

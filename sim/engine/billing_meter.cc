@@ -6,12 +6,12 @@ BillingMeter::BillingMeter(const Platform& platform,
                            const BillingSpec& s3_prices)
     : platform_(&platform), s3_prices_(s3_prices) {}
 
-SimTime BillingMeter::ChargeInvocation(SimTime duration, int memory_mb) {
+InvocationBill BillingMeter::ChargeInvocation(SimTime duration, int memory_mb) {
   const InvocationBill bill = platform_->Bill(duration, memory_mb);
   billed_gb_s_ += bill.gb_s;
   cost_.function_duration_usd += bill.duration_usd;
   cost_.function_request_usd += bill.request_usd;
-  return bill.billed;
+  return bill;
 }
 
 void BillingMeter::ChargeS3Gets(int64_t count) {

@@ -18,8 +18,9 @@ class BillingMeter {
   // `platform` must outlive the meter.
   BillingMeter(const Platform& platform, const BillingSpec& s3_prices);
 
-  // Bills one invocation that ran `duration`; returns its billed duration.
-  SimTime ChargeInvocation(SimTime duration, int memory_mb);
+  // Bills one invocation whose billable time (handler run plus billed INIT)
+  // is `duration`; returns its bill.
+  InvocationBill ChargeInvocation(SimTime duration, int memory_mb);
   void ChargeS3Gets(int64_t count);
   void ChargeS3Puts(int64_t count);
 

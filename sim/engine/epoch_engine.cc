@@ -41,6 +41,11 @@ PhaseStats Summarise(std::vector<double>& samples) {
 
 JobState::JobState(const Scenario& scenario, const Platform& platform,
                    uint64_t seed)
+    : JobState(scenario, platform, seed,
+               ConvergenceHandle(MakeConvergenceModel(scenario))) {}
+
+JobState::JobState(const Scenario& scenario, const Platform& platform,
+                   uint64_t seed, ConvergenceHandle convergence)
     : seed(seed),
       warm_pool(SecondsToSimTime(platform.sandboxes().keep_alive_s)),
       s3(scenario.s3),
@@ -50,9 +55,10 @@ JobState::JobState(const Scenario& scenario, const Platform& platform,
       s3_rng(seed, RngStream::kS3Latency),
       backoff_rng(seed, RngStream::kBackoff),
       loss_rng(seed, RngStream::kLossNoise),
-      convergence(MakeConvergenceModel(scenario)) {
-  true_loss = convergence->InitialLoss();
+      convergence(std::move(convergence)) {
+  true_loss = this->convergence->InitialLoss();
   loss = true_loss;
+  scaling_tokens = platform.scaling().burst;
 }
 
 EpochEngine::EpochEngine(const Scenario& scenario,
@@ -65,7 +71,10 @@ EpochEngine::EpochEngine(const Scenario& scenario,
       timeout_(SecondsToSimTime(platform_->timeout_s())),
       throttle_base_(SecondsToSimTime(concurrency_.throttle_backoff_base_s)),
       throttle_cap_(SecondsToSimTime(concurrency_.throttle_backoff_cap_s)),
-      meter_(*platform_, scenario.billing) {
+      scaling_(platform_->scaling()),
+      meter_(*platform_, scenario.billing),
+      s3_get_usd_(scenario.billing.s3_usd_per_get),
+      s3_put_usd_(scenario.billing.s3_usd_per_put) {
   batch_bytes_ = BatchBytes(scenario.workload);
   model_bytes_ = ModelBytes(scenario.workload);
   objects_per_batch_ = static_cast<int>(ObjectsPerBatch(scenario.workload));
@@ -85,7 +94,8 @@ double EpochEngine::NominalStepSeconds(int memory_mb) const {
 }
 
 EpochResult EpochEngine::Run(const Action& action, JobState& job,
-                             const std::vector<Observer*>& observers) {
+                             const std::vector<Observer*>& observers,
+                             double spend_cap_usd) {
   job_ = &job;
   observers_ = &observers;
   memory_mb_ = action.memory_mb;
@@ -136,6 +146,14 @@ EpochResult EpochEngine::Run(const Action& action, JobState& job,
   compute_seconds_ = billed_seconds_ = 0;
   const SimTime start = job.clock;
   last_finish_ = start;
+  rates_ = platform_->Rates(memory_mb_);
+  spend_cap_usd_ = spend_cap_usd;
+  bound_const_usd_ = bound_rate_usd_per_s_ = 0;
+  handlers_open_ = 0;
+  epoch_start_ = start;
+  budget_stop_at_ = kMaxSimTime;
+  stopped_ = false;
+  last_event_time_ = start;
 
   for (Observer* o : observers) {
     o->OnEpochStart(job.epoch, SimTimeToSeconds(start), action);
@@ -147,6 +165,11 @@ EpochResult EpochEngine::Run(const Action& action, JobState& job,
   while (!queue_.empty()) {
     const Event event = queue_.Pop();
     ++events;
+    if (event.time > budget_stop_at_) {
+      StopForBudget(std::max(budget_stop_at_, last_event_time_));
+      break;
+    }
+    last_event_time_ = event.time;
     switch (event.kind) {
       case kInvoke:
         Invoke(event.target, event.time);
@@ -164,6 +187,7 @@ EpochResult EpochEngine::Run(const Action& action, JobState& job,
         StartPhase(event.target, workers_[event.target].phase, event.time);
         break;
     }
+    if (stopped_) break;
   }
   if (finished_ != used) {
     throw std::logic_error("epoch engine: " + std::to_string(used - finished_) +
@@ -197,6 +221,8 @@ EpochResult EpochEngine::Run(const Action& action, JobState& job,
   job.true_loss = loss.truth;
   job.loss = loss.observed;
   job.status = DecideJobStatus(scenario_, job.loss, job.cost_usd, job.epoch);
+  // A cut epoch did not finish: the job ends there, whatever its loss.
+  if (stopped_) job.status = JobStatus::kBudgetExhausted;
   result_.loss = job.loss;
   result_.true_loss = job.true_loss;
   result_.progress = job.convergence->progress();
@@ -232,33 +258,127 @@ SimTime EpochEngine::ThrottleBackoff(int32_t attempts) {
   return static_cast<SimTime>(half + half * job_->backoff_rng.Uniform()) + 1;
 }
 
+void EpochEngine::Throttle(int32_t i, SimTime now) {
+  // 429: retry later; nothing is billed.
+  Worker& w = workers_[i];
+  const SimTime retry_at = AddTime(now, ThrottleBackoff(w.throttle_attempts++));
+  ++result_.throttles;
+  for (Observer* o : *observers_) {
+    o->OnThrottle(i, SimTimeToSeconds(now), SimTimeToSeconds(retry_at));
+  }
+  queue_.Push(retry_at, i, kInvoke);
+}
+
+bool EpochEngine::TakeScalingToken(SimTime now) {
+  if (scaling_.burst <= 0) return true;
+  // Refill continuously since the last take, never above the burst.
+  JobState& job = *job_;
+  if (now > job.scaling_refilled_at) {
+    job.scaling_tokens = std::min<double>(
+        scaling_.burst,
+        job.scaling_tokens + SimTimeToSeconds(now - job.scaling_refilled_at) *
+                                 scaling_.refill_per_s);
+    job.scaling_refilled_at = now;
+  }
+  if (job.scaling_tokens < 1) return false;
+  job.scaling_tokens -= 1;
+  return true;
+}
+
+double EpochEngine::SpendBound(SimTime now) const {
+  return bound_const_usd_ +
+         bound_rate_usd_per_s_ * SimTimeToSeconds(now - epoch_start_);
+}
+
+bool EpochEngine::Reserve(double usd, SimTime now) {
+  if (SpendBound(now) + usd > spend_cap_usd_) return false;
+  bound_const_usd_ += usd;
+  UpdateBudgetStop();
+  return true;
+}
+
+void EpochEngine::UpdateBudgetStop() {
+  if (bound_rate_usd_per_s_ <= 0) {
+    budget_stop_at_ = kMaxSimTime;
+    return;
+  }
+  // Where S(t) meets the cap, rounded down (S there is within the cap).
+  const double seconds =
+      (spend_cap_usd_ - bound_const_usd_) / bound_rate_usd_per_s_;
+  budget_stop_at_ =
+      seconds >= SimTimeToSeconds(kMaxSimTime - epoch_start_)
+          ? kMaxSimTime
+          : epoch_start_ + static_cast<SimTime>(std::floor(seconds * 1e9));
+}
+
+void EpochEngine::StopForBudget(SimTime at) {
+  // Every open invocation stops here (its worker returns at the budget's
+  // deadline), billed to this instant; its unpushed work is dropped.
+  result_.budget_stop = BudgetStop::kMidEpoch;
+  stopped_ = true;
+  for (int32_t i = 0; i < static_cast<int32_t>(workers_.size()); ++i) {
+    Worker& w = workers_[i];
+    if (w.phase == Phase::kDone) continue;
+    if (w.local_steps > 0 || w.phase == Phase::kBarrier) {
+      job_->convergence->OnLocalWorkDropped(i);
+      w.local_steps = 0;
+    }
+    if (w.in_invocation) {
+      if (!w.handler_started) w.invocation_start = at;
+      EndInvocation(i, std::max(at, w.invocation_start), /*timed_out=*/false);
+    }
+    FinishWorker(i, at);
+  }
+  barrier_waiting_.clear();
+  queue_.Clear();
+}
+
 void EpochEngine::Invoke(int32_t i, SimTime now) {
+  if (stopped_) return;
   Worker& w = workers_[i];
   if (running_ >= concurrency_.limit) {
-    // 429: retry later; nothing is billed.
-    const SimTime retry_at =
-        AddTime(now, ThrottleBackoff(w.throttle_attempts++));
-    ++result_.throttles;
-    for (Observer* o : *observers_) {
-      o->OnThrottle(i, SimTimeToSeconds(now), SimTimeToSeconds(retry_at));
-    }
-    queue_.Push(retry_at, i, kInvoke);
+    Throttle(i, now);
+    return;
+  }
+  const bool recycled = w.after_timeout && sandboxes_.cold_after_timeout;
+  const bool warm = !recycled && job_->warm_pool.Acquire(memory_mb_, now);
+  if (!warm && !TakeScalingToken(now)) {
+    // No token for a new execution environment: 429 as well.
+    ++result_.scaling_throttles;
+    Throttle(i, now);
+    return;
+  }
+  const double latency_s =
+      warm ? platform_->SampleWarmStartS(job_->warm_start_rng)
+           : platform_->SampleColdStartS(memory_mb_,
+                                         scenario_.workload.package_mb,
+                                         job_->cold_start_rng);
+  const SimTime init_billed =
+      warm ? 0
+           : SecondsToSimTime(platform_->BilledInitS(
+                 latency_s, scenario_.workload.package_mb));
+  // The invocation's bound: its request, its billed INIT and one unit.
+  const double reserve =
+      rates_.request_usd +
+      (SimTimeToSeconds(init_billed) + rates_.granularity_s) * rates_.usd_per_s;
+  if (!Reserve(reserve, now)) {
+    // The budget cannot pay for it: give back what it took, stop here.
+    if (warm) job_->warm_pool.Release(memory_mb_, now);
+    if (!warm && scaling_.burst > 0) job_->scaling_tokens += 1;
+    StopForBudget(now);
     return;
   }
   ++running_;
   ++result_.invocations;
   w.throttle_attempts = 0;
-  const bool recycled = w.after_timeout && sandboxes_.cold_after_timeout;
   w.after_timeout = false;
-  const bool warm = !recycled && job_->warm_pool.Acquire(memory_mb_, now);
-  double latency_s;
+  w.in_invocation = true;
+  w.handler_started = false;
+  w.init_billed = init_billed;
   if (warm) {
     ++result_.warm_starts;
-    latency_s = platform_->SampleWarmStartS(job_->warm_start_rng);
   } else {
     ++result_.cold_starts;
-    latency_s = platform_->SampleColdStartS(
-        memory_mb_, scenario_.workload.package_mb, job_->cold_start_rng);
     for (Observer* o : *observers_) {
       o->OnColdStart(i, SimTimeToSeconds(now), latency_s);
     }
@@ -269,6 +389,11 @@ void EpochEngine::Invoke(int32_t i, SimTime now) {
 
 void EpochEngine::StartHandler(int32_t i, SimTime now) {
   Worker& w = workers_[i];
+  // From here the bound grows with the handler's elapsed time.
+  w.handler_started = true;
+  bound_const_usd_ -= SimTimeToSeconds(now - epoch_start_) * rates_.usd_per_s;
+  bound_rate_usd_per_s_ = ++handlers_open_ * rates_.usd_per_s;
+  UpdateBudgetStop();
   w.pushed_this_invocation = false;
   w.invocation_start = now;
   w.deadline = AddTime(now, timeout_);
@@ -284,6 +409,7 @@ void EpochEngine::BeginStep(int32_t i, SimTime now) {
 }
 
 void EpochEngine::StartPhase(int32_t i, Phase phase, SimTime now) {
+  if (stopped_) return;
   Worker& w = workers_[i];
   w.phase = phase;
   if (now >= w.deadline) {
@@ -305,6 +431,11 @@ void EpochEngine::StartPhase(int32_t i, Phase phase, SimTime now) {
     } else {
       queue_.Push(retry_at, i, kS3Retry);
     }
+    return;
+  }
+  if ((is_get || is_put) &&
+      !Reserve(requests * (is_get ? s3_get_usd_ : s3_put_usd_), now)) {
+    StopForBudget(now);
     return;
   }
   SimTime duration = 0;
@@ -486,6 +617,7 @@ void EpochEngine::CloseRound(SimTime now) {
     if (workers_[i].batches_left > 0) ++round_pending_;
   }
   for (int32_t i : released) {
+    if (stopped_) break;  // The budget cut the epoch in this loop.
     Worker& w = workers_[i];
     if (now > w.deadline) {
       // The sandbox was cut while it waited at the barrier.
@@ -532,9 +664,26 @@ void EpochEngine::TimeOut(int32_t i, SimTime now, SimTime deadline) {
 
 void EpochEngine::EndInvocation(int32_t i, SimTime now, bool timed_out) {
   Worker& w = workers_[i];
-  const SimTime billed =
-      meter_.ChargeInvocation(now - w.invocation_start, memory_mb_);
+  const InvocationBill bill = meter_.ChargeInvocation(
+      AddTime(now - w.invocation_start, w.init_billed), memory_mb_);
+  const SimTime billed = bill.billed;
   billed_seconds_ += SimTimeToSeconds(billed);
+  result_.init_billed_s += SimTimeToSeconds(w.init_billed);
+  // Its bound (request, INIT, one unit, elapsed handler time) becomes its
+  // bill, which is no larger.
+  bound_const_usd_ -= rates_.request_usd +
+                      (SimTimeToSeconds(w.init_billed) + rates_.granularity_s) *
+                          rates_.usd_per_s;
+  if (w.handler_started) {
+    bound_const_usd_ +=
+        SimTimeToSeconds(w.invocation_start - epoch_start_) * rates_.usd_per_s;
+    bound_rate_usd_per_s_ = --handlers_open_ * rates_.usd_per_s;
+  }
+  bound_const_usd_ += bill.duration_usd + bill.request_usd;
+  UpdateBudgetStop();
+  w.in_invocation = false;
+  w.handler_started = false;
+  w.init_billed = 0;
   --running_;
   if (!timed_out || !sandboxes_.cold_after_timeout) {
     job_->warm_pool.Release(memory_mb_, now);

@@ -11,11 +11,23 @@
 // pushes; the round's updates are applied together (staleness 0, batch =
 // pushes x b) when the last push arrives, then the next round starts.
 //
-// Platform effects: concurrency limit (429 throttles retried with capped
+// Platform effects: concurrency limit and scaling-rate limit on new
+// environments (429 throttles retried with capped
 // exponential back-off with jitter, not billed), warm pool reuse and cold
 // starts, timeouts (the invocation is cut and billed; the batches since the
 // last push are redone by a re-invocation, cold when the scenario says a
 // timed-out sandbox is recycled), optional S3 503 SlowDown retries.
+//
+// The spend cap: Run() never lets the epoch's charges exceed `spend_cap_usd`.
+// It keeps an upper bound S(t) on what is spent by time t (closed bills, S3
+// requests issued, and for each open invocation its request price plus its
+// duration price at the handler's elapsed time + billed INIT + one billing
+// unit). An invocation or S3 request that would lift S(now) over the cap is
+// not issued; S(t) grows linearly while handlers run, and when it reaches the
+// cap every open invocation is stopped there (billed to that instant, its
+// unpushed work dropped), nothing more runs, and the epoch reports
+// BudgetStop::kMidEpoch. Actual bills never exceed the bound, so the epoch
+// costs at most the cap.
 #ifndef SIREN_SIM_ENGINE_EPOCH_ENGINE_H_
 #define SIREN_SIM_ENGINE_EPOCH_ENGINE_H_
 
@@ -40,13 +52,19 @@ namespace siren::sim {
 // Everything that persists from one epoch to the next within a job.
 struct JobState {
   JobState(const Scenario& scenario, const Platform& platform, uint64_t seed);
+  // With a given convergence model instead of the scenario's.
+  JobState(const Scenario& scenario, const Platform& platform, uint64_t seed,
+           ConvergenceHandle convergence);
 
   uint64_t seed = 0;
   SimTime clock = 0;    // Job wall time.
   int epoch = 0;        // Epochs completed.
   int64_t version = 0;  // Parameter-store version.
   int memory_mb = 0;    // Memory of the last epoch (0 before the first).
-  double loss = 0;      // Last observed loss.
+  // The scaling-rate limit's token bucket (Platform::scaling()).
+  double scaling_tokens = 0;
+  SimTime scaling_refilled_at = 0;
+  double loss = 0;  // Last observed loss.
   double true_loss = 0;
   double cost_usd = 0;
   JobStatus status = JobStatus::kRunning;
@@ -72,13 +90,18 @@ class EpochEngine {
               std::shared_ptr<const Platform> platform);
 
   const Platform& platform() const { return *platform_; }
+  const std::shared_ptr<const Platform>& shared_platform() const {
+    return platform_;
+  }
 
   // Runs one epoch of `action` (already validated) from `job.clock`, updating
-  // `job` and notifying `observers`. Throws std::runtime_error if a function
-  // times out 100 times in a row without pushing an update (the workload
-  // cannot make progress at this memory size).
+  // `job` and notifying `observers`, spending at most `spend_cap_usd` (see
+  // the spend cap above; infinity: no cap). Throws std::runtime_error if a
+  // function times out 100 times in a row without pushing an update (the
+  // workload cannot make progress at this memory size).
   EpochResult Run(const Action& action, JobState& job,
-                  const std::vector<Observer*>& observers);
+                  const std::vector<Observer*>& observers,
+                  double spend_cap_usd);
 
   // A rough, noise-free duration of one sync group (L batches and one push)
   // at `memory_mb`: used to reject actions that can never beat the timeout.
@@ -117,6 +140,11 @@ class EpochEngine {
     bool pushed_this_invocation = false;
     bool after_timeout = false;
     bool cold = false;  // The current invocation paid a cold start.
+    // Between an accepted invoke and the invocation's end; whether its
+    // handler has started; the INIT time its bill includes.
+    bool in_invocation = false;
+    bool handler_started = false;
+    SimTime init_billed = 0;
     Phase phase = Phase::kIdle;
   };
 
@@ -132,6 +160,14 @@ class EpochEngine {
   void EndInvocation(int32_t i, SimTime now, bool timed_out);
   void FinishWorker(int32_t i, SimTime now);
   SimTime ThrottleBackoff(int32_t attempts);
+  void Throttle(int32_t i, SimTime now);
+  bool TakeScalingToken(SimTime now);
+  // The spend bound S(now) (see the spend cap above).
+  double SpendBound(SimTime now) const;
+  // Adds `usd` to the bound if S(now) + usd stays within the cap.
+  bool Reserve(double usd, SimTime now);
+  void UpdateBudgetStop();
+  void StopForBudget(SimTime at);
   void FillStats(EpochResult& result);
 
   const Scenario& scenario_;
@@ -142,6 +178,7 @@ class EpochEngine {
   SimTime timeout_;
   SimTime throttle_base_;
   SimTime throttle_cap_;
+  ScalingRules scaling_;
 
   // Per-epoch scratch, reused across epochs.
   JobState* job_ = nullptr;
@@ -174,6 +211,19 @@ class EpochEngine {
   double compute_seconds_ = 0;
   double billed_seconds_ = 0;
   SimTime last_finish_ = 0;
+  // The spend cap: S(t) = bound_const_usd_ + bound_rate_usd_per_s_ x
+  // (seconds since epoch_start_); budget_stop_at_ is where it meets the cap.
+  BillingRates rates_;
+  double s3_get_usd_ = 0;
+  double s3_put_usd_ = 0;
+  double spend_cap_usd_ = 0;
+  double bound_const_usd_ = 0;
+  double bound_rate_usd_per_s_ = 0;
+  int handlers_open_ = 0;
+  SimTime epoch_start_ = 0;
+  SimTime budget_stop_at_ = kMaxSimTime;
+  SimTime last_event_time_ = 0;
+  bool stopped_ = false;  // The budget cut the epoch.
 };
 
 }  // namespace siren::sim

@@ -1,8 +1,10 @@
 #include "sim/engine/simulation.h"
 
 #include <algorithm>
+#include <limits>
 #include <sstream>
 
+#include "sim/engine/cost_projection.h"
 #include "sim/engine/epoch_engine.h"
 #include "sim/platform/platform.h"
 
@@ -18,7 +20,19 @@ class SimulationState {
       : job(scenario, *platform, seed), engine(scenario, std::move(platform)) {}
   JobState job;
   EpochEngine engine;
+  // The last epoch run (none before the first): the guard's quick estimate.
+  double last_cost_usd = 0;
+  int last_functions = 0;
+  int last_memory_mb = 0;
 };
+
+namespace {
+
+// The guard projects an epoch unless the budget left is over this many times
+// a quick estimate of its cost (below).
+constexpr double kProjectBelowEstimates = 4;
+
+}  // namespace
 
 const char* JobStatusName(JobStatus status) {
   switch (status) {
@@ -58,15 +72,23 @@ Simulation& Simulation::operator=(Simulation&&) noexcept = default;
 
 void Simulation::Reset(uint64_t seed) {
   state_->job = JobState(*scenario_, state_->engine.platform(), seed);
+  state_->last_cost_usd = 0;
+  state_->last_functions = state_->last_memory_mb = 0;
 }
 
-EpochResult Simulation::RunEpoch(const Action& action) {
-  JobState& job = state_->job;
-  if (job.status != JobStatus::kRunning) {
-    throw InvalidAction(std::string("the job has stopped (status ") +
-                        JobStatusName(job.status) +
-                        "); expected Reset() before another epoch");
-  }
+bool Simulation::NeedsProjection(const Action& action) const {
+  const SimulationState& s = *state_;
+  if (s.last_functions == 0) return true;
+  // The last epoch's cost scaled by memory and (up only) by functions.
+  const double estimate =
+      s.last_cost_usd * action.memory_mb / s.last_memory_mb *
+      std::max(1.0, static_cast<double>(action.functions) / s.last_functions);
+  const double left = scenario_->job.budget_usd - s.job.cost_usd;
+  return left <=
+         kProjectBelowEstimates * scenario_->job.budget_margin * estimate;
+}
+
+void Simulation::CheckAction(const Action& action) const {
   if (action.functions < 1) {
     throw InvalidAction("functions: got " + std::to_string(action.functions) +
                         ", expected an integer >= 1");
@@ -86,7 +108,68 @@ EpochResult Simulation::RunEpoch(const Action& action) {
             << " (more memory or fewer local steps)";
     throw InvalidAction(message.str());
   }
-  return state_->engine.Run(action, job, observers_);
+}
+
+CostProjection Simulation::ProjectEpochCost(const Action& action) const {
+  CheckAction(action);
+  const JobState& job = state_->job;
+  return sim::ProjectEpochCost(
+      *scenario_, state_->engine.shared_platform(), job, action,
+      scenario_->job.projection_samples, scenario_->job.budget_margin,
+      job.seed ^
+          (0xD1B54A32D192ED03ull * static_cast<uint64_t>(job.epoch + 1)));
+}
+
+EpochResult Simulation::RunEpoch(const Action& action) {
+  JobState& job = state_->job;
+  if (job.status != JobStatus::kRunning) {
+    throw InvalidAction(std::string("the job has stopped (status ") +
+                        JobStatusName(job.status) +
+                        "); expected Reset() before another epoch");
+  }
+  CheckAction(action);
+  // The budget guard: with `project`, an epoch projected to cost more than
+  // the budget left is not run; either way the epoch is cut at the budget
+  // (less a rounding reserve of 1e-9 of it, so that sums of bills never
+  // cross it). The projection (which simulates the epoch) is skipped while
+  // the budget left is over 4 x margin x the last epoch's cost scaled to
+  // this action (NeedsProjection): the first epoch and the last few are
+  // projected. A skipped projection cannot overspend: the cut still holds.
+  const double left = scenario_->job.budget_usd - job.cost_usd;
+  double projected = 0;  // None made.
+  if (scenario_->job.budget_guard == BudgetGuard::kProject &&
+      NeedsProjection(action)) {
+    projected = ProjectEpochCost(action).bound_usd;
+    if (projected > left) return SkipForBudget(action, projected);
+  }
+  EpochResult result = state_->engine.Run(
+      action, job, observers_, left - 1e-9 * scenario_->job.budget_usd);
+  result.projected_cost_usd = projected;
+  state_->last_cost_usd = result.cost.total_usd();
+  state_->last_functions = action.functions;
+  state_->last_memory_mb = action.memory_mb;
+  return result;
+}
+
+EpochResult Simulation::SkipForBudget(const Action& action, double projected) {
+  JobState& job = state_->job;
+  job.status = JobStatus::kBudgetExhausted;
+  EpochResult result;
+  result.epoch = job.epoch;
+  result.action = action;
+  result.loss = job.loss;
+  result.true_loss = job.true_loss;
+  result.progress = job.convergence->progress();
+  result.cumulative_time_s = SimTimeToSeconds(job.clock);
+  result.cumulative_cost_usd = job.cost_usd;
+  result.status = job.status;
+  result.budget_stop = BudgetStop::kBeforeEpoch;
+  result.projected_cost_usd = projected;
+  for (Observer* o : observers_) {
+    o->OnEpochStart(job.epoch, result.cumulative_time_s, action);
+    o->OnEpochEnd(result);
+  }
+  return result;
 }
 
 void Simulation::AddObserver(Observer* observer) {

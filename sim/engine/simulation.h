@@ -18,6 +18,7 @@
 
 #include "sim/core/epoch_result.h"
 #include "sim/core/observer.h"
+#include "sim/engine/cost_projection.h"
 #include "sim/platform/platform.h"
 #include "sim/scenario/scenario.h"
 
@@ -49,8 +50,20 @@ class Simulation {
   void Reset(uint64_t seed);
 
   // Runs one epoch with `action` and returns its result. Throws InvalidAction
-  // (see above) without changing any state.
+  // (see above) without changing any state. The job never spends more than
+  // job.budget_usd (scenario.h, BudgetGuard): an epoch projected over the
+  // budget left is not run (budget_stop before_epoch, nothing spent, the job
+  // ends budget_exhausted) and one that reaches it is cut there (mid_epoch).
+  // The projection is made for the first epoch and whenever the budget left
+  // is under 4 x job.budget_margin x the last epoch's cost scaled to the
+  // action (memory ratio x the functions ratio when it grows); the result's
+  // projected_cost_usd is 0 when none was made.
   EpochResult RunEpoch(const Action& action);
+
+  // The guard's projection of `action` from the job's current state
+  // (cost_projection.h; job.projection_samples, job.budget_margin). Throws
+  // InvalidAction for an action RunEpoch would refuse.
+  CostProjection ProjectEpochCost(const Action& action) const;
 
   // Subscribes `observer` (not owned; must outlive its subscription).
   void AddObserver(Observer* observer);
@@ -69,6 +82,13 @@ class Simulation {
   int64_t total_events() const;  // Events processed since Reset.
 
  private:
+  // Throws InvalidAction for an action that cannot run (see RunEpoch).
+  void CheckAction(const Action& action) const;
+  // Whether the guard projects `action` (see RunEpoch in simulation.cc).
+  bool NeedsProjection(const Action& action) const;
+  // The row of an epoch the guard did not run; ends the job.
+  EpochResult SkipForBudget(const Action& action, double projected);
+
   std::shared_ptr<const Scenario> scenario_;
   std::unique_ptr<SimulationState> state_;
   std::vector<Observer*> observers_;

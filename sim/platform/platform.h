@@ -47,6 +47,24 @@ struct ConcurrencyRules {
   double throttle_backoff_cap_s = 0;   // Longest retry delay.
 };
 
+// The scaling-rate limit on new execution environments: a token bucket of
+// `burst` tokens refilled continuously at `refill_per_s` (never above
+// `burst`); a cold start takes a token, and without one the invocation is
+// throttled (429) like one over the concurrency limit. burst 0: no limit.
+struct ScalingRules {
+  int burst = 0;
+  double refill_per_s = 0;
+};
+
+// The linear prices behind Bill(), for bounds on what is being spent while
+// invocations run: Bill(d, m) costs request_usd plus usd_per_s x the billed
+// duration, which is d rounded up to a multiple of granularity_s.
+struct BillingRates {
+  double usd_per_s = 0;  // Duration price at this memory size, USD/s.
+  double request_usd = 0;
+  double granularity_s = 0;
+};
+
 // Lifetime of execution environments between invocations.
 struct SandboxRules {
   double keep_alive_s = 0;         // An idle warm instance expires after this.
@@ -94,10 +112,28 @@ class Platform {
   virtual double timeout_s() const = 0;
   virtual ConcurrencyRules concurrency() const = 0;
   virtual SandboxRules sandboxes() const = 0;
+  // The scaling-rate limit (default: none).
+  virtual ScalingRules scaling() const { return {}; }
 
   // ---- Money -------------------------------------------------------------
-  // The charge of one invocation whose billable time is `duration`.
+  // True when the INIT phase of a cold start is billed with the invocation
+  // (a measured INIT duration is then added to the billed time).
+  virtual bool bills_init() const { return false; }
+  // The part of a cold start of `cold_start_s` (as sampled, for a package of
+  // `package_mb`) that is billed with the invocation, in [0, cold_start_s]:
+  // the INIT phase where the platform bills it (default: nothing).
+  virtual double BilledInitS(double cold_start_s, double package_mb) const {
+    (void)cold_start_s;
+    (void)package_mb;
+    return 0;
+  }
+  // The charge of one invocation whose billable time is `duration` (the
+  // handler's run plus the billed INIT phase).
   virtual InvocationBill Bill(SimTime duration, int memory_mb) const = 0;
+  // The prices behind Bill at `memory_mb` (see BillingRates): Bill(d) must
+  // lie in [request + d x usd_per_s, request + (d + granularity_s) x
+  // usd_per_s] (the conformance test checks it).
+  virtual BillingRates Rates(int memory_mb) const = 0;
 };
 
 // ---- Helpers every implementation may use ---------------------------------

@@ -308,9 +308,30 @@ std::vector<ParamSection> BuildCoreSections() {
   t->push_back(Double(
       "job.budget_usd", 10,
       PositiveUpTo(1e12, "[I] a trillion dollars: no budget at all"),
-      "The job stops once its cumulative cost reaches this.",
+      "Budget, USD: the job's cumulative cost never exceeds it (an epoch "
+      "that reaches it is cut there and the job ends budget_exhausted).",
       "[I] presets set their own",
       [](auto& s) -> auto& { return s.job.budget_usd; }));
+  t->push_back(Enum<BudgetGuard>(
+      "job.budget_guard",
+      {{"project", BudgetGuard::kProject}, {"cap", BudgetGuard::kCap}},
+      "project",
+      "project: an epoch whose projected cost x job.budget_margin exceeds "
+      "the budget left is not started (as siren run's guard); cap: epochs "
+      "start regardless and are only cut when the budget is reached.",
+      "[I] the runner's guard on real money",
+      [](auto& s) -> auto& { return s.job.budget_guard; }));
+  t->push_back(Double(
+      "job.budget_margin", 1.25,
+      Between(1, 100, "[I] a factor of 100 would refuse any epoch"),
+      "Safety factor on an epoch's projected cost before it starts.",
+      "[I] covers the spread of the projection (measured in the README)",
+      [](auto& s) -> auto& { return s.job.budget_margin; }));
+  t->push_back(Int(
+      "job.projection_samples", 2,
+      Between(1, 64, "[I] each sample simulates the epoch once"),
+      "Simulated samples of an epoch's cost projection; the largest counts.",
+      "[I]", [](auto& s) -> auto& { return s.job.projection_samples; }));
   t->push_back(Int(
       "job.max_epochs", 100,
       PositiveUpTo(100000, "[I] an epoch is a pass over the data"),

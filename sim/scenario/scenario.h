@@ -86,9 +86,21 @@ struct ExecutionSpec {
   double memory_overhead_factor = 0;  // Model copies held in memory.
 };
 
+// How a job is kept within its budget (job.budget_guard). Either way no job
+// ever spends more than job.budget_usd: an epoch that reaches the budget is
+// cut there (its running invocations stop, nothing more is invoked or
+// requested) and the job ends kBudgetExhausted.
+// kProject: besides, an epoch whose projected cost (ProjectEpochCost, times
+// job.budget_margin) exceeds the budget left is not started (the runner's
+// guard); kCap: only the cut.
+enum class BudgetGuard { kProject, kCap };
+
 struct JobSpec {
-  double budget_usd = 0;  // The job stops once cumulative cost reaches it.
+  double budget_usd = 0;  // Cumulative cost never exceeds it.
   int max_epochs = 0;     // The job stops after this many epochs.
+  BudgetGuard budget_guard = BudgetGuard::kProject;
+  double budget_margin = 1.25;  // Safety factor on the projected cost.
+  int projection_samples = 2;   // Simulated samples of a projection.
 };
 
 struct Ec2Spec {

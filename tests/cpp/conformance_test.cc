@@ -144,6 +144,36 @@ TEST_P(ConformanceTest, BoundedFiniteDeterministicAndPricedByParts) {
   EXPECT_FALSE(results.empty());
 }
 
+// Bill() lies within the bounds its Rates() state (the spend cap relies on
+// it), and the billed INIT of a cold start is part of it.
+TEST_P(ConformanceTest, BillsWithinTheirStatedRates) {
+  const auto scenario = Load(GetParam());
+  const auto platform = MakePlatform(*scenario);
+  Rng rng(7, 3);
+  for (int m :
+       {platform->MemoryGrid().front(), platform->MemoryGrid().back()}) {
+    const BillingRates rates = platform->Rates(m);
+    EXPECT_GE(rates.usd_per_s, 0);
+    EXPECT_GE(rates.granularity_s, 0);
+    for (double d : {0.0, 1e-9, 0.0004, 0.1, 1.0, 3.7, 899.999}) {
+      SCOPED_TRACE("memory " + std::to_string(m) + " duration " +
+                   std::to_string(d));
+      const InvocationBill bill = platform->Bill(SecondsToSimTime(d), m);
+      const double total = bill.duration_usd + bill.request_usd;
+      EXPECT_GE(total, rates.request_usd + d * rates.usd_per_s - 1e-15);
+      EXPECT_LE(total, rates.request_usd +
+                           (d + rates.granularity_s) * rates.usd_per_s + 1e-15);
+    }
+    const double cold =
+        platform->SampleColdStartS(m, scenario->workload.package_mb, rng);
+    const double init =
+        platform->BilledInitS(cold, scenario->workload.package_mb);
+    EXPECT_GE(init, 0);
+    EXPECT_LE(init, cold);
+    if (!platform->bills_init()) EXPECT_EQ(init, 0);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Everything, ConformanceTest,
                          ::testing::ValuesIn(Everything()),
                          [](const auto& info) {

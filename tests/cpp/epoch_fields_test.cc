@@ -55,6 +55,10 @@ EpochResult Distinct() {
   r.cumulative_cost_usd = 36.5;
   r.status = JobStatus::kBudgetExhausted;
   r.events = 37;
+  r.scaling_throttles = 38;
+  r.init_billed_s = 39.5;
+  r.budget_stop = BudgetStop::kMidEpoch;
+  r.projected_cost_usd = 40.5;
   return r;
 }
 
@@ -99,6 +103,10 @@ const std::map<std::string, EpochFieldValue>& Expected() {
       {"cumulative_cost_usd", 36.5},
       {"status", std::string_view("budget_exhausted")},
       {"events", int64_t{37}},
+      {"scaling_throttles", int64_t{38}},
+      {"init_billed_s", 39.5},
+      {"budget_stop", std::string_view("mid_epoch")},
+      {"projected_cost_usd", 40.5},
   };
   return kExpected;
 }
@@ -161,7 +169,7 @@ TEST(EpochFieldsTest, EachAccessorReadsItsMember) {
 // Then add the row in epoch_fields.cc, extend Distinct() and Expected(), and
 // update this number.
 TEST(EpochFieldsTest, EpochResultHasNoFieldWithoutARow) {
-  EXPECT_EQ(sizeof(EpochResult), 264u)
+  EXPECT_EQ(sizeof(EpochResult), 280u)
       << "EpochResult changed: does every member have a row in "
          "sim/core/epoch_fields.cc?";
 }

@@ -139,7 +139,7 @@ TEST(ScenarioLoaderTest, EveryPresetLoadsAndRoundTrips) {
     EXPECT_EQ(scenario.name, name);
     // The paper's workloads run on its 2018 platform; the runner's on today's.
     EXPECT_EQ(Str(scenario, "lambda.era"),
-              name == "softmax-digits" ? "2020+" : "2018");
+              name == "softmax-digits" ? "2025+" : "2018");
     const std::string yaml = ScenarioToYaml(scenario);
     const Scenario reloaded = ParseScenario(yaml);
     ExpectSameScenario(scenario, reloaded);
@@ -277,7 +277,7 @@ TEST(ScenarioLoaderTest, LaterOverridesWin) {
 TEST(ScenarioLoaderTest, TableDefaultsFillUnsetKeys) {
   const Scenario s = ParseScenario(kMinimalYaml, {}, "minimal.yaml");
   EXPECT_EQ(s.name, "custom");
-  EXPECT_EQ(Str(s, "lambda.era"), "2020+");
+  EXPECT_EQ(Str(s, "lambda.era"), "2025+");
   EXPECT_EQ(Num(s, "lambda.mb_per_vcpu"), 1769);
   EXPECT_EQ(Num(s, "lambda.concurrency_limit"), 1000);
   EXPECT_EQ(List(s, "lambda.cold_start.mean_ms"),

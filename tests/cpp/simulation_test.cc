@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
@@ -149,22 +150,49 @@ TEST(SimulationTest, StoppedJobRefusesAnotherEpoch) {
   EXPECT_NO_THROW(sim.RunEpoch({4, 1024}));
 }
 
-TEST(SimulationTest, StopsWhenBudgetIsSpent) {
-  Simulation sim(Load(Small({"job.budget_usd=0.01"})), 1);
-  EpochResult r;
-  while (!sim.done()) r = sim.RunEpoch({20, 3008});
-  EXPECT_EQ(r.status, JobStatus::kBudgetExhausted);
-  EXPECT_GE(r.cumulative_cost_usd, 0.01);
+TEST(SimulationTest, StopsBeforeTheBudgetIsOverspent) {
+  for (const char* guard : {"project", "cap"}) {
+    SCOPED_TRACE(guard);
+    Simulation sim(Load(Small({"job.budget_usd=0.01",
+                               std::string("job.budget_guard=") + guard})),
+                   1);
+    EpochResult r;
+    while (!sim.done()) r = sim.RunEpoch({20, 3008});
+    EXPECT_EQ(r.status, JobStatus::kBudgetExhausted);
+    EXPECT_NE(r.budget_stop, BudgetStop::kNone);
+    EXPECT_LE(r.cumulative_cost_usd, 0.01);
+    EXPECT_GT(r.cumulative_cost_usd, 0.0);
+  }
 }
 
-TEST(SimulationTest, ReachingTheTargetOverBudgetIsNoSuccess) {
-  // The first epoch reaches this loose target but costs more than $1e-6.
-  const std::vector<std::string> overrides = {"workload.target_loss=2.0",
-                                              "job.budget_usd=0.000001"};
-  Simulation sim(Load(overrides), 1);
+TEST(SimulationTest, AnEpochProjectedOverTheBudgetIsNotRun) {
+  // Any epoch costs more than $1e-6: the guard refuses the first one.
+  Simulation sim(Load({"workload.target_loss=2.0", "job.budget_usd=0.000001"}),
+                 1);
+  const double initial_loss = sim.loss();
   const EpochResult r = sim.RunEpoch({8, 1024});
-  EXPECT_LE(r.loss, 2.0);
+  EXPECT_EQ(r.budget_stop, BudgetStop::kBeforeEpoch);
   EXPECT_EQ(r.status, JobStatus::kBudgetExhausted);
+  EXPECT_GT(r.projected_cost_usd, 0.000001);
+  EXPECT_EQ(r.cumulative_cost_usd, 0.0);
+  EXPECT_EQ(r.duration_s, 0.0);
+  EXPECT_EQ(r.loss, initial_loss);
+  EXPECT_EQ(sim.epoch(), 0);
+}
+
+TEST(SimulationTest, AnEpochCutAtTheBudgetIsNoSuccessEvenAtTheTarget) {
+  // Without the projection the first epoch starts and is cut at the budget;
+  // a cut epoch ends the job budget_exhausted whatever its loss.
+  Simulation sim(Load({"workload.target_loss=2.2", "job.budget_usd=0.0001",
+                       "job.budget_guard=cap"}),
+                 1);
+  const EpochResult r = sim.RunEpoch({8, 1024});
+  EXPECT_EQ(r.budget_stop, BudgetStop::kMidEpoch);
+  EXPECT_EQ(r.status, JobStatus::kBudgetExhausted);
+  EXPECT_LE(r.cumulative_cost_usd, 0.0001);
+  EXPECT_GT(r.cumulative_cost_usd, 0.00009);  // It spent up to the budget.
+  EXPECT_LT(r.updates, r.batches);
+  EXPECT_EQ(r.projected_cost_usd, 0.0);  // Guard `cap`: none made.
 }
 
 TEST(SimulationTest, ConvergesToTargetLoss) {

@@ -52,6 +52,7 @@ class ToyPlatform final : public Platform {
     bill.request_usd = 0;
     return bill;
   }
+  BillingRates Rates(int) const override { return {usd_per_second_, 0, 1}; }
 
  private:
   std::vector<int> grid_ = {1024, 2048, 4096};

@@ -47,7 +47,7 @@ def test_presets_and_default() -> None:
 def test_preset_properties(preset: str) -> None:
     s = siren.load_scenario(preset)
     assert s.name == preset
-    assert s.get("lambda.era") in ("2018", "2020+")
+    assert s.get("lambda.era") in ("2018", "2025+")
     assert s.platform == "aws_lambda"
     assert s.batches_per_epoch > 0
     grid = s.memory_grid()

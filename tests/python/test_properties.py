@@ -187,7 +187,13 @@ def check_one_epoch(scenario: siren.Scenario) -> None:
     for key, value in result.items():
         if isinstance(value, float):
             assert math.isfinite(value), (key, value)
-    assert result["duration_s"] > 0 and result["cost_total_usd"] >= 0, result
+    assert result["cumulative_cost_usd"] <= scenario.budget_usd, result
+    if result["budget_stop"] == "before_epoch":
+        # Not run: projected over the budget; nothing spent.
+        assert result["projected_cost_usd"] > scenario.budget_usd, result
+        assert result["duration_s"] == 0 and result["cost_total_usd"] == 0, result
+    else:
+        assert result["duration_s"] > 0 and result["cost_total_usd"] >= 0, result
 
 
 def check_named_error(error: siren.ScenarioError, allowed: set[str]) -> None:

@@ -53,7 +53,6 @@ RUNNER_EPOCH_FIELDS: dict[str, tuple[str, str]] = {
     "parameter_version": ("count", "Parameter store version after the epoch."),
     "requested_memory_mb": ("MB", "Memory the action asked for, before clamping to a feasible size."),
     "memory_clamped": ("", "True when the requested memory was clamped up."),
-    "projected_cost_usd": ("usd", "The budget guard's projected cost of the epoch."),
     "skipped": ("", "True for the row of an epoch the budget guard did not run."),
 }
 

@@ -66,6 +66,11 @@ LambdaSpec LambdaSpec::FromScenario(const Scenario& scenario) {
   l.cold_after_timeout = p.Bool("lambda.cold_after_timeout");
   l.single_function = p.Bool("lambda.single_function");
   l.billing_granularity_s = p.Double("billing.granularity_s");
+  l.architecture = p.String("lambda.architecture");
+  l.init_billed = p.Bool("lambda.init_billed");
+  l.init_share = p.Double("lambda.cold_start.init_share");
+  l.scaling_burst = static_cast<int>(p.Int("lambda.scaling.burst"));
+  l.scaling_refill_per_s = p.Double("lambda.scaling.refill_per_s");
   l.usd_per_gb_s = p.Double("billing.usd_per_gb_s");
   l.usd_per_request = p.Double("billing.usd_per_request");
   return l;
@@ -103,6 +108,11 @@ void ValidateLambda(const Scenario& s) {
                      FormatParamValue(l.cold_memory_mb),
                      "strictly ascending memory sizes");
     }
+  }
+  if (l.architecture == "arm64" && l.era == "2018") {
+    FailParamValue("lambda.architecture", l.architecture,
+                   "x86_64 with lambda.era 2018 (arm64 functions exist since "
+                   "September 2021)");
   }
   if (l.throttle_backoff_cap_s < l.throttle_backoff_base_s) {
     FailParamValue("lambda.throttle_backoff_cap_s",
@@ -189,6 +199,24 @@ ConcurrencyRules AwsLambda::concurrency() const {
 
 SandboxRules AwsLambda::sandboxes() const {
   return {spec_.keep_alive_s, spec_.cold_after_timeout, spec_.single_function};
+}
+
+ScalingRules AwsLambda::scaling() const {
+  return {spec_.scaling_burst, spec_.scaling_refill_per_s};
+}
+
+double AwsLambda::BilledInitS(double cold_start_s, double package_mb) const {
+  if (!spec_.init_billed) return 0;
+  // The package term is the handler module's imports (INIT); of the rest,
+  // init_share is the runtime's start, the remainder placement (unbilled).
+  const double package_s =
+      std::min(cold_start_s, spec_.cold_ms_per_package_mb * package_mb * 1e-3);
+  return package_s + spec_.init_share * (cold_start_s - package_s);
+}
+
+BillingRates AwsLambda::Rates(int memory_mb) const {
+  return {memory_mb / 1024.0 * spec_.usd_per_gb_s, spec_.usd_per_request,
+          SimTimeToSeconds(granularity_)};
 }
 
 InvocationBill AwsLambda::Bill(SimTime duration, int memory_mb) const {

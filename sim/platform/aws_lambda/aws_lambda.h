@@ -16,9 +16,21 @@
 //   outside), plus ms_per_package_mb x package size; warm start log-normal;
 // - an invocation is billed from its handler's start to its end, rounded up
 //   to billing.granularity_s, x memory in GB x usd_per_gb_s, plus
-//   usd_per_request (the start-up phase of a cold start was unbilled for
-//   managed runtimes in the generations modelled here); throttled (429)
-//   calls cost nothing.
+//   usd_per_request; throttled (429) calls cost nothing;
+// - INIT billing (`lambda.init_billed`, the "2025+" generation): the INIT
+//   phase of a cold start (runtime start and the handler module's imports)
+//   is billed like the handler's run. The INIT phase is the package term of
+//   the cold start plus `lambda.cold_start.init_share` of the rest; the rest
+//   (placing the sandbox, fetching the code) is not billed. It does not
+//   change the cold-start latency, only what is billed;
+// - the scaling-rate limit (`lambda.scaling.*`): new execution environments
+//   take a token from a bucket of `burst` tokens refilled continuously at
+//   `refill_per_s`; without a token the invocation is throttled (429). The
+//   2025+ rule is 1,000 per 10 s per function (burst 1,000, 100/s); the
+//   2018-2023 rule an initial burst of 3,000 (us-east-1) then +500 per
+//   minute, modelled as a bucket of 3,000 refilled at 500/60 per s;
+// - `lambda.architecture` (x86_64 or arm64) selects the default duration
+//   price; arm64 exists since September 2021 (not in the 2018 era).
 #ifndef SIREN_SIM_PLATFORM_AWS_LAMBDA_AWS_LAMBDA_H_
 #define SIREN_SIM_PLATFORM_AWS_LAMBDA_AWS_LAMBDA_H_
 
@@ -37,6 +49,12 @@ struct Generation {
   int memory_step_mb = 0;
   double timeout_s = 0;
   double billing_granularity_s = 0;
+  // The INIT phase of a cold start is billed like the handler's run.
+  bool init_billed = false;
+  // Scaling-rate limit on new execution environments: a token bucket of
+  // `scaling_burst` tokens refilled at `scaling_refill_per_s`.
+  int scaling_burst = 0;
+  double scaling_refill_per_s = 0;
 };
 
 // Every generation, oldest first; the last is the default.
@@ -70,6 +88,11 @@ struct LambdaSpec {
   bool cold_after_timeout = true;
   bool single_function = false;
   double billing_granularity_s = 0;
+  std::string architecture;
+  bool init_billed = false;
+  double init_share = 0;
+  int scaling_burst = 0;
+  double scaling_refill_per_s = 0;
   double usd_per_gb_s = 0;
   double usd_per_request = 0;
 
@@ -121,6 +144,15 @@ class AwsLambda final : public Platform {
   ConcurrencyRules concurrency() const override;
   // Keep-alive, recycling after a timeout, one function or one per size.
   SandboxRules sandboxes() const override;
+  // lambda.init_billed.
+  bool bills_init() const override { return spec_.init_billed; }
+  // lambda.scaling.burst and refill_per_s.
+  ScalingRules scaling() const override;
+  // The INIT phase of a cold start of `cold_start_s` when the generation
+  // bills it (lambda.init_billed), else 0.
+  double BilledInitS(double cold_start_s, double package_mb) const override;
+  // usd_per_gb_s x GB, usd_per_request, billing.granularity_s.
+  BillingRates Rates(int memory_mb) const override;
   // Rounded up to billing.granularity_s, x GB x usd_per_gb_s, plus
   // usd_per_request.
   InvocationBill Bill(SimTime duration, int memory_mb) const override;

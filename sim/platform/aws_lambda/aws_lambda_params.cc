@@ -29,9 +29,15 @@ ParamSection ParamSectionForLambda() {
   for (const Generation& g : Generations()) eras.push_back(g.name);
   p.push_back(StoredEnum(
       "lambda.era", eras, Generations().back().name,
-      "Lambda generation; sets the defaults of the memory grid, timeout and "
-      "billing granularity.",
+      "Lambda generation; sets the defaults of the memory grid, timeout, "
+      "billing granularity, INIT billing and scaling-rate limit.",
       kEraSource));
+  p.push_back(StoredEnum(
+      "lambda.architecture", {"x86_64", "arm64"}, "x86_64",
+      "Instruction set of the function; sets the default duration price "
+      "(arm64 from the 2020+ era on). Compute speed is lambda.gflops_per_vcpu "
+      "either way.",
+      "arm64 price row (AWS Lambda pricing)"));
   p.push_back(ByEra(
       StoredInt<int>("lambda.min_memory_mb", kRequired,
                      Between(1, 1048576, "[I] 1 TB, 100x Lambda's 10,240 MB"),
@@ -110,6 +116,20 @@ ParamSection ParamSectionForLambda() {
       "[I] Cold start by package row: heavy deps 5-10x slower (mikhail.io "
       "2019)"));
   p.push_back(StoredDouble(
+      "lambda.cold_start.init_share", 0.5, Between(0, 1, "a fraction"),
+      "Share of the cold start (beyond the package term, which is all INIT) "
+      "that is the INIT phase, billed where lambda.init_billed; the rest is "
+      "placement, never billed.",
+      "[I] a minimal Python function reports an Init Duration of about half "
+      "its client-observed cold start (ATC'18 rows: ~250 ms)"));
+  p.push_back(ByEra(
+      StoredBool("lambda.init_billed", false,
+                 "The INIT phase of a cold start is billed like the handler's "
+                 "run (on-demand ZIP functions on managed runtimes since 1 "
+                 "August 2025).",
+                 kEraSource),
+      [](const Generation& g) { return ParamValue(g.init_billed); }));
+  p.push_back(StoredDouble(
       "lambda.warm_start_median_ms", 25, Between(0, 60000, "[I] a minute"),
       "Median warm-start overhead, ms.", "Warm start overhead row (ATC'18)"));
   p.push_back(StoredDouble(
@@ -127,6 +147,24 @@ ParamSection ParamSectionForLambda() {
       Between(1, 1e6, "[I] 1000x the default account limit of 1,000"),
       "Account-wide concurrent executions; more are throttled (429).",
       "Concurrency row (Lambda docs)"));
+  p.push_back(ByEra(
+      StoredInt<int>(
+          "lambda.scaling.burst", kRequired,
+          Between(0, 1e6, "[I] as the concurrency limit; 0: no limit"),
+          "Scaling-rate limit: new execution environments available at once "
+          "(a token bucket; 0 disables the limit).",
+          kEraSource),
+      [](const Generation& g) {
+        return ParamValue(int64_t{g.scaling_burst});
+      }));
+  p.push_back(ByEra(
+      StoredDouble(
+          "lambda.scaling.refill_per_s", kRequired,
+          Between(0, 1e6, "[I] a million environments per second"),
+          "Scaling-rate limit: tokens (new environments) refilled per second, "
+          "up to the burst.",
+          kEraSource),
+      [](const Generation& g) { return ParamValue(g.scaling_refill_per_s); }));
   p.push_back(StoredDouble("lambda.throttle_backoff_base_s", 0.1,
                            PositiveUpTo(3600, "[I] an hour"),
                            "First retry delay after a throttle, s.", "[I]"));
@@ -151,10 +189,15 @@ ParamSection ParamSectionForLambda() {
           "Invocation duration is rounded up to a multiple of this, s.",
           kEraSource),
       [](const Generation& g) { return ParamValue(g.billing_granularity_s); }));
-  p.push_back(StoredDouble("billing.usd_per_gb_s", 0.0000166667,
-                           Between(0, 1, "[I] 60,000 times the list price"),
-                           "Lambda duration price, USD per GB-second (x86).",
-                           kPricing));
+  p.push_back(
+      Variants(StoredDouble("billing.usd_per_gb_s", kRequired,
+                            Between(0, 1, "[I] 60,000 times the list price"),
+                            "Lambda duration price, USD per GB-second (by "
+                            "lambda.architecture).",
+                            kPricing),
+               "lambda.architecture",
+               {{"arm64", ParamValue(0.0000133334)},
+                {"x86_64", ParamValue(0.0000166667)}}));
   p.push_back(StoredDouble("billing.usd_per_request", 2e-7,
                            Between(0, 1, "[I] 5 million times the list price"),
                            "Lambda request price, USD per invocation.",
