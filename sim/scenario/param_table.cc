@@ -322,10 +322,11 @@ std::vector<ParamSection> BuildCoreSections() {
       "[I] the runner's guard on real money",
       [](auto& s) -> auto& { return s.job.budget_guard; }));
   t->push_back(Double(
-      "job.budget_margin", 1.25,
+      "job.budget_margin", 1.15,
       Between(1, 100, "[I] a factor of 100 would refuse any epoch"),
       "Safety factor on an epoch's projected cost before it starts.",
-      "[I] covers the spread of the projection (measured in the README)",
+      "experiments/projection_accuracy.py: actual / projected largest of 2 "
+      "samples at most 1.11 over 960 random epochs of the four presets",
       [](auto& s) -> auto& { return s.job.budget_margin; }));
   t->push_back(Int(
       "job.projection_samples", 2,

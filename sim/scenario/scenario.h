@@ -99,7 +99,7 @@ struct JobSpec {
   double budget_usd = 0;  // Cumulative cost never exceeds it.
   int max_epochs = 0;     // The job stops after this many epochs.
   BudgetGuard budget_guard = BudgetGuard::kProject;
-  double budget_margin = 1.25;  // Safety factor on the projected cost.
+  double budget_margin = 1.15;  // Safety factor on the projected cost.
   int projection_samples = 2;   // Simulated samples of a projection.
 };
 
