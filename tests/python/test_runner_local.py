@@ -108,7 +108,13 @@ def test_a_worker_failing_once_and_throttles_lose_nothing_and_apply_nothing_twic
     assert state.applied.all()
     assert records[-1]["loss"] < job.initial_loss
     errors = [i for i in job.invocations if i["status"] == "error"]
-    assert len(errors) == 1 and "InjectedFault" in errors[0]["error"]
+    assert len(errors) == 1 and errors[0]["error"] == f"InjectedFault: injected fault at batch 14 ({when})"
+    # The failed invocation's requests are counted (batches 12, 13 and 14's
+    # GETs, the pushes and the fault marker's PUT) and billed with the epoch's.
+    assert errors[0]["s3_counts_known"] and errors[0]["s3_gets"] >= 6 and errors[0]["s3_puts"] >= 3
+    epoch0 = [i for i in job.invocations if i["epoch"] == 0]
+    assert first["s3_gets"] == sum(i["s3_gets"] for i in epoch0) + first["runner_s3_gets"]
+    assert first["s3_puts"] == sum(i["s3_puts"] for i in epoch0) + first["runner_s3_puts"]
 
 
 def test_workers_near_their_deadline_stop_early_and_the_rest_is_reinvoked(server, dataset) -> None:
@@ -215,6 +221,9 @@ def test_bad_input_is_a_clear_error(tmp_path) -> None:
     assert proc.returncode == 2 and "--schedule" in proc.stderr
     proc = run_cli("run", "--schedule", "2:1024", "--inject-fault", '{"token": 1}')
     assert proc.returncode == 2 and "--inject-fault" in proc.stderr and "at_batch" in proc.stderr
+    proc = run_cli("run", "--schedule", "2:1024", "--inject-fault",
+                   '{"token": "t", "worker": 0, "epoch": 0, "at_batch": 1, "when": "before_push", "how": "explode"}')
+    assert proc.returncode == 2 and "--inject-fault" in proc.stderr and "exit or hang" in proc.stderr
     proc = run_cli("run", "--schedule", "2:1024", "--budget-margin", "0.5")
     assert proc.returncode == 2 and "--budget-margin" in proc.stderr
     proc = run_cli("calibrate", str(tmp_path / "missing.h5"), "-o", str(tmp_path / "x.yaml"))
@@ -284,3 +293,11 @@ def test_parameter_store_compare_and_swap(server) -> None:
     # The same batch again is not applied twice.
     again, _, _ = store.push(store.read(), np.ones(3, dtype=np.float32), 0.5, 0, 1)
     assert again is None and store.read().version == 2
+    # Every request is counted, the refused compare-and-swap (412) and a GET
+    # of a missing key (404) included: S3 bills them. Writes: initialise,
+    # push, refused push, push; reads: the re-read after the 412 and three more.
+    assert (store.counter.puts, store.counter.gets) == (4, 4)
+    with pytest.raises(Exception, match="NoSuchKey"):
+        store.get("cas/missing")
+    assert store.counter.gets == 5 and store.counter.get_bytes[-1] == 0
+    assert len(store.counter.get_seconds) == 5 and len(store.counter.put_seconds) == 4

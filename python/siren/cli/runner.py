@@ -43,19 +43,21 @@ __all__ = ["add_commands", "run_job"]
 DEFAULT_SCENARIO = "softmax-digits"
 _margin = checked(float, lambda v: 1 <= v < float("inf"), "a number >= 1", "a finite number >= 1")
 _FAULT_KEYS = {"token", "worker", "epoch", "at_batch", "when"}
+_FAULT_HOWS = ("raise", "exit", "hang")
 
 
 def _fault(text: str) -> dict:
-    """--inject-fault: a JSON object with exactly the keys of _FAULT_KEYS."""
+    """--inject-fault: a JSON object with exactly the keys of _FAULT_KEYS,
+    and optionally "how"."""
     try:
         fault = json.loads(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a JSON object, got {text!r}") from None
-    if not isinstance(fault, dict) or set(fault) != _FAULT_KEYS or \
-            fault["when"] not in ("before_push", "after_push"):
+    if not isinstance(fault, dict) or not _FAULT_KEYS <= set(fault) <= _FAULT_KEYS | {"how"} or \
+            fault["when"] not in ("before_push", "after_push") or fault.get("how", "raise") not in _FAULT_HOWS:
         raise argparse.ArgumentTypeError(
-            f"expected a JSON object with keys {sorted(_FAULT_KEYS)} and \"when\" before_push or after_push, "
-            f"got {text!r}")
+            f"expected a JSON object with keys {sorted(_FAULT_KEYS)}, \"when\" before_push or after_push, "
+            f"and optionally \"how\" {' or '.join(_FAULT_HOWS)}, got {text!r}")
     return fault
 
 
@@ -421,8 +423,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--inject-throttles", type=non_negative_int, default=0,
                    help="local, tests: refuse the first K invocations with 429")
     p.add_argument("--inject-fault", type=_fault, default=None,
-                   help='tests: JSON {"token", "worker", "epoch", "at_batch", "when": "before_push"|"after_push"}: '
-                        "that worker's first invocation fails once")
+                   help='tests: JSON {"token", "worker", "epoch", "at_batch", "when": "before_push"|"after_push"'
+                        '[, "how": "raise"|"exit"|"hang"]}: that worker\'s first invocation fails once (raises, '
+                        "its sandbox dies, or it runs into the timeout)")
     add_overrides(p)
     p.set_defaults(handler=cmd_run)
 

@@ -21,6 +21,13 @@ Outcomes map to the ``Backend`` statuses:
   own retries are off for Invoke: the runner retries and counts);
 - any other AWS error raises ``AwsError`` with a one-line message.
 
+S3 requests of a failed invocation: a handler that raised reports them in its
+error message (``worker.WorkerError``, ``protocol.split_requests``): they
+become ``Invocation.s3_requests``. An invocation cut at its timeout, or whose
+sandbox crashed, reports nothing, and nothing else says what it requested:
+``s3_requests`` is None and the runner records its requests as unknown (NaN
+in the trace, not in the bill).
+
 Credentials are boto3's (environment, profile, instance role). They are
 never read, printed or logged here, and error messages are redacted of
 anything that looks like an access key.
@@ -37,7 +44,7 @@ import time
 from typing import Any
 
 from .backend import ERROR, OK, THROTTLED, TIMEOUT, Invocation
-from .protocol import validate_bucket_name
+from .protocol import split_requests, validate_bucket_name
 
 __all__ = [
     "AwsBackend", "AwsError", "MAX_MEMORY_MB", "MIN_MEMORY_MB", "call_aws", "check_session", "describe_aws_error",
@@ -293,8 +300,11 @@ class AwsBackend:
         if response.get("FunctionError"):
             error_type, message = _function_error(payload)
             timed_out = error_type == "Sandbox.Timedout" or _TIMEOUT_MARK in message or report_status == "timeout"
-            return Invocation(TIMEOUT if timed_out else ERROR,
-                              error=redact(f"{error_type}: {message}")[:_MAX_ERROR_CHARS], **timings)
+            message, requests = split_requests(message)
+            # The worker's WorkerError carries the original "Type: message".
+            text = message if requests is not None and error_type == "WorkerError" else f"{error_type}: {message}"
+            return Invocation(TIMEOUT if timed_out else ERROR, error=redact(text)[:_MAX_ERROR_CHARS],
+                              s3_requests=None if timed_out else requests, **timings)
         try:
             body = json.loads(payload) if payload else None
         except ValueError:

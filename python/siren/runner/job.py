@@ -15,7 +15,11 @@ One epoch (DESIGN.md §5, the HSP protocol of ``protocol.py``):
      exponential back-off (``lambda.throttle_backoff_base_s`` doubling up to
      ``..._cap_s``); one that fails, times out or stops early near its
      deadline is re-invoked for its batches not yet applied (read from the
-     store), up to ``max_attempts`` times: billed again, as on Lambda;
+     store), up to ``max_attempts`` times: billed again, as on Lambda. Every invocation's S3 requests are billed, a failed
+     one's included (its error payload, or the local backend's request pipe,
+     says what it requested); where nobody can know them (an AWS timeout or
+     crash) the invocation's row says so (NaN, ``s3_counts_known`` false)
+     and the epoch counts such invocations (``s3_unknown_invocations``);
   5. at the barrier every batch must be applied; missing ones (a worker gave
      up) are run by recovery invocations; if some still are missing (or the
      budget guard refused their recovery) the epoch is not accepted: its
@@ -392,7 +396,7 @@ class RealJob:
                      "learning_rate": self.learning_rate, "manifest": self._manifest}
             if self.fault and attempt == 0 and self.fault.get("worker", 0) == worker and \
                     self.fault.get("epoch", 0) == epoch:
-                event["fault"] = {k: v for k, v in self.fault.items() if k in ("token", "at_batch", "when")}
+                event["fault"] = {k: v for k, v in self.fault.items() if k in ("token", "at_batch", "when", "how")}
             sent = time.perf_counter() - epoch_start
             result = self.backend.invoke(event)
             returned = time.perf_counter() - epoch_start
@@ -434,20 +438,26 @@ class RealJob:
     def _record_invocation(self, epoch: int, worker: int, attempt: int, batches: list[int], result: Invocation,
                            sent: float, returned: float, log: _EpochLog) -> None:
         payload = result.payload or {}
+        # The requests: the payload's when the handler returned, else what
+        # the backend knows of the failed invocation's, else unknown.
+        if result.status == OK and "s3_gets" in payload:
+            counter: S3Counter | None = S3Counter.from_dict(payload)
+        else:
+            counter = result.s3_requests
+        unknown = float("nan")
         row = {"epoch": epoch, "worker": worker, "attempt": attempt, "status": result.status,
                "error": result.error[:300], "batches_assigned": len(batches), "cold": result.cold,
                "init_s": result.init_s, "duration_s": result.duration_s,
                "platform_billed_s": result.billed_s if result.billed_s is not None else float("nan"),
                "memory_mb": result.memory_mb, "sent_s": sent, "returned_s": returned,
-               "s3_gets": int(payload.get("s3_gets", 0)), "s3_puts": int(payload.get("s3_puts", 0)),
+               "s3_gets": counter.gets if counter is not None else unknown,
+               "s3_puts": counter.puts if counter is not None else unknown,
+               "s3_counts_known": counter is not None,
                "remaining": len(payload.get("remaining", []))}
-        counter = S3Counter(gets=row["s3_gets"], puts=row["s3_puts"],
-                            get_seconds=list(payload.get("get_seconds", [])),
-                            put_seconds=list(payload.get("put_seconds", [])),
-                            get_bytes=list(payload.get("get_bytes", [])))
         with log.lock:
             log.invocations.append(row)
-            log.requests.add(counter)
+            if counter is not None:
+                log.requests.add(counter)
             for batch in payload.get("batches", []):
                 log.batches.append(dict(batch, epoch=epoch, worker=worker, attempt=attempt))
 
@@ -492,6 +502,7 @@ class RealJob:
             "worker_errors": sum(1 for i in billed if i["status"] == ERROR),
             "init_mean_s": _mean([i["init_s"] for i in billed if i["cold"]]),
             "runner_s3_gets": runner_gets, "runner_s3_puts": runner_puts,
+            "s3_unknown_invocations": sum(1 for i in billed if not i["s3_counts_known"]),
         }
         return in_table_order(record)
 

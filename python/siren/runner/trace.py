@@ -55,6 +55,8 @@ RUNNER_EPOCH_FIELDS: dict[str, tuple[str, str]] = {
     "memory_clamped": ("", "True when the requested memory was clamped up."),
     "projected_cost_usd": ("usd", "The budget guard's projected cost of the epoch."),
     "skipped": ("", "True for the row of an epoch the budget guard did not run."),
+    "s3_unknown_invocations": ("count", "Invocations whose S3 requests nobody could report (an AWS timeout or "
+                                        "crash): not in s3_gets, s3_puts nor the cost."),
 }
 
 
@@ -73,8 +75,10 @@ INVOCATION_FIELDS: dict[str, tuple[str, str]] = {
     "memory_mb": ("MB", "Memory of the function that ran the invocation."),
     "sent_s": ("s", "When the runner sent the invocation, from the epoch's start."),
     "returned_s": ("s", "When the invocation returned to the runner, from the epoch's start."),
-    "s3_gets": ("count", "S3 GET requests the invocation made."),
-    "s3_puts": ("count", "S3 PUT requests the invocation made."),
+    "s3_gets": ("count", "S3 GET requests the invocation issued, also when it failed; NaN when unknown."),
+    "s3_puts": ("count", "S3 PUT requests the invocation issued (refused compare-and-swaps included), also when "
+                         "it failed; NaN when unknown."),
+    "s3_counts_known": ("", "False when nobody could report the invocation's S3 requests (an AWS timeout or crash)."),
     "remaining": ("count", "Batches the invocation left for a re-invocation (deadline near)."),
 }
 
