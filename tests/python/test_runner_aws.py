@@ -232,6 +232,16 @@ def test_a_failed_handlers_requests_reach_the_runner_in_its_error_payload(mocked
     assert result.s3_requests == raised.value.requests and len(result.s3_requests.get_seconds) == 3
 
 
+def test_a_throttle_keeps_lambdas_reason() -> None:
+    backend, stub = _stubbed_backend()
+    stub.add_client_error("invoke", service_error_code="TooManyRequestsException", service_message="Rate Exceeded.",
+                          http_status_code=429, modeled_fields={"Reason": "ConcurrentInvocationLimitExceeded"})
+    with stub:
+        result = backend.invoke({})
+    assert result.status == THROTTLED and result.error.endswith("(Reason: ConcurrentInvocationLimitExceeded)")
+    assert not result.scaling_throttle  # No reason of Lambda's names the scaling-rate limit.
+
+
 def test_invoke_throttle_is_reported_not_raised() -> None:
     backend, stub = _stubbed_backend()
     stub.add_client_error("invoke", service_error_code="TooManyRequestsException", service_message="Rate Exceeded.",

@@ -141,6 +141,76 @@ def test_budget_guard_stops_before_overspending(server, dataset) -> None:
     assert ran[-1]["cumulative_cost_usd"] <= 0.0012
 
 
+def test_the_scaling_limit_throttles_new_sandboxes_only(server) -> None:
+    """One token, never refilled: the first sandbox takes it, a warm reuse
+    needs none, a new sandbox (the memory change retired the warm one) is
+    throttled as a scaling throttle."""
+    backend = LocalLambda(server, scaling_burst=1, scaling_refill_per_s=0.0)
+    try:
+        backend.set_memory(512)
+        first, warm = backend.invoke({}), backend.invoke({})  # A bad event: handled errors.
+        backend.set_memory(1024)
+        new = backend.invoke({})
+    finally:
+        backend.close()
+    assert (first.status, first.cold, first.scaling_throttle) == ("error", True, False)
+    assert (warm.status, warm.cold, warm.scaling_throttle) == ("error", False, False)
+    assert new.status == THROTTLED and new.scaling_throttle and "scaling limit" in new.error
+    assert first.s3_requests is not None and first.s3_requests.gets == 0  # Known: none before the bad event.
+
+
+@pytest.mark.parametrize("burst, refill", [(0, 1.0), (2.5, 1.0), (True, 1.0), (2, -1.0), (2, float("inf"))])
+def test_the_scaling_limit_is_validated(server, burst, refill) -> None:
+    with pytest.raises(ValueError, match="scaling_"):
+        LocalLambda(server, scaling_burst=burst, scaling_refill_per_s=refill)
+    with pytest.raises(ValueError, match="scaling_refill_per_s"):
+        LocalLambda(server, scaling_refill_per_s=1.0)
+
+
+def test_a_job_under_a_tiny_scaling_limit_is_throttled_then_completes(server, dataset) -> None:
+    """Burst 2, refilled at 0.5/s, 4 functions: two sandboxes start at once,
+    the other shares are throttled (429) until a token comes back or a
+    sandbox is warm again, and then run: nothing lost."""
+    job, backend = _job(server, dataset, scaling_burst=2, scaling_refill_per_s=0.5,
+                        overrides=["lambda.throttle_backoff_base_s=0.05", "lambda.throttle_backoff_cap_s=0.4"])
+    try:
+        records = _run(job, [(4, 1024)])
+    finally:
+        backend.close()
+    record = records[0]
+    assert record["scaling_throttles"] >= 2 and record["throttles"] >= record["scaling_throttles"]
+    assert record["updates"] == len(dataset.batches) and record["missing_batches"] == 0
+    assert record["parameter_version"] == len(dataset.batches)
+    assert record["functions_used"] == 4 and record["worker_errors"] == 0
+    # New sandboxes: at most the burst plus what refilled during the epoch.
+    assert 1 <= record["cold_starts"] <= 2 + int(0.5 * record["duration_s"])
+    assert sorted({i["worker"] for i in job.invocations}) == [0, 1, 2, 3]
+
+
+def test_the_runner_reads_the_scaling_limit_when_the_scenario_has_it() -> None:
+    """`siren run` builds the local stand-in's limit from lambda.scaling.*
+    (burst 0: none, as in the simulator) and runs without it on a scenario
+    of a siren that predates them."""
+    from siren.cli.runner import _scaling_limit
+
+    scenario = _core.load_scenario(SCENARIO)
+
+    class WithScaling:  # The scenario as it reads once the simulator has the parameters.
+        def __init__(self, burst, refill):
+            self.values = {"lambda.scaling.burst": burst, "lambda.scaling.refill_per_s": refill}
+
+        def get(self, path):
+            return self.values[path] if path in self.values else scenario.get(path)
+
+    assert _scaling_limit(WithScaling(1000, 100.0)) == (1000, 100.0, True)
+    assert _scaling_limit(WithScaling(3000, 500 / 60)) == (3000, 500 / 60, True)
+    assert _scaling_limit(WithScaling(0, 0.0)) == (None, None, True)
+    try:
+        scenario.get("lambda.scaling.burst")
+    except KeyError:
+        assert _scaling_limit(scenario) == (None, None, False)
+
+
 def test_local_backend_throttles_beyond_its_concurrency_limit(server) -> None:
     backend = LocalLambda(server, concurrency_limit=1, throttle_first=1)
     try:

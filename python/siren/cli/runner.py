@@ -157,11 +157,28 @@ class _Actor:
         return self.codec.encode(functions, memory_mb)
 
 
+def _scaling_limit(scenario: _core.Scenario) -> tuple[int | None, float | None, bool]:
+    """(burst, refill_per_s) of the scenario's lambda.scaling.* ((None, None)
+    for no limit: burst 0, as in the simulator), and whether the scenario
+    has them at all (scenarios of a siren without them do not)."""
+    try:
+        burst = scenario.get("lambda.scaling.burst")
+        refill = scenario.get("lambda.scaling.refill_per_s")
+    except KeyError:
+        return None, None, False
+    if burst is None or refill is None:
+        return None, None, False
+    if int(burst) <= 0:
+        return None, None, True
+    return int(burst), float(refill), True
+
+
 def _make_backend(args: argparse.Namespace, scenario: _core.Scenario) -> tuple[Any, list[Any]]:
     """The backend and what must be closed after the run."""
     if args.backend == "local":
         from siren.runner.local import LocalLambda, S3Server
 
+        burst, refill, _ = _scaling_limit(scenario)
         server = S3Server()
         try:
             server.start()
@@ -170,7 +187,8 @@ def _make_backend(args: argparse.Namespace, scenario: _core.Scenario) -> tuple[A
                 keep_alive_s=scenario.get("lambda.keep_alive_s"),
                 concurrency_limit=args.concurrency_limit or scenario.get("lambda.concurrency_limit"),
                 emulate_cpu_share=not args.no_cpu_share, mb_per_vcpu=scenario.get("lambda.mb_per_vcpu"),
-                throttle_first=args.inject_throttles, single_function=scenario.get("lambda.single_function"))
+                throttle_first=args.inject_throttles, single_function=scenario.get("lambda.single_function"),
+                scaling_burst=burst, scaling_refill_per_s=refill)
         except BaseException:
             server.stop()
             raise
@@ -208,6 +226,8 @@ def run_job(args: argparse.Namespace, out: Callable[[str], None] = print,
             f"{scenario.get('workload.dataset_samples')}; the simulator's view differs until calibrated")
     codec = _core.ActionCodec(scenario, "box")
     actor = _Actor(args, codec)
+    burst, refill, _ = _scaling_limit(scenario)
+    scaling = f"burst {burst}, {refill:g}/s" if burst is not None and args.backend == "local" else "none"
     bucket = args.bucket or "siren-local"
     prefix = args.prefix or f"jobs/{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
     deferred = signals.deferred if signals is not None else contextlib.nullcontext
@@ -230,7 +250,7 @@ def run_job(args: argparse.Namespace, out: Callable[[str], None] = print,
                  "initial_loss": job.initial_loss, "learning_rate": job.learning_rate,
                  "policy": actor.description, "version": _core.__version__, "bucket": bucket, "prefix": prefix,
                  "host_cpus": os.cpu_count() or 1,
-                 "single_function": bool(getattr(backend, "single_function", True))}
+                 "single_function": bool(getattr(backend, "single_function", True)), "scaling_limit": scaling}
         observation = job.reset()
         out(f"backend={backend.name} scenario={scenario.name} dataset={dataset.name} "
             f"batches/epoch={len(dataset.batches)} lr={job.learning_rate} {actor.description} "

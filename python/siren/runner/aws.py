@@ -18,7 +18,9 @@ Outcomes map to the ``Backend`` statuses:
   function's timeout ("Task timed out after ..."), ERROR otherwise (the
   handler raised, or the sandbox crashed), with ``errorType: errorMessage``;
 - 429 ``TooManyRequestsException``: THROTTLED, not retried here (the SDK's
-  own retries are off for Invoke: the runner retries and counts);
+  own retries are off for Invoke: the runner retries and counts). Lambda's
+  ``Reason`` is kept in the error text; none of its reasons names the
+  scaling-rate limit, so no AWS throttle counts as a scaling throttle;
 - any other AWS error raises ``AwsError`` with a one-line message.
 
 S3 requests of a failed invocation: a handler that raised reports them in its
@@ -285,7 +287,9 @@ class AwsBackend:
                                                  LogType="Tail", Payload=json.dumps(event).encode("utf-8"))
         except ClientError as error:
             if _is_throttle(error):
-                return Invocation(THROTTLED, error=describe_aws_error(error, "Invoke"), memory_mb=self._memory_mb)
+                reason = str((getattr(error, "response", None) or {}).get("Reason") or "")
+                text = describe_aws_error(error, "Invoke") + (f" (Reason: {redact(reason)[:80]})" if reason else "")
+                return Invocation(THROTTLED, error=text, memory_mb=self._memory_mb)
             raise AwsError(describe_aws_error(error, f"Invoke {self.function_name}")) from None
         except ReadTimeoutError:
             # The function may still be running: the runner treats it as timed out.

@@ -6,7 +6,8 @@ runner calls it from several threads at once: one thread per concurrent
 worker) and reports what Lambda's REPORT line reports: the handler's
 duration, the init duration of a cold start, and the memory size.
 Throttling (HTTP 429) is reported, not retried: retry policy lives in the
-runner, which also counts it.
+runner, which also counts it (and apart, the throttles a backend can
+attribute to the scaling-rate limit on new execution environments).
 
 The S3 requests of an invocation come in its payload when it returns. One
 that failed has none; its requests are then ``s3_requests`` when the backend
@@ -52,6 +53,8 @@ class Invocation:
     # The S3 requests of an invocation without a payload (not OK), when the
     # backend knows them; None: unknown.
     s3_requests: S3Counter | None = None
+    # THROTTLED by the scaling-rate limit on new execution environments.
+    scaling_throttle: bool = False
 
 
 class Backend(Protocol):

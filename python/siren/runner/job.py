@@ -13,9 +13,11 @@ One epoch (DESIGN.md §5, the HSP protocol of ``protocol.py``):
      the n' invocations start at once, one thread each;
   4. an invocation that is throttled (429) is retried after a jittered
      exponential back-off (``lambda.throttle_backoff_base_s`` doubling up to
-     ``..._cap_s``); one that fails, times out or stops early near its
-     deadline is re-invoked for its batches not yet applied (read from the
-     store), up to ``max_attempts`` times: billed again, as on Lambda. Every invocation's S3 requests are billed, a failed
+     ``..._cap_s``; those of the scaling-rate limit on new environments are
+     also counted apart, ``scaling_throttles``); one that fails, times out or
+     stops early near its deadline is re-invoked for its batches not yet
+     applied (read from the store), up to ``max_attempts`` times: billed
+     again, as on Lambda. Every invocation's S3 requests are billed, a failed
      one's included (its error payload, or the local backend's request pipe,
      says what it requested); where nobody can know them (an AWS timeout or
      crash) the invocation's row says so (NaN, ``s3_counts_known`` false)
@@ -133,6 +135,7 @@ class _EpochLog:
     batches: list[dict] = field(default_factory=list)
     requests: S3Counter = field(default_factory=S3Counter)
     throttles: int = 0
+    scaling_throttles: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -408,6 +411,7 @@ class RealJob:
                 delay = min(self._backoff_cap, self._backoff_base * 2 ** min(throttles - 1, 20))
                 with log.lock:
                     log.throttles += 1
+                    log.scaling_throttles += int(result.scaling_throttle)
                     jitter = self._rng.uniform(0.5, 1.0)
                 self._cancelled.wait(delay * jitter)
                 continue
@@ -484,6 +488,7 @@ class RealJob:
             "mean_staleness": _mean(staleness), "max_staleness": int(max(staleness, default=0)),
             "invocations": len(billed), "cold_starts": sum(1 for i in billed if i["cold"]),
             "warm_starts": sum(1 for i in billed if not i["cold"]), "throttles": log.throttles,
+            "scaling_throttles": log.scaling_throttles,
             "timeouts": sum(1 for i in billed if i["status"] == TIMEOUT),
             "reinvocations": sum(1 for i in billed if i["attempt"] > 1),
             "s3_slowdowns": 0, "s3_gets": gets, "s3_puts": puts,

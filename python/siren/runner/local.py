@@ -14,6 +14,14 @@ What is emulated, and how (each configurable):
     ``lambda.single_function``;
   - the account concurrency limit: an invocation beyond ``concurrency_limit``
     running ones is refused with a throttle (429), as Lambda does;
+  - the scaling-rate limit: with ``scaling_burst``, a new execution
+    environment (a new sandbox process; reusing a warm one needs none) takes
+    a token from a bucket of ``scaling_burst`` tokens refilled continuously
+    at ``scaling_refill_per_s`` up to the burst; without a token the
+    invocation is throttled (429, ``Invocation.scaling_throttle``), as Lambda
+    limits how fast a function scales (today: 1,000 environments per 10 s per
+    function, burst 1000 and 100/s; before 2023: a burst of 3,000 then 500
+    per minute). The simulator's ``lambda.scaling.*``;
   - the CPU share: with ``emulate_cpu_share``, a function of m MB below one
     vCPU (``mb_per_vcpu``) sleeps (1/share - 1) x each compute phase, the way
     Lambda's CFS quota stretches it; above one vCPU nothing changes (the
@@ -320,6 +328,26 @@ class _Sandbox:
                 stream.close()
 
 
+class _TokenBucket:
+    """``burst`` tokens, refilled continuously at ``refill_per_s`` up to
+    ``burst``; ``take()`` spends one if there is one."""
+
+    def __init__(self, burst: int, refill_per_s: float) -> None:
+        self.burst = burst
+        self.refill_per_s = refill_per_s
+        self._tokens = float(burst)
+        self._last = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self._tokens = min(float(self.burst), self._tokens + (now - self._last) * self.refill_per_s)
+        self._last = now
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            return True
+        return False
+
+
 _CANCELLED = "Cancelled: the runner is stopping"
 
 
@@ -373,14 +401,16 @@ class LocalLambda:
 
     Thread-safe: the runner calls ``invoke`` from one thread per concurrent
     worker. ``throttle_first`` refuses the first k invocations with a
-    throttle (fault injection for tests).
+    throttle (fault injection for tests). ``scaling_burst`` (None: no limit)
+    and ``scaling_refill_per_s`` set the scaling-rate limit on new sandboxes.
     """
 
     name = "local"
 
     def __init__(self, s3_server: S3Server, *, timeout_s: float = 900.0, keep_alive_s: float = 600.0,
                  concurrency_limit: int = 1000, emulate_cpu_share: bool = True, mb_per_vcpu: float = 1769.0,
-                 init_timeout_s: float = 60.0, throttle_first: int = 0, single_function: bool = True) -> None:
+                 init_timeout_s: float = 60.0, throttle_first: int = 0, single_function: bool = True,
+                 scaling_burst: int | None = None, scaling_refill_per_s: float | None = None) -> None:
         for name, value in (("timeout_s", timeout_s), ("init_timeout_s", init_timeout_s),
                             ("mb_per_vcpu", mb_per_vcpu)):
             if not value > 0:
@@ -389,6 +419,22 @@ class LocalLambda:
             raise ValueError(f"keep_alive_s: must be >= 0, got {keep_alive_s}")
         if concurrency_limit < 1:
             raise ValueError(f"concurrency_limit: must be >= 1, got {concurrency_limit}")
+        if scaling_burst is None:
+            if scaling_refill_per_s is not None:
+                raise ValueError(f"scaling_refill_per_s: got {scaling_refill_per_s} without a scaling_burst; "
+                                 "expected both (a limit) or neither (no limit)")
+            self._scaling = None
+        else:
+            if isinstance(scaling_burst, bool) or not isinstance(scaling_burst, int) or scaling_burst < 1:
+                raise ValueError(f"scaling_burst: got {scaling_burst!r}, expected an integer >= 1 "
+                                 "(or None: no limit)")
+            refill = 0.0 if scaling_refill_per_s is None else scaling_refill_per_s
+            if not 0 <= refill < float("inf"):
+                raise ValueError(f"scaling_refill_per_s: got {scaling_refill_per_s!r}, expected a finite "
+                                 "number >= 0")
+            self._scaling = _TokenBucket(scaling_burst, float(refill))
+        self.scaling_burst = scaling_burst
+        self.scaling_refill_per_s = None if scaling_burst is None else float(scaling_refill_per_s or 0.0)
         self.s3_server = s3_server
         self.s3 = s3_server.client()
         self.endpoint_url = s3_server.endpoint_url
@@ -496,8 +542,14 @@ class LocalLambda:
             if self._throttle_first > 0 or self._running >= self.concurrency_limit:
                 self._throttle_first = max(0, self._throttle_first - 1)
                 return Invocation(THROTTLED, error="TooManyRequestsException: Rate Exceeded.", memory_mb=memory_mb)
-            self._running += 1
             sandbox = self._take_warm(memory_mb)
+            if sandbox is None and self._scaling is not None and not self._scaling.take():
+                # A new execution environment, and none may start now.
+                return Invocation(THROTTLED, memory_mb=memory_mb, scaling_throttle=True,
+                                  error=f"TooManyRequestsException: Rate Exceeded. (scaling limit: no new execution "
+                                        f"environment available; burst {self._scaling.burst}, refilled at "
+                                        f"{self._scaling.refill_per_s:g}/s)")
+            self._running += 1
             if sandbox is not None:
                 self._busy.add(sandbox)
         try:

@@ -13,7 +13,9 @@ Layout (one 1-D dataset per column, one row per item)::
     requests/get_s, get_bytes, put_s   every worker S3 request (REQUEST_FIELDS)
     attrs: scenario (YAML), backend, dataset (manifest JSON), initial_loss,
            learning_rate, policy, status, version, bucket, prefix, host_cpus,
-           single_function (numbers as numbers, booleans as booleans)
+           single_function, scaling_limit (the local stand-in's scaling-rate
+           limit, e.g. "burst 1000, 100/s", or "none") (numbers as numbers,
+           booleans as booleans)
 
 Every dataset has `units` and `description` attributes.
 
@@ -30,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from siren.epoch_fields import dataset_attributes
+from siren.epoch_fields import EPOCH_FIELD_NAMES, dataset_attributes
 from siren.trace import open_hdf5, write_column
 
 __all__ = ["BATCH_FIELDS", "INVOCATION_FIELDS", "REQUEST_FIELDS", "REQUIRED_COLUMNS", "RUNNER_EPOCH_FIELDS",
@@ -58,6 +60,12 @@ RUNNER_EPOCH_FIELDS: dict[str, tuple[str, str]] = {
     "s3_unknown_invocations": ("count", "Invocations whose S3 requests nobody could report (an AWS timeout or "
                                         "crash): not in s3_gets, s3_puts nor the cost."),
 }
+# The simulator's epoch field table gains scaling_throttles with the
+# scaling-rate limit; until it has it, the runner describes its own column.
+if "scaling_throttles" not in EPOCH_FIELD_NAMES:
+    RUNNER_EPOCH_FIELDS["scaling_throttles"] = (
+        "count", "Of the throttles, those of the scaling-rate limit on new environments (the local stand-in's; "
+                 "AWS does not say which limit a 429 hit).")
 
 
 # One row per invocation (siren.runner.job: _record_invocation).
