@@ -84,6 +84,79 @@ def test_policy_drives_three_epochs_and_the_trace_has_every_field(tmp_path) -> N
     assert "status=" in proc.stdout
 
 
+@pytest.fixture(scope="module")
+def narrow_policy(tmp_path_factory):
+    """A policy trained on softmax-digits with env.max_functions=16 (its
+    actions and observations scaled for 16 functions, not the preset's 32)
+    and another budget."""
+    out = tmp_path_factory.mktemp("narrow") / "run"
+    train = run_cli("train", "--scenario", SCENARIO, "--iterations", "2", "--envs", "4", "--quiet", "--out", str(out),
+                    "env.max_functions=16", "job.budget_usd=0.02")
+    assert train.returncode == 0, train.stderr
+    return out / "policy.pt"
+
+
+def test_a_policy_of_another_scenario_is_refused_by_the_parameters_that_differ(narrow_policy) -> None:
+    proc = run_cli("run", "--policy", str(narrow_policy), "--scenario", SCENARIO, "--epochs", "1")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    line = proc.stderr.strip()
+    assert len(line.splitlines()) == 1 and line.startswith("siren: error: --policy: "), line
+    # The same preset name, another job interface: the fingerprints tell.
+    assert "trained on scenario 'softmax-digits' (" in line and "env.max_functions 16 vs 32" in line, line
+    assert "--allow-scenario-mismatch" in line and "budget" not in line
+
+
+def test_a_policy_runs_on_its_own_scenario_under_another_budget(narrow_policy, tmp_path) -> None:
+    from siren.policy import scenario_fingerprint
+
+    trace_path = tmp_path / "t.h5"
+    proc = run_cli("run", "--policy", str(narrow_policy), "--scenario", SCENARIO, "--epochs", "1",
+                   "--out", str(trace_path), "env.max_functions=16")
+    assert proc.returncode == 0, proc.stderr
+    assert "warning" not in proc.stderr
+    attrs = read_run_trace(trace_path)["attrs"]
+    assert attrs["policy_scenario_fingerprint"] == attrs["scenario_fingerprint"] == scenario_fingerprint(
+        _core.load_scenario(SCENARIO, ["env.max_functions=16"]))
+    assert "policy_scenario_mismatch" not in attrs
+
+
+def test_allow_scenario_mismatch_runs_with_a_warning_kept_in_the_trace(narrow_policy, tmp_path) -> None:
+    import json
+
+    trace_path = tmp_path / "t.h5"
+    proc = run_cli("run", "--policy", str(narrow_policy), "--scenario", SCENARIO, "--epochs", "1",
+                   "--allow-scenario-mismatch", "--out", str(trace_path))
+    assert proc.returncode == 0, proc.stderr
+    warnings = [line for line in proc.stderr.splitlines() if line.startswith("warning: ")]
+    assert len(warnings) == 1 and "env.max_functions 16 vs 32" in warnings[0], proc.stderr
+    assert "running it anyway (--allow-scenario-mismatch)" in warnings[0]
+    trace = read_run_trace(trace_path)
+    attrs = trace["attrs"]
+    assert json.loads(attrs["policy_scenario_mismatch"]) == ["env.max_functions 16 vs 32"]
+    assert attrs["policy_scenario"] == SCENARIO and attrs["policy_scenario_fingerprint"] != attrs["scenario_fingerprint"]
+    assert any("--allow-scenario-mismatch" in note for note in json.loads(attrs["adjustments"]))
+    assert len(trace["epochs"]["epoch"]) == 1
+
+
+def test_what_the_codec_changes_of_an_action_is_printed_once_and_traced(server, dataset) -> None:
+    """A Box action outside [-1, 1] is clipped and memory below what the
+    workload needs is clamped up, as in the simulator: each epoch's
+    adjustment column and the job's adjustments say so."""
+    job, backend = _job(server, dataset, overrides=["env.max_functions=2", "workload.runtime_memory_mb=300"])
+    try:
+        job.reset()
+        *_, record = job.step(np.array([3.0, -1.5]))
+    finally:
+        backend.close()
+    assert (record["action_functions"], record["requested_memory_mb"]) == (2, 128)
+    assert record["memory_clamped"] and record["action_memory_mb"] == job.scenario.min_feasible_memory_mb
+    assert record["action_clipped"]
+    assert "action [3, -1.5] clipped to the Box [-1, 1]" in record["adjustment"]
+    assert f"memory 128 MB clamped up to {record['action_memory_mb']} MB" in record["adjustment"]
+    assert [kind for _, kind, _ in job.adjustments] == ["action_clipped", "memory_clamped"]
+    assert record["updates"] == len(dataset.batches)
+
+
 @pytest.mark.parametrize("when", ["before_push", "after_push"])
 def test_a_worker_failing_once_and_throttles_lose_nothing_and_apply_nothing_twice(server, dataset, when) -> None:
     fault = {"token": uuid.uuid4().hex, "worker": 1, "epoch": 0, "at_batch": 14, "when": when}

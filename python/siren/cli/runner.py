@@ -8,6 +8,16 @@ exported policy (``--policy``, observation and action codec shared with the
 simulator) or a fixed ``--schedule``. ``--out`` writes the HDF5 trace after
 every epoch.
 
+Nothing changes silently on real money: a schedule entry the action codec
+would change (memory off the platform's grid or below what the workload
+needs, as ``siren simulate`` refuses it; a function count outside the env's
+action range) is refused by name, and so is a policy trained on another
+scenario (``siren.policy.scenario_identity``: the job and the action and
+observation interface) unless ``--allow-scenario-mismatch``, which warns.
+What remains (the codec clipping a policy's action, the local stand-in's
+limits) is printed once and recorded in the trace: the run's in its
+``adjustments`` attribute, each epoch's in its ``adjustment`` column.
+
 Faults end a run promptly, with one line on stderr, the trace's status set
 and no process left behind: SIGINT and SIGTERM cancel the invocations in
 flight (status "interrupted", exit 128 + the signal's number); an epoch that
@@ -126,25 +136,87 @@ def _one_line(error: BaseException) -> str:
     return first if isinstance(error, RunnerError) else f"{type(error).__name__}: {first}"
 
 
-class _Actor:
-    """Chooses the next action: an exported policy, or a fixed schedule."""
+def _check_schedule(schedule: Any, scenario: _core.Scenario, codec: _core.ActionCodec) -> None:
+    """ValueError naming the first schedule entry that would not run as
+    written: memory the simulator refuses (``Scenario.memory_error``, the
+    wording of `siren simulate`), a function count outside the env's action
+    range, or any pair the action codec would not give back unchanged."""
+    lowest, highest = scenario.get("env.min_functions"), scenario.get("env.max_functions")
+    pairs = schedule.pairs
+    for position, (functions, memory_mb) in enumerate(pairs, start=1):
+        where = f"schedule token {position} of {len(pairs)} ('{functions}:{memory_mb}')"
+        problem = scenario.memory_error(memory_mb)
+        if problem:
+            raise ValueError(f"{where}: {problem}")
+        if not lowest <= functions <= highest:
+            raise ValueError(f"{where}: functions: got {functions}, expected an integer in [{lowest}, {highest}] "
+                             f"(env.min_functions to env.max_functions of scenario '{scenario.name}', the range "
+                             "the runner's actions can express)")
+        decoded = codec.decode(codec.encode(functions, memory_mb))
+        if (decoded["functions"], decoded["memory_mb"]) != (functions, memory_mb):
+            raise ValueError(f"{where}: the action codec gives back {decoded['functions']}:{decoded['memory_mb']}, "
+                             f"expected {functions}:{memory_mb}")
 
-    def __init__(self, args: argparse.Namespace, codec: _core.ActionCodec) -> None:
+
+class _Actor:
+    """Chooses the next action: an exported policy, or a fixed schedule.
+    Refuses (ValueError) a schedule that would not run as written and a
+    policy trained on another scenario (unless allow_scenario_mismatch);
+    ``attrs`` are the trace attributes it adds, ``adjustments`` what the run
+    accepts that it must say (a scenario mismatch)."""
+
+    def __init__(self, args: argparse.Namespace, scenario: _core.Scenario, codec: _core.ActionCodec) -> None:
         self.policy = None
         self.schedule = None
         self.codec = codec
         self.description = ""
+        self.attrs: dict[str, Any] = {}
+        self.adjustments: list[str] = []
         if args.policy:
             from siren.policy import load_policy
 
-            self.policy, _ = load_policy(args.policy)
+            self.policy, metadata = load_policy(args.policy)
             self.description = f"policy {args.policy}"
+            self._check_policy_scenario(args, metadata, scenario)
         else:
             try:
                 self.schedule = parse_schedule(args.schedule)
             except ScheduleError as error:
                 raise ValueError(f"--schedule: {error}") from None
+            _check_schedule(self.schedule, scenario, codec)
             self.description = f"schedule {args.schedule}"
+
+    def _check_policy_scenario(self, args: argparse.Namespace, metadata: dict, scenario: _core.Scenario) -> None:
+        from siren.policy import policy_scenario_differences, scenario_fingerprint
+
+        where = f"--policy: '{args.policy}'"
+        if metadata["action_encoding"] != self.codec.action_encoding:
+            raise ValueError(f"{where}: its actions are encoded {metadata['action_encoding']!r}, expected "
+                             f"{self.codec.action_encoding!r} (what the runner decodes, as `siren train` exports)")
+        try:
+            trained = _core.parse_scenario(metadata["scenario_yaml"], [], "policy scenario")
+        except ValueError as error:
+            trained, unreadable = None, (str(error).strip().splitlines() or [""])[0]
+        fingerprint = scenario_fingerprint(scenario)
+        if trained is not None:
+            differences = policy_scenario_differences(trained, scenario)
+            self.attrs = {"policy_scenario": trained.name, "policy_scenario_fingerprint": scenario_fingerprint(trained)}
+            trained_on = f"scenario '{trained.name}' ({self.attrs['policy_scenario_fingerprint']})"
+        else:
+            differences = [f"its scenario does not load here: {unreadable}"]
+            self.attrs = {"policy_scenario": "unreadable", "policy_scenario_fingerprint": ""}
+            trained_on = "a scenario this siren cannot read"
+        if not differences:
+            return
+        shown = "; ".join(differences[:3]) + (f"; and {len(differences) - 3} more" if len(differences) > 3 else "")
+        summary = (f"{where} was trained on {trained_on}, not on this run's '{scenario.name}' ({fingerprint}): "
+                   f"{shown}")
+        if not args.allow_scenario_mismatch:
+            raise ValueError(f"{summary}; expected a policy trained on '{scenario.name}' (siren train --scenario "
+                             f"...), or --allow-scenario-mismatch to run it anyway")
+        self.attrs["policy_scenario_mismatch"] = differences
+        self.adjustments.append(f"{summary}; run anyway (--allow-scenario-mismatch)")
+        print(f"warning: {summary}; running it anyway (--allow-scenario-mismatch)", file=sys.stderr)
 
     def __call__(self, epoch: int, observation: np.ndarray) -> np.ndarray:
         if self.policy is not None:
@@ -173,6 +245,36 @@ def _scaling_limit(scenario: _core.Scenario) -> tuple[int | None, float | None, 
     return int(burst), float(refill), True
 
 
+def _run_adjustments(args: argparse.Namespace, scenario: _core.Scenario) -> list[str]:
+    """What this run changes of the scenario, or cannot emulate of it, by
+    backend and flags: one line each, printed once and kept in the trace."""
+    notes: list[str] = []
+    if args.backend == "local":
+        notes.append("the local stand-in does not enforce memory: a sandbox may use more than its m MB")
+        cpus = os.cpu_count() or 1
+        notes.append(f"the local sandboxes share this host's {cpus} CPU core{'s' if cpus != 1 else ''}: more than "
+                     f"{cpus} concurrent function{'s' if cpus != 1 else ''} compute slower than on Lambda's one "
+                     "vCPU each")
+        timeout = scenario.get("lambda.timeout_s")
+        if args.timeout is not None and args.timeout != timeout:
+            notes.append(f"function timeout {args.timeout:g} s (--timeout), not the scenario's lambda.timeout_s="
+                         f"{timeout:g} s")
+        limit = scenario.get("lambda.concurrency_limit")
+        if args.concurrency_limit is not None and args.concurrency_limit != limit:
+            notes.append(f"concurrency limit {args.concurrency_limit} (--concurrency-limit), not the scenario's "
+                         f"lambda.concurrency_limit={limit}")
+        if args.no_cpu_share:
+            notes.append(f"sizes below one vCPU ({scenario.get('lambda.mb_per_vcpu'):g} MB) compute at full speed "
+                         "(--no-cpu-share: Lambda's CPU share is not emulated)")
+        if not _scaling_limit(scenario)[2]:
+            notes.append("no scaling-rate limit on new sandboxes: the scenario has no lambda.scaling.* parameters "
+                         "(this siren predates them)")
+    elif not scenario.get("lambda.single_function"):
+        notes.append("the AWS backend reconfigures one function, so a memory change retires its warm instances; "
+                     "the scenario's lambda.single_function=false assumes one function per size")
+    return notes
+
+
 def _make_backend(args: argparse.Namespace, scenario: _core.Scenario) -> tuple[Any, list[Any]]:
     """The backend and what must be closed after the run."""
     if args.backend == "local":
@@ -197,10 +299,6 @@ def _make_backend(args: argparse.Namespace, scenario: _core.Scenario) -> tuple[A
 
     if not args.function or not args.bucket:
         raise ValueError("--backend aws needs --function and --bucket (see docs/runner-aws.md)")
-    if not scenario.get("lambda.single_function"):
-        print("note: the AWS backend reconfigures one function, so a memory change retires its warm "
-              "instances; the scenario's lambda.single_function=false assumes one function per size",
-              file=sys.stderr)
     backend = AwsBackend(args.function, args.bucket, region=args.region, profile=args.profile)
     return backend, [backend]
 
@@ -220,12 +318,15 @@ def run_job(args: argparse.Namespace, out: Callable[[str], None] = print,
     if scenario.get("execution.mode") != "hsp" or scenario.get("execution.sync_every") != 1:
         raise ValueError("--scenario: the runner implements HSP with execution.sync_every=1, got "
                          f"{scenario.get('execution.mode')} with sync_every={scenario.get('execution.sync_every')}")
-    dataset = load_dataset(args.dataset, scenario.batch_size, seed=args.seed)
-    if dataset.train_rows != scenario.get("workload.dataset_samples"):
-        out(f"note: {args.dataset} has {dataset.train_rows} training rows, the scenario says "
-            f"{scenario.get('workload.dataset_samples')}; the simulator's view differs until calibrated")
     codec = _core.ActionCodec(scenario, "box")
-    actor = _Actor(args, codec)
+    actor = _Actor(args, scenario, codec)  # Refusals first: nothing has started yet.
+    dataset = load_dataset(args.dataset, scenario.batch_size, seed=args.seed)
+    notes = []  # Printed below; the actor printed its own warning.
+    if dataset.train_rows != scenario.get("workload.dataset_samples"):
+        notes.append(f"{args.dataset} has {dataset.train_rows} training rows, the scenario says "
+                     f"{scenario.get('workload.dataset_samples')}; the simulator's view differs until calibrated")
+    notes += _run_adjustments(args, scenario)
+    adjustments = actor.adjustments + notes
     burst, refill, _ = _scaling_limit(scenario)
     scaling = f"burst {burst}, {refill:g}/s" if burst is not None and args.backend == "local" else "none"
     bucket = args.bucket or "siren-local"
@@ -246,12 +347,18 @@ def run_job(args: argparse.Namespace, out: Callable[[str], None] = print,
         job = RealJob(scenario, backend, dataset, bucket=bucket, prefix=prefix,
                       learning_rate=args.learning_rate, max_attempts=args.max_attempts,
                       budget_margin=args.budget_margin, seed=args.seed, fault=args.inject_fault)
+        from siren.policy import scenario_fingerprint
+
         attrs = {"scenario": scenario.to_yaml(), "backend": backend.name, "dataset": dataset.manifest(),
                  "initial_loss": job.initial_loss, "learning_rate": job.learning_rate,
                  "policy": actor.description, "version": _core.__version__, "bucket": bucket, "prefix": prefix,
                  "host_cpus": os.cpu_count() or 1,
-                 "single_function": bool(getattr(backend, "single_function", True)), "scaling_limit": scaling}
+                 "single_function": bool(getattr(backend, "single_function", True)),
+                 "scenario_fingerprint": scenario_fingerprint(scenario), "scaling_limit": scaling,
+                 "adjustments": adjustments, **actor.attrs}
         observation = job.reset()
+        for note in notes:
+            out(f"note: {note}")
         out(f"backend={backend.name} scenario={scenario.name} dataset={dataset.name} "
             f"batches/epoch={len(dataset.batches)} lr={job.learning_rate} {actor.description} "
             f"initial_loss={job.initial_loss:.4f}")
@@ -259,9 +366,14 @@ def run_job(args: argparse.Namespace, out: Callable[[str], None] = print,
             f"{'thr':>4} {'err':>4} {'stale':>6} status")
         epochs = args.epochs or scenario.max_epochs
         status, error = "running", ""
+        noted: set[str] = set()
         for epoch in range(epochs):
             action = actor(epoch, observation)
             observation, _, terminated, truncated, record = job.step(action)
+            for at, kind, text in job.adjustments:
+                if kind not in noted:  # Once per kind: every epoch's is in the trace.
+                    noted.add(kind)
+                    out(f"note: epoch {at}: {text} (shown once; each epoch's is in the trace's adjustment column)")
             status = record["status"]
             error = record.get("failure", "")
             if record.get("skipped"):
@@ -418,6 +530,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--backend", choices=["local", "aws"], default="local", help="(default: %(default)s)")
     p.add_argument("--scenario", default=DEFAULT_SCENARIO,
                    help="preset or YAML the policy was trained on (default: %(default)s)")
+    p.add_argument("--allow-scenario-mismatch", action="store_true",
+                   help="run a policy trained on another scenario (its job or its action and observation "
+                        "scaling differ) with a warning instead of refusing it")
     p.add_argument("--dataset", default="digits", help="digits, click_through or an HDF5 dataset "
                                                        "(default: %(default)s)")
     p.add_argument("--epochs", type=positive_int, default=None, help="stop after N epochs (default: job.max_epochs)")

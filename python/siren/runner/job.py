@@ -29,6 +29,11 @@ One epoch (DESIGN.md §5, the HSP protocol of ``protocol.py``):
      ends there. Nothing is lost silently;
   6. the loss is measured on the held-out rows with the store's parameters.
 
+What the codec or the platform changed of an action is never silent: an
+action outside the Box clipped, memory clamped up to the smallest feasible
+size, more functions than the epoch has batches; each epoch's ``adjustment``
+column says so, and ``adjustments`` lists them for the command line.
+
 Faults: the invocations of an epoch run on daemon threads that the runner
 waits for in short slices, checking the backend's health (``check()``: the
 local backend's S3 server still running) in between. An exception in the
@@ -149,7 +154,8 @@ class RealJob:
     order) plus the runner's own (``worker_errors``, ``recovered_batches``,
     ``missing_batches``, ``reconfigure_s``, ``budget_guard``...; listed with
     their units in ``siren.runner.trace.RUNNER_EPOCH_FIELDS``). ``invocations`` and
-    ``batch_rows`` keep every invocation and batch of the job for the trace.
+    ``batch_rows`` keep every invocation and batch of the job for the trace;
+    ``adjustments`` every (epoch, kind, text) the ``adjustment`` column holds.
     """
 
     def __init__(self, scenario: _core.Scenario, backend: Backend, dataset: RunnerDataset, *, bucket: str,
@@ -182,6 +188,7 @@ class RealJob:
         self.invocations: list[dict] = []
         self.batch_rows: list[dict] = []
         self.records: list[dict] = []
+        self.adjustments: list[tuple[int, str, str]] = []
         self.requests = S3Counter()  # Every worker request of the job.
         self.initial_loss = float("nan")
         self._state = None
@@ -204,7 +211,7 @@ class RealJob:
                 raise lost from None
             raise
         self.initial_loss = model.loss(params, self.dataset.held_out, self.dataset.features, self.dataset.classes)
-        self.invocations, self.batch_rows, self.records = [], [], []
+        self.invocations, self.batch_rows, self.records, self.adjustments = [], [], [], []
         self.requests = S3Counter()
         self._ended = False
         self._cancelled.clear()
@@ -215,9 +222,12 @@ class RealJob:
             raise RuntimeError("step() before reset() or after the job ended")
         decoded = self.codec.decode(np.asarray(action, dtype=np.float64))
         functions, memory_mb = decoded["functions"], decoded["memory_mb"]
+        adjustments = self._action_adjustments(action, decoded)
         projected = self._projected_cost(functions, memory_mb)
         if self._cumulative("cumulative_cost_usd") + projected > self.scenario.budget_usd:
-            return self._stop_for_budget(decoded, projected)
+            outcome = self._stop_for_budget(decoded, projected)
+            self._note_adjustments(outcome[-1], adjustments)
+            return outcome
         try:
             self._check_backend()
             record = self._run_epoch(functions, memory_mb)
@@ -229,6 +239,11 @@ class RealJob:
             raise
         record.update(requested_memory_mb=decoded["requested_memory_mb"],
                       memory_clamped=decoded["memory_clamped"], projected_cost_usd=projected)
+        if record["functions_used"] < functions:
+            adjustments.append(("functions_used", f"{functions} functions asked, {record['functions_used']} ran: "
+                                                  f"the epoch has {len(self.dataset.batches)} batches (one "
+                                                  "function per batch at most, as in the simulator)"))
+        self._note_adjustments(record, adjustments)
         scored = _core.score_epoch(self.scenario, record)
         status = scored["status"]
         if record["budget_guard"] and status == "running":
@@ -240,6 +255,26 @@ class RealJob:
         self._ended = status != "running"
         terminated = scored["terminated"] or status in ("budget_exhausted", "failed")
         return scored["observation"], scored["reward"], terminated, scored["truncated"], record
+
+    def _action_adjustments(self, action: Any, decoded: dict) -> list[tuple[str, str]]:
+        """(kind, text) of each change the codec made to ``action``."""
+        out: list[tuple[str, str]] = []
+        raw = np.asarray(action, dtype=np.float64).reshape(-1)
+        if self.codec.action_encoding == "box" and np.any(np.abs(raw) > 1):
+            shown = ", ".join(f"{v:.4g}" for v in raw)
+            out.append(("action_clipped", f"action [{shown}] clipped to the Box [-1, 1] (as the simulator's env "
+                                          "clips it)"))
+        if decoded["memory_clamped"]:
+            out.append(("memory_clamped", f"memory {decoded['requested_memory_mb']} MB clamped up to "
+                                          f"{decoded['memory_mb']} MB, the smallest size the workload fits in"))
+        return out
+
+    def _note_adjustments(self, record: dict, adjustments: list[tuple[str, str]]) -> None:
+        """The epoch's ``action_clipped`` and ``adjustment`` columns, and
+        ``self.adjustments``."""
+        record["action_clipped"] = any(kind == "action_clipped" for kind, _ in adjustments)
+        record["adjustment"] = "; ".join(text for _, text in adjustments)
+        self.adjustments += [(record["epoch"], kind, text) for kind, text in adjustments]
 
     def _check_backend(self) -> None:
         """RunnerError when the backend says it cannot run (its ``check()``)."""

@@ -13,8 +13,13 @@ Layout (one 1-D dataset per column, one row per item)::
     requests/get_s, get_bytes, put_s   every worker S3 request (REQUEST_FIELDS)
     attrs: scenario (YAML), backend, dataset (manifest JSON), initial_loss,
            learning_rate, policy, status, version, bucket, prefix, host_cpus,
-           single_function, scaling_limit (the local stand-in's scaling-rate
-           limit, e.g. "burst 1000, 100/s", or "none") (numbers as numbers,
+           single_function, scenario_fingerprint, adjustments (JSON list:
+           what the run changed of the scenario or the platform, e.g. the
+           local stand-in's limits), scaling_limit (the local stand-in's
+           scaling-rate limit, e.g. "burst 1000, 100/s", or "none"), and for
+           a policy policy_scenario, policy_scenario_fingerprint and
+           policy_scenario_mismatch (JSON list of the parameters that differ,
+           when --allow-scenario-mismatch let it run) (numbers as numbers,
            booleans as booleans)
 
 Every dataset has `units` and `description` attributes.
@@ -59,6 +64,9 @@ RUNNER_EPOCH_FIELDS: dict[str, tuple[str, str]] = {
     "skipped": ("", "True for the row of an epoch the budget guard did not run."),
     "s3_unknown_invocations": ("count", "Invocations whose S3 requests nobody could report (an AWS timeout or "
                                         "crash): not in s3_gets, s3_puts nor the cost."),
+    "action_clipped": ("", "True when the action had a coordinate outside the Box [-1, 1], clipped by the codec."),
+    "adjustment": ("", "What the codec or the platform changed of the epoch's action (clipped, memory clamped "
+                       "up, fewer functions than asked), or empty."),
 }
 # The simulator's epoch field table gains scaling_throttles with the
 # scaling-rate limit; until it has it, the runner describes its own column.
