@@ -279,9 +279,12 @@ def test_the_runner_reads_the_scaling_limit_when_the_scenario_has_it() -> None:
     assert _scaling_limit(WithScaling(3000, 500 / 60)) == (3000, 500 / 60, True)
     assert _scaling_limit(WithScaling(0, 0.0)) == (None, None, True)
     try:
-        scenario.get("lambda.scaling.burst")
-    except KeyError:
+        burst = scenario.get("lambda.scaling.burst")
+    except KeyError:  # A simulator without the parameters: no limit, said so.
         assert _scaling_limit(scenario) == (None, None, False)
+    else:
+        limit = _scaling_limit(scenario)
+        assert limit[2] and limit[0] == (burst or None)
 
 
 def test_local_backend_throttles_beyond_its_concurrency_limit(server) -> None:
