@@ -16,6 +16,7 @@ Used by ``siren train|export|evaluate|run`` and by both backends of
 
 from __future__ import annotations
 
+import hashlib
 import json
 import warnings
 from pathlib import Path
@@ -31,8 +32,12 @@ __all__ = [
     "agent_path",
     "evaluate_policy",
     "export_onnx",
+    "POLICY_SCENARIO_KEYS",
     "load_policy",
     "policy_episode",
+    "policy_scenario_differences",
+    "scenario_fingerprint",
+    "scenario_identity",
     "summarise_policy_episodes",
 ]
 
@@ -108,6 +113,42 @@ def load_policy(path: str | Path) -> tuple[Any, dict[str, Any]]:
             raise ValueError(f"--policy: '{path}': its siren.json metadata lacks {key!r} (a string); "
                              f"{_EXPECTED_POLICY}")
     return module, metadata
+
+
+# What makes a policy's scenario its own: the job it learnt to schedule (the
+# workload's name, data and model; not its measured sizes, which calibration
+# refines, nor its target) and its interface: how its observations are scaled
+# and what its actions mean (the Box's function range and scale, the memory
+# grid). Budget, epochs, prices and the platform's timings may differ: a
+# policy is meant to be run under other budgets and on the real platform.
+POLICY_SCENARIO_KEYS = (
+    "workload.name", "workload.dataset_samples", "workload.batch_size", "workload.model_params",
+    "env.min_functions", "env.max_functions", "env.function_scale", "env.time_scale_s",
+    "env.batch_time_scale_s", "env.observation_clip",
+)
+
+
+def scenario_identity(scenario: _core.Scenario) -> dict[str, Any]:
+    """The values of POLICY_SCENARIO_KEYS, and the memory grid (its first and
+    last size and how many), of ``scenario``."""
+    identity: dict[str, Any] = {key: scenario.get(key) for key in POLICY_SCENARIO_KEYS}
+    grid = scenario.memory_grid()
+    identity["memory grid"] = f"{grid[0]}-{grid[-1]} MB in {len(grid)} sizes"
+    return identity
+
+
+def scenario_fingerprint(scenario: _core.Scenario) -> str:
+    """16 hex digits of SHA-256 over scenario_identity: equal for scenarios a
+    policy cannot tell apart."""
+    text = json.dumps(scenario_identity(scenario), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def policy_scenario_differences(trained_on: _core.Scenario, scenario: _core.Scenario) -> list[str]:
+    """"key: X (policy) vs Y" for each entry of scenario_identity where the
+    scenario a policy was trained on and ``scenario`` differ; [] when none."""
+    mine, theirs = scenario_identity(trained_on), scenario_identity(scenario)
+    return [f"{key} {mine[key]!r} vs {theirs[key]!r}" for key in mine if mine[key] != theirs[key]]
 
 
 def policy_episode(policy: Any, scenario: _core.Scenario, seed: int) -> dict[str, Any]:

@@ -83,6 +83,24 @@ BAD_INPUTS = [
              ("run", "--backend", "aws", "--function", "siren-worker", "--bucket", "siren-test-bucket",
               "--region", "eu-west-1", "--schedule", "2:1024", "--epochs", "1"),
              ("AWS credentials", "none found"), NO_AWS),
+    # `siren run` never changes an action silently: what the action codec
+    # would clamp or move is refused, naming the entry, the value and the range.
+    BadInput("tracebacks", "run-schedule-beyond-max-functions", ("run", "--schedule", "5000:1024", "--epochs", "1"),
+             ("schedule token 1 of 1 ('5000:1024')", "functions: got 5000", "expected an integer in [1, 32]",
+              "env.max_functions")),
+    BadInput("tracebacks", "run-schedule-memory-below-the-grid", ("run", "--schedule", "4:100", "--epochs", "1"),
+             ("schedule token 1 of 1 ('4:100')", "memory_mb: got 100", "[128, 10240] MB")),
+    BadInput("tracebacks", "run-schedule-memory-above-the-grid", ("run", "--schedule", "4:20000", "--epochs", "1"),
+             ("schedule token 1 of 1 ('4:20000')", "memory_mb: got 20000", "[128, 10240] MB")),
+    BadInput("tracebacks", "run-schedule-later-entry", ("run", "--schedule", "4:1024,8:2048,33:1024"),
+             ("schedule token 3 of 3 ('33:1024')", "functions: got 33", "[1, 32]")),
+    BadInput("tracebacks", "run-schedule-memory-the-workload-cannot-run",
+             ("run", "--schedule", "4:256", "--epochs", "1", "workload.runtime_memory_mb=300"),
+             ("schedule token 1 of 1 ('4:256')", "memory_mb: got 256", "expected >=", "needs")),
+    # The run's policy was trained on lenet-mnist (the default preset), the run is softmax-digits.
+    BadInput("tracebacks", "run-policy-of-another-scenario", ("run", "--policy", "run/policy.pt", "--epochs", "1"),
+             ("--policy: 'run/policy.pt' was trained on scenario 'lenet-mnist'", "not on this run's 'softmax-digits'",
+              "workload.name", "--allow-scenario-mismatch")),
     BadInput("tracebacks", "calibrate-missing-group", ("calibrate", "no-invocations.h5", "-o", "cal.yaml"),
              ("no-invocations.h5", "no group invocations", "siren run --out")),
     BadInput("tracebacks", "compare-sim-missing-group", ("compare-sim", "no-invocations.h5"),
@@ -231,12 +249,25 @@ def test_bad_input_is_a_named_error(files: Path, bad: BadInput, monkeypatch, cap
 
 
 @pytest.mark.parametrize("bad_id", ["evaluate-truncated-policy", "export-garbage-checkpoint",
-                                    "deploy-without-credentials", "calibrate-missing-group", "sweep-json-folder"])
+                                    "deploy-without-credentials", "calibrate-missing-group", "sweep-json-folder",
+                                    "run-schedule-beyond-max-functions", "run-policy-of-another-scenario"])
 def test_bad_input_in_a_real_process(files: Path, bad_id: str) -> None:
     """A few of the list as a user runs them: `python -m siren ...`."""
     bad = next(bad for bad in BAD_INPUTS if bad.id == bad_id)
     proc = _siren(bad.args, files, bad.env)
     _assert_named_error(bad, proc.returncode, proc.stderr)
+
+
+@pytest.mark.parametrize("schedule", ["4:100", "4:20000", "4:256"])
+def test_run_refuses_memory_in_the_words_of_simulate(files: Path, schedule: str, monkeypatch, capfd) -> None:
+    """The same schedule on the same scenario: `siren run` and `siren
+    simulate` refuse it with the same line (the simulator's own check)."""
+    override = ("workload.runtime_memory_mb=300",)
+    run = _in_process(("run", "--schedule", schedule, *override), files, {}, monkeypatch, capfd)
+    simulate = _in_process(("simulate", "--scenario", "softmax-digits", "--schedule", schedule, *override), files, {},
+                           monkeypatch, capfd)
+    assert run[0] == simulate[0] == 2
+    assert run[1] == simulate[1] and run[1].startswith("siren: error: schedule token 1 of 1"), (run, simulate)
 
 
 def test_the_run_folder_is_left_as_it_was(files: Path) -> None:

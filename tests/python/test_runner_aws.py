@@ -183,6 +183,7 @@ def test_invoke_timeout(body: dict) -> None:
         result = backend.invoke({})
     assert result.status == TIMEOUT and "Task timed out after" in result.error
     assert result.duration_s == pytest.approx(300.0) and result.billed_s == pytest.approx(300.0)
+    assert result.s3_requests is None  # Cut at its timeout: nothing says what it requested.
 
 
 def test_invoke_sandbox_crash_is_an_error() -> None:
@@ -194,6 +195,51 @@ def test_invoke_sandbox_crash_is_an_error() -> None:
     with stub:
         result = backend.invoke({})
     assert result.status == ERROR and result.error.startswith("Runtime.ExitError: ")
+    assert result.s3_requests is None
+
+
+def test_a_failed_handlers_requests_reach_the_runner_in_its_error_payload(mocked, monkeypatch) -> None:
+    """The real handler fails after its first push (moto's S3 in process);
+    Lambda's error payload for it (errorType, errorMessage = the error's
+    text) carries its requests: the backend reads them, and the error text
+    is the original error's."""
+    import numpy as np
+
+    from siren.runner import model, protocol, worker
+
+    monkeypatch.setattr(worker, "_CLIENTS", {})  # A client made under this mock.
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket=BUCKET)
+    batch = {"indptr": np.array([0, 1, 2]), "indices": np.array([0, 1]), "values": np.ones(2),
+             "labels": np.array([0, 1])}
+    s3.put_object(Bucket=BUCKET, Key=protocol.batch_key("job", 0), Body=protocol.encode_batch(batch))
+    s3.put_object(Bucket=BUCKET, Key="job/" + protocol.MANIFEST_KEY, Body=json.dumps({"features": 2, "classes": 2}))
+    protocol.ParameterStore(s3, BUCKET, "job").initialise(model.initial_parameters(2, 2), batches=1)
+    event = {"bucket": BUCKET, "prefix": "job", "epoch": 0, "batches": [0], "learning_rate": 0.1,
+             "fault": {"token": "t", "at_batch": 0, "when": "after_push"}}
+    with pytest.raises(worker.WorkerError) as raised:
+        worker.handler(event)
+    # The manifest, the batch and the parameters; the push and the fault marker.
+    assert (raised.value.requests.gets, raised.value.requests.puts) == (3, 2)
+    body = json.dumps({"errorMessage": str(raised.value), "errorType": type(raised.value).__name__,
+                       "requestId": REQUEST_ID, "stackTrace": []})
+    backend, stub = _stubbed_backend()
+    _expect_invoke(stub, event, body.encode(), _tail(REPORT_WARM), "Unhandled")
+    with stub:
+        result = backend.invoke(event)
+    assert result.status == ERROR
+    assert result.error == "InjectedFault: injected fault at batch 0 (after_push)"
+    assert result.s3_requests == raised.value.requests and len(result.s3_requests.get_seconds) == 3
+
+
+def test_a_throttle_keeps_lambdas_reason() -> None:
+    backend, stub = _stubbed_backend()
+    stub.add_client_error("invoke", service_error_code="TooManyRequestsException", service_message="Rate Exceeded.",
+                          http_status_code=429, modeled_fields={"Reason": "ConcurrentInvocationLimitExceeded"})
+    with stub:
+        result = backend.invoke({})
+    assert result.status == THROTTLED and result.error.endswith("(Reason: ConcurrentInvocationLimitExceeded)")
+    assert not result.scaling_throttle  # No reason of Lambda's names the scaling-rate limit.
 
 
 def test_invoke_throttle_is_reported_not_raised() -> None:

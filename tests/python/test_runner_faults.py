@@ -214,8 +214,16 @@ def test_an_epoch_missing_batches_is_never_accepted(server, dataset, fault) -> N
     assert not job.store.read().applied.all()
     if fault == "batch_never_applies":
         assert "not applied after recovery (max_attempts=2)" in record["failure"]
+        # The stand-in's failures report no requests (as on AWS): unknown, the real invocations' known.
+        injected = [i for i in job.invocations if i["error"] == "Injected: always fails"]
+        assert record["s3_unknown_invocations"] == len(injected) > 0
+        assert all(i["s3_counts_known"] for i in job.invocations if i not in injected)
     else:
         assert record["budget_guard"] and "budget guard" in record["failure"]
+        # The phantom timeout reported nothing: its requests are unknown, said so, not counted as 0.
+        phantom = [i for i in job.invocations if i["status"] == TIMEOUT]
+        assert len(phantom) == 1 and not phantom[0]["s3_counts_known"] and np.isnan(phantom[0]["s3_gets"])
+        assert record["s3_unknown_invocations"] == 1
 
 
 def test_a_failed_epoch_is_in_the_table_the_trace_and_the_exit_status(tmp_path, monkeypatch, capsys) -> None:
@@ -323,3 +331,42 @@ def test_children_of_the_local_backend_die_with_their_parent(tmp_path) -> None:
         time.sleep(0.05)
     assert fi.survivors(seen) == []
     np.testing.assert_equal(process.returncode, -signal.SIGKILL)
+
+
+@pytest.mark.parametrize("how", ["exit", "hang"])
+def test_a_dead_workers_requests_are_counted_and_billed(server, dataset, how) -> None:
+    """A worker that kills its own sandbox (SIGKILL) or hangs into its
+    timeout returns nothing; its S3 requests still reach its invocation row
+    and the epoch's s3_gets/s3_puts, and they are exactly what the S3
+    server answered (its access log) during the epoch."""
+    fault = {"token": uuid.uuid4().hex, "worker": 1, "epoch": 0, "at_batch": 14, "when": "before_push", "how": how}
+    prefix = f"t/{uuid.uuid4().hex[:8]}"
+    backend = LocalLambda(server, timeout_s=4.0 if how == "hang" else 60.0)
+    job = RealJob(_core.load_scenario(SCENARIO), backend, dataset, bucket="siren-test", prefix=prefix, fault=fault)
+    try:
+        job.reset()
+        before = server.requests_received(f"/siren-test/{prefix}/")
+        *_, record = job.step(job.codec.encode(4, 1024))
+        after = server.requests_received(f"/siren-test/{prefix}/")
+    finally:
+        backend.close()
+    failed = [i for i in job.invocations if i["status"] != OK]
+    assert [i["status"] for i in failed] == [ERROR if how == "exit" else TIMEOUT], job.invocations
+    if how == "exit":
+        assert failed[0]["error"] == "Runtime.ExitError: the sandbox exited with signal SIGKILL"
+    # Worker 1 owns batches 12..22: two applied (2 GETs and a PUT each, more
+    # on a conflict), then batch 14's 2 GETs and the fault marker's PUT.
+    assert failed[0]["s3_counts_known"]
+    assert failed[0]["s3_gets"] >= 6 and failed[0]["s3_puts"] >= 3, failed[0]
+    assert record["updates"] == len(dataset.batches) and record["missing_batches"] == 0
+    assert record["s3_unknown_invocations"] == 0
+    workers = sum(i["s3_gets"] for i in job.invocations), sum(i["s3_puts"] for i in job.invocations)
+    assert (record["s3_gets"], record["s3_puts"]) == (workers[0] + record["runner_s3_gets"],
+                                                      workers[1] + record["runner_s3_puts"])
+    received = {method: after.get(method, 0) - before.get(method, 0) for method in ("GET", "PUT")}
+    assert received == {"GET": record["s3_gets"], "PUT": record["s3_puts"]}
+    # The bill holds them: S3 requests at the scenario's prices.
+    scenario = job.scenario
+    assert record["cost_s3_request_usd"] == pytest.approx(
+        record["s3_gets"] * scenario.get("billing.s3_usd_per_get") + record["s3_puts"] * scenario.get(
+            "billing.s3_usd_per_put"))

@@ -84,6 +84,79 @@ def test_policy_drives_three_epochs_and_the_trace_has_every_field(tmp_path) -> N
     assert "status=" in proc.stdout
 
 
+@pytest.fixture(scope="module")
+def narrow_policy(tmp_path_factory):
+    """A policy trained on softmax-digits with env.max_functions=16 (its
+    actions and observations scaled for 16 functions, not the preset's 32)
+    and another budget."""
+    out = tmp_path_factory.mktemp("narrow") / "run"
+    train = run_cli("train", "--scenario", SCENARIO, "--iterations", "2", "--envs", "4", "--quiet", "--out", str(out),
+                    "env.max_functions=16", "job.budget_usd=0.02")
+    assert train.returncode == 0, train.stderr
+    return out / "policy.pt"
+
+
+def test_a_policy_of_another_scenario_is_refused_by_the_parameters_that_differ(narrow_policy) -> None:
+    proc = run_cli("run", "--policy", str(narrow_policy), "--scenario", SCENARIO, "--epochs", "1")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    line = proc.stderr.strip()
+    assert len(line.splitlines()) == 1 and line.startswith("siren: error: --policy: "), line
+    # The same preset name, another job interface: the fingerprints tell.
+    assert "trained on scenario 'softmax-digits' (" in line and "env.max_functions 16 vs 32" in line, line
+    assert "--allow-scenario-mismatch" in line and "budget" not in line
+
+
+def test_a_policy_runs_on_its_own_scenario_under_another_budget(narrow_policy, tmp_path) -> None:
+    from siren.policy import scenario_fingerprint
+
+    trace_path = tmp_path / "t.h5"
+    proc = run_cli("run", "--policy", str(narrow_policy), "--scenario", SCENARIO, "--epochs", "1",
+                   "--out", str(trace_path), "env.max_functions=16")
+    assert proc.returncode == 0, proc.stderr
+    assert "warning" not in proc.stderr
+    attrs = read_run_trace(trace_path)["attrs"]
+    assert attrs["policy_scenario_fingerprint"] == attrs["scenario_fingerprint"] == scenario_fingerprint(
+        _core.load_scenario(SCENARIO, ["env.max_functions=16"]))
+    assert "policy_scenario_mismatch" not in attrs
+
+
+def test_allow_scenario_mismatch_runs_with_a_warning_kept_in_the_trace(narrow_policy, tmp_path) -> None:
+    import json
+
+    trace_path = tmp_path / "t.h5"
+    proc = run_cli("run", "--policy", str(narrow_policy), "--scenario", SCENARIO, "--epochs", "1",
+                   "--allow-scenario-mismatch", "--out", str(trace_path))
+    assert proc.returncode == 0, proc.stderr
+    warnings = [line for line in proc.stderr.splitlines() if line.startswith("warning: ")]
+    assert len(warnings) == 1 and "env.max_functions 16 vs 32" in warnings[0], proc.stderr
+    assert "running it anyway (--allow-scenario-mismatch)" in warnings[0]
+    trace = read_run_trace(trace_path)
+    attrs = trace["attrs"]
+    assert json.loads(attrs["policy_scenario_mismatch"]) == ["env.max_functions 16 vs 32"]
+    assert attrs["policy_scenario"] == SCENARIO and attrs["policy_scenario_fingerprint"] != attrs["scenario_fingerprint"]
+    assert any("--allow-scenario-mismatch" in note for note in json.loads(attrs["adjustments"]))
+    assert len(trace["epochs"]["epoch"]) == 1
+
+
+def test_what_the_codec_changes_of_an_action_is_printed_once_and_traced(server, dataset) -> None:
+    """A Box action outside [-1, 1] is clipped and memory below what the
+    workload needs is clamped up, as in the simulator: each epoch's
+    adjustment column and the job's adjustments say so."""
+    job, backend = _job(server, dataset, overrides=["env.max_functions=2", "workload.runtime_memory_mb=300"])
+    try:
+        job.reset()
+        *_, record = job.step(np.array([3.0, -1.5]))
+    finally:
+        backend.close()
+    assert (record["action_functions"], record["requested_memory_mb"]) == (2, 128)
+    assert record["memory_clamped"] and record["action_memory_mb"] == job.scenario.min_feasible_memory_mb
+    assert record["action_clipped"]
+    assert "action [3, -1.5] clipped to the Box [-1, 1]" in record["adjustment"]
+    assert f"memory 128 MB clamped up to {record['action_memory_mb']} MB" in record["adjustment"]
+    assert [kind for _, kind, _ in job.adjustments] == ["action_clipped", "memory_clamped"]
+    assert record["updates"] == len(dataset.batches)
+
+
 @pytest.mark.parametrize("when", ["before_push", "after_push"])
 def test_a_worker_failing_once_and_throttles_lose_nothing_and_apply_nothing_twice(server, dataset, when) -> None:
     fault = {"token": uuid.uuid4().hex, "worker": 1, "epoch": 0, "at_batch": 14, "when": when}
@@ -108,7 +181,13 @@ def test_a_worker_failing_once_and_throttles_lose_nothing_and_apply_nothing_twic
     assert state.applied.all()
     assert records[-1]["loss"] < job.initial_loss
     errors = [i for i in job.invocations if i["status"] == "error"]
-    assert len(errors) == 1 and "InjectedFault" in errors[0]["error"]
+    assert len(errors) == 1 and errors[0]["error"] == f"InjectedFault: injected fault at batch 14 ({when})"
+    # The failed invocation's requests are counted (batches 12, 13 and 14's
+    # GETs, the pushes and the fault marker's PUT) and billed with the epoch's.
+    assert errors[0]["s3_counts_known"] and errors[0]["s3_gets"] >= 6 and errors[0]["s3_puts"] >= 3
+    epoch0 = [i for i in job.invocations if i["epoch"] == 0]
+    assert first["s3_gets"] == sum(i["s3_gets"] for i in epoch0) + first["runner_s3_gets"]
+    assert first["s3_puts"] == sum(i["s3_puts"] for i in epoch0) + first["runner_s3_puts"]
 
 
 def test_workers_near_their_deadline_stop_early_and_the_rest_is_reinvoked(server, dataset) -> None:
@@ -133,6 +212,62 @@ def test_budget_guard_stops_before_overspending(server, dataset) -> None:
     ran = [r for r in records if not r.get("skipped")]
     assert 1 <= len(ran) < 10
     assert ran[-1]["cumulative_cost_usd"] <= 0.0012
+
+
+def test_the_scaling_limit_throttles_new_sandboxes_only(server) -> None:
+    """One token, never refilled: the first sandbox takes it, a warm reuse
+    needs none, a new sandbox (the memory change retired the warm one) is
+    throttled as a scaling throttle."""
+    backend = LocalLambda(server, scaling_burst=1, scaling_refill_per_s=0.0)
+    try:
+        backend.set_memory(512)
+        first, warm = backend.invoke({}), backend.invoke({})  # A bad event: handled errors.
+        backend.set_memory(1024)
+        new = backend.invoke({})
+    finally:
+        backend.close()
+    assert (first.status, first.cold, first.scaling_throttle) == ("error", True, False)
+    assert (warm.status, warm.cold, warm.scaling_throttle) == ("error", False, False)
+    assert new.status == THROTTLED and new.scaling_throttle and "scaling limit" in new.error
+    assert first.s3_requests is not None and first.s3_requests.gets == 0  # Known: none before the bad event.
+
+
+@pytest.mark.parametrize("burst, refill", [(0, 1.0), (2.5, 1.0), (True, 1.0), (2, -1.0), (2, float("inf"))])
+def test_the_scaling_limit_is_validated(server, burst, refill) -> None:
+    with pytest.raises(ValueError, match="scaling_"):
+        LocalLambda(server, scaling_burst=burst, scaling_refill_per_s=refill)
+    with pytest.raises(ValueError, match="scaling_refill_per_s"):
+        LocalLambda(server, scaling_refill_per_s=1.0)
+
+
+def test_a_job_under_a_tiny_scaling_limit_is_throttled_then_completes(server, dataset) -> None:
+    """Burst 2, refilled at 0.5/s, 4 functions: two sandboxes start at once,
+    the other shares are throttled (429) until a token comes back or a
+    sandbox is warm again, and then run: nothing lost."""
+    job, backend = _job(server, dataset, scaling_burst=2, scaling_refill_per_s=0.5,
+                        overrides=["lambda.throttle_backoff_base_s=0.05", "lambda.throttle_backoff_cap_s=0.4"])
+    try:
+        records = _run(job, [(4, 1024)])
+    finally:
+        backend.close()
+    record = records[0]
+    assert record["scaling_throttles"] >= 2 and record["throttles"] >= record["scaling_throttles"]
+    assert record["updates"] == len(dataset.batches) and record["missing_batches"] == 0
+    assert record["parameter_version"] == len(dataset.batches)
+    assert record["functions_used"] == 4 and record["worker_errors"] == 0
+    # New sandboxes: at most the burst plus what refilled during the epoch.
+    assert 1 <= record["cold_starts"] <= 2 + int(0.5 * record["duration_s"])
+    assert sorted({i["worker"] for i in job.invocations}) == [0, 1, 2, 3]
+
+
+def test_the_runner_reads_the_scaling_limit_from_the_scenario() -> None:
+    """`siren run` builds the local stand-in's limit from lambda.scaling.*
+    of the scenario's generation (burst 0: none, as in the simulator)."""
+    from siren.cli.runner import _scaling_limit
+
+    assert _scaling_limit(_core.load_scenario(SCENARIO, ["lambda.era=2025+"])) == (1000, 100.0)
+    assert _scaling_limit(_core.load_scenario(SCENARIO, ["lambda.era=2018"])) == (3000, 500 / 60)
+    assert _scaling_limit(_core.load_scenario(SCENARIO, ["lambda.scaling.burst=0"])) == (None, None)
 
 
 def test_local_backend_throttles_beyond_its_concurrency_limit(server) -> None:
@@ -215,6 +350,9 @@ def test_bad_input_is_a_clear_error(tmp_path) -> None:
     assert proc.returncode == 2 and "--schedule" in proc.stderr
     proc = run_cli("run", "--schedule", "2:1024", "--inject-fault", '{"token": 1}')
     assert proc.returncode == 2 and "--inject-fault" in proc.stderr and "at_batch" in proc.stderr
+    proc = run_cli("run", "--schedule", "2:1024", "--inject-fault",
+                   '{"token": "t", "worker": 0, "epoch": 0, "at_batch": 1, "when": "before_push", "how": "explode"}')
+    assert proc.returncode == 2 and "--inject-fault" in proc.stderr and "exit or hang" in proc.stderr
     proc = run_cli("run", "--schedule", "2:1024", "--budget-margin", "0.5")
     assert proc.returncode == 2 and "--budget-margin" in proc.stderr
     proc = run_cli("calibrate", str(tmp_path / "missing.h5"), "-o", str(tmp_path / "x.yaml"))
@@ -284,3 +422,11 @@ def test_parameter_store_compare_and_swap(server) -> None:
     # The same batch again is not applied twice.
     again, _, _ = store.push(store.read(), np.ones(3, dtype=np.float32), 0.5, 0, 1)
     assert again is None and store.read().version == 2
+    # Every request is counted, the refused compare-and-swap (412) and a GET
+    # of a missing key (404) included: S3 bills them. Writes: initialise,
+    # push, refused push, push; reads: the re-read after the 412 and three more.
+    assert (store.counter.puts, store.counter.gets) == (4, 4)
+    with pytest.raises(Exception, match="NoSuchKey"):
+        store.get("cas/missing")
+    assert store.counter.gets == 5 and store.counter.get_bytes[-1] == 0
+    assert len(store.counter.get_seconds) == 5 and len(store.counter.put_seconds) == 4

@@ -8,6 +8,16 @@ exported policy (``--policy``, observation and action codec shared with the
 simulator) or a fixed ``--schedule``. ``--out`` writes the HDF5 trace after
 every epoch.
 
+Nothing changes silently on real money: a schedule entry the action codec
+would change (memory off the platform's grid or below what the workload
+needs, as ``siren simulate`` refuses it; a function count outside the env's
+action range) is refused by name, and so is a policy trained on another
+scenario (``siren.policy.scenario_identity``: the job and the action and
+observation interface) unless ``--allow-scenario-mismatch``, which warns.
+What remains (the codec clipping a policy's action, the local stand-in's
+limits) is printed once and recorded in the trace: the run's in its
+``adjustments`` attribute, each epoch's in its ``adjustment`` column.
+
 Faults end a run promptly, with one line on stderr, the trace's status set
 and no process left behind: SIGINT and SIGTERM cancel the invocations in
 flight (status "interrupted", exit 128 + the signal's number); an epoch that
@@ -43,19 +53,21 @@ __all__ = ["add_commands", "run_job"]
 DEFAULT_SCENARIO = "softmax-digits"
 _margin = checked(float, lambda v: 1 <= v < float("inf"), "a number >= 1", "a finite number >= 1")
 _FAULT_KEYS = {"token", "worker", "epoch", "at_batch", "when"}
+_FAULT_HOWS = ("raise", "exit", "hang")
 
 
 def _fault(text: str) -> dict:
-    """--inject-fault: a JSON object with exactly the keys of _FAULT_KEYS."""
+    """--inject-fault: a JSON object with exactly the keys of _FAULT_KEYS,
+    and optionally "how"."""
     try:
         fault = json.loads(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a JSON object, got {text!r}") from None
-    if not isinstance(fault, dict) or set(fault) != _FAULT_KEYS or \
-            fault["when"] not in ("before_push", "after_push"):
+    if not isinstance(fault, dict) or not _FAULT_KEYS <= set(fault) <= _FAULT_KEYS | {"how"} or \
+            fault["when"] not in ("before_push", "after_push") or fault.get("how", "raise") not in _FAULT_HOWS:
         raise argparse.ArgumentTypeError(
-            f"expected a JSON object with keys {sorted(_FAULT_KEYS)} and \"when\" before_push or after_push, "
-            f"got {text!r}")
+            f"expected a JSON object with keys {sorted(_FAULT_KEYS)}, \"when\" before_push or after_push, "
+            f"and optionally \"how\" {' or '.join(_FAULT_HOWS)}, got {text!r}")
     return fault
 
 
@@ -124,25 +136,87 @@ def _one_line(error: BaseException) -> str:
     return first if isinstance(error, RunnerError) else f"{type(error).__name__}: {first}"
 
 
-class _Actor:
-    """Chooses the next action: an exported policy, or a fixed schedule."""
+def _check_schedule(schedule: Any, scenario: _core.Scenario, codec: _core.ActionCodec) -> None:
+    """ValueError naming the first schedule entry that would not run as
+    written: memory the simulator refuses (``Scenario.memory_error``, the
+    wording of `siren simulate`), a function count outside the env's action
+    range, or any pair the action codec would not give back unchanged."""
+    lowest, highest = scenario.get("env.min_functions"), scenario.get("env.max_functions")
+    pairs = schedule.pairs
+    for position, (functions, memory_mb) in enumerate(pairs, start=1):
+        where = f"schedule token {position} of {len(pairs)} ('{functions}:{memory_mb}')"
+        problem = scenario.memory_error(memory_mb)
+        if problem:
+            raise ValueError(f"{where}: {problem}")
+        if not lowest <= functions <= highest:
+            raise ValueError(f"{where}: functions: got {functions}, expected an integer in [{lowest}, {highest}] "
+                             f"(env.min_functions to env.max_functions of scenario '{scenario.name}', the range "
+                             "the runner's actions can express)")
+        decoded = codec.decode(codec.encode(functions, memory_mb))
+        if (decoded["functions"], decoded["memory_mb"]) != (functions, memory_mb):
+            raise ValueError(f"{where}: the action codec gives back {decoded['functions']}:{decoded['memory_mb']}, "
+                             f"expected {functions}:{memory_mb}")
 
-    def __init__(self, args: argparse.Namespace, codec: _core.ActionCodec) -> None:
+
+class _Actor:
+    """Chooses the next action: an exported policy, or a fixed schedule.
+    Refuses (ValueError) a schedule that would not run as written and a
+    policy trained on another scenario (unless allow_scenario_mismatch);
+    ``attrs`` are the trace attributes it adds, ``adjustments`` what the run
+    accepts that it must say (a scenario mismatch)."""
+
+    def __init__(self, args: argparse.Namespace, scenario: _core.Scenario, codec: _core.ActionCodec) -> None:
         self.policy = None
         self.schedule = None
         self.codec = codec
         self.description = ""
+        self.attrs: dict[str, Any] = {}
+        self.adjustments: list[str] = []
         if args.policy:
             from siren.policy import load_policy
 
-            self.policy, _ = load_policy(args.policy)
+            self.policy, metadata = load_policy(args.policy)
             self.description = f"policy {args.policy}"
+            self._check_policy_scenario(args, metadata, scenario)
         else:
             try:
                 self.schedule = parse_schedule(args.schedule)
             except ScheduleError as error:
                 raise ValueError(f"--schedule: {error}") from None
+            _check_schedule(self.schedule, scenario, codec)
             self.description = f"schedule {args.schedule}"
+
+    def _check_policy_scenario(self, args: argparse.Namespace, metadata: dict, scenario: _core.Scenario) -> None:
+        from siren.policy import policy_scenario_differences, scenario_fingerprint
+
+        where = f"--policy: '{args.policy}'"
+        if metadata["action_encoding"] != self.codec.action_encoding:
+            raise ValueError(f"{where}: its actions are encoded {metadata['action_encoding']!r}, expected "
+                             f"{self.codec.action_encoding!r} (what the runner decodes, as `siren train` exports)")
+        try:
+            trained = _core.parse_scenario(metadata["scenario_yaml"], [], "policy scenario")
+        except ValueError as error:
+            trained, unreadable = None, (str(error).strip().splitlines() or [""])[0]
+        fingerprint = scenario_fingerprint(scenario)
+        if trained is not None:
+            differences = policy_scenario_differences(trained, scenario)
+            self.attrs = {"policy_scenario": trained.name, "policy_scenario_fingerprint": scenario_fingerprint(trained)}
+            trained_on = f"scenario '{trained.name}' ({self.attrs['policy_scenario_fingerprint']})"
+        else:
+            differences = [f"its scenario does not load here: {unreadable}"]
+            self.attrs = {"policy_scenario": "unreadable", "policy_scenario_fingerprint": ""}
+            trained_on = "a scenario this siren cannot read"
+        if not differences:
+            return
+        shown = "; ".join(differences[:3]) + (f"; and {len(differences) - 3} more" if len(differences) > 3 else "")
+        summary = (f"{where} was trained on {trained_on}, not on this run's '{scenario.name}' ({fingerprint}): "
+                   f"{shown}")
+        if not args.allow_scenario_mismatch:
+            raise ValueError(f"{summary}; expected a policy trained on '{scenario.name}' (siren train --scenario "
+                             f"...), or --allow-scenario-mismatch to run it anyway")
+        self.attrs["policy_scenario_mismatch"] = differences
+        self.adjustments.append(f"{summary}; run anyway (--allow-scenario-mismatch)")
+        print(f"warning: {summary}; running it anyway (--allow-scenario-mismatch)", file=sys.stderr)
 
     def __call__(self, epoch: int, observation: np.ndarray) -> np.ndarray:
         if self.policy is not None:
@@ -155,11 +229,50 @@ class _Actor:
         return self.codec.encode(functions, memory_mb)
 
 
+def _scaling_limit(scenario: _core.Scenario) -> tuple[int | None, float | None]:
+    """(burst, refill_per_s) of the scenario's lambda.scaling.* ((None, None)
+    for no limit: burst 0, as in the simulator)."""
+    burst = int(scenario.get("lambda.scaling.burst"))
+    if burst <= 0:
+        return None, None
+    return burst, float(scenario.get("lambda.scaling.refill_per_s"))
+
+
+def _run_adjustments(args: argparse.Namespace, scenario: _core.Scenario) -> list[str]:
+    """What this run changes of the scenario, or cannot emulate of it, by
+    backend and flags: one line each, printed once and kept in the trace."""
+    notes: list[str] = []
+    if args.backend == "local":
+        notes.append("the local stand-in does not enforce memory: a sandbox may use more than its m MB")
+        cpus = os.cpu_count() or 1
+        notes.append(f"the local sandboxes share this host's {cpus} CPU core{'s' if cpus != 1 else ''}: more than "
+                     f"{cpus} concurrent function{'s' if cpus != 1 else ''} compute slower than on Lambda's one "
+                     "vCPU each")
+        timeout = scenario.get("lambda.timeout_s")
+        if args.timeout is not None and args.timeout != timeout:
+            notes.append(f"function timeout {args.timeout:g} s (--timeout), not the scenario's lambda.timeout_s="
+                         f"{timeout:g} s")
+        limit = scenario.get("lambda.concurrency_limit")
+        if args.concurrency_limit is not None and args.concurrency_limit != limit:
+            notes.append(f"concurrency limit {args.concurrency_limit} (--concurrency-limit), not the scenario's "
+                         f"lambda.concurrency_limit={limit}")
+        if args.no_cpu_share:
+            notes.append(f"sizes below one vCPU ({scenario.get('lambda.mb_per_vcpu'):g} MB) compute at full speed "
+                         "(--no-cpu-share: Lambda's CPU share is not emulated)")
+        if _scaling_limit(scenario)[0] is None:
+            notes.append("no scaling-rate limit on new sandboxes: the scenario's lambda.scaling.burst is 0")
+    elif not scenario.get("lambda.single_function"):
+        notes.append("the AWS backend reconfigures one function, so a memory change retires its warm instances; "
+                     "the scenario's lambda.single_function=false assumes one function per size")
+    return notes
+
+
 def _make_backend(args: argparse.Namespace, scenario: _core.Scenario) -> tuple[Any, list[Any]]:
     """The backend and what must be closed after the run."""
     if args.backend == "local":
         from siren.runner.local import LocalLambda, S3Server
 
+        burst, refill = _scaling_limit(scenario)
         server = S3Server()
         try:
             server.start()
@@ -168,7 +281,8 @@ def _make_backend(args: argparse.Namespace, scenario: _core.Scenario) -> tuple[A
                 keep_alive_s=scenario.get("lambda.keep_alive_s"),
                 concurrency_limit=args.concurrency_limit or scenario.get("lambda.concurrency_limit"),
                 emulate_cpu_share=not args.no_cpu_share, mb_per_vcpu=scenario.get("lambda.mb_per_vcpu"),
-                throttle_first=args.inject_throttles, single_function=scenario.get("lambda.single_function"))
+                throttle_first=args.inject_throttles, single_function=scenario.get("lambda.single_function"),
+                scaling_burst=burst, scaling_refill_per_s=refill)
         except BaseException:
             server.stop()
             raise
@@ -177,10 +291,6 @@ def _make_backend(args: argparse.Namespace, scenario: _core.Scenario) -> tuple[A
 
     if not args.function or not args.bucket:
         raise ValueError("--backend aws needs --function and --bucket (see docs/runner-aws.md)")
-    if not scenario.get("lambda.single_function"):
-        print("note: the AWS backend reconfigures one function, so a memory change retires its warm "
-              "instances; the scenario's lambda.single_function=false assumes one function per size",
-              file=sys.stderr)
     backend = AwsBackend(args.function, args.bucket, region=args.region, profile=args.profile)
     return backend, [backend]
 
@@ -200,12 +310,17 @@ def run_job(args: argparse.Namespace, out: Callable[[str], None] = print,
     if scenario.get("execution.mode") != "hsp" or scenario.get("execution.sync_every") != 1:
         raise ValueError("--scenario: the runner implements HSP with execution.sync_every=1, got "
                          f"{scenario.get('execution.mode')} with sync_every={scenario.get('execution.sync_every')}")
-    dataset = load_dataset(args.dataset, scenario.batch_size, seed=args.seed)
-    if dataset.train_rows != scenario.get("workload.dataset_samples"):
-        out(f"note: {args.dataset} has {dataset.train_rows} training rows, the scenario says "
-            f"{scenario.get('workload.dataset_samples')}; the simulator's view differs until calibrated")
     codec = _core.ActionCodec(scenario, "box")
-    actor = _Actor(args, codec)
+    actor = _Actor(args, scenario, codec)  # Refusals first: nothing has started yet.
+    dataset = load_dataset(args.dataset, scenario.batch_size, seed=args.seed)
+    notes = []  # Printed below; the actor printed its own warning.
+    if dataset.train_rows != scenario.get("workload.dataset_samples"):
+        notes.append(f"{args.dataset} has {dataset.train_rows} training rows, the scenario says "
+                     f"{scenario.get('workload.dataset_samples')}; the simulator's view differs until calibrated")
+    notes += _run_adjustments(args, scenario)
+    adjustments = actor.adjustments + notes
+    burst, refill = _scaling_limit(scenario)
+    scaling = f"burst {burst}, {refill:g}/s" if burst is not None and args.backend == "local" else "none"
     bucket = args.bucket or "siren-local"
     prefix = args.prefix or f"jobs/{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
     deferred = signals.deferred if signals is not None else contextlib.nullcontext
@@ -224,12 +339,18 @@ def run_job(args: argparse.Namespace, out: Callable[[str], None] = print,
         job = RealJob(scenario, backend, dataset, bucket=bucket, prefix=prefix,
                       learning_rate=args.learning_rate, max_attempts=args.max_attempts,
                       budget_margin=args.budget_margin, seed=args.seed, fault=args.inject_fault)
+        from siren.policy import scenario_fingerprint
+
         attrs = {"scenario": scenario.to_yaml(), "backend": backend.name, "dataset": dataset.manifest(),
                  "initial_loss": job.initial_loss, "learning_rate": job.learning_rate,
                  "policy": actor.description, "version": _core.__version__, "bucket": bucket, "prefix": prefix,
                  "host_cpus": os.cpu_count() or 1,
-                 "single_function": bool(getattr(backend, "single_function", True))}
+                 "single_function": bool(getattr(backend, "single_function", True)),
+                 "scenario_fingerprint": scenario_fingerprint(scenario), "scaling_limit": scaling,
+                 "adjustments": adjustments, **actor.attrs}
         observation = job.reset()
+        for note in notes:
+            out(f"note: {note}")
         out(f"backend={backend.name} scenario={scenario.name} dataset={dataset.name} "
             f"batches/epoch={len(dataset.batches)} lr={job.learning_rate} {actor.description} "
             f"initial_loss={job.initial_loss:.4f}")
@@ -237,9 +358,14 @@ def run_job(args: argparse.Namespace, out: Callable[[str], None] = print,
             f"{'thr':>4} {'err':>4} {'stale':>6} status")
         epochs = args.epochs or scenario.max_epochs
         status, error = "running", ""
+        noted: set[str] = set()
         for epoch in range(epochs):
             action = actor(epoch, observation)
             observation, _, terminated, truncated, record = job.step(action)
+            for at, kind, text in job.adjustments:
+                if kind not in noted:  # Once per kind: every epoch's is in the trace.
+                    noted.add(kind)
+                    out(f"note: epoch {at}: {text} (shown once; each epoch's is in the trace's adjustment column)")
             status = record["status"]
             error = record.get("failure", "")
             if record.get("skipped"):
@@ -396,6 +522,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--backend", choices=["local", "aws"], default="local", help="(default: %(default)s)")
     p.add_argument("--scenario", default=DEFAULT_SCENARIO,
                    help="preset or YAML the policy was trained on (default: %(default)s)")
+    p.add_argument("--allow-scenario-mismatch", action="store_true",
+                   help="run a policy trained on another scenario (its job or its action and observation "
+                        "scaling differ) with a warning instead of refusing it")
     p.add_argument("--dataset", default="digits", help="digits, click_through or an HDF5 dataset "
                                                        "(default: %(default)s)")
     p.add_argument("--epochs", type=positive_int, default=None, help="stop after N epochs (default: job.max_epochs)")
@@ -421,8 +550,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--inject-throttles", type=non_negative_int, default=0,
                    help="local, tests: refuse the first K invocations with 429")
     p.add_argument("--inject-fault", type=_fault, default=None,
-                   help='tests: JSON {"token", "worker", "epoch", "at_batch", "when": "before_push"|"after_push"}: '
-                        "that worker's first invocation fails once")
+                   help='tests: JSON {"token", "worker", "epoch", "at_batch", "when": "before_push"|"after_push"'
+                        '[, "how": "raise"|"exit"|"hang"]}: that worker\'s first invocation fails once (raises, '
+                        "its sandbox dies, or it runs into the timeout)")
     add_overrides(p)
     p.set_defaults(handler=cmd_run)
 

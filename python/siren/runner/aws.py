@@ -18,8 +18,17 @@ Outcomes map to the ``Backend`` statuses:
   function's timeout ("Task timed out after ..."), ERROR otherwise (the
   handler raised, or the sandbox crashed), with ``errorType: errorMessage``;
 - 429 ``TooManyRequestsException``: THROTTLED, not retried here (the SDK's
-  own retries are off for Invoke: the runner retries and counts);
+  own retries are off for Invoke: the runner retries and counts). Lambda's
+  ``Reason`` is kept in the error text; none of its reasons names the
+  scaling-rate limit, so no AWS throttle counts as a scaling throttle;
 - any other AWS error raises ``AwsError`` with a one-line message.
+
+S3 requests of a failed invocation: a handler that raised reports them in its
+error message (``worker.WorkerError``, ``protocol.split_requests``): they
+become ``Invocation.s3_requests``. An invocation cut at its timeout, or whose
+sandbox crashed, reports nothing, and nothing else says what it requested:
+``s3_requests`` is None and the runner records its requests as unknown (NaN
+in the trace, not in the bill).
 
 Credentials are boto3's (environment, profile, instance role). They are
 never read, printed or logged here, and error messages are redacted of
@@ -37,7 +46,7 @@ import time
 from typing import Any
 
 from .backend import ERROR, OK, THROTTLED, TIMEOUT, Invocation
-from .protocol import validate_bucket_name
+from .protocol import split_requests, validate_bucket_name
 
 __all__ = [
     "AwsBackend", "AwsError", "MAX_MEMORY_MB", "MIN_MEMORY_MB", "call_aws", "check_session", "describe_aws_error",
@@ -278,7 +287,9 @@ class AwsBackend:
                                                  LogType="Tail", Payload=json.dumps(event).encode("utf-8"))
         except ClientError as error:
             if _is_throttle(error):
-                return Invocation(THROTTLED, error=describe_aws_error(error, "Invoke"), memory_mb=self._memory_mb)
+                reason = str((getattr(error, "response", None) or {}).get("Reason") or "")
+                text = describe_aws_error(error, "Invoke") + (f" (Reason: {redact(reason)[:80]})" if reason else "")
+                return Invocation(THROTTLED, error=text, memory_mb=self._memory_mb)
             raise AwsError(describe_aws_error(error, f"Invoke {self.function_name}")) from None
         except ReadTimeoutError:
             # The function may still be running: the runner treats it as timed out.
@@ -293,8 +304,11 @@ class AwsBackend:
         if response.get("FunctionError"):
             error_type, message = _function_error(payload)
             timed_out = error_type == "Sandbox.Timedout" or _TIMEOUT_MARK in message or report_status == "timeout"
-            return Invocation(TIMEOUT if timed_out else ERROR,
-                              error=redact(f"{error_type}: {message}")[:_MAX_ERROR_CHARS], **timings)
+            message, requests = split_requests(message)
+            # The worker's WorkerError carries the original "Type: message".
+            text = message if requests is not None and error_type == "WorkerError" else f"{error_type}: {message}"
+            return Invocation(TIMEOUT if timed_out else ERROR, error=redact(text)[:_MAX_ERROR_CHARS],
+                              s3_requests=None if timed_out else requests, **timings)
         try:
             body = json.loads(payload) if payload else None
         except ValueError:

@@ -6,13 +6,23 @@ runner calls it from several threads at once: one thread per concurrent
 worker) and reports what Lambda's REPORT line reports: the handler's
 duration, the init duration of a cold start, and the memory size.
 Throttling (HTTP 429) is reported, not retried: retry policy lives in the
-runner, which also counts it.
+runner, which also counts it (and apart, the throttles a backend can
+attribute to the scaling-rate limit on new execution environments).
+
+The S3 requests of an invocation come in its payload when it returns. One
+that failed has none; its requests are then ``s3_requests`` when the backend
+knows them (the local backend always does: the worker writes them to a pipe
+as it goes; on AWS the handler's error message carries those of a handler
+that raised), and None when nobody can know them (an AWS timeout or crash).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from .protocol import S3Counter
 
 __all__ = ["Backend", "BackendLost", "Invocation", "OK", "THROTTLED", "ERROR", "TIMEOUT"]
 
@@ -40,6 +50,11 @@ class Invocation:
     cold: bool = False
     memory_mb: int = 0
     max_memory_used_mb: float | None = None
+    # The S3 requests of an invocation without a payload (not OK), when the
+    # backend knows them; None: unknown.
+    s3_requests: S3Counter | None = None
+    # THROTTLED by the scaling-rate limit on new execution environments.
+    scaling_throttle: bool = False
 
 
 class Backend(Protocol):

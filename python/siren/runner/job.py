@@ -13,15 +13,26 @@ One epoch (DESIGN.md §5, the HSP protocol of ``protocol.py``):
      the n' invocations start at once, one thread each;
   4. an invocation that is throttled (429) is retried after a jittered
      exponential back-off (``lambda.throttle_backoff_base_s`` doubling up to
-     ``..._cap_s``); one that fails, times out or stops early near its
-     deadline is re-invoked for its batches not yet applied (read from the
-     store), up to ``max_attempts`` times: billed again, as on Lambda;
+     ``..._cap_s``; those of the scaling-rate limit on new environments are
+     also counted apart, ``scaling_throttles``); one that fails, times out or
+     stops early near its deadline is re-invoked for its batches not yet
+     applied (read from the store), up to ``max_attempts`` times: billed
+     again, as on Lambda. Every invocation's S3 requests are billed, a failed
+     one's included (its error payload, or the local backend's request pipe,
+     says what it requested); where nobody can know them (an AWS timeout or
+     crash) the invocation's row says so (NaN, ``s3_counts_known`` false)
+     and the epoch counts such invocations (``s3_unknown_invocations``);
   5. at the barrier every batch must be applied; missing ones (a worker gave
      up) are run by recovery invocations; if some still are missing (or the
      budget guard refused their recovery) the epoch is not accepted: its
      record has status "failed" and a one-line ``failure``, and the job
      ends there. Nothing is lost silently;
   6. the loss is measured on the held-out rows with the store's parameters.
+
+What the codec or the platform changed of an action is never silent: an
+action outside the Box clipped, memory clamped up to the smallest feasible
+size, more functions than the epoch has batches; each epoch's ``adjustment``
+column says so, and ``adjustments`` lists them for the command line.
 
 Faults: the invocations of an epoch run on daemon threads that the runner
 waits for in short slices, checking the backend's health (``check()``: the
@@ -129,6 +140,7 @@ class _EpochLog:
     batches: list[dict] = field(default_factory=list)
     requests: S3Counter = field(default_factory=S3Counter)
     throttles: int = 0
+    scaling_throttles: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -142,7 +154,8 @@ class RealJob:
     order) plus the runner's own (``worker_errors``, ``recovered_batches``,
     ``missing_batches``, ``reconfigure_s``, ``budget_guard``...; listed with
     their units in ``siren.runner.trace.RUNNER_EPOCH_FIELDS``). ``invocations`` and
-    ``batch_rows`` keep every invocation and batch of the job for the trace.
+    ``batch_rows`` keep every invocation and batch of the job for the trace;
+    ``adjustments`` every (epoch, kind, text) the ``adjustment`` column holds.
     """
 
     def __init__(self, scenario: _core.Scenario, backend: Backend, dataset: RunnerDataset, *, bucket: str,
@@ -175,6 +188,7 @@ class RealJob:
         self.invocations: list[dict] = []
         self.batch_rows: list[dict] = []
         self.records: list[dict] = []
+        self.adjustments: list[tuple[int, str, str]] = []
         self.requests = S3Counter()  # Every worker request of the job.
         self.initial_loss = float("nan")
         self._state = None
@@ -197,7 +211,7 @@ class RealJob:
                 raise lost from None
             raise
         self.initial_loss = model.loss(params, self.dataset.held_out, self.dataset.features, self.dataset.classes)
-        self.invocations, self.batch_rows, self.records = [], [], []
+        self.invocations, self.batch_rows, self.records, self.adjustments = [], [], [], []
         self.requests = S3Counter()
         self._ended = False
         self._cancelled.clear()
@@ -208,9 +222,12 @@ class RealJob:
             raise RuntimeError("step() before reset() or after the job ended")
         decoded = self.codec.decode(np.asarray(action, dtype=np.float64))
         functions, memory_mb = decoded["functions"], decoded["memory_mb"]
+        adjustments = self._action_adjustments(action, decoded)
         projected = self._projected_cost(functions, memory_mb)
         if self._cumulative("cumulative_cost_usd") + projected > self.scenario.budget_usd:
-            return self._stop_for_budget(decoded, projected)
+            outcome = self._stop_for_budget(decoded, projected)
+            self._note_adjustments(outcome[-1], adjustments)
+            return outcome
         try:
             self._check_backend()
             record = self._run_epoch(functions, memory_mb)
@@ -222,6 +239,11 @@ class RealJob:
             raise
         record.update(requested_memory_mb=decoded["requested_memory_mb"],
                       memory_clamped=decoded["memory_clamped"], projected_cost_usd=projected)
+        if record["functions_used"] < functions:
+            adjustments.append(("functions_used", f"{functions} functions asked, {record['functions_used']} ran: "
+                                                  f"the epoch has {len(self.dataset.batches)} batches (one "
+                                                  "function per batch at most, as in the simulator)"))
+        self._note_adjustments(record, adjustments)
         scored = _core.score_epoch(self.scenario, record)
         status = scored["status"]
         if record["budget_guard"] and status == "running":
@@ -233,6 +255,26 @@ class RealJob:
         self._ended = status != "running"
         terminated = scored["terminated"] or status in ("budget_exhausted", "failed")
         return scored["observation"], scored["reward"], terminated, scored["truncated"], record
+
+    def _action_adjustments(self, action: Any, decoded: dict) -> list[tuple[str, str]]:
+        """(kind, text) of each change the codec made to ``action``."""
+        out: list[tuple[str, str]] = []
+        raw = np.asarray(action, dtype=np.float64).reshape(-1)
+        if self.codec.action_encoding == "box" and np.any(np.abs(raw) > 1):
+            shown = ", ".join(f"{v:.4g}" for v in raw)
+            out.append(("action_clipped", f"action [{shown}] clipped to the Box [-1, 1] (as the simulator's env "
+                                          "clips it)"))
+        if decoded["memory_clamped"]:
+            out.append(("memory_clamped", f"memory {decoded['requested_memory_mb']} MB clamped up to "
+                                          f"{decoded['memory_mb']} MB, the smallest size the workload fits in"))
+        return out
+
+    def _note_adjustments(self, record: dict, adjustments: list[tuple[str, str]]) -> None:
+        """The epoch's ``action_clipped`` and ``adjustment`` columns, and
+        ``self.adjustments``."""
+        record["action_clipped"] = any(kind == "action_clipped" for kind, _ in adjustments)
+        record["adjustment"] = "; ".join(text for _, text in adjustments)
+        self.adjustments += [(record["epoch"], kind, text) for kind, text in adjustments]
 
     def _check_backend(self) -> None:
         """RunnerError when the backend says it cannot run (its ``check()``)."""
@@ -392,7 +434,7 @@ class RealJob:
                      "learning_rate": self.learning_rate, "manifest": self._manifest}
             if self.fault and attempt == 0 and self.fault.get("worker", 0) == worker and \
                     self.fault.get("epoch", 0) == epoch:
-                event["fault"] = {k: v for k, v in self.fault.items() if k in ("token", "at_batch", "when")}
+                event["fault"] = {k: v for k, v in self.fault.items() if k in ("token", "at_batch", "when", "how")}
             sent = time.perf_counter() - epoch_start
             result = self.backend.invoke(event)
             returned = time.perf_counter() - epoch_start
@@ -404,6 +446,7 @@ class RealJob:
                 delay = min(self._backoff_cap, self._backoff_base * 2 ** min(throttles - 1, 20))
                 with log.lock:
                     log.throttles += 1
+                    log.scaling_throttles += int(result.scaling_throttle)
                     jitter = self._rng.uniform(0.5, 1.0)
                 self._cancelled.wait(delay * jitter)
                 continue
@@ -434,20 +477,26 @@ class RealJob:
     def _record_invocation(self, epoch: int, worker: int, attempt: int, batches: list[int], result: Invocation,
                            sent: float, returned: float, log: _EpochLog) -> None:
         payload = result.payload or {}
+        # The requests: the payload's when the handler returned, else what
+        # the backend knows of the failed invocation's, else unknown.
+        if result.status == OK and "s3_gets" in payload:
+            counter: S3Counter | None = S3Counter.from_dict(payload)
+        else:
+            counter = result.s3_requests
+        unknown = float("nan")
         row = {"epoch": epoch, "worker": worker, "attempt": attempt, "status": result.status,
                "error": result.error[:300], "batches_assigned": len(batches), "cold": result.cold,
                "init_s": result.init_s, "duration_s": result.duration_s,
                "platform_billed_s": result.billed_s if result.billed_s is not None else float("nan"),
                "memory_mb": result.memory_mb, "sent_s": sent, "returned_s": returned,
-               "s3_gets": int(payload.get("s3_gets", 0)), "s3_puts": int(payload.get("s3_puts", 0)),
+               "s3_gets": counter.gets if counter is not None else unknown,
+               "s3_puts": counter.puts if counter is not None else unknown,
+               "s3_counts_known": counter is not None,
                "remaining": len(payload.get("remaining", []))}
-        counter = S3Counter(gets=row["s3_gets"], puts=row["s3_puts"],
-                            get_seconds=list(payload.get("get_seconds", [])),
-                            put_seconds=list(payload.get("put_seconds", [])),
-                            get_bytes=list(payload.get("get_bytes", [])))
         with log.lock:
             log.invocations.append(row)
-            log.requests.add(counter)
+            if counter is not None:
+                log.requests.add(counter)
             for batch in payload.get("batches", []):
                 log.batches.append(dict(batch, epoch=epoch, worker=worker, attempt=attempt))
 
@@ -474,7 +523,7 @@ class RealJob:
             "mean_staleness": _mean(staleness), "max_staleness": int(max(staleness, default=0)),
             "invocations": len(billed), "cold_starts": sum(1 for i in billed if i["cold"]),
             "warm_starts": sum(1 for i in billed if not i["cold"]), "throttles": log.throttles,
-            "scaling_throttles": 0,
+            "scaling_throttles": log.scaling_throttles,
             "timeouts": sum(1 for i in billed if i["status"] == TIMEOUT),
             "reinvocations": sum(1 for i in billed if i["attempt"] > 1),
             "s3_slowdowns": 0, "s3_gets": gets, "s3_puts": puts,
@@ -493,6 +542,7 @@ class RealJob:
             "worker_errors": sum(1 for i in billed if i["status"] == ERROR),
             "init_mean_s": _mean([i["init_s"] for i in billed if i["cold"]]),
             "runner_s3_gets": runner_gets, "runner_s3_puts": runner_puts,
+            "s3_unknown_invocations": sum(1 for i in billed if not i["s3_counts_known"]),
         }
         return in_table_order(record)
 

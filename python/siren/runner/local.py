@@ -14,11 +14,26 @@ What is emulated, and how (each configurable):
     ``lambda.single_function``;
   - the account concurrency limit: an invocation beyond ``concurrency_limit``
     running ones is refused with a throttle (429), as Lambda does;
+  - the scaling-rate limit: with ``scaling_burst``, a new execution
+    environment (a new sandbox process; reusing a warm one needs none) takes
+    a token from a bucket of ``scaling_burst`` tokens refilled continuously
+    at ``scaling_refill_per_s`` up to the burst; without a token the
+    invocation is throttled (429, ``Invocation.scaling_throttle``), as Lambda
+    limits how fast a function scales (today: 1,000 environments per 10 s per
+    function, burst 1000 and 100/s; before 2023: a burst of 3,000 then 500
+    per minute). The simulator's ``lambda.scaling.*``;
   - the CPU share: with ``emulate_cpu_share``, a function of m MB below one
     vCPU (``mb_per_vcpu``) sleeps (1/share - 1) x each compute phase, the way
     Lambda's CFS quota stretches it; above one vCPU nothing changes (the
     worker's numpy is single-threaded, on Lambda too);
   - memory is not enforced: a process may use more than m MB.
+
+S3 requests are counted exactly, also those of an invocation that failed:
+each sandbox gets a pipe (SIREN_REQUESTS_FD) on which the worker writes every
+request as it issues it (``protocol.S3Counter``), and the backend reads it
+while it waits for the reply and to its end when the sandbox dies, so a
+crashed, killed or timed-out invocation still reports its requests
+(``Invocation.s3_requests``).
 
 Children never outlive the runner: every child (sandbox, S3 server) runs in
 its own session (a Ctrl-C in the terminal reaches the runner only, which
@@ -34,6 +49,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import select
 import signal
 import socket
@@ -48,6 +64,7 @@ from typing import Any
 
 from ._lifeline import PARENT_ENV
 from .backend import ERROR, OK, THROTTLED, TIMEOUT, BackendLost, Invocation
+from .protocol import S3Counter
 
 __all__ = ["LocalLambda", "S3Server", "LOCAL_CREDENTIALS"]
 
@@ -56,6 +73,10 @@ __all__ = ["LocalLambda", "S3Server", "LOCAL_CREDENTIALS"]
 # or forwarded by the local backend.
 LOCAL_CREDENTIALS = {"aws_access_key_id": "siren-local", "aws_secret_access_key": "siren-local",
                      "region_name": "us-east-1"}
+# The server's access log: '127.0.0.1 - - [date] "GET /bucket/key HTTP/1.1" 200 -',
+# the request in colour when it was refused.
+_ACCESS_LINE = re.compile(r'\] "([A-Z]+) (\S+) HTTP/[0-9.]+" \d{3} ')
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _HOST = Path(__file__).with_name("local_host.py")
 _LIFELINE = Path(__file__).with_name("_lifeline.py")
 # `python -c _MOTO_MAIN <_lifeline.py> ARGS`: moto's server, tied to the runner.
@@ -203,6 +224,23 @@ class S3Server:
         except OSError:
             return ""
 
+    def requests_received(self, path_prefix: str = "/") -> dict[str, int]:
+        """How many requests the server has answered, by HTTP method, whose
+        path starts with ``path_prefix`` (e.g. "/bucket/prefix/"), from its
+        access log: what S3 would bill, counted on the server's side."""
+        if self._log is None:
+            return {}
+        try:
+            size = os.fstat(self._log.fileno()).st_size
+            text = os.pread(self._log.fileno(), size, 0).decode(errors="replace")
+        except OSError:
+            return {}
+        counts: dict[str, int] = {}
+        for method, path in _ACCESS_LINE.findall(_ANSI.sub("", text)):
+            if path.startswith(path_prefix):
+                counts[method] = counts.get(method, 0) + 1
+        return counts
+
     def problem(self) -> str | None:
         """None while the server runs; else one line saying it is gone."""
         if self._process is None:
@@ -234,11 +272,14 @@ class S3Server:
 
 @dataclass(eq=False)  # Hashed by identity: the busy set holds them.
 class _Sandbox:
-    """One worker process."""
+    """One worker process, and the read end of the pipe on which its worker
+    writes each S3 request (``requests_fd``, non-blocking)."""
 
     process: subprocess.Popen
     memory_mb: int
+    requests_fd: int | None = None
     last_used: float = field(default_factory=time.monotonic)
+    requests_log: bytearray = field(default_factory=bytearray)
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -251,13 +292,60 @@ class _Sandbox:
         except subprocess.TimeoutExpired:
             return None
 
+    def read_requests(self) -> bool:
+        """Moves what the request pipe holds into ``requests_log`` without
+        waiting; False at its end (the worker's process is gone)."""
+        while self.requests_fd is not None:
+            try:
+                chunk = os.read(self.requests_fd, 65536)
+            except BlockingIOError:
+                return True
+            except OSError:
+                return False
+            if not chunk:
+                return False
+            self.requests_log += chunk
+        return False
+
+    def take_requests(self) -> S3Counter:
+        """The requests logged since the last call (one invocation's)."""
+        counter = S3Counter.from_log(self.requests_log.decode(errors="replace"))
+        self.requests_log.clear()
+        return counter
+
     def kill(self) -> None:
+        """Kills the process (if alive), keeps what its request pipe still
+        held and closes its streams."""
         if self.alive():
             self.process.kill()
         self.process.wait()
+        self.read_requests()
+        if self.requests_fd is not None:
+            os.close(self.requests_fd)
+            self.requests_fd = None
         for stream in (self.process.stdin, self.process.stdout):
             if stream is not None:
                 stream.close()
+
+
+class _TokenBucket:
+    """``burst`` tokens, refilled continuously at ``refill_per_s`` up to
+    ``burst``; ``take()`` spends one if there is one."""
+
+    def __init__(self, burst: int, refill_per_s: float) -> None:
+        self.burst = burst
+        self.refill_per_s = refill_per_s
+        self._tokens = float(burst)
+        self._last = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self._tokens = min(float(self.burst), self._tokens + (now - self._last) * self.refill_per_s)
+        self._last = now
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            return True
+        return False
 
 
 _CANCELLED = "Cancelled: the runner is stopping"
@@ -279,15 +367,23 @@ def _reply(line: str) -> dict:
 EXIT_WAIT_S = 5.0
 
 
-def _read_line(process: subprocess.Popen, timeout_s: float) -> tuple[str | None, bool]:
+def _read_line(sandbox: _Sandbox, timeout_s: float) -> tuple[str | None, bool]:
     """(the next protocol line, False), (None, False) on timeout or (None,
     True) at the end of the stream (the sandbox closed its output: it exited
-    or is exiting)."""
-    ready, _, _ = select.select([process.stdout], [], [], max(0.0, timeout_s))
-    if not ready:
-        return None, False
-    line = process.stdout.readline()
-    return (line, False) if line else (None, True)
+    or is exiting). Reads the sandbox's request pipe meanwhile, so that its
+    worker never waits on a full pipe."""
+    stdout = sandbox.process.stdout
+    deadline = time.monotonic() + max(0.0, timeout_s)
+    requests_open = sandbox.requests_fd is not None
+    while True:
+        waiting = [stdout] + ([sandbox.requests_fd] if requests_open else [])
+        ready, _, _ = select.select(waiting, [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            return None, False
+        if stdout in ready:
+            line = stdout.readline()
+            return (line, False) if line else (None, True)
+        requests_open = sandbox.read_requests()
 
 
 def _exit_description(code: int) -> str:
@@ -305,14 +401,16 @@ class LocalLambda:
 
     Thread-safe: the runner calls ``invoke`` from one thread per concurrent
     worker. ``throttle_first`` refuses the first k invocations with a
-    throttle (fault injection for tests).
+    throttle (fault injection for tests). ``scaling_burst`` (None: no limit)
+    and ``scaling_refill_per_s`` set the scaling-rate limit on new sandboxes.
     """
 
     name = "local"
 
     def __init__(self, s3_server: S3Server, *, timeout_s: float = 900.0, keep_alive_s: float = 600.0,
                  concurrency_limit: int = 1000, emulate_cpu_share: bool = True, mb_per_vcpu: float = 1769.0,
-                 init_timeout_s: float = 60.0, throttle_first: int = 0, single_function: bool = True) -> None:
+                 init_timeout_s: float = 60.0, throttle_first: int = 0, single_function: bool = True,
+                 scaling_burst: int | None = None, scaling_refill_per_s: float | None = None) -> None:
         for name, value in (("timeout_s", timeout_s), ("init_timeout_s", init_timeout_s),
                             ("mb_per_vcpu", mb_per_vcpu)):
             if not value > 0:
@@ -321,6 +419,22 @@ class LocalLambda:
             raise ValueError(f"keep_alive_s: must be >= 0, got {keep_alive_s}")
         if concurrency_limit < 1:
             raise ValueError(f"concurrency_limit: must be >= 1, got {concurrency_limit}")
+        if scaling_burst is None:
+            if scaling_refill_per_s is not None:
+                raise ValueError(f"scaling_refill_per_s: got {scaling_refill_per_s} without a scaling_burst; "
+                                 "expected both (a limit) or neither (no limit)")
+            self._scaling = None
+        else:
+            if isinstance(scaling_burst, bool) or not isinstance(scaling_burst, int) or scaling_burst < 1:
+                raise ValueError(f"scaling_burst: got {scaling_burst!r}, expected an integer >= 1 "
+                                 "(or None: no limit)")
+            refill = 0.0 if scaling_refill_per_s is None else scaling_refill_per_s
+            if not 0 <= refill < float("inf"):
+                raise ValueError(f"scaling_refill_per_s: got {scaling_refill_per_s!r}, expected a finite "
+                                 "number >= 0")
+            self._scaling = _TokenBucket(scaling_burst, float(refill))
+        self.scaling_burst = scaling_burst
+        self.scaling_refill_per_s = None if scaling_burst is None else float(scaling_refill_per_s or 0.0)
         self.s3_server = s3_server
         self.s3 = s3_server.client()
         self.endpoint_url = s3_server.endpoint_url
@@ -389,12 +503,21 @@ class LocalLambda:
 
     def _start_sandbox(self, memory_mb: int) -> tuple[_Sandbox | None, float, str]:
         start = time.perf_counter()
-        process = _SPAWNER.popen([sys.executable, str(_HOST)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                 stderr=None, env=self._environment, text=True, bufsize=1, **_child_options())
-        sandbox = _Sandbox(process, memory_mb)
+        requests_read, requests_write = os.pipe()
+        os.set_blocking(requests_read, False)
+        try:
+            process = _SPAWNER.popen([sys.executable, str(_HOST)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=None, env=dict(self._environment, SIREN_REQUESTS_FD=str(requests_write)),
+                                     text=True, bufsize=1, pass_fds=(requests_write,), **_child_options())
+        except BaseException:
+            os.close(requests_read)
+            raise
+        finally:
+            os.close(requests_write)  # The sandbox holds the only write end: its death ends the pipe.
+        sandbox = _Sandbox(process, memory_mb, requests_read)
         if not self._hold(sandbox):
             return None, time.perf_counter() - start, _CANCELLED
-        line, eof = _read_line(process, self.init_timeout_s)
+        line, eof = _read_line(sandbox, self.init_timeout_s)
         init_s = time.perf_counter() - start
         if line is None or not _reply(line).get("ready"):
             exited = sandbox.wait_exit(EXIT_WAIT_S if eof else 0.0)
@@ -415,12 +538,18 @@ class LocalLambda:
             raise RuntimeError("invoke before set_memory")
         with self._lock:
             if self._closed:
-                return Invocation(ERROR, error=_CANCELLED, memory_mb=memory_mb)
+                return Invocation(ERROR, error=_CANCELLED, memory_mb=memory_mb, s3_requests=S3Counter())
             if self._throttle_first > 0 or self._running >= self.concurrency_limit:
                 self._throttle_first = max(0, self._throttle_first - 1)
                 return Invocation(THROTTLED, error="TooManyRequestsException: Rate Exceeded.", memory_mb=memory_mb)
-            self._running += 1
             sandbox = self._take_warm(memory_mb)
+            if sandbox is None and self._scaling is not None and not self._scaling.take():
+                # A new execution environment, and none may start now.
+                return Invocation(THROTTLED, memory_mb=memory_mb, scaling_throttle=True,
+                                  error=f"TooManyRequestsException: Rate Exceeded. (scaling limit: no new execution "
+                                        f"environment available; burst {self._scaling.burst}, refilled at "
+                                        f"{self._scaling.refill_per_s:g}/s)")
+            self._running += 1
             if sandbox is not None:
                 self._busy.add(sandbox)
         try:
@@ -453,8 +582,10 @@ class LocalLambda:
         cold, init_s = sandbox is None, 0.0
         if sandbox is None:
             sandbox, init_s, error = self._start_sandbox(memory_mb)
-            if sandbox is None:
-                return Invocation(ERROR, error=error, init_s=init_s, cold=True, memory_mb=memory_mb)
+            if sandbox is None:  # The handler never ran: no request.
+                return Invocation(ERROR, error=error, init_s=init_s, cold=True, memory_mb=memory_mb,
+                                  s3_requests=S3Counter())
+        sandbox.take_requests()  # Nothing of an earlier invocation counts here.
         event = dict(event)
         if self.emulate_cpu_share:
             event["cpu_share"] = min(1.0, memory_mb / self.mb_per_vcpu)
@@ -462,7 +593,7 @@ class LocalLambda:
         try:
             sandbox.process.stdin.write(json.dumps({"event": event, "timeout_s": self.timeout_s}) + "\n")
             sandbox.process.stdin.flush()
-            line, eof = _read_line(sandbox.process, self.timeout_s)
+            line, eof = _read_line(sandbox, self.timeout_s)
         except (BrokenPipeError, OSError):  # A warm sandbox that died while idle.
             line, eof = None, True
         elapsed = time.perf_counter() - start
@@ -470,7 +601,8 @@ class LocalLambda:
         if line is not None and "ok" not in reply:
             self._release(sandbox, keep=False)
             return Invocation(ERROR, error="Runtime.InvalidResponse: the sandbox replied with something else",
-                              duration_s=elapsed, init_s=init_s, cold=cold, memory_mb=memory_mb)
+                              duration_s=elapsed, init_s=init_s, cold=cold, memory_mb=memory_mb,
+                              s3_requests=sandbox.take_requests())
         if eof:
             # A crash, never a timeout: wait (bounded) for the exit the closed
             # pipe announces, then bill the time it actually ran.
@@ -479,17 +611,23 @@ class LocalLambda:
             how = (f"exited with {_exit_description(exited)}" if exited is not None
                    else f"closed its output and had not exited {EXIT_WAIT_S:.0f} s later (killed)")
             error = _CANCELLED if self._closed else f"Runtime.ExitError: the sandbox {how}"
-            return Invocation(ERROR, error=error, duration_s=elapsed, init_s=init_s, cold=cold, memory_mb=memory_mb)
+            return Invocation(ERROR, error=error, duration_s=elapsed, init_s=init_s, cold=cold, memory_mb=memory_mb,
+                              s3_requests=sandbox.take_requests())
         if line is None:
             # select() saw nothing for timeout_s and the sandbox never closed
             # its output: a real timeout.
             self._release(sandbox, keep=False)  # A timed-out sandbox is not reused.
             return Invocation(TIMEOUT, error=f"Task timed out after {self.timeout_s:.2f} seconds",
-                              duration_s=self.timeout_s, init_s=init_s, cold=cold, memory_mb=memory_mb)
+                              duration_s=self.timeout_s, init_s=init_s, cold=cold, memory_mb=memory_mb,
+                              s3_requests=sandbox.take_requests())
+        # The worker wrote each request before its reply: the pipe holds them all.
+        sandbox.read_requests()
+        requests = sandbox.take_requests()
         self._release(sandbox, keep=True)
         status = OK if reply["ok"] else ERROR
         return Invocation(status, payload=reply.get("payload"), error=reply.get("error", ""),
-                          duration_s=float(reply["duration_s"]), init_s=init_s, cold=cold, memory_mb=memory_mb)
+                          duration_s=float(reply["duration_s"]), init_s=init_s, cold=cold, memory_mb=memory_mb,
+                          s3_requests=None if status == OK else requests)
 
     def check(self) -> str | None:
         """None while the backend can run invocations; else one line why not

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -39,8 +40,8 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "ParameterState", "ParameterStore", "S3Counter", "batch_key", "decode_batch", "encode_batch",
-    "validate_bucket_name", "validate_prefix",
+    "REQUESTS_MARK", "ParameterState", "ParameterStore", "S3Counter", "batch_key", "decode_batch", "encode_batch",
+    "split_requests", "validate_bucket_name", "validate_prefix", "with_requests",
 ]
 
 PARAMS_KEY = "params.npz"
@@ -90,13 +91,24 @@ def decode_batch(body: bytes) -> dict[str, np.ndarray]:
 
 @dataclass
 class S3Counter:
-    """Requests issued and their latencies, by kind (GET, PUT)."""
+    """Requests issued and their latencies, by kind (GET, PUT).
+
+    A request is counted when it is issued, whatever its answer (S3 bills a
+    refused conditional PUT, 412, and a GET of a missing key, 404, like any
+    other); its latency (and a GET's size, 0 when it failed) is recorded
+    when it ends. With ``log_fd`` (the local backend's per-sandbox pipe) each
+    request is also written there as it goes, one line when it is issued
+    ("G", "P") and one when it ends ("g SECONDS BYTES", "p SECONDS"), so the
+    backend can count the requests of a sandbox that died mid-invocation
+    (``from_log``).
+    """
 
     gets: int = 0
     puts: int = 0
     get_seconds: list[float] = field(default_factory=list)
     put_seconds: list[float] = field(default_factory=list)
     get_bytes: list[int] = field(default_factory=list)
+    log_fd: int | None = field(default=None, repr=False, compare=False)
 
     def add(self, other: "S3Counter") -> None:
         self.gets += other.gets
@@ -104,6 +116,95 @@ class S3Counter:
         self.get_seconds += other.get_seconds
         self.put_seconds += other.put_seconds
         self.get_bytes += other.get_bytes
+
+    def issued(self, kind: str) -> None:
+        """Counts a request of ``kind`` ("get" or "put") about to be sent."""
+        if kind == "get":
+            self.gets += 1
+        else:
+            self.puts += 1
+        self._log("G\n" if kind == "get" else "P\n")
+
+    def ended(self, kind: str, seconds: float, size: int = 0) -> None:
+        """Records the latency (and a GET's size) of a request that ended."""
+        if kind == "get":
+            self.get_seconds.append(seconds)
+            self.get_bytes.append(size)
+            self._log(f"g {seconds!r} {size}\n")
+        else:
+            self.put_seconds.append(seconds)
+            self._log(f"p {seconds!r}\n")
+
+    def _log(self, line: str) -> None:
+        if self.log_fd is None:
+            return
+        try:
+            os.write(self.log_fd, line.encode())  # One write: the pipe keeps it whole.
+        except OSError:  # The reader is gone (the runner is stopping): stop logging.
+            self.log_fd = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The counts and latencies under the keys of the worker's response."""
+        return {"s3_gets": self.gets, "s3_puts": self.puts, "get_seconds": list(self.get_seconds),
+                "put_seconds": list(self.put_seconds), "get_bytes": list(self.get_bytes)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "S3Counter":
+        """Inverse of as_dict (missing keys are empty)."""
+        return cls(gets=int(data.get("s3_gets", 0)), puts=int(data.get("s3_puts", 0)),
+                   get_seconds=[float(v) for v in data.get("get_seconds", [])],
+                   put_seconds=[float(v) for v in data.get("put_seconds", [])],
+                   get_bytes=[int(v) for v in data.get("get_bytes", [])])
+
+    @classmethod
+    def from_log(cls, text: str) -> "S3Counter":
+        """The requests of a ``log_fd`` record: every issued request counts,
+        also one whose sandbox died before it ended (it was sent, or about to
+        be); latencies are those of the requests that ended. A last line cut
+        short by the sandbox's death is ignored."""
+        counter = cls()
+        for line in text.splitlines():
+            parts = line.split()
+            try:
+                if parts == ["G"]:
+                    counter.gets += 1
+                elif parts == ["P"]:
+                    counter.puts += 1
+                elif len(parts) == 3 and parts[0] == "g":
+                    seconds, size = float(parts[1]), int(parts[2])
+                    counter.get_seconds.append(seconds)
+                    counter.get_bytes.append(size)
+                elif len(parts) == 2 and parts[0] == "p":
+                    counter.put_seconds.append(float(parts[1]))
+            except ValueError:
+                continue
+        return counter
+
+
+# A worker error's message ends with its S3 requests (S3Counter.as_dict as
+# JSON) after this mark, so that they reach the runner in the error payload
+# of a failed Lambda invocation, which carries only the error's type and text.
+REQUESTS_MARK = " [siren-s3-requests "
+
+
+def with_requests(message: str, counter: S3Counter) -> str:
+    """``message`` with ``counter``'s requests appended (see split_requests)."""
+    return f"{message}{REQUESTS_MARK}{json.dumps(counter.as_dict(), separators=(',', ':'))}]"
+
+
+def split_requests(message: str) -> tuple[str, S3Counter | None]:
+    """(the message without its requests, the requests) of a worker error's
+    message; (message, None) when it carries none or they do not parse."""
+    at = message.rfind(REQUESTS_MARK)
+    if at < 0 or not message.endswith("]"):
+        return message, None
+    try:
+        data = json.loads(message[at + len(REQUESTS_MARK):-1])
+        if not isinstance(data, dict):
+            return message, None
+        return message[:at], S3Counter.from_dict(data)
+    except (ValueError, TypeError):
+        return message, None
 
 
 @dataclass
@@ -140,24 +241,27 @@ class ParameterStore:
 
     # --- requests -----------------------------------------------------------
     def get(self, key: str) -> tuple[bytes, str]:
-        """GET: (body, ETag)."""
+        """GET: (body, ETag). Counted also when it fails (e.g. 404)."""
+        self.counter.issued("get")
         start = time.perf_counter()
-        response = self.s3.get_object(Bucket=self.bucket, Key=key)
-        body = response["Body"].read()
-        self.counter.gets += 1
-        self.counter.get_seconds.append(time.perf_counter() - start)
-        self.counter.get_bytes.append(len(body))
+        size = 0
+        try:
+            response = self.s3.get_object(Bucket=self.bucket, Key=key)
+            body = response["Body"].read()
+            size = len(body)
+        finally:
+            self.counter.ended("get", time.perf_counter() - start, size)
         return body, response["ETag"]
 
     def put(self, key: str, body: bytes, **conditions: str) -> str:
         """PUT (optionally conditional: IfMatch / IfNoneMatch); the new ETag.
         A refused condition raises botocore's ClientError (412), counted."""
+        self.counter.issued("put")
         start = time.perf_counter()
         try:
             response = self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, **conditions)
         finally:
-            self.counter.puts += 1
-            self.counter.put_seconds.append(time.perf_counter() - start)
+            self.counter.ended("put", time.perf_counter() - start)
         return response["ETag"]
 
     # --- the store ----------------------------------------------------------

@@ -13,7 +13,14 @@ Layout (one 1-D dataset per column, one row per item)::
     requests/get_s, get_bytes, put_s   every worker S3 request (REQUEST_FIELDS)
     attrs: scenario (YAML), backend, dataset (manifest JSON), initial_loss,
            learning_rate, policy, status, version, bucket, prefix, host_cpus,
-           single_function (numbers as numbers, booleans as booleans)
+           single_function, scenario_fingerprint, adjustments (JSON list:
+           what the run changed of the scenario or the platform, e.g. the
+           local stand-in's limits), scaling_limit (the local stand-in's
+           scaling-rate limit, e.g. "burst 1000, 100/s", or "none"), and for
+           a policy policy_scenario, policy_scenario_fingerprint and
+           policy_scenario_mismatch (JSON list of the parameters that differ,
+           when --allow-scenario-mismatch let it run) (numbers as numbers,
+           booleans as booleans)
 
 Every dataset has `units` and `description` attributes.
 
@@ -30,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from siren.epoch_fields import dataset_attributes
+from siren.epoch_fields import EPOCH_FIELD_NAMES, dataset_attributes
 from siren.trace import open_hdf5, write_column
 
 __all__ = ["BATCH_FIELDS", "INVOCATION_FIELDS", "REQUEST_FIELDS", "REQUIRED_COLUMNS", "RUNNER_EPOCH_FIELDS",
@@ -54,6 +61,11 @@ RUNNER_EPOCH_FIELDS: dict[str, tuple[str, str]] = {
     "requested_memory_mb": ("MB", "Memory the action asked for, before clamping to a feasible size."),
     "memory_clamped": ("", "True when the requested memory was clamped up."),
     "skipped": ("", "True for the row of an epoch the budget guard did not run."),
+    "s3_unknown_invocations": ("count", "Invocations whose S3 requests nobody could report (an AWS timeout or "
+                                        "crash): not in s3_gets, s3_puts nor the cost."),
+    "action_clipped": ("", "True when the action had a coordinate outside the Box [-1, 1], clipped by the codec."),
+    "adjustment": ("", "What the codec or the platform changed of the epoch's action (clipped, memory clamped "
+                       "up, fewer functions than asked), or empty."),
 }
 
 
@@ -72,8 +84,10 @@ INVOCATION_FIELDS: dict[str, tuple[str, str]] = {
     "memory_mb": ("MB", "Memory of the function that ran the invocation."),
     "sent_s": ("s", "When the runner sent the invocation, from the epoch's start."),
     "returned_s": ("s", "When the invocation returned to the runner, from the epoch's start."),
-    "s3_gets": ("count", "S3 GET requests the invocation made."),
-    "s3_puts": ("count", "S3 PUT requests the invocation made."),
+    "s3_gets": ("count", "S3 GET requests the invocation issued, also when it failed; NaN when unknown."),
+    "s3_puts": ("count", "S3 PUT requests the invocation issued (refused compare-and-swaps included), also when "
+                         "it failed; NaN when unknown."),
+    "s3_counts_known": ("", "False when nobody could report the invocation's S3 requests (an AWS timeout or crash)."),
     "remaining": ("count", "Batches the invocation left for a re-invocation (deadline near)."),
 }
 

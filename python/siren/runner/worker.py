@@ -13,14 +13,27 @@ Event (JSON)::
                               by sleeping (1/share - 1) x each compute phase
                               (local backend; real Lambda throttles for real)
     fault                     optional, tests: {"token", "at_batch",
-                              "when": "before_push" | "after_push"} raises once
-                              per token (an S3 marker makes it once)
+                              "when": "before_push" | "after_push", "how":
+                              "raise" (default) | "exit" | "hang"} fails once
+                              per token (an S3 marker makes it once): raises,
+                              kills its own process with SIGKILL (a crash)
+                              or sleeps until the function's timeout
 
 Response: per-batch timings (fetch = batch GET + parameter GET, compute,
 update = the compare-and-swap push with its retries), staleness, conflicts,
 whether the batch was skipped (already applied by an earlier attempt); the
 S3 requests issued with their latencies; ``remaining``: the batches left when
 the invocation stopped early because its deadline was near.
+
+Every S3 request is counted (a refused compare-and-swap and the fault
+marker's PUT included). When the handler fails it raises ``WorkerError``,
+whose message is the original error's type and text followed by the
+requests made so far (``protocol.with_requests``): Lambda returns only an
+error's type and message, so the runner reads them from there. A sandbox
+that dies or is cut at its timeout returns nothing: the local backend hands
+the handler a pipe (``context.siren_requests_fd``) on which every request is
+written as it is issued, so its requests are still known there; on AWS they
+are not (the runner records them as unknown).
 
 The S3 endpoint comes from the environment (SIREN_S3_ENDPOINT, set by the
 local backend; unset on AWS), never from the event, so an invoker cannot
@@ -31,6 +44,7 @@ backend's loopback keys locally) and are never logged.
 from __future__ import annotations
 
 import os
+import signal
 import time
 from typing import Any
 
@@ -38,9 +52,9 @@ from typing import Any
 # Relative imports: the Lambda package ships this folder under another name,
 # without the rest of siren (see deploy.py).
 from . import model
-from .protocol import ParameterStore, batch_key, decode_batch
+from .protocol import ParameterStore, S3Counter, batch_key, decode_batch, with_requests
 
-__all__ = ["handler", "InjectedFault"]
+__all__ = ["handler", "InjectedFault", "WorkerError"]
 
 _CLIENTS: dict[str | None, Any] = {}
 # Stop early when less than this many times the slowest batch so far (plus a
@@ -51,6 +65,18 @@ _DEADLINE_SAFETY = 3.0
 
 class InjectedFault(RuntimeError):
     """The failure a test asked for."""
+
+
+class WorkerError(RuntimeError):
+    """A failed invocation: the error that ended it (``error``, "Type:
+    message") and the S3 requests made before it (``requests``); its text
+    is both (``protocol.with_requests``), what Lambda's error payload
+    carries."""
+
+    def __init__(self, error: BaseException, requests: S3Counter) -> None:
+        self.error = f"{type(error).__name__}: {error}"
+        self.requests = requests
+        super().__init__(with_requests(self.error, requests))
 
 
 def _s3(endpoint_url: str | None) -> Any:
@@ -65,15 +91,20 @@ def _s3(endpoint_url: str | None) -> Any:
     return _CLIENTS[endpoint_url]
 
 
-def _maybe_fail(s3: Any, event: dict, batch: int, when: str) -> None:
+def _maybe_fail(store: ParameterStore, event: dict, batch: int, when: str) -> None:
     fault = event.get("fault")
     if not fault or fault.get("at_batch") != batch or fault.get("when") != when:
         return
-    key = f"{event['prefix']}/faults/{fault['token']}"
+    key = f"{store.prefix}/faults/{fault['token']}"
     try:
-        s3.put_object(Bucket=event["bucket"], Key=key, Body=b"1", IfNoneMatch="*")
+        store.put(key, b"1", IfNoneMatch="*")  # A request like any other: counted.
     except Exception:  # The marker exists: the fault already fired once.
         return
+    how = fault.get("how", "raise")
+    if how == "exit":  # A crash: no reply, no cleanup.
+        os.kill(os.getpid(), signal.SIGKILL)
+    if how == "hang":  # Until the function's timeout cuts it.
+        time.sleep(24 * 3600)
     raise InjectedFault(f"injected fault at batch {batch} ({when})")
 
 
@@ -89,7 +120,16 @@ def _required(event: dict, name: str, kind: type | tuple[type, ...]) -> Any:
 
 
 def handler(event: dict, context: Any = None) -> dict:
-    """Runs the invocation's batches; see the module docstring."""
+    """Runs the invocation's batches; see the module docstring. Raises
+    WorkerError (with the requests made so far) when anything fails."""
+    requests = S3Counter(log_fd=getattr(context, "siren_requests_fd", None))
+    try:
+        return _run(event, context, requests)
+    except Exception as error:
+        raise WorkerError(error, requests) from error
+
+
+def _run(event: dict, context: Any, requests: S3Counter) -> dict:
     epoch = _required(event, "epoch", int)
     batches = [int(b) for b in _required(event, "batches", list)]
     learning_rate = float(_required(event, "learning_rate", (int, float)))
@@ -98,6 +138,7 @@ def handler(event: dict, context: Any = None) -> dict:
         raise ValueError(f"event: field 'cpu_share' must be in (0, 1], got {cpu_share}")
     s3 = _s3(os.environ.get("SIREN_S3_ENDPOINT") or None)
     store = ParameterStore(s3, _required(event, "bucket", str), _required(event, "prefix", str))
+    store.counter = requests
     manifest = event.get("manifest") or store.manifest()
     features, classes = int(manifest["features"]), int(manifest["classes"])
 
@@ -124,10 +165,10 @@ def handler(event: dict, context: Any = None) -> dict:
         if cpu_share < 1.0:
             time.sleep((computed - fetched) * (1.0 / cpu_share - 1.0))
             computed = time.perf_counter()
-        _maybe_fail(s3, event, batch, "before_push")
+        _maybe_fail(store, event, batch, "before_push")
         new_state, staleness, conflicts = store.push(state, gradient, learning_rate, epoch, batch)
         pushed = time.perf_counter()
-        _maybe_fail(s3, event, batch, "after_push")
+        _maybe_fail(store, event, batch, "after_push")
         rows.append({"batch": batch, "fetch_s": fetched - start, "compute_s": computed - fetched,
                      "update_s": pushed - computed, "staleness": staleness, "conflicts": conflicts,
                      "skipped": new_state is None,
@@ -137,7 +178,4 @@ def handler(event: dict, context: Any = None) -> dict:
 
 
 def _response(store: ParameterStore, rows: list[dict], remaining: list[int]) -> dict:
-    counter = store.counter
-    return {"batches": rows, "remaining": remaining, "s3_gets": counter.gets, "s3_puts": counter.puts,
-            "get_seconds": counter.get_seconds, "put_seconds": counter.put_seconds,
-            "get_bytes": counter.get_bytes}
+    return dict(store.counter.as_dict(), batches=rows, remaining=remaining)
