@@ -99,8 +99,7 @@ baselines::EpisodeOutcome OutcomeFromDict(const py::handle& row) {
 }
 
 // One grid search's result for one budget, as grid_search returns it.
-py::dict GridResultToDict(const baselines::GridSearchResult& r,
-                          size_t seeds) {
+py::dict GridResultToDict(const baselines::GridSearchResult& r, size_t seeds) {
   py::dict d;
   d["budget_usd"] = r.budget_usd;
   d["best"] = GridPointToDict(r.best_point(), true);
@@ -234,12 +233,11 @@ void DefineBaselinesBindings(py::module_& m) {
              for (const std::vector<int>& functions : function_grids) {
                specs.push_back({functions, memory_stride, memory_mb});
              }
-             return baselines::MakeGridPlan(*scenario.scenario, budgets,
-                                            specs, seeds);
+             return baselines::MakeGridPlan(*scenario.scenario, budgets, specs,
+                                            seeds);
            }),
            py::arg("scenario"), py::arg("budgets"), py::arg("seeds"),
-           py::arg("function_grids"),
-           py::arg("memory_mb") = std::vector<int>{},
+           py::arg("function_grids"), py::arg("memory_mb") = std::vector<int>{},
            py::arg("memory_stride") = 0,
            "One grid per entry of `function_grids` (each as grid_search's "
            "`functions`: empty = the default values, one value = GS-x), all "
@@ -270,8 +268,8 @@ void DefineBaselinesBindings(py::module_& m) {
                 row.push_back(OutcomeFromDict(episode));
               }
             }
-            return GridResultsToList(
-                baselines::ReduceGridPlan(plan, outcomes), plan.seeds.size());
+            return GridResultsToList(baselines::ReduceGridPlan(plan, outcomes),
+                                     plan.seeds.size());
           },
           py::arg("episodes"),
           "The results of every grid from the per-seed outcomes of every "

@@ -49,6 +49,9 @@ py::dict CostProjectionToDict(const sim::CostProjection& p) {
   out["max_usd"] = p.max_usd;
   out["bound_usd"] = p.bound_usd;
   out["samples"] = p.samples;
+  out["mean_duration_usd"] = p.mean_duration_usd;
+  out["mean_s3_gets"] = p.mean_s3_gets;
+  out["mean_s3_puts"] = p.mean_s3_puts;
   return out;
 }
 
@@ -397,7 +400,9 @@ void DefineModule(py::module_& m) {
           "`memory_mb` from the job's state (simulated job.projection_samples "
           "times, nothing changed). Keys: mean_usd, max_usd, bound_usd (max x "
           "job.budget_margin: what the guard compares with the budget left), "
-          "samples.")
+          "samples, and the mean sample's mix: mean_duration_usd, "
+          "mean_s3_gets, "
+          "mean_s3_puts.")
       .def(
           "reset",
           [](PySimulation& self, uint64_t seed) {

@@ -240,14 +240,15 @@ void DefineEnvBindings(py::module_& m) {
            py::arg("has_final") = py::none())
       .def_property_readonly(
           "num_envs", [](const PyVectorEnv& v) { return v.env().num_envs(); })
-      .def_property_readonly("num_threads", [](const PyVectorEnv& v) {
-        return v.env().num_threads();
-      })
+      .def_property_readonly(
+          "num_threads",
+          [](const PyVectorEnv& v) { return v.env().num_threads(); })
       .def_property_readonly_static(
           "max_envs", [](py::object) { return env::VectorEnv::kMaxEnvs; },
           "The most envs a VectorEnv holds (env::VectorEnv::kMaxEnvs).")
       .def_property_readonly_static(
-          "max_threads", [](py::object) { return env::ThreadPool::kMaxThreads; },
+          "max_threads",
+          [](py::object) { return env::ThreadPool::kMaxThreads; },
           "The most threads of its pool (env::ThreadPool::kMaxThreads).");
 
   m.def(

@@ -268,6 +268,33 @@ void DefineRunnerBindings(py::module_& m) {
       "cost_function_request_usd, cost_s3_request_usd, cost_total_usd).");
 
   m.def(
+      "billing_rates",
+      [](const PyScenario& scenario, int memory_mb) {
+        const sim::Scenario& s = *scenario.scenario;
+        const std::shared_ptr<const sim::Platform> platform =
+            sim::MakePlatform(s);
+        if (!platform->IsOnMemoryGrid(memory_mb)) {
+          throw py::value_error("memory_mb: got " + std::to_string(memory_mb) +
+                                ", expected " + platform->DescribeMemoryGrid());
+        }
+        const sim::BillingRates rates = platform->Rates(memory_mb);
+        py::dict out;
+        out["usd_per_s"] = rates.usd_per_s;
+        out["request_usd"] = rates.request_usd;
+        out["granularity_s"] = rates.granularity_s;
+        out["bills_init"] = platform->bills_init();
+        out["s3_usd_per_get"] = s.billing.s3_usd_per_get;
+        out["s3_usd_per_put"] = s.billing.s3_usd_per_put;
+        return out;
+      },
+      py::arg("scenario"), py::arg("memory_mb"),
+      "The prices behind the bills at memory_mb (Platform::Rates): "
+      "usd_per_s (duration price), request_usd, granularity_s, bills_init "
+      "(INIT billed with the invocation), s3_usd_per_get, s3_usd_per_put. "
+      "An invocation of billable time d costs request_usd + usd_per_s x d "
+      "rounded up to granularity_s.");
+
+  m.def(
       "project_epoch_cost",
       [](const PyScenario& scenario, int functions, int memory_mb,
          int previous_memory_mb, int warm_instances, int epoch, uint64_t seed) {
@@ -313,7 +340,8 @@ void DefineRunnerBindings(py::module_& m) {
       "simulated job.projection_samples times from a job whose last epoch "
       "ran at previous_memory_mb (0: none) and left warm_instances idle "
       "instances. Keys: mean_usd, max_usd, bound_usd (max x "
-      "job.budget_margin), samples.");
+      "job.budget_margin), samples, and the mean sample's mix: "
+      "mean_duration_usd, mean_s3_gets, mean_s3_puts.");
 }
 
 }  // namespace siren::bindings

@@ -119,7 +119,12 @@ class Simulation:
         """One epoch; its result as a flat dict (keys: epoch_fields())."""
     def reset(self, seed: int) -> None: ...
     def copy(self) -> Simulation: ...
-    def project_epoch_cost(self, functions: int, memory_mb: int) -> dict[str, Any]: ...
+    def billing_rates(scenario: Scenario, memory_mb: int) -> dict[str, Any]:
+    """Keys: usd_per_s, request_usd, granularity_s, bills_init,
+    s3_usd_per_get, s3_usd_per_put."""
+
+
+def project_epoch_cost(self, functions: int, memory_mb: int) -> dict[str, Any]: ...
     @property
     def scenario(self) -> Scenario: ...
     @property
@@ -351,7 +356,13 @@ def bill_epoch(scenario: Scenario, durations_s: list[float], memory_mb: int, s3_
     init_s where the generation bills INIT."""
 
 
+def billing_rates(scenario: Scenario, memory_mb: int) -> dict[str, Any]:
+    """Keys: usd_per_s, request_usd, granularity_s, bills_init,
+    s3_usd_per_get, s3_usd_per_put."""
+
+
 def project_epoch_cost(scenario: Scenario, functions: int, memory_mb: int, previous_memory_mb: int = 0,
                        warm_instances: int = 0, epoch: int = 0, seed: int = 0) -> dict[str, Any]:
     """The budget guard's projection of one epoch. Keys: mean_usd, max_usd,
-    bound_usd (max x job.budget_margin), samples."""
+    bound_usd (max x job.budget_margin), samples, mean_duration_usd,
+    mean_s3_gets, mean_s3_puts."""

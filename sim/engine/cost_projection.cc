@@ -61,9 +61,15 @@ CostProjection Project(const Scenario& scenario,
         action, job, no_observers, std::numeric_limits<double>::infinity());
     const double cost = result.cost.total_usd();
     sum += cost;
+    projection.mean_duration_usd += result.cost.function_duration_usd;
+    projection.mean_s3_gets += static_cast<double>(result.s3_gets);
+    projection.mean_s3_puts += static_cast<double>(result.s3_puts);
     projection.max_usd = std::max(projection.max_usd, cost);
   }
   projection.mean_usd = sum / projection.samples;
+  projection.mean_duration_usd /= projection.samples;
+  projection.mean_s3_gets /= projection.samples;
+  projection.mean_s3_puts /= projection.samples;
   projection.bound_usd = projection.max_usd * margin;
   return projection;
 }

@@ -31,6 +31,11 @@ struct CostProjection {
   double max_usd = 0;    // Largest sample.
   double bound_usd = 0;  // max_usd x margin: what a guard compares.
   int samples = 0;
+  // The mix of the mean sample, for splitting an allowance: its function
+  // duration charge and its S3 requests.
+  double mean_duration_usd = 0;
+  double mean_s3_gets = 0;
+  double mean_s3_puts = 0;
 };
 
 // What a caller without a JobState (the runner) knows about the job before

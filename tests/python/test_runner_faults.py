@@ -165,24 +165,35 @@ def test_a_job_whose_busy_workers_are_killed_recovers_or_fails_visibly(tmp_path)
 
 class _FailingBackend:
     """A LocalLambda whose invocations carrying ``batch`` always fail, or
-    whose first invocation of a share comes back as a phantom timeout."""
+    whose first invocation of each share comes back as a phantom timeout
+    (billed to the function's timeout, as Lambda bills a timed-out run)."""
 
     def __init__(self, inner: LocalLambda, batch: int | None = None, phantom_timeout: bool = False) -> None:
         self.inner, self.batch, self.phantom_timeout = inner, batch, phantom_timeout
         self.s3, self.endpoint_url, self.name = inner.s3, inner.endpoint_url, inner.name
         self._lock = threading.Lock()
-        self._phantom_sent = False
+        self._phantom_shares: set[int] = set()
+
+    @property
+    def timeout_s(self) -> float:
+        return self.inner.timeout_s
 
     def set_memory(self, memory_mb: int) -> None:
         self.inner.set_memory(memory_mb)
 
+    def set_timeout(self, timeout_s: float) -> None:
+        self.inner.set_timeout(timeout_s)
+
     def invoke(self, event: dict) -> Invocation:
         if self.batch is not None and self.batch in event.get("batches", []):
             return Invocation(ERROR, error="Injected: always fails", duration_s=0.01, memory_mb=self.inner.memory_mb)
+        first = min(event.get("batches", [0]))
         with self._lock:
-            phantom, self._phantom_sent = self.phantom_timeout and not self._phantom_sent, True
-        if phantom:  # What the old local backend reported for a killed worker.
-            return Invocation(TIMEOUT, error="Task timed out after 900.00 seconds", duration_s=900.0,
+            phantom = self.phantom_timeout and first not in self._phantom_shares
+            self._phantom_shares.add(first)
+        if phantom:  # A run cut at the timeout that reported nothing.
+            timeout = self.inner.timeout_s
+            return Invocation(TIMEOUT, error=f"Task timed out after {timeout:.2f} seconds", duration_s=timeout,
                               memory_mb=self.inner.memory_mb)
         return self.inner.invoke(event)
 
@@ -208,7 +219,10 @@ def test_an_epoch_missing_batches_is_never_accepted(server, dataset, fault) -> N
     finally:
         backend.close()
     assert terminated and job.ended
-    assert record["status"] == "failed"
+    # Missing batches: the epoch is never accepted; the budget's cut ends the
+    # job budget_exhausted (mid_epoch), a worker that keeps failing, failed.
+    assert record["status"] == ("failed" if fault == "batch_never_applies" else "budget_exhausted")
+    assert record["budget_stop"] == ("none" if fault == "batch_never_applies" else "mid_epoch")
     assert record["missing_batches"] > 0
     assert record["updates"] == len(dataset.batches) - record["missing_batches"]
     assert not job.store.read().applied.all()
@@ -220,10 +234,13 @@ def test_an_epoch_missing_batches_is_never_accepted(server, dataset, fault) -> N
         assert all(i["s3_counts_known"] for i in job.invocations if i not in injected)
     else:
         assert record["budget_guard"] and "budget guard" in record["failure"]
-        # The phantom timeout reported nothing: its requests are unknown, said so, not counted as 0.
+        # The phantom timeouts reported nothing: their requests are unknown, said so, not counted as 0.
         phantom = [i for i in job.invocations if i["status"] == TIMEOUT]
-        assert len(phantom) == 1 and not phantom[0]["s3_counts_known"] and np.isnan(phantom[0]["s3_gets"])
-        assert record["s3_unknown_invocations"] == 1
+        assert phantom and all(not i["s3_counts_known"] and np.isnan(i["s3_gets"]) for i in phantom)
+        assert record["s3_unknown_invocations"] == len(phantom)
+        # Billed to the timeout the guard set, and never over the budget.
+        assert all(i["billed_s"] == pytest.approx(record["function_timeout_s"]) for i in phantom)
+        assert record["cumulative_cost_usd"] <= job.scenario.budget_usd
 
 
 def test_a_failed_epoch_is_in_the_table_the_trace_and_the_exit_status(tmp_path, monkeypatch, capsys) -> None:

@@ -203,15 +203,16 @@ def test_workers_near_their_deadline_stop_early_and_the_rest_is_reinvoked(server
 
 
 def test_budget_guard_stops_before_overspending(server, dataset) -> None:
-    job, backend = _job(server, dataset, overrides=["job.budget_usd=0.0012"])
+    job, backend = _job(server, dataset, overrides=["job.budget_usd=0.0025"])
     try:
         records = _run(job, [(4, 1024)] * 10)
     finally:
         backend.close()
     assert records[-1]["status"] == "budget_exhausted" and records[-1]["skipped"]
+    assert records[-1]["budget_stop"] == "before_epoch" and records[-1]["budget_reason"]
     ran = [r for r in records if not r.get("skipped")]
     assert 1 <= len(ran) < 10
-    assert ran[-1]["cumulative_cost_usd"] <= 0.0012
+    assert ran[-1]["cumulative_cost_usd"] <= 0.0025
 
 
 def test_the_scaling_limit_throttles_new_sandboxes_only(server) -> None:

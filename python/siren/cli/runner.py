@@ -369,8 +369,9 @@ def run_job(args: argparse.Namespace, out: Callable[[str], None] = print,
             status = record["status"]
             error = record.get("failure", "")
             if record.get("skipped"):
-                out(f"{epoch:>5} budget guard: the next epoch would cost ~${record['projected_cost_usd']:.6f}, "
-                    f"over the remaining budget")
+                left = job.scenario.budget_usd - record["cumulative_cost_usd"]
+                out(f"{epoch:>5} budget guard: not run, {record['budget_reason']} (projected "
+                    f"~${record['projected_cost_usd']:.6f}, budget left ${left:.6f})")
             else:
                 out(f"{epoch:>5} {record['action_functions']:>4} {record['action_memory_mb']:>6} "
                     f"{record['duration_s']:>7.3f} {record['loss']:>7.4f} {record['cost_total_usd']:>10.7f} "
@@ -533,8 +534,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="SGD step (default: the scenario's convergence.sgd.learning_rate)")
     p.add_argument("--max-attempts", type=positive_int, default=4,
                    help="invocations per worker share before recovery (default: %(default)s)")
-    p.add_argument("--budget-margin", type=_margin, default=1.25,
-                   help="safety factor of the budget guard's projection, >= 1 (default: %(default)s)")
+    p.add_argument("--budget-margin", type=_margin, default=None,
+                   help="safety factor of the budget guard's projection, >= 1 (default: the scenario's "
+                        "job.budget_margin)")
     p.add_argument("--seed", type=non_negative_int, default=0, help="seed of back-off jitter (default: %(default)s)")
     p.add_argument("--bucket", default=None, help="S3 bucket (default: siren-local on the local backend)")
     p.add_argument("--prefix", default=None, help="key prefix of this job (default: jobs/<time>-<random>)")

@@ -273,6 +273,25 @@ class AwsBackend:
                 self._wait_updated()
             self._memory_mb = memory_mb
 
+    @property
+    def timeout_s(self) -> float:
+        """The function's configured timeout, s."""
+        return float(self.configuration().get("Timeout", 900))
+
+    def set_timeout(self, timeout_s: float) -> None:
+        """Sets the function's timeout (whole seconds, rounded down, at least
+        1; the budget guard lowers it) and waits until the change is live.
+        A configuration update: the function's warm instances retire."""
+        seconds = max(1, int(timeout_s))
+        with self._lock:
+            self._wait_updated()
+            current = int(self.configuration().get("Timeout", 0))
+            if current != seconds:
+                _LOG.info("%s: timeout %d s -> %d s", self.function_name, current, seconds)
+                self._call("UpdateFunctionConfiguration", self.lambda_client.update_function_configuration,
+                           FunctionName=self.function_name, Timeout=seconds)
+                self._wait_updated()
+
     def _wait_updated(self) -> None:
         wait_function(self.lambda_client, "function_updated_v2", self.function_name, self.update_wait_s)
 

@@ -71,6 +71,10 @@ class Backend(Protocol):
         """Configures the worker function's memory for the next invocations
         (waits until the change is live)."""
 
+    def set_timeout(self, timeout_s: float) -> None:
+        """Sets the function's timeout, s (the budget guard's hard cap on an
+        invocation's run; waits until the change is live)."""
+
     def invoke(self, event: dict) -> Invocation:
         """Runs the worker once, synchronously, with ``event``."""
 

@@ -42,16 +42,23 @@ invocations (``cancel()``: the local backend kills its sandboxes) instead of
 waiting for them, and a lost S3 endpoint is a RunnerError naming it
 (``S3Unreachable``), not a botocore traceback.
 
-The budget guard stops the job *before* an epoch whose projected cost would
-overspend the budget (the projection scales the last epoch's cost by the new
-memory and function count, times ``budget_margin``; the first epoch's comes
-from the simulator), and never issues a retry that would; the job then ends
-with status ``budget_exhausted``, the simulator's name for a job its budget
-stopped, and the epoch's ``budget_guard`` column (or the skipped row) says
-that the guard did. (The simulator, which cannot overspend real money,
-instead ends a job once the budget is spent.) When the guard refuses the
-re-invocation or recovery of batches the epoch still misses, the epoch fails
-(above) and its ``failure`` says the guard stopped it.
+The budget guard (``budget.py``) never lets the job spend more than its
+budget: it stops the job *before* an epoch whose projected cost (the
+simulator's projection, shared through ``_core.project_epoch_cost``) could
+overspend, and during an epoch it invokes only what the budget left can pay
+in the worst case (each invocation's reservation: request, billed INIT, run
+up to the function's timeout, lowered when needed, and an allowance of S3
+requests the worker never exceeds). The job then ends with status
+``budget_exhausted``, the simulator's name for a job its budget stopped;
+the epoch's ``budget_stop`` column says how (``before_epoch``: the skipped
+row; ``mid_epoch``: the guard refused an invocation, and ``failure`` lists
+the batches left undone).
+
+Money is the platform's word: each invocation is billed from the billed
+duration Lambda reports (REPORT line), else from its measured handler time
+plus its measured INIT phase where the generation bills INIT; every
+invocation row carries its ``billed_s`` and ``cost_usd``, and the epoch's
+cost is their sum plus the S3 requests at their counts.
 """
 
 from __future__ import annotations
@@ -71,6 +78,7 @@ from siren.epoch_fields import in_table_order
 from . import model
 from .backend import ERROR, OK, THROTTLED, TIMEOUT, Backend, BackendLost, Invocation
 from .datasets import RunnerDataset, upload
+from .budget import EpochLedger, plan_epoch
 from .protocol import ParameterStore, S3Counter, validate_bucket_name, validate_prefix
 
 __all__ = ["RealJob", "RunnerError", "S3Unreachable", "split_batches"]
@@ -160,7 +168,7 @@ class RealJob:
 
     def __init__(self, scenario: _core.Scenario, backend: Backend, dataset: RunnerDataset, *, bucket: str,
                  prefix: str = "siren-job", learning_rate: float | None = None, action_encoding: str = "box",
-                 max_attempts: int = 4, budget_margin: float = 1.25, seed: int = 0,
+                 max_attempts: int = 4, budget_margin: float | None = None, seed: int = 0,
                  fault: dict | None = None) -> None:
         self.scenario = scenario
         self.backend = backend
@@ -175,6 +183,8 @@ class RealJob:
             raise ValueError(f"learning_rate: must be finite and > 0, got {self.learning_rate}")
         if max_attempts < 1:
             raise ValueError(f"max_attempts: must be >= 1, got {max_attempts}")
+        if budget_margin is None:
+            budget_margin = float(scenario.get("job.budget_margin"))
         if not budget_margin >= 1:
             raise ValueError(f"budget_margin: must be >= 1, got {budget_margin}")
         self.max_attempts = max_attempts
@@ -185,6 +195,9 @@ class RealJob:
         self._seed = seed
         self._backoff_base = float(scenario.get("lambda.throttle_backoff_base_s"))
         self._backoff_cap = float(scenario.get("lambda.throttle_backoff_cap_s"))
+        self._timeout_s: float | None = None  # The function's, read at the first epoch.
+        # Largest real cost / projected mean of an epoch so far (>= 1).
+        self._correction = 1.0
         self.invocations: list[dict] = []
         self.batch_rows: list[dict] = []
         self.records: list[dict] = []
@@ -213,6 +226,7 @@ class RealJob:
         self.initial_loss = model.loss(params, self.dataset.held_out, self.dataset.features, self.dataset.classes)
         self.invocations, self.batch_rows, self.records, self.adjustments = [], [], [], []
         self.requests = S3Counter()
+        self._correction = 1.0
         self._ended = False
         self._cancelled.clear()
         return _core.initial_observation(self.scenario)
@@ -223,14 +237,23 @@ class RealJob:
         decoded = self.codec.decode(np.asarray(action, dtype=np.float64))
         functions, memory_mb = decoded["functions"], decoded["memory_mb"]
         adjustments = self._action_adjustments(action, decoded)
-        projected = self._projected_cost(functions, memory_mb)
-        if self._cumulative("cumulative_cost_usd") + projected > self.scenario.budget_usd:
-            outcome = self._stop_for_budget(decoded, projected)
+        projection = self._projection(functions, memory_mb)
+        projected = projection["max_usd"] * self.budget_margin * self._correction
+        left = self.scenario.budget_usd - self._cumulative("cumulative_cost_usd")
+        used = min(functions, len(self.dataset.batches))
+        runner_reserve = self._runner_reserve(used, memory_mb)
+        if self._timeout_s is None:
+            self._timeout_s = float(getattr(self.backend, "timeout_s", None) or self.scenario.get("lambda.timeout_s"))
+        plan = plan_epoch(self.scenario, memory_mb, used, left, self._timeout_s, projection, runner_reserve)
+        why = ("its projected cost exceeds the budget left" if projected + runner_reserve > left
+               else "the budget left cannot pay one short invocation per function" if plan is None else "")
+        if why:
+            outcome = self._stop_for_budget(decoded, projected, why)
             self._note_adjustments(outcome[-1], adjustments)
             return outcome
         try:
             self._check_backend()
-            record = self._run_epoch(functions, memory_mb)
+            record = self._run_epoch(functions, memory_mb, EpochLedger(left - runner_reserve, plan))
         except BaseException as error:
             self._ended = True  # The store may be mid-epoch: no further step.
             lost = _s3_lost(error, getattr(self.backend, "endpoint_url", None))
@@ -239,6 +262,8 @@ class RealJob:
             raise
         record.update(requested_memory_mb=decoded["requested_memory_mb"],
                       memory_clamped=decoded["memory_clamped"], projected_cost_usd=projected)
+        if projection["mean_usd"] > 0:
+            self._correction = max(self._correction, record["cost_total_usd"] / projection["mean_usd"])
         if record["functions_used"] < functions:
             adjustments.append(("functions_used", f"{functions} functions asked, {record['functions_used']} ran: "
                                                   f"the epoch has {len(self.dataset.batches)} batches (one "
@@ -246,9 +271,11 @@ class RealJob:
         self._note_adjustments(record, adjustments)
         scored = _core.score_epoch(self.scenario, record)
         status = scored["status"]
-        if record["budget_guard"] and status == "running":
+        if record["budget_guard"]:
+            # The guard cut the epoch: the budget stopped the job.
             status = "budget_exhausted"
-        if record["failure"]:
+            record["budget_stop"] = "mid_epoch"
+        elif record["failure"]:
             status = "failed"  # Never accepted with missing batches.
         record["status"] = status
         self.records.append(record)
@@ -291,26 +318,33 @@ class RealJob:
         """The job's running total ``key`` after its last epoch (0 before)."""
         return self.records[-1][key] if self.records else 0.0
 
-    # --- budget guard -------------------------------------------------------
-    def _projected_cost(self, functions: int, memory_mb: int) -> float:
-        """Projected cost of the next epoch at (functions, memory_mb)."""
-        if self.records:
-            last = self.records[-1]
-            duration_part = last["cost_function_duration_usd"] * memory_mb / max(1, last["action_memory_mb"])
-            requests = last["cost_function_request_usd"] * functions / max(1, last["functions_used"])
-            projected = duration_part + requests + last["cost_s3_request_usd"]
-        else:
-            simulation = _core.Simulation(self.scenario, self._seed)
-            projected = simulation.run_epoch(functions, memory_mb)["cost_total_usd"]
-        return projected * self.budget_margin
+    # --- budget guard (budget.py) ---------------------------------------------
+    def _projection(self, functions: int, memory_mb: int) -> dict:
+        """The simulator's projection of the next epoch from the job's memory
+        history (its last epoch's functions stay warm at the same size)."""
+        last = self.records[-1] if self.records else None
+        previous = int(last["action_memory_mb"]) if last else 0
+        warm = int(last["functions_used"]) if last and previous == memory_mb else 0
+        return _core.project_epoch_cost(self.scenario, functions, memory_mb, previous_memory_mb=previous,
+                                        warm_instances=warm, epoch=len(self.records), seed=self._seed)
 
-    def _stop_for_budget(self, decoded: dict, projected: float) -> tuple[np.ndarray, float, bool, bool, dict]:
+    def _runner_reserve(self, used: int, memory_mb: int) -> float:
+        """The most the runner's own requests can cost in an epoch: the
+        barrier's PUT, its reads at the barrier (one per recovery round and
+        the last) and one read after each failed invocation."""
+        rates = _core.billing_rates(self.scenario, memory_mb)
+        gets = 2 + self.max_attempts * (1 + used + 1)
+        return rates["s3_usd_per_put"] + gets * rates["s3_usd_per_get"]
+
+    def _stop_for_budget(self, decoded: dict, projected: float,
+                         why: str) -> tuple[np.ndarray, float, bool, bool, dict]:
         self._ended = True
         record = {"epoch": len(self.records), "action_functions": decoded["functions"],
                   "action_memory_mb": decoded["memory_mb"], "status": "budget_exhausted",
-                  "projected_cost_usd": projected,
+                  "budget_stop": "before_epoch", "projected_cost_usd": projected,
                   "cumulative_cost_usd": self._cumulative("cumulative_cost_usd"),
-                  "cumulative_time_s": self._cumulative("cumulative_time_s"), "skipped": True, "failure": ""}
+                  "cumulative_time_s": self._cumulative("cumulative_time_s"), "skipped": True,
+                  "failure": "", "budget_reason": why}
         if self.records:
             observation = _core.score_epoch(self.scenario, self.records[-1])["observation"]
         else:
@@ -318,11 +352,27 @@ class RealJob:
         reward = -float(self.scenario.get("env.budget_penalty"))
         return observation, reward, True, False, record
 
+    def _invocation_cost(self, row: dict, memory_mb: int, allowance: dict) -> tuple[float, float]:
+        """(billed seconds, cost in USD) of one invocation: the platform's
+        billed duration when it says, else its handler time plus its INIT
+        where billed; its S3 requests at their counts (an unknown count at
+        its allowance, the most it can be)."""
+        gets = row["s3_gets"] if row["s3_counts_known"] else allowance["gets"]
+        puts = row["s3_puts"] if row["s3_counts_known"] else allowance["puts"]
+        bill = _core.bill_epoch(self.scenario, [row["duration_s"]], memory_mb, int(gets), int(puts),
+                                init_s=[row["init_s"] if row["cold"] else 0.0],
+                                platform_billed_s=[row["platform_billed_s"]])
+        return bill["billed_s"][0], bill["cost_total_usd"]
+
     # --- one epoch ----------------------------------------------------------
-    def _run_epoch(self, functions: int, memory_mb: int) -> dict:
+    def _run_epoch(self, functions: int, memory_mb: int, ledger: EpochLedger) -> dict:
         epoch = len(self.records)
         reconfigure_start = time.perf_counter()
         self.backend.set_memory(memory_mb)
+        # The guard's hard cap on time: lowered, never raised, within a job.
+        if ledger.plan.timeout_s < self._timeout_s:
+            self.backend.set_timeout(ledger.plan.timeout_s)
+            self._timeout_s = ledger.plan.timeout_s
         reconfigure_s = time.perf_counter() - reconfigure_start
         runner_requests_before = (self.store.counter.gets, self.store.counter.puts)
         self._state = self.store.begin_epoch(self._state, epoch)
@@ -332,8 +382,10 @@ class RealJob:
         guard = {"hit": False}
         start = time.perf_counter()
         try:
-            return self._finish_epoch(epoch, functions, memory_mb, shares, log, guard, start, start_version,
-                                      reconfigure_s, runner_requests_before)
+            record = self._finish_epoch(epoch, functions, memory_mb, shares, log, guard, ledger, start,
+                                        start_version, reconfigure_s, runner_requests_before)
+            record["function_timeout_s"] = self._timeout_s
+            return record
         finally:
             # Every invocation and batch reaches the trace, also of a failed epoch.
             self.invocations += log.invocations
@@ -341,10 +393,11 @@ class RealJob:
             self.requests.add(log.requests)
 
     def _finish_epoch(self, epoch: int, functions: int, memory_mb: int, shares: list[list[int]], log: _EpochLog,
-                      guard: dict, start: float, start_version: int, reconfigure_s: float,
+                      guard: dict, ledger: EpochLedger, start: float, start_version: int, reconfigure_s: float,
                       runner_requests_before: tuple[int, int]) -> dict:
         self._run_shares(
-            [lambda worker=worker, share=share: self._run_share(epoch, worker, share, memory_mb, log, start, guard)
+            [lambda worker=worker, share=share: self._run_share(epoch, worker, share, memory_mb, log, start, guard,
+                                                                ledger)
              for worker, share in enumerate(shares)])
         # The barrier: every batch applied exactly once, or recover.
         state = self.store.read()
@@ -355,14 +408,14 @@ class RealJob:
                 break
             recovered += len(missing)
             self._run_shares([lambda missing=missing: self._run_share(epoch, len(shares), missing, memory_mb, log,
-                                                                      start, guard, recovery=True)])
+                                                                      start, guard, ledger)])
             state = self.store.read()
         duration_s = time.perf_counter() - start
         missing = int((~state.applied).sum())
         failure = ""
         if missing and guard["hit"]:
             failure = (f"epoch {epoch}: {missing} of {len(state.applied)} batches not applied: the budget guard "
-                       f"refused their re-invocation (one more would overspend the budget of "
+                       f"refused their invocation (one more could overspend the budget of "
                        f"${self.scenario.budget_usd:g})")
         elif missing:
             failure = (f"epoch {epoch}: {missing} of {len(state.applied)} batches not applied after recovery "
@@ -417,21 +470,23 @@ class RealJob:
             raise errors[0]
 
     def _run_share(self, epoch: int, worker: int, batches: list[int], memory_mb: int, log: _EpochLog,
-                   epoch_start: float, guard: dict, recovery: bool = False) -> None:
+                   epoch_start: float, guard: dict, ledger: EpochLedger) -> None:
         """Invokes one worker for ``batches`` until they are applied, with
         throttle back-off and re-invocation; records everything in ``log``.
-        A recovery share is checked against the budget before its first
-        invocation too. RunnerError after MAX_THROTTLES throttles in a row."""
+        Every invocation first gets its reservation from ``ledger``; when it
+        does not fit, the guard stops the share. RunnerError after
+        MAX_THROTTLES throttles in a row."""
         attempt, throttles = 0, 0
         todo = list(batches)
+        allowance = {"gets": ledger.plan.allowance.gets, "puts": ledger.plan.allowance.puts}
         while todo and attempt < self.max_attempts:
             if self._cancelled.is_set():
                 return
-            if guard["hit"] or self._retry_over_budget(attempt + int(recovery), log, memory_mb):
+            if guard["hit"] or not ledger.reserve():
                 guard["hit"] = True
                 return
             event = {"bucket": self.bucket, "prefix": self.prefix, "epoch": epoch, "batches": todo,
-                     "learning_rate": self.learning_rate, "manifest": self._manifest}
+                     "learning_rate": self.learning_rate, "manifest": self._manifest, "allowance": allowance}
             if self.fault and attempt == 0 and self.fault.get("worker", 0) == worker and \
                     self.fault.get("epoch", 0) == epoch:
                 event["fault"] = {k: v for k, v in self.fault.items() if k in ("token", "at_batch", "when", "how")}
@@ -439,6 +494,7 @@ class RealJob:
             result = self.backend.invoke(event)
             returned = time.perf_counter() - epoch_start
             if result.status == THROTTLED:
+                ledger.settle(0.0)  # Not run, not billed.
                 throttles += 1
                 if throttles > MAX_THROTTLES:
                     raise RunnerError(f"epoch {epoch}, worker {worker}: throttled {MAX_THROTTLES} times in a row; "
@@ -451,7 +507,9 @@ class RealJob:
                 self._cancelled.wait(delay * jitter)
                 continue
             attempt, throttles = attempt + 1, 0
-            self._record_invocation(epoch, worker, attempt, todo, result, sent, returned, log)
+            row = self._record_invocation(epoch, worker, attempt, todo, result, sent, returned, log, memory_mb,
+                                          allowance)
+            ledger.settle(row["cost_usd"])
             if self._cancelled.is_set():
                 return
             if result.status == OK:
@@ -461,21 +519,9 @@ class RealJob:
                 state = self.store.read()
                 todo = [b for b in todo if not state.applied[b]]
 
-    def _retry_over_budget(self, attempt: int, log: _EpochLog, memory_mb: int) -> bool:
-        """True when one more invocation like the epoch's others could take the
-        job over its budget (first attempts were already projected)."""
-        if attempt == 0:
-            return False
-        with log.lock:
-            durations = [i["duration_s"] for i in log.invocations] or [0.0]
-            spent = _core.bill_epoch(self.scenario, durations, memory_mb, log.requests.gets,
-                                     log.requests.puts)["cost_total_usd"]
-            one_more = _core.bill_epoch(self.scenario, [max(durations)], memory_mb, 0, 0)["cost_total_usd"]
-        return (self._cumulative("cumulative_cost_usd") + spent + one_more * self.budget_margin
-                > self.scenario.budget_usd)
-
     def _record_invocation(self, epoch: int, worker: int, attempt: int, batches: list[int], result: Invocation,
-                           sent: float, returned: float, log: _EpochLog) -> None:
+                           sent: float, returned: float, log: _EpochLog, memory_mb: int,
+                           allowance: dict) -> dict:
         payload = result.payload or {}
         # The requests: the payload's when the handler returned, else what
         # the backend knows of the failed invocation's, else unknown.
@@ -492,13 +538,16 @@ class RealJob:
                "s3_gets": counter.gets if counter is not None else unknown,
                "s3_puts": counter.puts if counter is not None else unknown,
                "s3_counts_known": counter is not None,
-               "remaining": len(payload.get("remaining", []))}
+               "remaining": len(payload.get("remaining", [])),
+               "stopped_by_allowance": payload.get("stopped", "") == "allowance"}
+        row["billed_s"], row["cost_usd"] = self._invocation_cost(row, memory_mb, allowance)
         with log.lock:
             log.invocations.append(row)
             if counter is not None:
                 log.requests.add(counter)
             for batch in payload.get("batches", []):
                 log.batches.append(dict(batch, epoch=epoch, worker=worker, attempt=attempt))
+        return row
 
     def _summarise(self, epoch: int, functions: int, memory_mb: int, used: int, log: _EpochLog,
                    duration_s: float, loss: float, runner_gets: int, runner_puts: int) -> dict:
@@ -506,7 +555,9 @@ class RealJob:
         billed = [i for i in log.invocations if i["status"] != THROTTLED]
         gets = log.requests.gets + runner_gets
         puts = log.requests.puts + runner_puts
-        bill = _core.bill_epoch(self.scenario, [i["duration_s"] for i in billed], memory_mb, gets, puts)
+        bill = _core.bill_epoch(self.scenario, [i["duration_s"] for i in billed], memory_mb, gets, puts,
+                                init_s=[i["init_s"] if i["cold"] else 0.0 for i in billed],
+                                platform_billed_s=[i["platform_billed_s"] for i in billed])
         compute = sum(b["compute_s"] for b in log.batches)
         billed_seconds = sum(bill["billed_s"])
         staleness = [b["staleness"] for b in applied]

@@ -469,6 +469,20 @@ class LocalLambda:
         })
         return environment
 
+    def set_timeout(self, timeout_s: float) -> None:
+        """Sets the function's timeout (the budget guard lowers it): a
+        configuration update, which with ``single_function`` retires the
+        idle sandboxes as on Lambda."""
+        if not (timeout_s > 0 and timeout_s < float("inf")):
+            raise ValueError(f"timeout_s: must be finite and > 0, got {timeout_s}")
+        if self.single_function and timeout_s != self.timeout_s:
+            with self._lock:
+                retired = [sandbox for pool in self._idle.values() for sandbox in pool]
+                self._idle.clear()
+            for sandbox in retired:
+                sandbox.kill()
+        self.timeout_s = float(timeout_s)
+
     def set_memory(self, memory_mb: int) -> None:
         if memory_mb <= 0:
             raise ValueError(f"memory_mb: must be > 0, got {memory_mb}")

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "REQUESTS_MARK", "ParameterState", "ParameterStore", "S3Counter", "batch_key", "decode_batch", "encode_batch",
+    "REQUESTS_MARK", "AllowanceSpent", "ParameterState", "ParameterStore", "RequestAllowance", "S3Counter", "batch_key", "decode_batch", "encode_batch",
     "split_requests", "validate_bucket_name", "validate_prefix", "with_requests",
 ]
 
@@ -207,6 +207,19 @@ def split_requests(message: str) -> tuple[str, S3Counter | None]:
         return message, None
 
 
+@dataclass(frozen=True)
+class RequestAllowance:
+    """The most S3 requests one invocation may send (the budget guard's
+    share of the budget for them)."""
+
+    gets: int
+    puts: int
+
+
+class AllowanceSpent(RuntimeError):
+    """A request was not sent: the invocation's allowance is spent."""
+
+
 @dataclass
 class ParameterState:
     """One read of the parameter store."""
@@ -238,10 +251,23 @@ class ParameterStore:
         self.prefix = validate_prefix(prefix)
         self.key = f"{self.prefix}/{PARAMS_KEY}"
         self.counter = S3Counter()
+        # The budget guard's cap on this invocation's requests (None: none).
+        self.allowance: RequestAllowance | None = None
 
     # --- requests -----------------------------------------------------------
+    def _admit(self, kind: str) -> None:
+        """AllowanceSpent instead of a request over the allowance."""
+        allowance = self.allowance
+        if allowance is None:
+            return
+        issued, cap = (self.counter.gets, allowance.gets) if kind == "get" else (self.counter.puts, allowance.puts)
+        if issued >= cap:
+            raise AllowanceSpent(f"the budget guard's allowance of {cap} S3 {kind.upper()}s is spent")
+
     def get(self, key: str) -> tuple[bytes, str]:
-        """GET: (body, ETag). Counted also when it fails (e.g. 404)."""
+        """GET: (body, ETag). Counted also when it fails (e.g. 404).
+        AllowanceSpent, before sending, when the allowance is spent."""
+        self._admit("get")
         self.counter.issued("get")
         start = time.perf_counter()
         size = 0
@@ -255,7 +281,9 @@ class ParameterStore:
 
     def put(self, key: str, body: bytes, **conditions: str) -> str:
         """PUT (optionally conditional: IfMatch / IfNoneMatch); the new ETag.
-        A refused condition raises botocore's ClientError (412), counted."""
+        A refused condition raises botocore's ClientError (412), counted.
+        AllowanceSpent, before sending, when the allowance is spent."""
+        self._admit("put")
         self.counter.issued("put")
         start = time.perf_counter()
         try:

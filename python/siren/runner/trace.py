@@ -61,6 +61,9 @@ RUNNER_EPOCH_FIELDS: dict[str, tuple[str, str]] = {
     "requested_memory_mb": ("MB", "Memory the action asked for, before clamping to a feasible size."),
     "memory_clamped": ("", "True when the requested memory was clamped up."),
     "skipped": ("", "True for the row of an epoch the budget guard did not run."),
+    "budget_reason": ("", "Why the budget guard did not run the epoch (skipped rows), or empty."),
+    "function_timeout_s": ("s", "The function's timeout in the epoch (the budget guard lowers it when the budget "
+                                "left cannot pay every function to the scenario's)."),
     "s3_unknown_invocations": ("count", "Invocations whose S3 requests nobody could report (an AWS timeout or "
                                         "crash): not in s3_gets, s3_puts nor the cost."),
     "action_clipped": ("", "True when the action had a coordinate outside the Box [-1, 1], clipped by the codec."),
@@ -88,7 +91,13 @@ INVOCATION_FIELDS: dict[str, tuple[str, str]] = {
     "s3_puts": ("count", "S3 PUT requests the invocation issued (refused compare-and-swaps included), also when "
                          "it failed; NaN when unknown."),
     "s3_counts_known": ("", "False when nobody could report the invocation's S3 requests (an AWS timeout or crash)."),
-    "remaining": ("count", "Batches the invocation left for a re-invocation (deadline near)."),
+    "remaining": ("count", "Batches the invocation left for a re-invocation (deadline near or allowance spent)."),
+    "stopped_by_allowance": ("", "True when the invocation left batches because its S3 allowance (the budget "
+                                 "guard's) was spent."),
+    "billed_s": ("s", "Billed duration: the platform's when it reports one, else the handler's time plus the INIT "
+                      "phase where the generation bills it, rounded up to the billing unit."),
+    "cost_usd": ("usd", "What the invocation cost: its billed duration, its request and its S3 requests (an "
+                        "unknown count at its allowance, the most it can be)."),
 }
 
 # One row per batch a worker ran (siren.runner.worker, plus the invocation's keys).

@@ -18,12 +18,22 @@ Event (JSON)::
                               per token (an S3 marker makes it once): raises,
                               kills its own process with SIGKILL (a crash)
                               or sleeps until the function's timeout
+    allowance                 optional, the budget guard's share of the
+                              budget: {"gets", "puts"[, "seconds"]}; the
+                              invocation never sends more S3 GETs or PUTs
+                              than allowed (the batch that would is left
+                              undone) and, with ``seconds``, leaves before
+                              its run time could pass it (3x its slowest
+                              batch plus 1 s of headroom, as for the
+                              function's timeout, which is the runner's
+                              hard cap on time)
 
 Response: per-batch timings (fetch = batch GET + parameter GET, compute,
 update = the compare-and-swap push with its retries), staleness, conflicts,
 whether the batch was skipped (already applied by an earlier attempt); the
 S3 requests issued with their latencies; ``remaining``: the batches left when
-the invocation stopped early because its deadline was near.
+the invocation stopped early because its deadline was near or its allowance
+spent (``stopped``: "allowance" for the latter, else empty).
 
 Every S3 request is counted (a refused compare-and-swap and the fault
 marker's PUT included). When the handler fails it raises ``WorkerError``,
@@ -52,7 +62,7 @@ from typing import Any
 # Relative imports: the Lambda package ships this folder under another name,
 # without the rest of siren (see deploy.py).
 from . import model
-from .protocol import ParameterStore, S3Counter, batch_key, decode_batch, with_requests
+from .protocol import AllowanceSpent, RequestAllowance, ParameterStore, S3Counter, batch_key, decode_batch, with_requests
 
 __all__ = ["handler", "InjectedFault", "WorkerError"]
 
@@ -129,7 +139,26 @@ def handler(event: dict, context: Any = None) -> dict:
         raise WorkerError(error, requests) from error
 
 
+def _allowance(event: dict) -> tuple[float | None, RequestAllowance | None]:
+    """The budget guard's allowance of the event, if any: (seconds, requests)."""
+    allowance = event.get("allowance")
+    if allowance is None:
+        return None, None
+    if not isinstance(allowance, dict):
+        raise ValueError(f"event: field 'allowance' must be an object, got {allowance!r}")
+    seconds = allowance.get("seconds")
+    gets, puts = allowance.get("gets"), allowance.get("puts")
+    if seconds is not None and (not isinstance(seconds, (int, float)) or isinstance(seconds, bool)
+                                or not seconds >= 0):
+        raise ValueError(f"event: field 'allowance.seconds' must be a number >= 0, got {seconds!r}")
+    for name, value in (("gets", gets), ("puts", puts)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ValueError(f"event: field 'allowance.{name}' must be an integer >= 0, got {value!r}")
+    return (float(seconds) if seconds is not None else None), RequestAllowance(gets=gets, puts=puts)
+
+
 def _run(event: dict, context: Any, requests: S3Counter) -> dict:
+    started = time.perf_counter()
     epoch = _required(event, "epoch", int)
     batches = [int(b) for b in _required(event, "batches", list)]
     learning_rate = float(_required(event, "learning_rate", (int, float)))
@@ -139,6 +168,7 @@ def _run(event: dict, context: Any, requests: S3Counter) -> dict:
     s3 = _s3(os.environ.get("SIREN_S3_ENDPOINT") or None)
     store = ParameterStore(s3, _required(event, "bucket", str), _required(event, "prefix", str))
     store.counter = requests
+    allowed_s, store.allowance = _allowance(event)
     manifest = event.get("manifest") or store.manifest()
     features, classes = int(manifest["features"]), int(manifest["classes"])
 
@@ -150,32 +180,47 @@ def _run(event: dict, context: Any, requests: S3Counter) -> dict:
             left_s = context.get_remaining_time_in_millis() / 1000.0
             if left_s < _DEADLINE_SAFETY * slowest + 1.0:
                 return _response(store, rows, batches[position:])
-        start = time.perf_counter()
-        body, _ = store.get(batch_key(store.prefix, batch))
-        data = decode_batch(body)
-        state = store.read()
-        fetched = time.perf_counter()
-        if state.applied[batch]:
-            rows.append({"batch": batch, "fetch_s": fetched - start, "compute_s": 0.0, "update_s": 0.0,
-                         "staleness": 0, "conflicts": 0, "skipped": True, "version": state.version,
-                         "loss": float("nan")})
-            continue
-        batch_loss, gradient = model.loss_and_gradient(state.params, data, features, classes)
-        computed = time.perf_counter()
-        if cpu_share < 1.0:
-            time.sleep((computed - fetched) * (1.0 / cpu_share - 1.0))
-            computed = time.perf_counter()
-        _maybe_fail(store, event, batch, "before_push")
-        new_state, staleness, conflicts = store.push(state, gradient, learning_rate, epoch, batch)
-        pushed = time.perf_counter()
-        _maybe_fail(store, event, batch, "after_push")
-        rows.append({"batch": batch, "fetch_s": fetched - start, "compute_s": computed - fetched,
-                     "update_s": pushed - computed, "staleness": staleness, "conflicts": conflicts,
-                     "skipped": new_state is None,
-                     "version": new_state.version if new_state else state.version, "loss": batch_loss})
-        slowest = max(slowest, pushed - start)
+        # Leave before the budget guard's allowance of time is spent.
+        if allowed_s is not None and \
+                time.perf_counter() - started + _DEADLINE_SAFETY * slowest + 1.0 > allowed_s:
+            return _response(store, rows, batches[position:], stopped="allowance")
+        try:
+            row, took = _run_batch(store, event, epoch, batch, learning_rate, features, classes, cpu_share)
+        except AllowanceSpent:  # Not sent: this batch and the rest are left.
+            return _response(store, rows, batches[position:], stopped="allowance")
+        rows.append(row)
+        slowest = max(slowest, took)
     return _response(store, rows, [])
 
 
-def _response(store: ParameterStore, rows: list[dict], remaining: list[int]) -> dict:
-    return dict(store.counter.as_dict(), batches=rows, remaining=remaining)
+def _run_batch(store: ParameterStore, event: dict, epoch: int, batch: int, learning_rate: float, features: int,
+               classes: int, cpu_share: float) -> tuple[dict, float]:
+    """One batch: fetch, compute, push. Its row and how long it took (0 for
+    a batch already applied, skipped)."""
+    start = time.perf_counter()
+    body, _ = store.get(batch_key(store.prefix, batch))
+    data = decode_batch(body)
+    state = store.read()
+    fetched = time.perf_counter()
+    if state.applied[batch]:
+        return ({"batch": batch, "fetch_s": fetched - start, "compute_s": 0.0, "update_s": 0.0, "staleness": 0,
+                 "conflicts": 0, "skipped": True, "version": state.version, "loss": float("nan")}, 0.0)
+    batch_loss, gradient = model.loss_and_gradient(state.params, data, features, classes)
+    computed = time.perf_counter()
+    if cpu_share < 1.0:
+        time.sleep((computed - fetched) * (1.0 / cpu_share - 1.0))
+        computed = time.perf_counter()
+    _maybe_fail(store, event, batch, "before_push")
+    new_state, staleness, conflicts = store.push(state, gradient, learning_rate, epoch, batch)
+    pushed = time.perf_counter()
+    _maybe_fail(store, event, batch, "after_push")
+    return ({"batch": batch, "fetch_s": fetched - start, "compute_s": computed - fetched,
+             "update_s": pushed - computed, "staleness": staleness, "conflicts": conflicts,
+             "skipped": new_state is None, "version": new_state.version if new_state else state.version,
+             "loss": batch_loss}, pushed - start)
+
+
+def _response(store: ParameterStore, rows: list[dict], remaining: list[int], stopped: str = "") -> dict:
+    """The invocation's reply; ``stopped`` says why it left batches
+    (``allowance``: the budget guard's; empty otherwise)."""
+    return dict(store.counter.as_dict(), batches=rows, remaining=remaining, stopped=stopped)
