@@ -211,7 +211,9 @@ class _FailingBackend:
 def test_an_epoch_missing_batches_is_never_accepted(server, dataset, fault) -> None:
     backend = _FailingBackend(LocalLambda(server, timeout_s=60.0), batch=7 if fault == "batch_never_applies" else None,
                               phantom_timeout=fault != "batch_never_applies")
-    job = RealJob(_core.load_scenario(SCENARIO), backend, dataset, bucket="siren-test",
+    # $0.006: four phantom timeouts of 60 s at 1024 MB ($0.0012 each) leave
+    # too little for another reservation.
+    job = RealJob(_core.load_scenario(SCENARIO, ["job.budget_usd=0.006"]), backend, dataset, bucket="siren-test",
                   prefix=f"t/{uuid.uuid4().hex[:8]}", max_attempts=2)
     try:
         job.reset()

@@ -117,3 +117,30 @@ def test_no_local_job_ever_ends_above_its_budget(server, dataset, budget, schedu
     assert record is not None and record["cumulative_cost_usd"] <= budget
     if record["status"] == "budget_exhausted":
         assert record["budget_stop"] in ("before_epoch", "mid_epoch")
+
+
+def test_the_ledger_waits_for_invocations_in_flight_before_refusing() -> None:
+    """A reservation that does not fit waits while others are in flight (they
+    usually cost far less than reserved) and is refused only when none is."""
+    import threading
+
+    from siren.runner.budget import EpochLedger, EpochPlan
+    from siren.runner.protocol import RequestAllowance
+
+    ledger = EpochLedger(1.0, EpochPlan(timeout_s=10.0, allowance=RequestAllowance(4, 4), reservation_usd=0.4))
+    assert ledger.reserve() and ledger.reserve()  # 0.8 reserved.
+    granted = []
+    waiter = threading.Thread(target=lambda: granted.append(ledger.reserve()))
+    waiter.start()
+    waiter.join(0.3)
+    assert waiter.is_alive()  # 0.8 + 0.4 > 1: waits for a settlement.
+    ledger.settle(0.05)
+    waiter.join(5)
+    assert granted == [True]
+    ledger.settle(0.3)
+    ledger.settle(0.3)
+    assert ledger.spent_usd == pytest.approx(0.65) and ledger.reserved_usd == pytest.approx(0.0)
+    assert not ledger.reserve()  # 0.65 + 0.4 > 1 with nothing in flight: refused at once.
+    cancelled = threading.Event()
+    cancelled.set()
+    assert ledger.reserve(cancelled) is False

@@ -21,8 +21,9 @@ Two checks, as in the simulator (``job.budget_guard``, sim/scenario/scenario.h):
    invocation there): before the epoch it is lowered, when needed, so that
    ``functions`` such reservations fit in the budget left. A reservation is
    settled at the invocation's real bill when it returns; a retry or a
-   recovery gets a new one only if it fits, otherwise the guard stops the
-   epoch there (``budget_stop`` mid_epoch: its missing batches are listed in
+   recovery gets a new one only if it fits (waiting, if needed, for the
+   invocations in flight to settle), otherwise the guard stops the epoch
+   there (``budget_stop`` mid_epoch: its missing batches are listed in
    ``failure``, and the job ends ``budget_exhausted``).
 
 What the guarantee rests on: the platform's timeout (an invocation is billed
@@ -104,24 +105,33 @@ class EpochLedger:
         self.plan = plan
         self.spent_usd = 0.0
         self.reserved_usd = 0.0
-        self._lock = threading.Lock()
+        self._open = 0  # Reservations not yet settled.
+        self._changed = threading.Condition()
 
-    def reserve(self) -> bool:
-        """Reserves one invocation's worst case; False when it does not fit."""
-        with self._lock:
-            if self.spent_usd + self.reserved_usd + self.plan.reservation_usd > self.left_usd:
-                return False
+    def reserve(self, cancelled: threading.Event | None = None) -> bool:
+        """Reserves one invocation's worst case. When it does not fit while
+        other invocations are in flight, waits for them to settle (their real
+        cost is usually far below their reservation); False when it does not
+        fit with none in flight, or when ``cancelled`` is set."""
+        with self._changed:
+            while self.spent_usd + self.reserved_usd + self.plan.reservation_usd > self.left_usd:
+                if self._open == 0 or (cancelled is not None and cancelled.is_set()):
+                    return False
+                self._changed.wait(0.1)
             self.reserved_usd += self.plan.reservation_usd
+            self._open += 1
             return True
 
     def settle(self, cost_usd: float) -> None:
         """Replaces one reservation by the invocation's real cost (0 for a
         throttled call, which is not billed)."""
-        with self._lock:
+        with self._changed:
             self.reserved_usd -= self.plan.reservation_usd
             self.spent_usd += cost_usd
+            self._open -= 1
+            self._changed.notify_all()
 
     def charge(self, cost_usd: float) -> None:
         """Adds a cost without a reservation (the runner's own requests)."""
-        with self._lock:
+        with self._changed:
             self.spent_usd += cost_usd

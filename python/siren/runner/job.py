@@ -482,7 +482,7 @@ class RealJob:
         while todo and attempt < self.max_attempts:
             if self._cancelled.is_set():
                 return
-            if guard["hit"] or not ledger.reserve():
+            if guard["hit"] or not ledger.reserve(self._cancelled):
                 guard["hit"] = True
                 return
             event = {"bucket": self.bucket, "prefix": self.prefix, "epoch": epoch, "batches": todo,
