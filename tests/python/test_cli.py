@@ -178,6 +178,23 @@ def test_simulate_runs_until_job_stops(cli) -> None:
     assert 1 <= int(summary["epochs"]) <= scenario.max_epochs
 
 
+def test_simulate_says_when_the_budget_guard_does_not_run_an_epoch(cli, tmp_path: Path) -> None:
+    """4 then 32 functions on $0.002: the guard runs the first epoch and not
+    the second (projected over the budget left), and says so; the trace's
+    last row is that epoch, budget_stop before_epoch, nothing spent."""
+    trace = tmp_path / "t.h5"
+    proc = cli("simulate", "--scenario", "softmax-digits", "--schedule", "4:1024,32:1024", "--out", str(trace),
+               "job.budget_usd=0.002")
+    assert proc.returncode == 0, proc.stderr
+    assert "    1 budget guard: not run, its projected cost ~$" in proc.stdout
+    summary = summary_fields(proc.stdout)
+    assert summary["status"] == "budget_exhausted" and summary["epochs"] == "1"
+    assert float(summary["cost_usd"]) <= 0.002
+    results, _ = siren.read_trace(trace)
+    assert list(results["budget_stop"]) == ["none", "before_epoch"]
+    assert results["cost_total_usd"][1] == 0 and results["projected_cost_usd"][1] > 0.002 - results["cost_total_usd"][0]
+
+
 def test_same_seed_identical_trace_different_seed_different(cli, tmp_path: Path) -> None:
     scenario = siren.load_scenario("default")
     schedule = fixed_schedule(scenario)

@@ -97,7 +97,11 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             functions, memory_mb = schedule.action(simulation.epoch)
             result = simulation.run_epoch(functions, memory_mb)
             results.append(result)
-            if not args.quiet:
+            if not args.quiet and result["budget_stop"] == "before_epoch":
+                left = scenario.budget_usd - result["cumulative_cost_usd"]
+                bar.write(f"{result['epoch']:>5} budget guard: not run, its projected cost "
+                          f"~${result['projected_cost_usd']:.6f} exceeds the budget left ${left:.6f}", file=out)
+            elif not args.quiet:
                 bar.write(_table_row(result), file=out)
             bar.set_postfix(loss=f"{result['loss']:.4f}", cost=f"{result['cumulative_cost_usd']:.4f}", refresh=False)
             bar.update(1)
