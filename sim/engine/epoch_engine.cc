@@ -61,6 +61,15 @@ JobState::JobState(const Scenario& scenario, const Platform& platform,
   scaling_tokens = platform.scaling().burst;
 }
 
+void FillJobFields(const JobState& job, EpochResult& result) {
+  result.loss = job.loss;
+  result.true_loss = job.true_loss;
+  result.progress = job.convergence->progress();
+  result.cumulative_time_s = SimTimeToSeconds(job.clock);
+  result.cumulative_cost_usd = job.cost_usd;
+  result.status = job.status;
+}
+
 EpochEngine::EpochEngine(const Scenario& scenario,
                          std::shared_ptr<const Platform> platform)
     : scenario_(scenario),
@@ -223,12 +232,7 @@ EpochResult EpochEngine::Run(const Action& action, JobState& job,
   job.status = DecideJobStatus(scenario_, job.loss, job.cost_usd, job.epoch);
   // A cut epoch did not finish: the job ends there, whatever its loss.
   if (stopped_) job.status = JobStatus::kBudgetExhausted;
-  result_.loss = job.loss;
-  result_.true_loss = job.true_loss;
-  result_.progress = job.convergence->progress();
-  result_.cumulative_time_s = SimTimeToSeconds(job.clock);
-  result_.cumulative_cost_usd = job.cost_usd;
-  result_.status = job.status;
+  FillJobFields(job, result_);
 
   for (Observer* o : observers) o->OnEpochEnd(result_);
   job_ = nullptr;

@@ -81,6 +81,10 @@ struct JobState {
   ConvergenceHandle convergence;
 };
 
+// Copies the job's state after an epoch into `result`: loss, true loss,
+// progress, cumulative time and cost, status.
+void FillJobFields(const JobState& job, EpochResult& result);
+
 // The engine knows no model by name: the platform (starts, resources,
 // limits, bills) and the convergence model (loss) are reached through their
 // interfaces only.

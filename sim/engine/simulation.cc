@@ -157,12 +157,7 @@ EpochResult Simulation::SkipForBudget(const Action& action, double projected) {
   EpochResult result;
   result.epoch = job.epoch;
   result.action = action;
-  result.loss = job.loss;
-  result.true_loss = job.true_loss;
-  result.progress = job.convergence->progress();
-  result.cumulative_time_s = SimTimeToSeconds(job.clock);
-  result.cumulative_cost_usd = job.cost_usd;
-  result.status = job.status;
+  FillJobFields(job, result);
   result.budget_stop = BudgetStop::kBeforeEpoch;
   result.projected_cost_usd = projected;
   for (Observer* o : observers_) {
