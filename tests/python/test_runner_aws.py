@@ -208,6 +208,7 @@ def test_a_failed_handlers_requests_reach_the_runner_in_its_error_payload(mocked
     from siren.runner import model, protocol, worker
 
     monkeypatch.setattr(worker, "_CLIENTS", {})  # A client made under this mock.
+    monkeypatch.setenv(worker.TEST_FIELDS_ENV, "1")  # The fault is a test-only field.
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket=BUCKET)
     batch = {"indptr": np.array([0, 1, 2]), "indices": np.array([0, 1]), "values": np.ones(2),
@@ -444,6 +445,8 @@ WORKER_IN_ZIP = textwrap.dedent("""
         response = worker.handler({"bucket": "job-bucket", "prefix": "job", "epoch": 0, "batches": [0],
                                    "learning_rate": 0.1})
         assert store.read().version == 1 and response["batches"][0]["batch"] == 0
+        probe = worker.handler({"probe": "runtime"})
+        assert probe["conditional_writes"] and probe["numpy"] == np.__version__, probe
     assert not [name for name in sys.modules if name == "siren" or name.startswith("siren.")]
     print("worker-ran-from-zip")
 """)
@@ -613,3 +616,47 @@ def test_aws_errors_are_one_line_and_never_print_credentials(mocked, capsys, cap
     with stub, pytest.raises(aws.AwsError) as raised:
         backend.invoke({})
     _assert_no_credentials(out + err + str(raised.value) + repr(backend.__dict__), caplog)
+
+
+# --- test-only event fields --------------------------------------------------------------------
+BASE_EVENT = {"epoch": 0, "batches": [0], "learning_rate": 0.1}
+
+
+@pytest.mark.parametrize("field, value", [("fault", {"token": "t", "at_batch": 0, "when": "after_push"}),
+                                          ("cpu_share", 0.5)])
+def test_a_test_only_field_is_refused_without_the_enabling_environment(monkeypatch, field: str, value) -> None:
+    from siren.runner import worker
+
+    monkeypatch.delenv(worker.TEST_FIELDS_ENV, raising=False)
+    with pytest.raises(worker.WorkerError) as raised:
+        worker.handler(dict(BASE_EVENT, **{field: value}))
+    assert f"ValueError: event: field '{field}' is test-only" in raised.value.error
+    assert "SIREN_TEST_FIELDS=1" in raised.value.error and "--enable-test-fields" in raised.value.error
+    assert (raised.value.requests.gets, raised.value.requests.puts) == (0, 0)  # Refused before any request.
+    # Enabled, the field passes the gate (the event then lacks its bucket).
+    monkeypatch.setenv(worker.TEST_FIELDS_ENV, "1")
+    with pytest.raises(worker.WorkerError, match="missing field 'bucket'"):
+        worker.handler(dict(BASE_EVENT, **{field: value}))
+
+
+@pytest.mark.parametrize("value", [0, -0.1, 100.5, 1e300, float("nan"), float("inf")])
+def test_the_learning_rate_is_bounded(value: float) -> None:
+    from siren.runner import worker
+
+    with pytest.raises(worker.WorkerError, match=r"field 'learning_rate' must be in \(0, 100\]"):
+        worker.handler(dict(BASE_EVENT, learning_rate=value))
+    with pytest.raises(worker.WorkerError, match="missing field 'bucket'"):
+        worker.handler(dict(BASE_EVENT, learning_rate=100))
+
+
+def test_run_refuses_inject_fault_on_a_function_without_test_fields(mocked, monkeypatch, capsys) -> None:
+    from siren.cli import main
+
+    _create_function(memory_mb=1024)
+    fault = json.dumps({"token": "t", "worker": 0, "epoch": 0, "at_batch": 0, "when": "after_push"})
+    code = main(["run", "--backend", "aws", "--function", FUNCTION, "--bucket", BUCKET, "--region", REGION,
+                 "--schedule", "2:1024", "--epochs", "1", "--inject-fault", fault])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert err.startswith(f"siren: error: --inject-fault: function '{FUNCTION}' refuses test-only event fields")
+    assert "--enable-test-fields" in err

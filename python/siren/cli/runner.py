@@ -52,6 +52,7 @@ __all__ = ["add_commands", "run_job"]
 
 DEFAULT_SCENARIO = "softmax-digits"
 _margin = checked(float, lambda v: 1 <= v < float("inf"), "a number >= 1", "a finite number >= 1")
+_learning_rate = checked(float, lambda v: 0 < v <= 100, "a number in (0, 100]", "a number in (0, 100]")
 _FAULT_KEYS = {"token", "worker", "epoch", "at_batch", "when"}
 _FAULT_HOWS = ("raise", "exit", "hang")
 
@@ -292,7 +293,25 @@ def _make_backend(args: argparse.Namespace, scenario: _core.Scenario) -> tuple[A
     if not args.function or not args.bucket:
         raise ValueError("--backend aws needs --function and --bucket (see docs/runner-aws.md)")
     backend = AwsBackend(args.function, args.bucket, region=args.region, profile=args.profile)
+    try:
+        if args.inject_fault:
+            _check_test_fields(backend, args.function)
+    except BaseException:
+        backend.close()
+        raise
     return backend, [backend]
+
+
+def _check_test_fields(backend: Any, function: str) -> None:
+    """ValueError unless the deployed function accepts the worker's
+    test-only event fields (--inject-fault sends one)."""
+    from siren.runner.worker import TEST_FIELDS_ENV
+
+    variables = (backend.configuration().get("Environment") or {}).get("Variables") or {}
+    if variables.get(TEST_FIELDS_ENV) != "1":
+        raise ValueError(f"--inject-fault: function {function!r} refuses test-only event fields (its environment "
+                         f"does not set {TEST_FIELDS_ENV}=1); expected a function deployed with `siren deploy "
+                         "--enable-test-fields`, or --backend local")
 
 
 def run_job(args: argparse.Namespace, out: Callable[[str], None] = print,
@@ -530,8 +549,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                                                        "(default: %(default)s)")
     p.add_argument("--epochs", type=positive_int, default=None, help="stop after N epochs (default: job.max_epochs)")
     p.add_argument("--out", default=None, help="HDF5 trace path, rewritten after every epoch")
-    p.add_argument("--learning-rate", type=positive_float, default=None,
-                   help="SGD step (default: the scenario's convergence.sgd.learning_rate)")
+    p.add_argument("--learning-rate", type=_learning_rate, default=None,
+                   help="SGD step, in (0, 100] (default: the scenario's convergence.sgd.learning_rate)")
     p.add_argument("--max-attempts", type=positive_int, default=4,
                    help="invocations per worker share before recovery (default: %(default)s)")
     p.add_argument("--budget-margin", type=_margin, default=None,
@@ -554,7 +573,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--inject-fault", type=_fault, default=None,
                    help='tests: JSON {"token", "worker", "epoch", "at_batch", "when": "before_push"|"after_push"'
                         '[, "how": "raise"|"exit"|"hang"]}: that worker\'s first invocation fails once (raises, '
-                        "its sandbox dies, or it runs into the timeout)")
+                        "its sandbox dies, or it runs into the timeout); on AWS only with a function deployed "
+                        "with --enable-test-fields")
     add_overrides(p)
     p.set_defaults(handler=cmd_run)
 

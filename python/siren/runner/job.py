@@ -63,7 +63,6 @@ cost is their sum plus the S3 requests at their counts.
 
 from __future__ import annotations
 
-import math
 import random
 import threading
 import time
@@ -80,6 +79,7 @@ from .backend import ERROR, OK, THROTTLED, TIMEOUT, Backend, BackendLost, Invoca
 from .datasets import RunnerDataset, upload
 from .budget import EpochLedger, plan_epoch
 from .protocol import ParameterStore, S3Counter, validate_bucket_name, validate_prefix
+from .worker import MAX_LEARNING_RATE
 
 __all__ = ["RealJob", "RunnerError", "S3Unreachable", "split_batches"]
 
@@ -179,8 +179,9 @@ class RealJob:
         if learning_rate is None:
             learning_rate = scenario.get("convergence.sgd.learning_rate")
         self.learning_rate = float(learning_rate)
-        if not self.learning_rate > 0 or not math.isfinite(self.learning_rate):
-            raise ValueError(f"learning_rate: must be finite and > 0, got {self.learning_rate}")
+        if not 0 < self.learning_rate <= MAX_LEARNING_RATE:
+            raise ValueError(f"learning_rate: must be in (0, {MAX_LEARNING_RATE:g}] (what the worker accepts), got "
+                             f"{self.learning_rate}")
         if max_attempts < 1:
             raise ValueError(f"max_attempts: must be >= 1, got {max_attempts}")
         if budget_margin is None:
