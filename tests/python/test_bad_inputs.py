@@ -83,6 +83,9 @@ BAD_INPUTS = [
              ("run", "--backend", "aws", "--function", "siren-worker", "--bucket", "siren-test-bucket",
               "--region", "eu-west-1", "--schedule", "2:1024", "--epochs", "1"),
              ("AWS credentials", "none found"), NO_AWS),
+    BadInput("tracebacks", "run-local-function-per-memory",
+             ("run", "--schedule", "2:1024", "--epochs", "1", "--function-per-memory"),
+             ("--function-per-memory", "only with --backend aws", "lambda.single_function=false")),
     # The worker refuses a step outside (0, 100]; the runner says so first.
     BadInput("tracebacks", "run-learning-rate-the-worker-refuses",
              ("run", "--schedule", "2:1024", "--epochs", "1", "convergence.sgd.learning_rate=1000"),

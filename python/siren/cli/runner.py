@@ -22,7 +22,8 @@ Faults end a run promptly, with one line on stderr, the trace's status set
 and no process left behind: SIGINT and SIGTERM cancel the invocations in
 flight (status "interrupted", exit 128 + the signal's number); an epoch that
 misses batches after recovery fails the job (status "failed", shown in the
-table, exit 1); a lost S3 endpoint is a one-line error (status "failed").
+table, exit 1); a lost S3 endpoint is a one-line error (status "failed"), and
+so is any AWS refusal (a missing permission, expired credentials: exit 1).
 """
 
 from __future__ import annotations
@@ -262,9 +263,13 @@ def _run_adjustments(args: argparse.Namespace, scenario: _core.Scenario) -> list
                          "(--no-cpu-share: Lambda's CPU share is not emulated)")
         if _scaling_limit(scenario)[0] is None:
             notes.append("no scaling-rate limit on new sandboxes: the scenario's lambda.scaling.burst is 0")
-    elif not scenario.get("lambda.single_function"):
+    elif not scenario.get("lambda.single_function") and not args.function_per_memory:
         notes.append("the AWS backend reconfigures one function, so a memory change retires its warm instances; "
-                     "the scenario's lambda.single_function=false assumes one function per size")
+                     "the scenario's lambda.single_function=false assumes one function per size "
+                     "(--function-per-memory: one alias per size)")
+    elif scenario.get("lambda.single_function") and args.function_per_memory:
+        notes.append("each memory size has its own alias and warm pool (--function-per-memory); the scenario's "
+                     "lambda.single_function=true assumes one function whose memory change retires them")
     return notes
 
 
@@ -273,6 +278,9 @@ def _make_backend(args: argparse.Namespace, scenario: _core.Scenario) -> tuple[A
     if args.backend == "local":
         from siren.runner.local import LocalLambda, S3Server
 
+        if args.function_per_memory:
+            raise ValueError("--function-per-memory: only with --backend aws; the local stand-in keeps a warm pool "
+                             "per size when the scenario has lambda.single_function=false")
         burst, refill = _scaling_limit(scenario)
         server = S3Server()
         try:
@@ -292,7 +300,8 @@ def _make_backend(args: argparse.Namespace, scenario: _core.Scenario) -> tuple[A
 
     if not args.function or not args.bucket:
         raise ValueError("--backend aws needs --function and --bucket (see docs/runner-aws.md)")
-    backend = AwsBackend(args.function, args.bucket, region=args.region, profile=args.profile)
+    backend = AwsBackend(args.function, args.bucket, region=args.region, profile=args.profile,
+                         function_per_memory=args.function_per_memory)
     try:
         if args.inject_fault:
             _check_test_fields(backend, args.function)
@@ -456,10 +465,32 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise
         print(f"siren: AWS error: {error}", file=sys.stderr)
         return 1
+    except Exception as error:
+        # The runner's own S3 requests (data upload, the barrier, the loss):
+        # a refusal (AccessDenied, expired credentials) is one line too.
+        text = _botocore_error(error)
+        if text is None:
+            raise
+        print(f"siren: AWS error: {text}", file=sys.stderr)
+        return 1
     if summary["status"] == "failed":
         print(f"siren run: {summary['error']}", file=sys.stderr)
         return 1
     return 0
+
+
+def _botocore_error(error: BaseException) -> str | None:
+    """One redacted line for a botocore error (the request that failed,
+    the code, the message and what to do), None for other errors."""
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:  # pragma: no cover - boto3 is a runner dependency
+        return None
+    if not isinstance(error, (BotoCoreError, ClientError)):
+        return None
+    from siren.runner.aws import describe_aws_error
+
+    return describe_aws_error(error, getattr(error, "operation_name", None) or "S3")
 
 
 def _about_trace(path: str, call: Callable[[], Any]) -> Any:
@@ -562,6 +593,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--function", default=None, help="aws: the deployed worker function")
     p.add_argument("--region", default=None, help="aws: region (default: the AWS configuration's)")
     p.add_argument("--profile", default=None, help="aws: named profile")
+    p.add_argument("--function-per-memory", action="store_true",
+                   help="aws: one published version and alias (siren-<m>mb) per memory size, each with its own "
+                        "warm pool (the simulator's lambda.single_function=false), instead of reconfiguring the "
+                        "function at each memory change")
     p.add_argument("--timeout", type=positive_float, default=None,
                    help="local: function timeout in s (default: the scenario's lambda.timeout_s)")
     p.add_argument("--concurrency-limit", type=positive_int, default=None,
