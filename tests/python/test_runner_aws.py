@@ -19,6 +19,9 @@ Which is which, as measured with moto 5.2.5 on a machine without Docker:
   no-retry and concurrency checks, with a botocore ``before-send`` hook that
   answers each HTTP request (the client's whole parsing and retry path runs).
   The echo mode is used once, to check the no-REPORT-line fallback.
+- The runtime check of ``siren deploy`` invokes the function: its Invoke is
+  answered by a hook on the session (the ``runtime`` fixture), and the
+  worker's probe itself runs for real in process and from the zip.
 - Transient Invoke errors are raised or answered by a ``before-send`` hook;
   the job-level test runs the real worker in process on moto's S3 behind
   such a hook, so the parameter store's bitmap is the real one.
@@ -84,6 +87,36 @@ def mocked():
     # one answered by a test's hook (which botocore prefers) runs nothing.
     with moto.mock_aws(config={"lambda": {"use_docker": False}}):
         yield
+
+
+GOOD_PROBE = {"probe": "runtime", "python": "3.12.8", "boto3": "1.37.3", "botocore": "1.37.3", "numpy": "2.2.4",
+              "conditional_writes": True, "test_fields": False}
+
+
+@pytest.fixture
+def runtime(monkeypatch):
+    """The deployed function's runtime as `siren deploy`'s runtime check sees
+    it. moto cannot run the worker without Docker, so the sessions deploy
+    makes answer Invoke here: ``state["reply"]`` is the probe's reply, or
+    (FunctionError, error payload); ``state["events"]`` the events sent."""
+    state = {"reply": dict(GOOD_PROBE), "events": []}
+    make_session = deploy.make_session
+
+    def answer(request, **_: object) -> AWSResponse:
+        state["events"].append(json.loads(request.body))
+        reply = state["reply"]
+        if isinstance(reply, tuple):
+            body = _Raw(json.dumps(reply[1]).encode())
+            return AWSResponse(request.url, 200, {"X-Amz-Function-Error": reply[0]}, body)
+        return AWSResponse(request.url, 200, {}, _Raw(json.dumps(reply).encode()))
+
+    def session_with_runtime(region, profile):
+        session = make_session(region, profile)
+        session.events.register_first("before-send.lambda.Invoke", answer)
+        return session
+
+    monkeypatch.setattr(deploy, "make_session", session_with_runtime)
+    return state
 
 
 def _role() -> str:
@@ -471,7 +504,7 @@ def test_package_runs_without_siren(tmp_path: Path) -> None:
 
 # --- deploy: moto -----------------------------------------------------------------------------
 @pytest.mark.parametrize("region", ["us-east-1", REGION])
-def test_deploy_creates_then_updates(mocked, region: str, monkeypatch) -> None:
+def test_deploy_creates_then_updates(mocked, runtime, region: str, monkeypatch) -> None:
     role = _role()
     lam = boto3.client("lambda", region_name=region)
     layer = lam.publish_layer_version(LayerName="numpy", Content={"ZipFile": deploy.package_bytes()},
@@ -598,7 +631,7 @@ def _assert_no_credentials(text: str, caplog) -> None:
     assert TOKEN not in text and not [r for r in shown if TOKEN in f"{r.getMessage()} {r.__dict__}"]
 
 
-def test_command_deploys_and_never_prints_credentials(mocked, capsys, caplog) -> None:
+def test_command_deploys_and_never_prints_credentials(mocked, runtime, capsys, caplog) -> None:
     caplog.set_level(logging.DEBUG)  # botocore's own debug logs included.
     role = _role()
     code, out, err = _run(capsys, "--function", FUNCTION, "--bucket", BUCKET, "--role-arn", role,
@@ -920,6 +953,24 @@ def test_the_learning_rate_is_bounded(value: float) -> None:
         worker.handler(dict(BASE_EVENT, learning_rate=100))
 
 
+def test_the_local_stand_in_enables_test_fields_and_deploy_only_when_asked(mocked, runtime) -> None:
+    from siren.runner.local import LocalLambda
+
+    environment = LocalLambda.__new__(LocalLambda)  # Its environment, without starting a server.
+    environment.endpoint_url = "http://127.0.0.1:1"
+    assert environment._child_environment()["SIREN_TEST_FIELDS"] == "1"
+    role = _role()
+    lam = boto3.client("lambda")
+    variables = lambda: (lam.get_function_configuration(FunctionName=FUNCTION).get("Environment") or {}).get(
+        "Variables") or {}
+    assert not deploy.deploy(FUNCTION, BUCKET, role, REGION)["test_fields"] and "SIREN_TEST_FIELDS" not in variables()
+    lam.update_function_configuration(FunctionName=FUNCTION, Environment={"Variables": {"MINE": "kept"}})
+    assert deploy.deploy(FUNCTION, BUCKET, role, REGION, test_fields=True)["test_fields"]
+    assert variables() == {"MINE": "kept", "SIREN_TEST_FIELDS": "1"}
+    deploy.deploy(FUNCTION, BUCKET, role, REGION)  # Not asked again: removed.
+    assert variables() == {"MINE": "kept"}
+
+
 def test_run_refuses_inject_fault_on_a_function_without_test_fields(mocked, monkeypatch, capsys) -> None:
     from siren.cli import main
 
@@ -931,6 +982,45 @@ def test_run_refuses_inject_fault_on_a_function_without_test_fields(mocked, monk
     assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert err.startswith(f"siren: error: --inject-fault: function '{FUNCTION}' refuses test-only event fields")
     assert "--enable-test-fields" in err
+
+
+# --- the runtime check of deploy ----------------------------------------------------------------
+def test_the_worker_probe_reports_its_runtime() -> None:
+    import botocore
+
+    from siren.runner import worker
+
+    probe = worker.handler({"probe": "runtime"})
+    assert probe["botocore"] == botocore.__version__ and probe["conditional_writes"] is True
+    assert set(probe) == set(GOOD_PROBE)
+
+
+def test_deploy_refuses_a_botocore_without_conditional_writes(mocked, runtime, capsys) -> None:
+    role = _role()
+    runtime["reply"] = dict(GOOD_PROBE, botocore="1.35.68", boto3="1.35.68", conditional_writes=False)
+    code, out, err = _run(capsys, "--function", FUNCTION, "--bucket", BUCKET, "--role-arn", role, "--region", REGION)
+    assert code == 1 and out == "" and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert err.startswith(f"siren: error: runtime check: function {FUNCTION}: its runtime's botocore 1.35.68 cannot "
+                          "send S3 conditional writes (PutObject with IfMatch)")
+    assert "botocore >= 1.35.69" in err and "--layer" in err
+    assert runtime["events"] == [{"probe": "runtime"}]
+    # A version below the first with IfMatch is refused even if the model claims it.
+    runtime["reply"] = dict(GOOD_PROBE, botocore="1.34.162")
+    with pytest.raises(deploy.RuntimeCheckError, match=r"botocore 1\.34\.162"):
+        deploy.deploy(FUNCTION, BUCKET, role, REGION)
+    # A worker that cannot import numpy.
+    runtime["reply"] = ("Unhandled", {"errorType": "Runtime.ImportModuleError", "errorMessage":
+                                      "Unable to import module 'siren_worker.worker': No module named 'numpy'"})
+    with pytest.raises(deploy.RuntimeCheckError, match="does not run: Runtime.ImportModuleError: .*give the function a "
+                                                       "layer that provides it"):
+        deploy.deploy(FUNCTION, BUCKET, role, REGION)
+    # A runtime that can: the summary has its versions; skipped on request.
+    runtime["reply"] = dict(GOOD_PROBE)
+    summary = deploy.deploy(FUNCTION, BUCKET, role, REGION)
+    assert summary["runtime_botocore"] == "1.37.3" and summary["runtime_numpy"] == "2.2.4"
+    calls = len(runtime["events"])
+    assert "runtime_botocore" not in deploy.deploy(FUNCTION, BUCKET, role, REGION, runtime_check=False)
+    assert len(runtime["events"]) == calls
 
 
 # --- one alias per memory size -----------------------------------------------------------------
