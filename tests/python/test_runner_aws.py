@@ -1084,6 +1084,55 @@ def test_the_policy_for_function_per_memory_names_versions_and_aliases() -> None
     assert statements["SirenRunPublish"]["Action"] == ["lambda:PublishVersion"]
 
 
+# --- teardown ------------------------------------------------------------------------------------
+def test_teardown_removes_exactly_the_prefixs_objects(mocked, monkeypatch, capsys) -> None:
+    from siren.runner import teardown
+
+    monkeypatch.setattr(teardown, "_DELETE_BATCH", 3)  # Several DeleteObjects requests.
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+    job = [f"jobs/a/data/batch-{i:06d}.npz" for i in range(7)] + ["jobs/a/params.npz", "jobs/a/data/manifest.json"]
+    others = ["jobs/ab/params.npz", "jobs/a", "jobs/params.npz", "other/jobs/a/params.npz"]
+    for key in job + others:
+        s3.put_object(Bucket=BUCKET, Key=key, Body=b"12345")
+    keys = lambda: sorted(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET).get("Contents", []))
+    code = teardown.main(["--bucket", BUCKET, "--prefix", "jobs/a", "--region", REGION, "--dry-run"])
+    out = capsys.readouterr().out
+    assert code == 0 and out.strip() == f"bucket={BUCKET} prefix=jobs/a/ objects=9 bytes=45 would_delete=9"
+    assert keys() == sorted(job + others)
+    deletes = []
+    original = teardown.teardown
+
+    def counting(client, *args, **kwargs):
+        client.meta.events.register("before-call.s3.DeleteObjects", lambda **_: deletes.append(1))
+        return original(client, *args, **kwargs)
+
+    monkeypatch.setattr(teardown, "teardown", counting)
+    code = teardown.main(["--bucket", BUCKET, "--prefix", "jobs/a/", "--region", REGION])
+    assert code == 0 and capsys.readouterr().out.strip().endswith("objects=9 bytes=45 deleted=9")
+    assert keys() == sorted(others) and len(deletes) == 3
+    assert teardown.teardown(s3, BUCKET, "jobs/a")["objects"] == 0  # Idempotent.
+
+
+def test_teardown_reports_what_s3_refused_in_one_line(capsys) -> None:
+    from siren.runner import teardown
+
+    s3 = boto3.client("s3", region_name=REGION)
+    stub = Stubber(s3)
+    stub.add_response("list_objects_v2", {"Contents": [{"Key": "jobs/a/x", "Size": 1}, {"Key": "jobs/a/y", "Size": 2}],
+                                          "IsTruncated": False}, {"Bucket": BUCKET, "Prefix": "jobs/a/"})
+    refused = {"Key": "jobs/a/y", "Code": "AccessDenied", "Message": "Access Denied"}
+    stub.add_response("delete_objects", {"Deleted": [{"Key": "jobs/a/x"}], "Errors": [refused]})
+    with stub, pytest.raises(aws.AwsError) as raised:
+        teardown.teardown(s3, BUCKET, "jobs/a")
+    message = str(raised.value)
+    assert "\n" not in message and "AccessDenied: Access Denied" in message and "siren deploy --print-policy" in message
+    assert "1 of 2 objects in the request not deleted, the first 'jobs/a/y'; 1 of 2 deleted" in message
+    with pytest.raises(SystemExit):
+        teardown.main(["--bucket", BUCKET, "--prefix", "../etc"])
+    assert "argument --prefix: '../etc' is not a valid key prefix" in capsys.readouterr().err
+
+
 # --- region, credentials, permissions -------------------------------------------------------------
 @pytest.mark.parametrize("code, hint", [("AccessDeniedException", "siren deploy --print-policy"),
                                         ("ExpiredTokenException", "have expired"),

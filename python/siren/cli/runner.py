@@ -1,5 +1,6 @@
-"""``siren run``, ``siren calibrate``, ``siren compare-sim`` and ``siren
-deploy``: the runner from the command line (DESIGN.md §5).
+"""``siren run``, ``siren calibrate``, ``siren compare-sim``, ``siren
+deploy`` and ``siren teardown``: the runner from the command line
+(DESIGN.md §5).
 
 ``run`` drives a real job epoch by epoch on a backend: ``local`` (worker
 processes and a moto S3 server on loopback, started and stopped here) or
@@ -634,6 +635,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     add_overrides(p)
     p.set_defaults(handler=cmd_compare_sim)
 
-    from siren.runner import deploy
+    from siren.runner import deploy, teardown
 
     deploy.add_commands(sub)
+    teardown.add_commands(sub)

@@ -2,11 +2,12 @@
 
 Three documents, for one worker function and one bucket:
 
-- ``runner``: for the identity that runs ``siren deploy`` and ``siren run``:
-  invoke the function, read and change its configuration, wait on it
-  (GetFunction), create it and update its code, pass the worker role to
-  Lambda (only to Lambda), create the bucket and read and write the job
-  objects under the prefix; with ``function_per_memory`` also publish versions, make and move the
+- ``runner``: for the identity that runs ``siren deploy``, ``siren run``
+  and ``siren teardown``: invoke the function, read and change its
+  configuration, wait on it (GetFunction), create it and update its code,
+  pass the worker role to Lambda (only to Lambda), create the bucket, read
+  and write the job objects under the prefix and delete them (teardown);
+  with ``function_per_memory`` also publish versions, make and move the
   ``siren-*`` aliases and invoke them (``siren run --function-per-memory``);
 - ``worker_role``: the worker function's execution role: read and write the
   job objects under the prefix, write its own CloudWatch logs;
@@ -80,6 +81,7 @@ def least_privilege_policy(function_name: str, bucket: str, region: str = "*", a
                    [function_arn]),
         _statement("SirenRunObjects", ["s3:GetObject", "s3:PutObject"], [objects]),
         _statement("SirenRunBucket", ["s3:ListBucket"], [f"arn:aws:s3:::{bucket}"]),
+        _statement("SirenTeardownObjects", ["s3:DeleteObject"], [objects]),
         _statement("SirenDeployFunction", ["lambda:CreateFunction", "lambda:UpdateFunctionCode"], [function_arn]),
         _statement("SirenDeployPassRole", ["iam:PassRole"], [role],
                    Condition={"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}),
