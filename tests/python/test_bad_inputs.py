@@ -83,6 +83,19 @@ BAD_INPUTS = [
              ("run", "--backend", "aws", "--function", "siren-worker", "--bucket", "siren-test-bucket",
               "--region", "eu-west-1", "--schedule", "2:1024", "--epochs", "1"),
              ("AWS credentials", "none found"), NO_AWS),
+    BadInput("tracebacks", "teardown-without-credentials",
+             ("teardown", "--bucket", "siren-test-bucket", "--prefix", "jobs/a", "--region", "eu-west-1"),
+             ("AWS credentials", "none found"), NO_AWS),
+    BadInput("tracebacks", "teardown-without-region",
+             ("teardown", "--bucket", "siren-test-bucket", "--prefix", "jobs/a"),
+             ("--region", "none given", "eu-west-1"), NO_AWS),
+    BadInput("tracebacks", "run-local-function-per-memory",
+             ("run", "--schedule", "2:1024", "--epochs", "1", "--function-per-memory"),
+             ("--function-per-memory", "only with --backend aws", "lambda.single_function=false")),
+    # The worker refuses a step outside (0, 100]; the runner says so first.
+    BadInput("tracebacks", "run-learning-rate-the-worker-refuses",
+             ("run", "--schedule", "2:1024", "--epochs", "1", "convergence.sgd.learning_rate=1000"),
+             ("learning_rate", "(0, 100]", "1000")),
     # `siren run` never changes an action silently: what the action codec
     # would clamp or move is refused, naming the entry, the value and the range.
     BadInput("tracebacks", "run-schedule-beyond-max-functions", ("run", "--schedule", "5000:1024", "--epochs", "1"),

@@ -19,6 +19,12 @@ Which is which, as measured with moto 5.2.5 on a machine without Docker:
   no-retry and concurrency checks, with a botocore ``before-send`` hook that
   answers each HTTP request (the client's whole parsing and retry path runs).
   The echo mode is used once, to check the no-REPORT-line fallback.
+- The runtime check of ``siren deploy`` invokes the function: its Invoke is
+  answered by a hook on the session (the ``runtime`` fixture), and the
+  worker's probe itself runs for real in process and from the zip.
+- Transient Invoke errors are raised or answered by a ``before-send`` hook;
+  the job-level test runs the real worker in process on moto's S3 behind
+  such a hook, so the parameter store's bitmap is the real one.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ import logging
 import subprocess
 import sys
 import textwrap
+import threading
+import uuid
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -75,8 +83,40 @@ def fake_aws(monkeypatch, tmp_path):
 
 @pytest.fixture
 def mocked():
-    with moto.mock_aws():
+    # Docker-free Lambda: an Invoke that reaches moto echoes its event, and
+    # one answered by a test's hook (which botocore prefers) runs nothing.
+    with moto.mock_aws(config={"lambda": {"use_docker": False}}):
         yield
+
+
+GOOD_PROBE = {"probe": "runtime", "python": "3.12.8", "boto3": "1.37.3", "botocore": "1.37.3", "numpy": "2.2.4",
+              "conditional_writes": True, "test_fields": False}
+
+
+@pytest.fixture
+def runtime(monkeypatch):
+    """The deployed function's runtime as `siren deploy`'s runtime check sees
+    it. moto cannot run the worker without Docker, so the sessions deploy
+    makes answer Invoke here: ``state["reply"]`` is the probe's reply, or
+    (FunctionError, error payload); ``state["events"]`` the events sent."""
+    state = {"reply": dict(GOOD_PROBE), "events": []}
+    make_session = deploy.make_session
+
+    def answer(request, **_: object) -> AWSResponse:
+        state["events"].append(json.loads(request.body))
+        reply = state["reply"]
+        if isinstance(reply, tuple):
+            body = _Raw(json.dumps(reply[1]).encode())
+            return AWSResponse(request.url, 200, {"X-Amz-Function-Error": reply[0]}, body)
+        return AWSResponse(request.url, 200, {}, _Raw(json.dumps(reply).encode()))
+
+    def session_with_runtime(region, profile):
+        session = make_session(region, profile)
+        session.events.register_first("before-send.lambda.Invoke", answer)
+        return session
+
+    monkeypatch.setattr(deploy, "make_session", session_with_runtime)
+    return state
 
 
 def _role() -> str:
@@ -208,6 +248,7 @@ def test_a_failed_handlers_requests_reach_the_runner_in_its_error_payload(mocked
     from siren.runner import model, protocol, worker
 
     monkeypatch.setattr(worker, "_CLIENTS", {})  # A client made under this mock.
+    monkeypatch.setenv(worker.TEST_FIELDS_ENV, "1")  # The fault is a test-only field.
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket=BUCKET)
     batch = {"indptr": np.array([0, 1, 2]), "indices": np.array([0, 1]), "values": np.ones(2),
@@ -444,6 +485,8 @@ WORKER_IN_ZIP = textwrap.dedent("""
         response = worker.handler({"bucket": "job-bucket", "prefix": "job", "epoch": 0, "batches": [0],
                                    "learning_rate": 0.1})
         assert store.read().version == 1 and response["batches"][0]["batch"] == 0
+        probe = worker.handler({"probe": "runtime"})
+        assert probe["conditional_writes"] and probe["numpy"] == np.__version__, probe
     assert not [name for name in sys.modules if name == "siren" or name.startswith("siren.")]
     print("worker-ran-from-zip")
 """)
@@ -461,7 +504,7 @@ def test_package_runs_without_siren(tmp_path: Path) -> None:
 
 # --- deploy: moto -----------------------------------------------------------------------------
 @pytest.mark.parametrize("region", ["us-east-1", REGION])
-def test_deploy_creates_then_updates(mocked, region: str, monkeypatch) -> None:
+def test_deploy_creates_then_updates(mocked, runtime, region: str, monkeypatch) -> None:
     role = _role()
     lam = boto3.client("lambda", region_name=region)
     layer = lam.publish_layer_version(LayerName="numpy", Content={"ZipFile": deploy.package_bytes()},
@@ -588,7 +631,7 @@ def _assert_no_credentials(text: str, caplog) -> None:
     assert TOKEN not in text and not [r for r in shown if TOKEN in f"{r.getMessage()} {r.__dict__}"]
 
 
-def test_command_deploys_and_never_prints_credentials(mocked, capsys, caplog) -> None:
+def test_command_deploys_and_never_prints_credentials(mocked, runtime, capsys, caplog) -> None:
     caplog.set_level(logging.DEBUG)  # botocore's own debug logs included.
     role = _role()
     code, out, err = _run(capsys, "--function", FUNCTION, "--bucket", BUCKET, "--role-arn", role,
@@ -613,3 +656,536 @@ def test_aws_errors_are_one_line_and_never_print_credentials(mocked, capsys, cap
     with stub, pytest.raises(aws.AwsError) as raised:
         backend.invoke({})
     _assert_no_credentials(out + err + str(raised.value) + repr(backend.__dict__), caplog)
+
+
+# --- the JSON log format ----------------------------------------------------------------------
+def _json_line(kind: str, record: dict) -> str:
+    return json.dumps({"time": "2025-06-01T10:00:00.000Z", "type": kind, "record": record}) + "\n"
+
+
+def _json_report(request_id: str = REQUEST_ID, status: str = "success", cold: bool = True, **extra) -> str:
+    metrics = {"durationMs": 1234.56, "billedDurationMs": 1235, "memorySizeMB": 1024, "maxMemoryUsedMB": 180}
+    if cold:
+        metrics["initDurationMs"] = 812.34
+    return _json_line("platform.report", {"requestId": request_id, "metrics": metrics, "status": status, **extra})
+
+
+def test_parse_report_in_the_json_log_format() -> None:
+    """Lambda's JSON log format: the tail's platform.report record; the
+    runtimeDone record's own durationMs is not the report's, a JSON line cut
+    by the 4 KB tail and the function's JSON log lines are skipped."""
+    tail = ('"time":"2025-06-01T09:59:59.000Z","type":"platform.start","record":{"requestId"\n'  # Cut.
+            + _json_line("platform.start", {"requestId": REQUEST_ID, "version": "$LATEST"})
+            + json.dumps({"timestamp": "2025-06-01T10:00:00Z", "level": "INFO", "message": "platform.report soon",
+                          "requestId": REQUEST_ID}) + "\n"
+            + _json_line("platform.runtimeDone", {"requestId": REQUEST_ID, "status": "success",
+                                                  "metrics": {"durationMs": 1200.0, "producedBytes": 100}})
+            + _json_report())
+    assert aws.parse_report_line(tail) == {
+        "request_id": REQUEST_ID, "duration_ms": 1234.56, "billed_duration_ms": 1235.0, "memory_size_mb": 1024.0,
+        "max_memory_used_mb": 180.0, "init_duration_ms": 812.34, "status": "success"}
+    # The same fields as the text format's REPORT line.
+    text = aws.parse_report_line(REPORT_COLD)
+    assert {k: v for k, v in aws.parse_report_line(tail).items() if k != "status"} == text
+    with pytest.raises(ValueError, match="platform.report"):
+        aws.parse_report_line(_json_line("platform.start", {"requestId": REQUEST_ID}))
+
+
+def test_invoke_reads_a_json_format_tail() -> None:
+    backend, stub = _stubbed_backend()
+    _expect_invoke(stub, {}, b'{"batches": [], "remaining": []}', _tail(_json_report()))
+    timeout_body = {"errorType": "Sandbox.Timedout", "errorMessage": "RequestId: x Error: Task timed out"}
+    _expect_invoke(stub, {}, json.dumps(timeout_body).encode(),
+                   _tail(_json_report(request_id="r-2", status="timeout", cold=False, errorType="Sandbox.Timedout")),
+                   "Unhandled")
+    with stub:
+        cold = backend.invoke({})
+        timed_out = backend.invoke({})
+    assert cold.status == OK and cold.cold and cold.init_s == pytest.approx(0.81234)
+    assert cold.billed_s == pytest.approx(1.235) and cold.memory_mb == 1024 and cold.request_id == REQUEST_ID
+    assert timed_out.status == TIMEOUT and not timed_out.cold and timed_out.request_id == "r-2"
+
+
+# --- transient Invoke errors ------------------------------------------------------------------
+class _Waits:
+    """Stands in for the backend's cancel event: records each back-off."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    def is_set(self) -> bool:
+        return False
+
+    def wait(self, seconds: float) -> bool:
+        self.waits.append(seconds)
+        return False
+
+
+def _scripted(backend: aws.AwsBackend, answers: list) -> list[dict]:
+    """Answers the backend's Invoke requests in turn: an exception to raise
+    (as the HTTP layer would) or (status, body, headers). Returns the
+    events sent."""
+    sent: list[dict] = []
+
+    def answer(request, **_: object) -> AWSResponse:
+        sent.append(json.loads(request.body))
+        step = answers[min(len(sent), len(answers)) - 1]
+        if isinstance(step, Exception):
+            raise step
+        status, body, headers = step
+        return AWSResponse(request.url, status, headers, _Raw(body))
+
+    backend.lambda_client.meta.events.register_first("before-send.lambda.Invoke", answer)
+    return sent
+
+
+def _error(status: int, code: str, request_id: str = "", **fields) -> tuple[int, bytes, dict]:
+    return (status, json.dumps({"Type": "Service", "message": f"{code} happened", **fields}).encode(),
+            {"x-amzn-ErrorType": code, "Content-Type": "application/json", "x-amzn-RequestId": request_id})
+
+
+OK_ANSWER = (200, b'{"batches": []}', {"X-Amz-Log-Result": _tail(REPORT_WARM), "x-amzn-RequestId": REQUEST_ID})
+
+
+def test_a_request_that_never_reached_the_function_is_resent_after_a_jittered_backoff() -> None:
+    """No connection, the caller's request rate, a function not ready: sent
+    again by the backend (nothing ran), with exponential back-off and
+    jitter, at least Lambda's retryAfterSeconds; the throttle count of the
+    runner is not touched (the result is OK, not THROTTLED)."""
+    from botocore.exceptions import EndpointConnectionError
+
+    backend = aws.AwsBackend(FUNCTION, BUCKET, region=REGION, transient_backoff_s=(0.2, 10.0))
+    backend._cancelled = waits = _Waits()
+    sent = _scripted(backend, [
+        EndpointConnectionError(endpoint_url="https://lambda.eu-west-1.amazonaws.com"),
+        _error(429, "TooManyRequestsException", Reason="CallerRateLimitExceeded"),
+        _error(502, "ResourceNotReadyException"),
+        (*_error(429, "TooManyRequestsException", Reason="CallerRateLimitExceeded")[:2],
+         {**_error(429, "TooManyRequestsException")[2], "Retry-After": "7"}),
+        OK_ANSWER])
+    result = backend.invoke({"epoch": 0, "batches": [3]})
+    assert result.status == OK and result.transient_retries == 4 and result.request_id == REQUEST_ID
+    assert len(sent) == 5 and all(event == {"epoch": 0, "batches": [3]} for event in sent)
+    # 0.2 x 2^k times a jitter in [0.5, 1); the fourth at least Retry-After.
+    for k, wait in enumerate(waits.waits[:3]):
+        assert 0.2 * 2 ** k * 0.5 <= wait < 0.2 * 2 ** k
+    assert waits.waits[3] == pytest.approx(7.0)
+    backend.close()
+
+
+@pytest.mark.parametrize("answer, code", [
+    (_error(500, "ServiceException", request_id="rid-500"), "ServiceException"),
+    ((503, b"<html>Service Unavailable</html>", {"x-amzn-RequestId": "rid-503"}), "503"),
+    ("dropped", "ConnectionClosedError"),
+], ids=["ServiceException", "bare-503", "dropped-connection"])
+def test_a_request_that_may_have_run_is_never_resent_by_the_backend(answer, code: str) -> None:
+    """It may have run (and may still run): the backend reports an error
+    whose outcome is unknown, for the runner to re-invoke only what the
+    parameter store has not applied."""
+    from botocore.exceptions import ConnectionClosedError
+
+    backend = aws.AwsBackend(FUNCTION, BUCKET, region=REGION, transient_backoff_s=(0.0, 0.0))
+    if answer == "dropped":
+        answer = ConnectionClosedError(endpoint_url="https://lambda.eu-west-1.amazonaws.com")
+    sent = _scripted(backend, [answer, OK_ANSWER])
+    result = backend.invoke({"epoch": 0})
+    assert len(sent) == 1
+    assert result.status == ERROR and result.outcome_unknown and result.transient_retries == 0
+    assert code in result.error and "outcome unknown" in result.error and result.s3_requests is None
+    assert result.request_id == {"ServiceException": "rid-500", "503": "rid-503"}.get(code, "")
+    backend.close()
+
+
+def test_errors_that_persist_or_name_a_configuration_problem_end_in_one_line() -> None:
+    from botocore.exceptions import EndpointConnectionError
+
+    backend = aws.AwsBackend(FUNCTION, BUCKET, region=REGION, transient_attempts=3, transient_backoff_s=(0.0, 0.0))
+    sent = _scripted(backend, [EndpointConnectionError(endpoint_url="https://lambda.eu-west-1.amazonaws.com")])
+    with pytest.raises(aws.AwsError) as raised:
+        backend.invoke({})
+    message = str(raised.value)
+    assert len(sent) == 3 and "\n" not in message
+    assert message.startswith(f"Invoke {FUNCTION}: EndpointConnectionError: ") and "after 3 attempts" in message
+    assert "is the network up" in message
+    # A 5xx that names a configuration problem is not transient: one attempt.
+    backend = aws.AwsBackend(FUNCTION, BUCKET, region=REGION, transient_backoff_s=(0.0, 0.0))
+    sent = _scripted(backend, [_error(502, "ENILimitReachedException")])
+    with pytest.raises(aws.AwsError, match="ENILimitReachedException"):
+        backend.invoke({})
+    assert len(sent) == 1
+    # A throttle of concurrency still goes to the runner at once, counted there.
+    backend = aws.AwsBackend(FUNCTION, BUCKET, region=REGION)
+    sent = _scripted(backend, [_error(429, "TooManyRequestsException", Reason="ConcurrentInvocationLimitExceeded")])
+    assert backend.invoke({}).status == THROTTLED and len(sent) == 1
+
+
+def test_cancel_ends_the_backoff_and_sends_nothing_more() -> None:
+    from botocore.exceptions import EndpointConnectionError
+
+    backend = aws.AwsBackend(FUNCTION, BUCKET, region=REGION, transient_backoff_s=(30.0, 30.0))
+    sent = _scripted(backend, [EndpointConnectionError(endpoint_url="https://lambda.eu-west-1.amazonaws.com")])
+    threading.Timer(0.2, backend.cancel).start()
+    result = backend.invoke({})
+    assert result.status == ERROR and result.error.startswith("Cancelled") and len(sent) == 1
+    assert result.s3_requests is not None and result.s3_requests.gets == 0  # Nothing ran.
+    backend.close()
+
+
+def test_transient_invoke_errors_are_retried_and_apply_nothing_twice(mocked, monkeypatch) -> None:
+    """One epoch of 45 batches on 4 workers (shares of 12, 11, 11, 11), the
+    real worker in process on moto's S3 behind the Invoke hook, with three
+    transient failures: worker 0's first invocation runs all its batches and
+    then answers 500 (it ran: nothing is left to re-invoke); worker 1's runs
+    5 of its 11 batches, then its connection drops (re-invoked for exactly
+    the other 6); worker 2's first request finds no connection (resent by
+    the backend); worker 3's first invocation answers 500 before it has
+    applied anything and goes on running: it applies its 11 batches just
+    before the re-invocation for them runs, which finds them in the bitmap
+    and skips them. Every batch is applied exactly once: the parameter
+    version is 45."""
+    from siren import _core
+    from siren.runner import worker
+    from siren.runner.budget import INIT_LIMIT_S
+    from siren.runner.datasets import load_dataset
+    from siren.runner.job import RealJob, split_batches
+    from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
+
+    monkeypatch.setattr(worker, "_CLIENTS", {})
+    _create_function(memory_mb=1024)  # Timeout 60 s.
+    boto3.client("s3").create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+    scenario = _core.load_scenario("softmax-digits", ["job.budget_usd=1", "lambda.throttle_backoff_base_s=0.001",
+                                                      "lambda.throttle_backoff_cap_s=0.002"])
+    dataset = load_dataset("digits", scenario.batch_size)
+    shares = split_batches(len(dataset.batches), 4)
+    assert [len(share) for share in shares] == [12, 11, 11, 11]
+    backend = aws.AwsBackend(FUNCTION, BUCKET, region=REGION, transient_backoff_s=(0.001, 0.002))
+    lock = threading.Lock()  # moto's S3 in process: one handler at a time.
+    sent: list[list[int]] = []
+    running_on: list[dict] = []  # Invocations that outlive their 500.
+
+    def run(event: dict) -> bytes:
+        with lock:
+            return json.dumps(worker.handler(event)).encode()
+
+    def answer(request, **_: object) -> AWSResponse:
+        event = json.loads(request.body)
+        batches = event["batches"]
+        first_time = batches[0] not in [b[0] for b in sent]
+        sent.append(batches)
+        request_id = str(uuid.uuid4())
+        if first_time and batches == shares[0]:
+            run(event)  # It ran...
+            return AWSResponse(request.url, 500, _error(500, "ServiceException", request_id)[2],
+                               _Raw(_error(500, "ServiceException")[1]))
+        if first_time and batches == shares[1]:
+            run(dict(event, batches=batches[:5]))
+            raise ConnectionClosedError(endpoint_url=request.url)
+        if first_time and batches == shares[2]:
+            raise EndpointConnectionError(endpoint_url=request.url)
+        if first_time and batches == shares[3]:
+            running_on.append(event)
+            return AWSResponse(request.url, 500, _error(500, "ServiceException", request_id)[2],
+                               _Raw(_error(500, "ServiceException")[1]))
+        while running_on:  # The one still running pushes first.
+            run(running_on.pop())
+        body = run(event)
+        return AWSResponse(request.url, 200, {"X-Amz-Log-Result": _tail(_json_report(request_id, cold=False)),
+                                              "x-amzn-RequestId": request_id}, _Raw(body))
+
+    backend.lambda_client.meta.events.register_first("before-send.lambda.Invoke", answer)
+    job = RealJob(scenario, backend, dataset, bucket=BUCKET, prefix="jobs/transient")
+    job.reset()
+    record = job.step(job.codec.encode(4, 1024))[-1]
+    backend.close()
+
+    assert record["status"] == "running" and record["failure"] == "" and record["missing_batches"] == 0
+    assert record["parameter_version"] == record["updates"] == 45  # One update per batch, none twice.
+    # The batches the runner heard of: all but those of the two invocations
+    # whose answer was lost (0-11 and 12-16), each once; worker 3's were
+    # already applied when its re-invocation ran them: skipped.
+    assert sorted(row["batch"] for row in job.batch_rows) == list(range(17, 45))
+    assert sorted(row["batch"] for row in job.batch_rows if row["skipped"]) == shares[3]
+    assert record["reported_updates"] == 17 and record["skipped_batches"] == 11
+    assert sent.count(shares[0]) == 1  # It ran all its batches: nothing re-invoked.
+    assert sent.count(shares[1][5:]) == 1
+    assert sent.count(shares[2]) == 2  # Resent: it had never reached the function.
+    assert sent.count(shares[3]) == 2 and len(sent) == 7  # 4 shares, 1 resent, 2 re-invocations.
+    rows = {(row["worker"], row["attempt"]): row for row in job.invocations}
+    unknown = [rows[(0, 1)], rows[(1, 1)], rows[(3, 1)]]
+    assert [row["outcome_known"] for row in job.invocations].count(False) == 3
+    assert all(not row["outcome_known"] and row["status"] == ERROR for row in unknown)
+    # Billed at the most the platform can bill: the timeout plus INIT's limit (2025+ bills INIT).
+    assert all(row["platform_billed_s"] == 60 + INIT_LIMIT_S for row in unknown)
+    assert rows[(2, 1)]["transient_retries"] == 1 and rows[(2, 1)]["status"] == OK
+    assert unknown[0]["request_id"] and unknown[1]["request_id"] == ""  # No answer, no id.
+    assert record["cumulative_cost_usd"] <= 1.0
+    assert all(row["request_id"] for row in job.invocations if row["status"] == OK)
+
+
+# --- test-only event fields --------------------------------------------------------------------
+BASE_EVENT = {"epoch": 0, "batches": [0], "learning_rate": 0.1}
+
+
+@pytest.mark.parametrize("field, value", [("fault", {"token": "t", "at_batch": 0, "when": "after_push"}),
+                                          ("cpu_share", 0.5)])
+def test_a_test_only_field_is_refused_without_the_enabling_environment(monkeypatch, field: str, value) -> None:
+    from siren.runner import worker
+
+    monkeypatch.delenv(worker.TEST_FIELDS_ENV, raising=False)
+    with pytest.raises(worker.WorkerError) as raised:
+        worker.handler(dict(BASE_EVENT, **{field: value}))
+    assert f"ValueError: event: field '{field}' is test-only" in raised.value.error
+    assert "SIREN_TEST_FIELDS=1" in raised.value.error and "--enable-test-fields" in raised.value.error
+    assert (raised.value.requests.gets, raised.value.requests.puts) == (0, 0)  # Refused before any request.
+    # Enabled, the field passes the gate (the event then lacks its bucket).
+    monkeypatch.setenv(worker.TEST_FIELDS_ENV, "1")
+    with pytest.raises(worker.WorkerError, match="missing field 'bucket'"):
+        worker.handler(dict(BASE_EVENT, **{field: value}))
+
+
+@pytest.mark.parametrize("value", [0, -0.1, 100.5, 1e300, float("nan"), float("inf")])
+def test_the_learning_rate_is_bounded(value: float) -> None:
+    from siren.runner import worker
+
+    with pytest.raises(worker.WorkerError, match=r"field 'learning_rate' must be in \(0, 100\]"):
+        worker.handler(dict(BASE_EVENT, learning_rate=value))
+    with pytest.raises(worker.WorkerError, match="missing field 'bucket'"):
+        worker.handler(dict(BASE_EVENT, learning_rate=100))
+
+
+def test_the_local_stand_in_enables_test_fields_and_deploy_only_when_asked(mocked, runtime) -> None:
+    from siren.runner.local import LocalLambda
+
+    environment = LocalLambda.__new__(LocalLambda)  # Its environment, without starting a server.
+    environment.endpoint_url = "http://127.0.0.1:1"
+    assert environment._child_environment()["SIREN_TEST_FIELDS"] == "1"
+    role = _role()
+    lam = boto3.client("lambda")
+    variables = lambda: (lam.get_function_configuration(FunctionName=FUNCTION).get("Environment") or {}).get(
+        "Variables") or {}
+    assert not deploy.deploy(FUNCTION, BUCKET, role, REGION)["test_fields"] and "SIREN_TEST_FIELDS" not in variables()
+    lam.update_function_configuration(FunctionName=FUNCTION, Environment={"Variables": {"MINE": "kept"}})
+    assert deploy.deploy(FUNCTION, BUCKET, role, REGION, test_fields=True)["test_fields"]
+    assert variables() == {"MINE": "kept", "SIREN_TEST_FIELDS": "1"}
+    deploy.deploy(FUNCTION, BUCKET, role, REGION)  # Not asked again: removed.
+    assert variables() == {"MINE": "kept"}
+
+
+def test_run_refuses_inject_fault_on_a_function_without_test_fields(mocked, monkeypatch, capsys) -> None:
+    from siren.cli import main
+
+    _create_function(memory_mb=1024)
+    fault = json.dumps({"token": "t", "worker": 0, "epoch": 0, "at_batch": 0, "when": "after_push"})
+    code = main(["run", "--backend", "aws", "--function", FUNCTION, "--bucket", BUCKET, "--region", REGION,
+                 "--schedule", "2:1024", "--epochs", "1", "--inject-fault", fault])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert err.startswith(f"siren: error: --inject-fault: function '{FUNCTION}' refuses test-only event fields")
+    assert "--enable-test-fields" in err
+
+
+# --- the runtime check of deploy ----------------------------------------------------------------
+def test_the_worker_probe_reports_its_runtime() -> None:
+    import botocore
+
+    from siren.runner import worker
+
+    probe = worker.handler({"probe": "runtime"})
+    assert probe["botocore"] == botocore.__version__ and probe["conditional_writes"] is True
+    assert set(probe) == set(GOOD_PROBE)
+
+
+def test_deploy_refuses_a_botocore_without_conditional_writes(mocked, runtime, capsys) -> None:
+    role = _role()
+    runtime["reply"] = dict(GOOD_PROBE, botocore="1.35.68", boto3="1.35.68", conditional_writes=False)
+    code, out, err = _run(capsys, "--function", FUNCTION, "--bucket", BUCKET, "--role-arn", role, "--region", REGION)
+    assert code == 1 and out == "" and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert err.startswith(f"siren: error: runtime check: function {FUNCTION}: its runtime's botocore 1.35.68 cannot "
+                          "send S3 conditional writes (PutObject with IfMatch)")
+    assert "botocore >= 1.35.69" in err and "--layer" in err
+    assert runtime["events"] == [{"probe": "runtime"}]
+    # A version below the first with IfMatch is refused even if the model claims it.
+    runtime["reply"] = dict(GOOD_PROBE, botocore="1.34.162")
+    with pytest.raises(deploy.RuntimeCheckError, match=r"botocore 1\.34\.162"):
+        deploy.deploy(FUNCTION, BUCKET, role, REGION)
+    # A worker that cannot import numpy.
+    runtime["reply"] = ("Unhandled", {"errorType": "Runtime.ImportModuleError", "errorMessage":
+                                      "Unable to import module 'siren_worker.worker': No module named 'numpy'"})
+    with pytest.raises(deploy.RuntimeCheckError, match="does not run: Runtime.ImportModuleError: .*give the function a "
+                                                       "layer that provides it"):
+        deploy.deploy(FUNCTION, BUCKET, role, REGION)
+    # A runtime that can: the summary has its versions; skipped on request.
+    runtime["reply"] = dict(GOOD_PROBE)
+    summary = deploy.deploy(FUNCTION, BUCKET, role, REGION)
+    assert summary["runtime_botocore"] == "1.37.3" and summary["runtime_numpy"] == "2.2.4"
+    calls = len(runtime["events"])
+    assert "runtime_botocore" not in deploy.deploy(FUNCTION, BUCKET, role, REGION, runtime_check=False)
+    assert len(runtime["events"]) == calls
+
+
+# --- one alias per memory size -----------------------------------------------------------------
+def test_function_per_memory_keeps_one_alias_and_warm_pool_per_size(mocked) -> None:
+    _create_function(memory_mb=512)
+    lam = boto3.client("lambda")
+    backend = aws.AwsBackend(FUNCTION, BUCKET, region=REGION, function_per_memory=True)
+    assert not backend.single_function
+    publishes = []
+    backend.lambda_client.meta.events.register("before-call.lambda.PublishVersion", lambda **_: publishes.append(1))
+    sent = _scripted(backend, [OK_ANSWER])
+
+    def alias_config(memory_mb: int) -> dict:
+        version = lam.get_alias(FunctionName=FUNCTION, Name=aws.alias_name(memory_mb))["FunctionVersion"]
+        return lam.get_function_configuration(FunctionName=FUNCTION, Qualifier=version)
+
+    backend.set_memory(1024)
+    backend.set_memory(2048)
+    backend.set_memory(1024)  # Its alias is current: nothing published.
+    assert len(publishes) == 2
+    assert (alias_config(1024)["MemorySize"], alias_config(2048)["MemorySize"]) == (1024, 2048)
+    backend.invoke({"epoch": 0})
+    assert len(sent) == 1  # The hook saw the request; its URL names the alias:
+    # (botocore puts the qualifier in the query string)
+    invoked = []
+    backend.lambda_client.meta.events.register_first("before-send.lambda.Invoke",
+                                                     lambda request, **_: invoked.append(request.url))
+    backend.invoke({"epoch": 0})
+    assert invoked and invoked[0].endswith("Qualifier=siren-1024mb")
+    # Another run finds the aliases current (same code, size and timeout).
+    again = aws.AwsBackend(FUNCTION, BUCKET, region=REGION, function_per_memory=True)
+    again.lambda_client.meta.events.register("before-call.lambda.PublishVersion", lambda **_: publishes.append(1))
+    again.set_memory(2048)
+    again.set_memory(1024)
+    assert len(publishes) == 2
+    # The budget guard's lower timeout: a new version for the current size.
+    backend.set_timeout(30)
+    assert backend.timeout_s == 30 and len(publishes) == 3 and alias_config(1024)["Timeout"] == 30
+    # New code deployed: the alias is stale and moves to a new version.
+    lam.update_function_code(FunctionName=FUNCTION, ZipFile=_repacked(deploy.package_bytes()))
+    third = aws.AwsBackend(FUNCTION, BUCKET, region=REGION, function_per_memory=True)
+    third.lambda_client.meta.events.register("before-call.lambda.PublishVersion", lambda **_: publishes.append(1))
+    third.set_memory(2048)
+    assert len(publishes) == 4
+    latest = lam.get_function_configuration(FunctionName=FUNCTION)
+    assert alias_config(2048)["CodeSha256"] == latest["CodeSha256"]
+    for b in (backend, again, third):
+        b.close()
+
+
+def test_the_policy_for_function_per_memory_names_versions_and_aliases() -> None:
+    function_arn = f"arn:aws:lambda:{REGION}:123456789012:function:{FUNCTION}"
+    plain = iam_policy.least_privilege_policy(FUNCTION, BUCKET, region=REGION, account="123456789012")
+    assert not [s for s in plain["runner"]["Statement"] if "lambda:PublishVersion" in s["Action"]]
+    policy = iam_policy.least_privilege_policy(FUNCTION, BUCKET, region=REGION, account="123456789012",
+                                               function_per_memory=True)
+    statements = {s["Sid"]: s for s in policy["runner"]["Statement"]}
+    assert statements["SirenRunVersions"]["Resource"] == [f"{function_arn}:*"]
+    assert "lambda:InvokeFunction" in statements["SirenRunVersions"]["Action"]
+    assert statements["SirenRunAliases"]["Resource"] == [function_arn, f"{function_arn}:siren-*"]
+    assert statements["SirenRunPublish"]["Action"] == ["lambda:PublishVersion"]
+
+
+# --- teardown ------------------------------------------------------------------------------------
+def test_teardown_removes_exactly_the_prefixs_objects(mocked, monkeypatch, capsys) -> None:
+    from siren.runner import teardown
+
+    monkeypatch.setattr(teardown, "_DELETE_BATCH", 3)  # Several DeleteObjects requests.
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+    job = [f"jobs/a/data/batch-{i:06d}.npz" for i in range(7)] + ["jobs/a/params.npz", "jobs/a/data/manifest.json"]
+    others = ["jobs/ab/params.npz", "jobs/a", "jobs/params.npz", "other/jobs/a/params.npz"]
+    for key in job + others:
+        s3.put_object(Bucket=BUCKET, Key=key, Body=b"12345")
+    keys = lambda: sorted(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET).get("Contents", []))
+    code = teardown.main(["--bucket", BUCKET, "--prefix", "jobs/a", "--region", REGION, "--dry-run"])
+    out = capsys.readouterr().out
+    assert code == 0 and out.strip() == f"bucket={BUCKET} prefix=jobs/a/ objects=9 bytes=45 would_delete=9"
+    assert keys() == sorted(job + others)
+    deletes = []
+    original = teardown.teardown
+
+    def counting(client, *args, **kwargs):
+        client.meta.events.register("before-call.s3.DeleteObjects", lambda **_: deletes.append(1))
+        return original(client, *args, **kwargs)
+
+    monkeypatch.setattr(teardown, "teardown", counting)
+    code = teardown.main(["--bucket", BUCKET, "--prefix", "jobs/a/", "--region", REGION])
+    assert code == 0 and capsys.readouterr().out.strip().endswith("objects=9 bytes=45 deleted=9")
+    assert keys() == sorted(others) and len(deletes) == 3
+    assert teardown.teardown(s3, BUCKET, "jobs/a")["objects"] == 0  # Idempotent.
+
+
+def test_teardown_reports_what_s3_refused_in_one_line(capsys) -> None:
+    from siren.runner import teardown
+
+    s3 = boto3.client("s3", region_name=REGION)
+    stub = Stubber(s3)
+    stub.add_response("list_objects_v2", {"Contents": [{"Key": "jobs/a/x", "Size": 1}, {"Key": "jobs/a/y", "Size": 2}],
+                                          "IsTruncated": False}, {"Bucket": BUCKET, "Prefix": "jobs/a/"})
+    refused = {"Key": "jobs/a/y", "Code": "AccessDenied", "Message": "Access Denied"}
+    stub.add_response("delete_objects", {"Deleted": [{"Key": "jobs/a/x"}], "Errors": [refused]})
+    with stub, pytest.raises(aws.AwsError) as raised:
+        teardown.teardown(s3, BUCKET, "jobs/a")
+    message = str(raised.value)
+    assert "\n" not in message and "AccessDenied: Access Denied" in message and "siren deploy --print-policy" in message
+    assert "1 of 2 objects in the request not deleted, the first 'jobs/a/y'; 1 of 2 deleted" in message
+    with pytest.raises(SystemExit):
+        teardown.main(["--bucket", BUCKET, "--prefix", "../etc"])
+    assert "argument --prefix: '../etc' is not a valid key prefix" in capsys.readouterr().err
+
+
+# --- region, credentials, permissions -------------------------------------------------------------
+@pytest.mark.parametrize("code, hint", [("AccessDeniedException", "siren deploy --print-policy"),
+                                        ("ExpiredTokenException", "have expired"),
+                                        ("UnrecognizedClientException", "aws sts get-caller-identity")])
+def test_aws_refusals_say_what_to_do(code: str, hint: str) -> None:
+    backend, stub = _stubbed_backend()
+    stub.add_client_error("invoke", service_error_code=code, http_status_code=403, service_message="no")
+    with stub, pytest.raises(aws.AwsError) as raised:
+        backend.invoke({})
+    assert str(raised.value).startswith(f"Invoke {FUNCTION}: {code}: no (") and hint in str(raised.value)
+
+
+def test_run_turns_a_refused_s3_request_into_one_line(mocked, monkeypatch, capsys) -> None:
+    """The runner's own S3 requests (the data upload here) refused: one
+    line naming the request and what to do, exit 1, no traceback."""
+    from siren.cli import main
+
+    _create_function(memory_mb=1024)
+    boto3.client("s3").create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+    make_session = aws.make_session
+
+    def refusing(region, profile):
+        session = make_session(region, profile)
+        session.events.register_first("before-send.s3.PutObject", _answer(
+            403, b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>", {}))
+        return session
+
+    monkeypatch.setattr(aws, "make_session", refusing)
+    code = main(["run", "--backend", "aws", "--function", FUNCTION, "--bucket", BUCKET, "--region", REGION,
+                 "--schedule", "2:1024", "--epochs", "1"])
+    err = capsys.readouterr().err
+    assert code == 1 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert err.startswith("siren: AWS error: PutObject: AccessDenied: Access Denied (not permitted")
+
+
+def test_calibration_ignores_round_trips_of_resent_or_unknown_invocations(tmp_path: Path) -> None:
+    """A resent request's round trip holds the backend's back-off, and an
+    unknown outcome has no duration: neither is taken for Lambda's
+    warm-start overhead."""
+    from conftest import synthetic_trace_parts, write_synthetic_trace
+
+    from siren.runner.calibrate import calibrate
+    from siren.runner.trace import read_run_trace
+
+    rows = [dict(row, transient_retries=0, outcome_known=True) for row in synthetic_trace_parts()["invocations"]]
+    slow = dict(rows[-1], worker=2, returned_s=30.0)  # A warm one.
+    write_synthetic_trace(tmp_path / "plain.h5", invocations=rows)
+    write_synthetic_trace(tmp_path / "noisy.h5", invocations=rows + [dict(slow, transient_retries=3),
+                                                                     dict(slow, worker=3, outcome_known=False)])
+    write_synthetic_trace(tmp_path / "counted.h5", invocations=rows + [dict(slow)])  # What would be fitted.
+
+    def warm_start(name: str) -> list[str]:
+        overrides = calibrate(read_run_trace(tmp_path / name))["overrides"]
+        return [o for o in overrides if o.startswith("lambda.warm_start_")]
+
+    assert warm_start("noisy.h5") == warm_start("plain.h5") != warm_start("counted.h5")

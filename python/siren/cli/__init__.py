@@ -5,7 +5,7 @@ in its own module of this package.
     agent.py        train, export, evaluate
     convergence.py  data, fit-convergence
     sweep.py        sweep
-    runner.py       run, calibrate, compare-sim, deploy
+    runner.py       run, calibrate, compare-sim, deploy, teardown
 
 A module adds its commands with ``add_commands(sub)``; a command's handler
 takes the parsed arguments and returns the exit status.

@@ -1,5 +1,6 @@
-"""``siren run``, ``siren calibrate``, ``siren compare-sim`` and ``siren
-deploy``: the runner from the command line (DESIGN.md §5).
+"""``siren run``, ``siren calibrate``, ``siren compare-sim``, ``siren
+deploy`` and ``siren teardown``: the runner from the command line
+(DESIGN.md §5).
 
 ``run`` drives a real job epoch by epoch on a backend: ``local`` (worker
 processes and a moto S3 server on loopback, started and stopped here) or
@@ -22,7 +23,8 @@ Faults end a run promptly, with one line on stderr, the trace's status set
 and no process left behind: SIGINT and SIGTERM cancel the invocations in
 flight (status "interrupted", exit 128 + the signal's number); an epoch that
 misses batches after recovery fails the job (status "failed", shown in the
-table, exit 1); a lost S3 endpoint is a one-line error (status "failed").
+table, exit 1); a lost S3 endpoint is a one-line error (status "failed"), and
+so is any AWS refusal (a missing permission, expired credentials: exit 1).
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ __all__ = ["add_commands", "run_job"]
 
 DEFAULT_SCENARIO = "softmax-digits"
 _margin = checked(float, lambda v: 1 <= v < float("inf"), "a number >= 1", "a finite number >= 1")
+_learning_rate = checked(float, lambda v: 0 < v <= 100, "a number in (0, 100]", "a number in (0, 100]")
 _FAULT_KEYS = {"token", "worker", "epoch", "at_batch", "when"}
 _FAULT_HOWS = ("raise", "exit", "hang")
 
@@ -261,9 +264,13 @@ def _run_adjustments(args: argparse.Namespace, scenario: _core.Scenario) -> list
                          "(--no-cpu-share: Lambda's CPU share is not emulated)")
         if _scaling_limit(scenario)[0] is None:
             notes.append("no scaling-rate limit on new sandboxes: the scenario's lambda.scaling.burst is 0")
-    elif not scenario.get("lambda.single_function"):
+    elif not scenario.get("lambda.single_function") and not args.function_per_memory:
         notes.append("the AWS backend reconfigures one function, so a memory change retires its warm instances; "
-                     "the scenario's lambda.single_function=false assumes one function per size")
+                     "the scenario's lambda.single_function=false assumes one function per size "
+                     "(--function-per-memory: one alias per size)")
+    elif scenario.get("lambda.single_function") and args.function_per_memory:
+        notes.append("each memory size has its own alias and warm pool (--function-per-memory); the scenario's "
+                     "lambda.single_function=true assumes one function whose memory change retires them")
     return notes
 
 
@@ -272,6 +279,9 @@ def _make_backend(args: argparse.Namespace, scenario: _core.Scenario) -> tuple[A
     if args.backend == "local":
         from siren.runner.local import LocalLambda, S3Server
 
+        if args.function_per_memory:
+            raise ValueError("--function-per-memory: only with --backend aws; the local stand-in keeps a warm pool "
+                             "per size when the scenario has lambda.single_function=false")
         burst, refill = _scaling_limit(scenario)
         server = S3Server()
         try:
@@ -291,8 +301,27 @@ def _make_backend(args: argparse.Namespace, scenario: _core.Scenario) -> tuple[A
 
     if not args.function or not args.bucket:
         raise ValueError("--backend aws needs --function and --bucket (see docs/runner-aws.md)")
-    backend = AwsBackend(args.function, args.bucket, region=args.region, profile=args.profile)
+    backend = AwsBackend(args.function, args.bucket, region=args.region, profile=args.profile,
+                         function_per_memory=args.function_per_memory)
+    try:
+        if args.inject_fault:
+            _check_test_fields(backend, args.function)
+    except BaseException:
+        backend.close()
+        raise
     return backend, [backend]
+
+
+def _check_test_fields(backend: Any, function: str) -> None:
+    """ValueError unless the deployed function accepts the worker's
+    test-only event fields (--inject-fault sends one)."""
+    from siren.runner.worker import TEST_FIELDS_ENV
+
+    variables = (backend.configuration().get("Environment") or {}).get("Variables") or {}
+    if variables.get(TEST_FIELDS_ENV) != "1":
+        raise ValueError(f"--inject-fault: function {function!r} refuses test-only event fields (its environment "
+                         f"does not set {TEST_FIELDS_ENV}=1); expected a function deployed with `siren deploy "
+                         "--enable-test-fields`, or --backend local")
 
 
 def run_job(args: argparse.Namespace, out: Callable[[str], None] = print,
@@ -437,10 +466,32 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise
         print(f"siren: AWS error: {error}", file=sys.stderr)
         return 1
+    except Exception as error:
+        # The runner's own S3 requests (data upload, the barrier, the loss):
+        # a refusal (AccessDenied, expired credentials) is one line too.
+        text = _botocore_error(error)
+        if text is None:
+            raise
+        print(f"siren: AWS error: {text}", file=sys.stderr)
+        return 1
     if summary["status"] == "failed":
         print(f"siren run: {summary['error']}", file=sys.stderr)
         return 1
     return 0
+
+
+def _botocore_error(error: BaseException) -> str | None:
+    """One redacted line for a botocore error (the request that failed,
+    the code, the message and what to do), None for other errors."""
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:  # pragma: no cover - boto3 is a runner dependency
+        return None
+    if not isinstance(error, (BotoCoreError, ClientError)):
+        return None
+    from siren.runner.aws import describe_aws_error
+
+    return describe_aws_error(error, getattr(error, "operation_name", None) or "S3")
 
 
 def _about_trace(path: str, call: Callable[[], Any]) -> Any:
@@ -530,8 +581,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                                                        "(default: %(default)s)")
     p.add_argument("--epochs", type=positive_int, default=None, help="stop after N epochs (default: job.max_epochs)")
     p.add_argument("--out", default=None, help="HDF5 trace path, rewritten after every epoch")
-    p.add_argument("--learning-rate", type=positive_float, default=None,
-                   help="SGD step (default: the scenario's convergence.sgd.learning_rate)")
+    p.add_argument("--learning-rate", type=_learning_rate, default=None,
+                   help="SGD step, in (0, 100] (default: the scenario's convergence.sgd.learning_rate)")
     p.add_argument("--max-attempts", type=positive_int, default=4,
                    help="invocations per worker share before recovery (default: %(default)s)")
     p.add_argument("--budget-margin", type=_margin, default=None,
@@ -543,6 +594,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--function", default=None, help="aws: the deployed worker function")
     p.add_argument("--region", default=None, help="aws: region (default: the AWS configuration's)")
     p.add_argument("--profile", default=None, help="aws: named profile")
+    p.add_argument("--function-per-memory", action="store_true",
+                   help="aws: one published version and alias (siren-<m>mb) per memory size, each with its own "
+                        "warm pool (the simulator's lambda.single_function=false), instead of reconfiguring the "
+                        "function at each memory change")
     p.add_argument("--timeout", type=positive_float, default=None,
                    help="local: function timeout in s (default: the scenario's lambda.timeout_s)")
     p.add_argument("--concurrency-limit", type=positive_int, default=None,
@@ -554,7 +609,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--inject-fault", type=_fault, default=None,
                    help='tests: JSON {"token", "worker", "epoch", "at_batch", "when": "before_push"|"after_push"'
                         '[, "how": "raise"|"exit"|"hang"]}: that worker\'s first invocation fails once (raises, '
-                        "its sandbox dies, or it runs into the timeout)")
+                        "its sandbox dies, or it runs into the timeout); on AWS only with a function deployed "
+                        "with --enable-test-fields")
     add_overrides(p)
     p.set_defaults(handler=cmd_run)
 
@@ -579,6 +635,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     add_overrides(p)
     p.set_defaults(handler=cmd_compare_sim)
 
-    from siren.runner import deploy
+    from siren.runner import deploy, teardown
 
     deploy.add_commands(sub)
+    teardown.add_commands(sub)

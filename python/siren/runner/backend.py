@@ -7,7 +7,12 @@ worker) and reports what Lambda's REPORT line reports: the handler's
 duration, the init duration of a cold start, and the memory size.
 Throttling (HTTP 429) is reported, not retried: retry policy lives in the
 runner, which also counts it (and apart, the throttles a backend can
-attribute to the scaling-rate limit on new execution environments).
+attribute to the scaling-rate limit on new execution environments). A
+backend may resend a request that never reached the function (a connection
+that could not be made; on AWS, a refusal before the function started), as
+an SDK's retries would, and says how often (``transient_retries``); an
+invocation that may have started is never resent by the backend: it comes
+back with ``outcome_unknown`` for the runner to re-invoke what is missing.
 
 The S3 requests of an invocation come in its payload when it returns. One
 that failed has none; its requests are then ``s3_requests`` when the backend
@@ -55,6 +60,17 @@ class Invocation:
     s3_requests: S3Counter | None = None
     # THROTTLED by the scaling-rate limit on new execution environments.
     scaling_throttle: bool = False
+    # The platform's id of the invocation (Lambda's RequestId; "" locally).
+    request_id: str = ""
+    # Requests the backend sent again because they never reached the
+    # function (no connection, a refusal before the function started).
+    transient_retries: int = 0
+    # The request may have reached the function, and no answer says what it
+    # did (AWS: a 5xx ServiceException, a connection dropped after sending):
+    # an ERROR whose duration, bill and S3 requests are unknown. The runner
+    # bills it at the most the platform can bill, backs off, and re-invokes
+    # for the batches not yet applied.
+    outcome_unknown: bool = False
 
 
 class Backend(Protocol):
@@ -85,4 +101,7 @@ class Backend(Protocol):
     #   check() -> str | None: None while the backend can run invocations,
     #       else one line why not (its S3 server died);
     #   cancel(): ends the invocations in flight at once (they return as
-    #       errors) and refuses later ones: the runner is stopping.
+    #       errors) and refuses later ones: the runner is stopping (on AWS,
+    #       what is in flight runs on; only the backend's waits end);
+    #   single_function: False when each memory size has its own function
+    #       (or alias) and warm pool, the simulator's lambda.single_function.

@@ -212,7 +212,13 @@ def calibrate(trace: dict, base: _core.Scenario | None = None, server_slots: int
         overrides += [f"lambda.cold_start.memory_mb={_list(sizes)}", f"lambda.cold_start.mean_ms={_list(means)}",
                       f"lambda.cold_start.sd_ms={_list(sds)}", "lambda.cold_start.ms_per_package_mb=0"]
         fit["cold_start_ms"] = dict(zip(sizes, means))
-    warm = ~np.asarray(invocations["cold"], dtype=bool) & ok
+    # The round trip of a request the backend resent includes its back-off,
+    # and one whose outcome is unknown has no duration: neither shows the
+    # platform's overhead (columns of AWS traces; older traces lack them).
+    rows = len(invocations["status"])
+    resent = np.asarray(invocations.get("transient_retries", np.zeros(rows))) > 0
+    known = np.asarray(invocations.get("outcome_known", np.ones(rows, dtype=bool)), dtype=bool)
+    warm = ~np.asarray(invocations["cold"], dtype=bool) & ok & known & ~resent
     overhead = (np.asarray(invocations["returned_s"]) - np.asarray(invocations["sent_s"])
                 - np.asarray(invocations["duration_s"]))[warm]
     if len(overhead):

@@ -10,6 +10,15 @@ AWS's managed "AWSSDKPandas-Python312" layer). Nothing is downloaded here.
 
 The zip is deterministic (fixed timestamps and order), so an unchanged
 worker has an unchanged CodeSha256 and a redeploy skips the code upload.
+
+After deploying, one invocation checks the runtime (``check_runtime``, the
+worker's ``{"probe": "runtime"}`` event): the worker must import (numpy from
+a layer) and the runtime's botocore must send S3 conditional writes
+(``PutObject`` with ``IfMatch``: botocore >= 1.35.69), which the parameter
+store's compare-and-swap needs; otherwise ``siren deploy`` refuses with one
+line saying what is missing. The worker's test-only event fields stay
+refused unless ``--enable-test-fields`` (SIREN_TEST_FIELDS=1 in the
+function's environment; any other variable of an existing function is kept).
 """
 
 from __future__ import annotations
@@ -29,13 +38,15 @@ from typing import Any
 from siren._argtypes import checked
 from siren.outputs import check_output_file
 
-from .aws import (MAX_MEMORY_MB, MIN_MEMORY_MB, AwsError, call_aws, check_session, describe_aws_error, error_code,
-                  make_session, validate_function_name, validate_memory, validate_region, wait_function)
+from .aws import (MAX_MEMORY_MB, MIN_MEMORY_MB, AwsError, _function_error, call_aws, check_session,
+                  describe_aws_error, error_code, make_session, validate_function_name, validate_memory,
+                  validate_region, wait_function)
 from .iam_policy import least_privilege_policy
 from .protocol import validate_bucket_name, validate_prefix
+from .worker import MIN_BOTOCORE, TEST_FIELDS_ENV
 
-__all__ = ["HANDLER", "PACKAGE_MODULES", "add_commands", "build_package", "code_sha256", "deploy", "main",
-           "package_bytes"]
+__all__ = ["HANDLER", "PACKAGE_MODULES", "RuntimeCheckError", "add_commands", "build_package", "check_runtime",
+           "code_sha256", "deploy", "main", "package_bytes"]
 
 HANDLER = "siren_worker.worker.handler"
 PACKAGE_NAME = "siren_worker"
@@ -47,6 +58,11 @@ _ROLE_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _LAYER_RE = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z]{2}(-[a-z]+)+-\d:\d{12}:layer:[A-Za-z0-9_-]{1,140}:\d+$")
 _EXIT_USAGE = 2
 _EXIT_AWS = 1
+_MIN_BOTOCORE_TEXT = ".".join(map(str, MIN_BOTOCORE))
+
+
+class RuntimeCheckError(RuntimeError):
+    """The deployed function cannot run the worker (one line: why, and what to do)."""
 
 
 # --- the package ---------------------------------------------------------------
@@ -181,9 +197,61 @@ def _update_function(client: Any, function_name: str, package: bytes, sha: str,
     return configuration, code_updated
 
 
+def _version(text: str) -> tuple[int, ...] | None:
+    match = re.match(r"^(\d+)\.(\d+)\.(\d+)", str(text))
+    return tuple(int(part) for part in match.groups()) if match else None
+
+
+def check_runtime(client: Any, function_name: str) -> dict[str, Any]:
+    """Invokes the deployed worker once with ``{"probe": "runtime"}`` and
+    returns what it runs with (``python``, ``boto3``, ``botocore``,
+    ``numpy``, ``conditional_writes``, ``test_fields``).
+
+    Raises RuntimeCheckError when the worker does not start (e.g. no numpy:
+    no layer provides it) or its botocore cannot send S3 conditional writes
+    (older than 1.35.69, or a model without PutObject's IfMatch), and
+    AwsError when AWS refuses the invocation."""
+    response = call_aws(f"Invoke {function_name} (runtime check)", client.invoke, FunctionName=function_name,
+                        InvocationType="RequestResponse", Payload=json.dumps({"probe": "runtime"}).encode())
+    payload = response["Payload"].read()
+    where = f"function {function_name}"
+    if response.get("FunctionError"):
+        error_type, message = _function_error(payload)
+        hint = (" (no numpy: give the function a layer that provides it, --layer ARN, docs/runner-aws.md)"
+                if "numpy" in message else "")
+        raise RuntimeCheckError(f"{where}: the worker does not run: {error_type}: {message[:300]}{hint}")
+    try:
+        probe = json.loads(payload)
+    except ValueError:
+        probe = None
+    if not isinstance(probe, dict) or probe.get("probe") != "runtime":
+        raise RuntimeCheckError(f"{where}: the runtime check got {payload[:200]!r}, expected the worker's probe "
+                                "reply (is the function's handler siren_worker.worker.handler?)")
+    botocore = str(probe.get("botocore", "unknown"))
+    version = _version(botocore)
+    if not probe.get("conditional_writes") or (version is not None and version < MIN_BOTOCORE):
+        raise RuntimeCheckError(
+            f"{where}: its runtime's botocore {botocore} cannot send S3 conditional writes (PutObject with "
+            f"IfMatch), which the parameter store's compare-and-swap needs: expected botocore >= "
+            f"{_MIN_BOTOCORE_TEXT}; give the function a layer with a newer boto3 (--layer ARN) or a newer "
+            "runtime (--runtime), docs/runner-aws.md")
+    return probe
+
+
+def _environment(existing: dict[str, Any] | None, test_fields: bool) -> dict[str, Any]:
+    """The function's Environment: an existing function's variables, with
+    SIREN_TEST_FIELDS=1 only when asked."""
+    variables = dict(((existing or {}).get("Environment") or {}).get("Variables") or {})
+    variables.pop(TEST_FIELDS_ENV, None)
+    if test_fields:
+        variables[TEST_FIELDS_ENV] = "1"
+    return {"Variables": variables}
+
+
 def deploy(function_name: str, bucket: str, role_arn: str, region: str, memory_mb: int = 1024,
            timeout_s: int = 300, runtime: str = "python3.12", layers: Sequence[str] | None = None,
-           create_bucket: bool = True, session: Any = None, profile: str | None = None) -> dict[str, Any]:
+           create_bucket: bool = True, session: Any = None, profile: str | None = None,
+           test_fields: bool = False, runtime_check: bool = True) -> dict[str, Any]:
     """Creates or updates the worker function (and the bucket).
 
     The bucket is created when missing (``create_bucket``). A new function is
@@ -191,14 +259,20 @@ def deploy(function_name: str, bucket: str, role_arn: str, region: str, memory_m
     the package (only when its CodeSha256 differs) and the configuration
     (role, handler, runtime, memory, timeout and, when ``layers`` is not
     None, the layers: None keeps an existing function's layers), each
-    awaited until the update is live.
+    awaited until the update is live. The function's environment has
+    SIREN_TEST_FIELDS=1 only with ``test_fields`` (the worker then accepts
+    the test-only event fields; a redeploy without it removes it). Then,
+    with ``runtime_check``, one invocation checks the runtime
+    (``check_runtime``).
 
     Returns a summary: function, ARN, region, bucket, what was created or
-    updated, the code hash and size, and the configuration. No credentials.
+    updated, the code hash and size, the configuration and, when checked,
+    the runtime's versions (``runtime_*``). No credentials.
 
     Raises ValueError for an invalid argument or missing credentials
-    (before any AWS call) and AwsError (one line) when AWS refuses or cannot
-    be reached.
+    (before any AWS call), AwsError (one line) when AWS refuses or cannot
+    be reached, and RuntimeCheckError when the deployed function cannot run
+    the worker.
     """
     validate_function_name(function_name)
     validate_bucket_name(bucket)
@@ -215,26 +289,35 @@ def deploy(function_name: str, bucket: str, role_arn: str, region: str, memory_m
 
     s3 = session.client("s3", region_name=region)
     client = session.client("lambda", region_name=region)
+    probe: dict[str, Any] = {}
     try:
         bucket_created = ensure_bucket(s3, bucket, region) if create_bucket else False
         existing = _existing_function(client, function_name)
+        settings["Environment"] = _environment(existing, test_fields)
         if existing is None:
+            if not settings["Environment"]["Variables"]:
+                del settings["Environment"]
             configuration = _create_function(client, function_name, package, settings)
             wait_function(client, "function_active_v2", function_name)
             code_updated = True
         else:
             configuration, code_updated = _update_function(client, function_name, package, sha, existing,
                                                            settings)
+        if runtime_check:
+            probe = check_runtime(client, function_name)
     except BotoCoreError as error:  # No connection, expired credentials, ...
         raise AwsError(describe_aws_error(error, f"deploy {function_name}")) from None
     finally:
         client.close()
         s3.close()
-    return {"function": function_name, "function_arn": configuration.get("FunctionArn"), "region": region,
-            "bucket": bucket, "bucket_created": bucket_created, "function_created": existing is None,
-            "code_updated": code_updated, "code_sha256": sha, "package_bytes": len(package),
-            "handler": HANDLER, "runtime": runtime, "memory_mb": memory_mb, "timeout_s": timeout_s,
-            "layers": [layer["Arn"] for layer in configuration.get("Layers") or []]}
+    summary = {"function": function_name, "function_arn": configuration.get("FunctionArn"), "region": region,
+               "bucket": bucket, "bucket_created": bucket_created, "function_created": existing is None,
+               "code_updated": code_updated, "code_sha256": sha, "package_bytes": len(package),
+               "handler": HANDLER, "runtime": runtime, "memory_mb": memory_mb, "timeout_s": timeout_s,
+               "layers": [layer["Arn"] for layer in configuration.get("Layers") or []],
+               "test_fields": test_fields}
+    summary.update({f"runtime_{key}": probe[key] for key in ("python", "boto3", "botocore", "numpy") if key in probe})
+    return summary
 
 
 # --- the command ---------------------------------------------------------------
@@ -243,7 +326,7 @@ def _print_policy(args: argparse.Namespace) -> int:
         raise ValueError("--print-policy: needs --function and --bucket")
     policies = least_privilege_policy(args.function, args.bucket, region=args.region or "*",
                                       account=args.account, role_arn=args.role_arn, prefix=args.prefix or "",
-                                      layers=args.layer or [])
+                                      layers=args.layer or [], function_per_memory=args.function_per_memory)
     print(json.dumps(policies, indent=2))
     return 0
 
@@ -258,8 +341,8 @@ def _require(args: argparse.Namespace, *names: str) -> None:
 def cmd_deploy(args: argparse.Namespace) -> int:
     """``siren deploy``: prints ``key=value`` lines of the summary. Exit 0;
     2 for an invalid argument, missing credentials or an unwritable
-    --package-only path (``siren: error: ...``); 1 when AWS refuses (one
-    line on stderr)."""
+    --package-only path (``siren: error: ...``); 1 when AWS refuses or the
+    runtime check fails (one line on stderr)."""
     try:
         if args.print_policy:
             return _print_policy(args)
@@ -275,12 +358,17 @@ def cmd_deploy(args: argparse.Namespace) -> int:
             return 0
         _require(args, "function", "bucket", "role_arn", "region")
         summary = deploy(args.function, args.bucket, args.role_arn, args.region, memory_mb=args.memory,
-                         timeout_s=args.timeout, runtime=args.runtime, layers=args.layer, profile=args.profile)
+                         timeout_s=args.timeout, runtime=args.runtime, layers=args.layer, profile=args.profile,
+                         test_fields=args.enable_test_fields, runtime_check=not args.no_runtime_check)
     except ValueError as error:
         print(f"siren: error: {error}", file=sys.stderr)
         return _EXIT_USAGE
     except AwsError as error:
         print(f"siren: AWS error: {error}", file=sys.stderr)
+        return _EXIT_AWS
+    except RuntimeCheckError as error:
+        print(f"siren: error: runtime check: {error} (the function is deployed but cannot run jobs)",
+              file=sys.stderr)
         return _EXIT_AWS
     for key, value in summary.items():
         print(f"{key}={','.join(value) if isinstance(value, list) else value}")
@@ -327,6 +415,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    metavar="ARN", help="layer version ARN, repeatable; one must provide numpy, e.g. AWS's "
                                        "AWSSDKPandas-Python312 (docs/runner-aws.md). Without --layer an "
                                        "existing function keeps its layers")
+    p.add_argument("--enable-test-fields", action="store_true",
+                   help="let the function accept the worker's test-only event fields (fault injection, an "
+                        "emulated CPU share): SIREN_TEST_FIELDS=1 in its environment. Without it a redeploy "
+                        "removes the variable")
+    p.add_argument("--no-runtime-check", action="store_true",
+                   help="skip the one invocation that checks the deployed worker runs and its botocore sends "
+                        f"S3 conditional writes (>= {_MIN_BOTOCORE_TEXT})")
     p.add_argument("--package-only", metavar="PATH", default=None,
                    help="only write the worker package (zip) to PATH; no AWS calls")
     p.add_argument("--print-policy", action="store_true",
@@ -335,6 +430,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--account", default="*", help="with --print-policy: the AWS account id (default: any)")
     p.add_argument("--prefix", type=_checked_name(validate_prefix), default=None,
                    help="with --print-policy: the jobs' key prefix (default: the whole bucket)")
+    p.add_argument("--function-per-memory", action="store_true",
+                   help="with --print-policy: also allow what `siren run --function-per-memory` does (publish "
+                        "versions, create and move the siren-<m>mb aliases, invoke them)")
     p.set_defaults(handler=cmd_deploy)
 
 

@@ -2,11 +2,13 @@
 
 Three documents, for one worker function and one bucket:
 
-- ``runner``: for the identity that runs ``siren deploy`` and ``siren run``:
-  invoke the function, read and change its configuration, wait on it
-  (GetFunction), create it and update its code, pass the worker role to
-  Lambda (only to Lambda), create the bucket and read and write the job
-  objects under the prefix;
+- ``runner``: for the identity that runs ``siren deploy``, ``siren run``
+  and ``siren teardown``: invoke the function, read and change its
+  configuration, wait on it (GetFunction), create it and update its code,
+  pass the worker role to Lambda (only to Lambda), create the bucket, read
+  and write the job objects under the prefix and delete them (teardown);
+  with ``function_per_memory`` also publish versions, make and move the
+  ``siren-*`` aliases and invoke them (``siren run --function-per-memory``);
 - ``worker_role``: the worker function's execution role: read and write the
   job objects under the prefix, write its own CloudWatch logs;
 - ``worker_trust``: the execution role's trust policy (Lambda may assume it).
@@ -40,7 +42,8 @@ def _function_arn(function_name: str, region: str, account: str) -> str:
 
 def least_privilege_policy(function_name: str, bucket: str, region: str = "*", account: str = "*",
                            role_arn: str | None = None, prefix: str = "",
-                           layers: list[str] | tuple[str, ...] = ()) -> dict[str, dict[str, Any]]:
+                           layers: list[str] | tuple[str, ...] = (),
+                           function_per_memory: bool = False) -> dict[str, dict[str, Any]]:
     """The ``runner``, ``worker_role`` and ``worker_trust`` policy documents
     (see the module docstring).
 
@@ -54,6 +57,10 @@ def least_privilege_policy(function_name: str, bucket: str, region: str = "*", a
             should then be dedicated to Siren).
         layers: layer version ARNs the function uses (CreateFunction needs
             lambda:GetLayerVersion on each).
+        function_per_memory: add what one alias per memory size needs
+            (PublishVersion; GetAlias, CreateAlias, UpdateAlias on the
+            ``siren-*`` aliases; InvokeFunction and GetFunctionConfiguration
+            on the function's versions and aliases).
 
     Raises ValueError for an invalid name.
     """
@@ -74,6 +81,7 @@ def least_privilege_policy(function_name: str, bucket: str, region: str = "*", a
                    [function_arn]),
         _statement("SirenRunObjects", ["s3:GetObject", "s3:PutObject"], [objects]),
         _statement("SirenRunBucket", ["s3:ListBucket"], [f"arn:aws:s3:::{bucket}"]),
+        _statement("SirenTeardownObjects", ["s3:DeleteObject"], [objects]),
         _statement("SirenDeployFunction", ["lambda:CreateFunction", "lambda:UpdateFunctionCode"], [function_arn]),
         _statement("SirenDeployPassRole", ["iam:PassRole"], [role],
                    Condition={"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}),
@@ -81,6 +89,15 @@ def least_privilege_policy(function_name: str, bucket: str, region: str = "*", a
     ]
     if layers:
         runner.append(_statement("SirenDeployLayers", ["lambda:GetLayerVersion"], list(layers)))
+    if function_per_memory:
+        # Versions are qualified ARNs (FUNCTION:7), aliases FUNCTION:siren-1024mb.
+        runner += [
+            _statement("SirenRunVersions", ["lambda:InvokeFunction", "lambda:GetFunctionConfiguration"],
+                       [f"{function_arn}:*"]),
+            _statement("SirenRunPublish", ["lambda:PublishVersion"], [function_arn]),
+            _statement("SirenRunAliases", ["lambda:GetAlias", "lambda:CreateAlias", "lambda:UpdateAlias"],
+                       [function_arn, f"{function_arn}:siren-*"]),
+        ]
     log_group = f"arn:aws:logs:{region}:{account}:log-group:/aws/lambda/{short_name}"
     worker = [
         _statement("SirenWorkerObjects", ["s3:GetObject", "s3:PutObject"], [objects]),

@@ -17,7 +17,12 @@ One epoch (DESIGN.md §5, the HSP protocol of ``protocol.py``):
      also counted apart, ``scaling_throttles``); one that fails, times out or
      stops early near its deadline is re-invoked for its batches not yet
      applied (read from the store), up to ``max_attempts`` times: billed
-     again, as on Lambda. Every invocation's S3 requests are billed, a failed
+     again, as on Lambda. One whose outcome is unknown (AWS: a 5xx or a
+     dropped connection; it may have run, may still run) is billed at the
+     most the platform can bill (the function's timeout, plus INIT's limit
+     where billed) and re-invoked the same way after the same back-off as a
+     throttle: the store's compare-and-swap bitmap applies each batch at
+     most once, whichever invocation pushes it. Every invocation's S3 requests are billed, a failed
      one's included (its error payload, or the local backend's request pipe,
      says what it requested); where nobody can know them (an AWS timeout or
      crash) the invocation's row says so (NaN, ``s3_counts_known`` false)
@@ -63,7 +68,6 @@ cost is their sum plus the S3 requests at their counts.
 
 from __future__ import annotations
 
-import math
 import random
 import threading
 import time
@@ -78,8 +82,9 @@ from siren.epoch_fields import in_table_order
 from . import model
 from .backend import ERROR, OK, THROTTLED, TIMEOUT, Backend, BackendLost, Invocation
 from .datasets import RunnerDataset, upload
-from .budget import EpochLedger, plan_epoch
+from .budget import INIT_LIMIT_S, EpochLedger, plan_epoch
 from .protocol import ParameterStore, S3Counter, validate_bucket_name, validate_prefix
+from .worker import MAX_LEARNING_RATE
 
 __all__ = ["RealJob", "RunnerError", "S3Unreachable", "split_batches"]
 
@@ -179,8 +184,9 @@ class RealJob:
         if learning_rate is None:
             learning_rate = scenario.get("convergence.sgd.learning_rate")
         self.learning_rate = float(learning_rate)
-        if not self.learning_rate > 0 or not math.isfinite(self.learning_rate):
-            raise ValueError(f"learning_rate: must be finite and > 0, got {self.learning_rate}")
+        if not 0 < self.learning_rate <= MAX_LEARNING_RATE:
+            raise ValueError(f"learning_rate: must be in (0, {MAX_LEARNING_RATE:g}] (what the worker accepts), got "
+                             f"{self.learning_rate}")
         if max_attempts < 1:
             raise ValueError(f"max_attempts: must be >= 1, got {max_attempts}")
         if budget_margin is None:
@@ -476,7 +482,7 @@ class RealJob:
         Every invocation first gets its reservation from ``ledger``; when it
         does not fit, the guard stops the share. RunnerError after
         MAX_THROTTLES throttles in a row."""
-        attempt, throttles = 0, 0
+        attempt, throttles, unknown = 0, 0, 0
         todo = list(batches)
         allowance = {"gets": ledger.plan.allowance.gets, "puts": ledger.plan.allowance.puts}
         while todo and attempt < self.max_attempts:
@@ -515,6 +521,16 @@ class RealJob:
             if result.status == OK:
                 todo = [int(b) for b in result.payload.get("remaining", [])]
             else:
+                if result.outcome_unknown:
+                    # A platform failure, not the worker's: back off first,
+                    # as for a throttle (it may also still be running).
+                    unknown += 1
+                    delay = min(self._backoff_cap, self._backoff_base * 2 ** min(unknown - 1, 20))
+                    with log.lock:
+                        jitter = self._rng.uniform(0.5, 1.0)
+                    self._cancelled.wait(delay * jitter)
+                    if self._cancelled.is_set():
+                        return
                 # Re-invoke for what the failed attempt did not apply.
                 state = self.store.read()
                 todo = [b for b in todo if not state.applied[b]]
@@ -530,16 +546,25 @@ class RealJob:
         else:
             counter = result.s3_requests
         unknown = float("nan")
+        platform_billed_s = result.billed_s if result.billed_s is not None else float("nan")
+        if result.outcome_unknown:
+            # It may have run to the function's timeout: billed as the most
+            # the platform can bill for it, as its reservation assumed.
+            bills_init = _core.billing_rates(self.scenario, memory_mb)["bills_init"]
+            platform_billed_s = float(self._timeout_s or self.scenario.get("lambda.timeout_s")) + \
+                (INIT_LIMIT_S if bills_init else 0.0)
         row = {"epoch": epoch, "worker": worker, "attempt": attempt, "status": result.status,
                "error": result.error[:300], "batches_assigned": len(batches), "cold": result.cold,
                "init_s": result.init_s, "duration_s": result.duration_s,
-               "platform_billed_s": result.billed_s if result.billed_s is not None else float("nan"),
+               "platform_billed_s": platform_billed_s,
                "memory_mb": result.memory_mb, "sent_s": sent, "returned_s": returned,
                "s3_gets": counter.gets if counter is not None else unknown,
                "s3_puts": counter.puts if counter is not None else unknown,
                "s3_counts_known": counter is not None,
                "remaining": len(payload.get("remaining", [])),
-               "stopped_by_allowance": payload.get("stopped", "") == "allowance"}
+               "stopped_by_allowance": payload.get("stopped", "") == "allowance",
+               "request_id": result.request_id, "transient_retries": result.transient_retries,
+               "outcome_known": not result.outcome_unknown}
         row["billed_s"], row["cost_usd"] = self._invocation_cost(row, memory_mb, allowance)
         with log.lock:
             log.invocations.append(row)

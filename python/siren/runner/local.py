@@ -28,6 +28,10 @@ What is emulated, and how (each configurable):
     worker's numpy is single-threaded, on Lambda too);
   - memory is not enforced: a process may use more than m MB.
 
+The sandboxes' environment enables the worker's test-only event fields
+(SIREN_TEST_FIELDS=1: the emulated CPU share and injected faults), which a
+function deployed by ``siren deploy`` refuses unless asked otherwise.
+
 S3 requests are counted exactly, also those of an invocation that failed:
 each sandbox gets a pipe (SIREN_REQUESTS_FD) on which the worker writes every
 request as it issues it (``protocol.S3Counter``), and the backend reads it
@@ -465,6 +469,8 @@ class LocalLambda:
             # One thread per sandbox, as a single-vCPU function runs.
             "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
             "PYTHONDONTWRITEBYTECODE": "1",
+            # The stand-in sends test-only event fields (cpu_share, injected faults).
+            "SIREN_TEST_FIELDS": "1",
             PARENT_ENV: str(os.getpid()),
         })
         return environment

@@ -83,7 +83,9 @@ INVOCATION_FIELDS: dict[str, tuple[str, str]] = {
     "cold": ("", "True when the invocation started a new function instance."),
     "init_s": ("s", "Init time of a cold start (0 for a warm one)."),
     "duration_s": ("s", "Handler duration as the platform reports it."),
-    "platform_billed_s": ("s", "Billed duration the platform reported (NaN where it reports none, locally)."),
+    "platform_billed_s": ("s", "Billed duration the platform reported (NaN where it reports none, locally); for an "
+                               "invocation whose outcome is unknown, the most the platform can bill for it (the "
+                               "function's timeout, plus INIT's 10 s limit where INIT is billed)."),
     "memory_mb": ("MB", "Memory of the function that ran the invocation."),
     "sent_s": ("s", "When the runner sent the invocation, from the epoch's start."),
     "returned_s": ("s", "When the invocation returned to the runner, from the epoch's start."),
@@ -98,6 +100,11 @@ INVOCATION_FIELDS: dict[str, tuple[str, str]] = {
                       "phase where the generation bills it, rounded up to the billing unit."),
     "cost_usd": ("usd", "What the invocation cost: its billed duration, its request and its S3 requests (an "
                         "unknown count at its allowance, the most it can be)."),
+    "request_id": ("", "The platform's id of the invocation (Lambda's RequestId, as in its logs; empty locally)."),
+    "transient_retries": ("count", "Times the backend sent the request again because it never reached the "
+                                   "function (no connection, a refusal before the function started)."),
+    "outcome_known": ("", "False when the request may have reached the function and no answer said what it did (AWS: "
+                          "a 5xx, a dropped connection): billed at the most it can cost, its batches re-invoked."),
 }
 
 # One row per batch a worker ran (siren.runner.worker, plus the invocation's keys).

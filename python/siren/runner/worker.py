@@ -8,11 +8,12 @@ Event (JSON)::
     bucket, prefix            where the job lives (validated)
     epoch                     the epoch being run (0-based)
     batches                   the batch ids this invocation owns
-    learning_rate             SGD step size
-    cpu_share                 optional, in (0, 1]: emulate Lambda's CPU share
-                              by sleeping (1/share - 1) x each compute phase
-                              (local backend; real Lambda throttles for real)
-    fault                     optional, tests: {"token", "at_batch",
+    learning_rate             SGD step size, in (0, 100]
+    cpu_share                 optional, test-only, in (0, 1]: emulate
+                              Lambda's CPU share by sleeping (1/share - 1) x
+                              each compute phase (local backend; real
+                              Lambda throttles for real)
+    fault                     optional, test-only: {"token", "at_batch",
                               "when": "before_push" | "after_push", "how":
                               "raise" (default) | "exit" | "hang"} fails once
                               per token (an S3 marker makes it once): raises,
@@ -27,6 +28,18 @@ Event (JSON)::
                               batch plus 1 s of headroom, as for the
                               function's timeout, which is the runner's
                               hard cap on time)
+
+Test-only fields (``cpu_share``, ``fault``) are accepted only where the
+function's environment enables them (SIREN_TEST_FIELDS=1: set by the local
+backend, and on AWS only by ``siren deploy --enable-test-fields``); elsewhere
+an event carrying one is refused with an error naming the field, so that
+whoever may invoke a deployed function cannot make it crash, hang until its
+timeout or run slower.
+
+The event ``{"probe": "runtime"}`` does no work: it returns the versions of
+Python, boto3, botocore and numpy the function runs with, and whether its
+botocore can send S3 conditional writes (``PutObject`` with ``IfMatch``,
+botocore >= 1.35.69), which ``siren deploy`` checks.
 
 Response: per-batch timings (fetch = batch GET + parameter GET, compute,
 update = the compare-and-swap push with its retries), staleness, conflicts,
@@ -64,7 +77,19 @@ from typing import Any
 from . import model
 from .protocol import AllowanceSpent, RequestAllowance, ParameterStore, S3Counter, batch_key, decode_batch, with_requests
 
-__all__ = ["handler", "InjectedFault", "WorkerError"]
+__all__ = ["MAX_LEARNING_RATE", "MIN_BOTOCORE", "TEST_FIELDS", "TEST_FIELDS_ENV", "handler", "InjectedFault",
+           "WorkerError"]
+
+# The event fields only tests send, and the environment variable that lets
+# the function accept them ("1").
+TEST_FIELDS = ("cpu_share", "fault")
+TEST_FIELDS_ENV = "SIREN_TEST_FIELDS"
+# The largest SGD step an event may ask for: far above any useful one, low
+# enough that a stray value cannot blow the parameters up to inf in a step.
+MAX_LEARNING_RATE = 100.0
+# The first botocore whose S3 model has PutObject's IfMatch (2024-11-25);
+# IfNoneMatch came with 1.35.2 (2024-08-20).
+MIN_BOTOCORE = (1, 35, 69)
 
 _CLIENTS: dict[str | None, Any] = {}
 # Stop early when less than this many times the slowest batch so far (plus a
@@ -134,9 +159,46 @@ def handler(event: dict, context: Any = None) -> dict:
     WorkerError (with the requests made so far) when anything fails."""
     requests = S3Counter(log_fd=getattr(context, "siren_requests_fd", None))
     try:
+        if isinstance(event, dict) and event.get("probe") == "runtime":
+            return _probe()
         return _run(event, context, requests)
     except Exception as error:
         raise WorkerError(error, requests) from error
+
+
+def _probe() -> dict:
+    """What ``siren deploy`` checks of the function's runtime: the versions
+    it runs with, and whether its botocore can send S3 conditional writes
+    (PutObject's IfMatch, what the parameter store's compare-and-swap
+    needs), read from the S3 model of the client the worker uses."""
+    import platform
+
+    import boto3
+    import botocore
+    import numpy
+
+    members = _s3(os.environ.get("SIREN_S3_ENDPOINT") or None).meta.service_model.operation_model(
+        "PutObject").input_shape.members
+    return {"probe": "runtime", "python": platform.python_version(), "boto3": boto3.__version__,
+            "botocore": botocore.__version__, "numpy": numpy.__version__,
+            "conditional_writes": "IfMatch" in members and "IfNoneMatch" in members,
+            "test_fields": _test_fields_enabled()}
+
+
+def _test_fields_enabled() -> bool:
+    return os.environ.get(TEST_FIELDS_ENV) == "1"
+
+
+def _check_test_fields(event: dict) -> None:
+    """ValueError naming the first test-only field of ``event`` when the
+    function's environment does not enable them."""
+    if _test_fields_enabled():
+        return
+    for name in TEST_FIELDS:
+        if name in event:
+            raise ValueError(f"event: field '{name}' is test-only and this function refuses it: its environment "
+                             f"does not set {TEST_FIELDS_ENV}=1 (expected an event without '{name}', or a function "
+                             "deployed with `siren deploy --enable-test-fields`)")
 
 
 def _allowance(event: dict) -> tuple[float | None, RequestAllowance | None]:
@@ -159,12 +221,21 @@ def _allowance(event: dict) -> tuple[float | None, RequestAllowance | None]:
 
 def _run(event: dict, context: Any, requests: S3Counter) -> dict:
     started = time.perf_counter()
+    if not isinstance(event, dict):
+        raise ValueError(f"event: expected a JSON object, got {type(event).__name__}")
+    _check_test_fields(event)
     epoch = _required(event, "epoch", int)
     batches = [int(b) for b in _required(event, "batches", list)]
     learning_rate = float(_required(event, "learning_rate", (int, float)))
-    cpu_share = float(event.get("cpu_share", 1.0))
-    if not 0 < cpu_share <= 1:
-        raise ValueError(f"event: field 'cpu_share' must be in (0, 1], got {cpu_share}")
+    if not 0 < learning_rate <= MAX_LEARNING_RATE:  # NaN fails too.
+        raise ValueError(f"event: field 'learning_rate' must be in (0, {MAX_LEARNING_RATE:g}], got {learning_rate!r}")
+    cpu_share = event.get("cpu_share", 1.0)
+    if isinstance(cpu_share, bool) or not isinstance(cpu_share, (int, float)) or not 0 < cpu_share <= 1:
+        raise ValueError(f"event: field 'cpu_share' must be a number in (0, 1], got {cpu_share!r}")
+    cpu_share = float(cpu_share)
+    fault = event.get("fault")
+    if fault is not None and (not isinstance(fault, dict) or "token" not in fault):
+        raise ValueError(f"event: field 'fault' must be an object with a 'token', got {fault!r}")
     s3 = _s3(os.environ.get("SIREN_S3_ENDPOINT") or None)
     store = ParameterStore(s3, _required(event, "bucket", str), _required(event, "prefix", str))
     store.counter = requests
