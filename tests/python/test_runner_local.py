@@ -206,6 +206,12 @@ def test_budget_guard_stops_before_overspending(server, dataset) -> None:
     job, backend = _job(server, dataset, overrides=["job.budget_usd=0.0025"])
     try:
         records = _run(job, [(4, 1024)] * 10)
+        # The guard lowered the function's timeout to what the budget pays;
+        # the run puts it back when it ends.
+        lowered = [r["function_timeout_s"] for r in records if not r.get("skipped")]
+        assert lowered[0] < 60.0 and backend.timeout_s == lowered[-1] <= lowered[0]
+        job.restore_timeout()
+        assert backend.timeout_s == 60.0
     finally:
         backend.close()
     assert records[-1]["status"] == "budget_exhausted" and records[-1]["skipped"]

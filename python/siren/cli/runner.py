@@ -432,6 +432,13 @@ def run_job(args: argparse.Namespace, out: Callable[[str], None] = print,
                 print(f"siren run: could not write the trace: {_one_line(trace_error)}", file=sys.stderr)
         raise
     finally:
+        # The function's timeout as it was before the guard lowered it.
+        with deferred():
+            try:
+                if job is not None:
+                    job.restore_timeout()
+            except Exception as error:  # Reported, not raised over the run's own outcome.
+                print(f"siren run: could not restore the function's timeout: {_one_line(error)}", file=sys.stderr)
         # Each closer on its own, so the S3 server stops even if a backend fails to close.
         with deferred():
             for closer in closers:

@@ -202,6 +202,7 @@ class RealJob:
         self._backoff_base = float(scenario.get("lambda.throttle_backoff_base_s"))
         self._backoff_cap = float(scenario.get("lambda.throttle_backoff_cap_s"))
         self._timeout_s: float | None = None  # The function's, read at the first epoch.
+        self._initial_timeout_s: float | None = None  # Restored by restore_timeout().
         # Largest real cost / projected mean of an epoch so far (>= 1).
         self._correction = 1.0
         self.invocations: list[dict] = []
@@ -309,6 +310,13 @@ class RealJob:
         record["adjustment"] = "; ".join(text for _, text in adjustments)
         self.adjustments += [(record["epoch"], kind, text) for kind, text in adjustments]
 
+    def restore_timeout(self) -> None:
+        """Puts back the function's timeout the budget guard lowered (call
+        once the job is over: the function outlives the run on AWS)."""
+        if self._initial_timeout_s is not None:
+            self.backend.set_timeout(self._initial_timeout_s)
+            self._timeout_s, self._initial_timeout_s = self._initial_timeout_s, None
+
     def _check_backend(self) -> None:
         """RunnerError when the backend says it cannot run (its ``check()``)."""
         check = getattr(self.backend, "check", None)
@@ -377,6 +385,8 @@ class RealJob:
         self.backend.set_memory(memory_mb)
         # The guard's hard cap on time: lowered, never raised, within a job.
         if ledger.plan.timeout_s < self._timeout_s:
+            if self._initial_timeout_s is None:
+                self._initial_timeout_s = self._timeout_s
             self.backend.set_timeout(ledger.plan.timeout_s)
             self._timeout_s = ledger.plan.timeout_s
         reconfigure_s = time.perf_counter() - reconfigure_start
