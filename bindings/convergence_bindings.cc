@@ -12,6 +12,7 @@
 
 #include "bindings/py_scenario.h"
 #include "sim/convergence/fit/convergence_fit.h"
+#include "sim/convergence/sgd/sgd_model.h"
 #include "sim/data/dataset.h"
 #include "sim/scenario/param_table.h"
 #include "sim/scenario/scenario_loader.h"
@@ -112,6 +113,9 @@ void DefineConvergenceBindings(py::module_& m) {
         return DatasetToDict(d);
       },
       py::arg("path"), "Reads and validates a dataset in Siren's HDF5 layout.");
+  m.def("sgd_matmul_isa", &sim::SgdMatMulIsa,
+        "The instruction set of the sgd model's mlp and lenet matrix products "
+        "on this machine: baseline, avx2 or avx512.");
   m.def(
       "fit_convergence",
       [](const PyScenario& scenario, const py::list& runs, int epochs,

@@ -270,6 +270,9 @@ def save_dataset(
     width (both or neither) mark the rows as height x width images."""
 def load_dataset(path: str) -> dict[str, Any]:
     """Reads and validates a dataset in Siren's HDF5 layout."""
+def sgd_matmul_isa() -> str:
+    """The instruction set of the sgd model's mlp and lenet matrix products
+    on this machine: baseline, avx2 or avx512."""
 def fit_convergence(scenario: Scenario, runs: list[dict[str, Any]], epochs: int,
                     progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """Runs each schedule under the sgd model and fits the analytic model;

@@ -16,6 +16,7 @@
 #include "sim/convergence/sgd/models/dense_layers.h"
 #include "sim/convergence/sgd/models/lenet.h"
 #include "sim/convergence/sgd/models/linear.h"
+#include "sim/convergence/sgd/models/matmul.h"
 #include "sim/convergence/sgd/models/mlp.h"
 #include "sim/core/rng.h"
 
@@ -74,6 +75,52 @@ void CheckDirections(const std::function<double(const std::vector<float>&)>& f,
 // output is `weights`.
 double Project(const float* out, const std::vector<float>& weights) {
   return Dot(out, weights.data(), weights.size());
+}
+
+// Every compiled copy of the product this CPU runs (baseline, AVX2,
+// AVX-512) agrees with a plain triple loop, for each pair of transposes,
+// setting or accumulating, on sizes that are not multiples of any vector.
+TEST(SgdLayersTest, EveryMatMulCopyMatchesThePlainProduct) {
+  const int64_t m = 37, n = 19, k = 53;
+  const std::vector<float> a = RandomVector(m * k, 60),
+                           b = RandomVector(k * n, 61);
+  const std::vector<float> c0 = RandomVector(m * n, 62);
+  const std::vector<MatMulIsa> isas = SupportedMatMulIsas();
+  ASSERT_EQ(isas.front(), MatMulIsa::kBaseline);
+  EXPECT_EQ(BestMatMulIsa(), isas.back());
+  for (bool ta : {false, true}) {
+    for (bool tb : {false, true}) {
+      // a is stored m x k, or k x m to be used transposed; b likewise.
+      std::vector<float> at(a.size()), bt(b.size());
+      for (int64_t i = 0; i < m; ++i) {
+        for (int64_t j = 0; j < k; ++j) at[j * m + i] = a[i * k + j];
+      }
+      for (int64_t i = 0; i < k; ++i) {
+        for (int64_t j = 0; j < n; ++j) bt[j * k + i] = b[i * n + j];
+      }
+      const MatMulOperand left = ta ? MatMulOperand{at.data(), k, m, true}
+                                    : MatMulOperand{a.data(), m, k};
+      const MatMulOperand right = tb ? MatMulOperand{bt.data(), n, k, true}
+                                     : MatMulOperand{b.data(), k, n};
+      for (MatMulIsa isa : isas) {
+        for (bool accumulate : {false, true}) {
+          std::vector<float> c = c0;
+          MatMulWith(isa, left, right, c.data(), accumulate);
+          for (int64_t i = 0; i < m; ++i) {
+            for (int64_t j = 0; j < n; ++j) {
+              double want = accumulate ? c0[i * n + j] : 0.0;
+              for (int64_t q = 0; q < k; ++q) {
+                want += static_cast<double>(a[i * k + q]) * b[q * n + j];
+              }
+              ASSERT_NEAR(c[i * n + j], want, 1e-4 * (1 + std::abs(want)))
+                  << MatMulIsaName(isa) << " ta=" << ta << " tb=" << tb
+                  << " accumulate=" << accumulate << " at " << i << "," << j;
+            }
+          }
+        }
+      }
+    }
+  }
 }
 
 TEST(SgdLayersTest, DenseBackwardMatchesFiniteDifferences) {

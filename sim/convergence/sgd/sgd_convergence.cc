@@ -7,6 +7,7 @@
 
 #include "sim/convergence/sgd/models/lenet.h"
 #include "sim/convergence/sgd/models/linear.h"
+#include "sim/convergence/sgd/models/matmul.h"
 #include "sim/convergence/sgd/models/mlp.h"
 
 namespace siren::sim {
@@ -18,6 +19,8 @@ constexpr double kMaxCopyBytes = 8e9;
 constexpr int64_t kEvalChunk = 256;
 
 }  // namespace
+
+std::string SgdMatMulIsa() { return sgd::MatMulIsaName(sgd::BestMatMulIsa()); }
 
 std::unique_ptr<sgd::Net> MakeSgdNet(const SgdSpec& spec, const SgdData& data) {
   if (spec.model == "linear") {
@@ -142,10 +145,17 @@ void SgdConvergence::OnBatchComputed(int worker, int64_t batch) {
     left -= block.count;
     begin = 0;
   }
-  // One local step along the mean gradient.
-  gradient_ *= learning_rate_ / static_cast<float>(batch_size_);
-  local_[worker] -= gradient_;
-  delta_[worker] -= gradient_;
+  // One local step along the mean gradient, on the copy and the pending
+  // update in one pass.
+  const float scale = learning_rate_ / static_cast<float>(batch_size_);
+  float* local = local_[worker].data();
+  float* delta = delta_[worker].data();
+  const float* gradient = gradient_.data();
+  for (Eigen::Index i = 0; i < gradient_.size(); ++i) {
+    const float step = scale * gradient[i];
+    local[i] -= step;
+    delta[i] -= step;
+  }
 }
 
 void SgdConvergence::ApplyUpdate(const Eigen::VectorXf& update) {

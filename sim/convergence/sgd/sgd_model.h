@@ -40,6 +40,9 @@
 //
 // One simulation runs the model on its own thread: no thread pool inside, so
 // losses are the same whatever the number of simulations run in parallel.
+// The deep nets' matrix products run with the widest instruction set the CPU
+// has (SgdMatMulIsa): identical on one machine, possibly different in the
+// last bits on a machine with another instruction set.
 //
 // This header is the model's public face (no Eigen); the implementation is
 // in sgd_convergence.h, private to this folder.
@@ -93,6 +96,10 @@ struct SgdData;
 // share one instance (process-wide cache). Throws std::invalid_argument
 // naming the field for a missing file or bad data.
 std::shared_ptr<const SgdData> LoadSgdData(const Scenario& scenario);
+
+// The instruction set of the mlp and lenet matrix products on this machine:
+// "baseline", "avx2" or "avx512" (models/matmul.h).
+std::string SgdMatMulIsa();
 
 }  // namespace siren::sim
 
