@@ -156,6 +156,17 @@ TEST(SgdDeepTest, BadChoicesAreRefusedByName) {
             std::string::npos)
       << too_big;
   EXPECT_NE(too_big.find("8 x 8"), std::string::npos) << too_big;
+  // A batch whose activations would not fit in memory, before allocating.
+  const std::string huge_batch = ErrorOf([] {
+    Simulation(std::make_shared<const Scenario>(
+                   Deep("lenet", {"convergence.sgd.lenet.conv1_channels=512",
+                                  "workload.dataset_samples=400000",
+                                  "workload.batch_size=200000"})),
+               1);
+  });
+  EXPECT_NE(huge_batch.find("workload.batch_size: got 200000"),
+            std::string::npos)
+      << huge_batch;
 }
 
 // With one function and one local step per push, the store's momentum is

@@ -17,6 +17,8 @@ namespace {
 constexpr double kMaxCopyBytes = 8e9;
 // Held-out rows evaluated at once by the deep nets (bounds their scratch).
 constexpr int64_t kEvalChunk = 256;
+// Memory a net's scratch (activations, patches) may take, in bytes.
+constexpr double kMaxScratchBytes = 4e9;
 
 }  // namespace
 
@@ -72,6 +74,20 @@ SgdConvergence::SgdConvergence(const Scenario& scenario,
     : data_(std::move(data)), batch_size_(scenario.workload.batch_size) {
   const SgdSpec spec = SgdSpec::FromScenario(scenario);
   net_ = MakeSgdNet(spec, *data_);
+  // The largest block the net sees at once: a batch, or the held-out rows
+  // (the linear net evaluates them in one pass, the deep nets in chunks).
+  const int64_t eval_block = net_->reads_sparse()
+                                 ? data_->eval_rows()
+                                 : std::min(kEvalChunk, data_->eval_rows());
+  const double scratch = net_->ScratchBytes(std::max(batch_size_, eval_block));
+  if (scratch > kMaxScratchBytes) {
+    throw std::invalid_argument(
+        "workload.batch_size: got " + std::to_string(batch_size_) +
+        ", whose activations in the " + spec.model + " net need " +
+        std::to_string(scratch / 1e9) + " GB; expected at most " +
+        std::to_string(kMaxScratchBytes / 1e9) +
+        " GB (a smaller batch or network)");
+  }
   schedule_ = spec.lr;
   momentum_ = static_cast<float>(spec.momentum);
   global_.resize(net_->parameter_count());

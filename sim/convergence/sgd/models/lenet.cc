@@ -96,6 +96,23 @@ void LeNetNet::Initialize(uint64_t seed, float* params) const {
   }
 }
 
+double LeNetNet::ScratchBytes(int64_t rows) const {
+  // Per image, in floats (an argmax index counts as two): the scratch
+  // buffers of the forward and the backward pass.
+  const double m1 =
+      static_cast<double>(conv1_.out_height() * conv1_.out_width());
+  const double m2 =
+      static_cast<double>(conv2_.out_height() * conv2_.out_width());
+  const double q1 = static_cast<double>(pool1_.out_height() *
+                                        pool1_.out_width() * pool1_.channels);
+  const double flat = static_cast<double>(dense1_.in);
+  const double per_image =
+      m1 * (conv1_.patch() + 2.0 * conv1_.out_channels) + 4.0 * q1 +
+      m2 * (2.0 * conv2_.patch() + 2.0 * conv2_.out_channels) + 4.0 * flat +
+      2.0 * (dense1_.out + dense2_.out);
+  return 4.0 * static_cast<double>(rows) * per_image;
+}
+
 void LeNetNet::Forward(const Batch& batch, const float* params) {
   const int64_t n = batch.count;
   const int64_t m1 = n * conv1_.out_height() * conv1_.out_width();

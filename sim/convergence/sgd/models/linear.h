@@ -26,6 +26,10 @@ class LinearNet final : public Net {
   double Loss(const Batch& batch, const float* params) override;
   void AddGradient(const Batch& batch, const float* params,
                    float* gradient) override;
+  // The products' rows: float errors and logits, double logits.
+  double ScratchBytes(int64_t rows) const override {
+    return 16.0 * static_cast<double>(rows) * outputs_;
+  }
   std::unique_ptr<Net> Clone() const override {
     return std::make_unique<LinearNet>(*this);
   }

@@ -55,6 +55,17 @@ void MlpNet::Initialize(uint64_t seed, float* params) const {
   }
 }
 
+double MlpNet::ScratchBytes(int64_t rows) const {
+  // Every layer's output, and two gradients as wide as the widest.
+  int64_t widest = 0, outputs = 0;
+  for (const DenseShape& layer : layers_) {
+    widest = std::max({widest, layer.in, layer.out});
+    outputs += layer.out;
+  }
+  return 4.0 * static_cast<double>(rows) *
+         static_cast<double>(outputs + 2 * widest);
+}
+
 void MlpNet::Forward(const Batch& batch, const float* params) {
   for (size_t l = 0; l < layers_.size(); ++l) {
     acts_[l].resize(batch.count, layers_[l].out);

@@ -33,6 +33,7 @@ class MlpNet final : public Net {
   double Loss(const Batch& batch, const float* params) override;
   void AddGradient(const Batch& batch, const float* params,
                    float* gradient) override;
+  double ScratchBytes(int64_t rows) const override;
   std::unique_ptr<Net> Clone() const override {
     return std::make_unique<MlpNet>(shape_);
   }

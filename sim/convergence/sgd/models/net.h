@@ -62,6 +62,10 @@ class Net {
   // accumulates.
   virtual void AddGradient(const Batch& batch, const float* params,
                            float* gradient) = 0;
+  // An upper estimate of the scratch memory, in bytes, that Loss and
+  // AddGradient use on a batch of `rows` rows (so that a caller can refuse
+  // a batch too large to hold before allocating it).
+  virtual double ScratchBytes(int64_t rows) const = 0;
   virtual std::unique_ptr<Net> Clone() const = 0;
 };
 
