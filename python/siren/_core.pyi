@@ -254,7 +254,7 @@ def generate_click_through(
     rows: int, features: int = 4096, fields: int = 39, seed: int = 1
 ) -> dict[str, Any]:
     """The seeded click-through generator as CSR arrays: indptr, indices,
-    values, labels, features, classes."""
+    values, labels, features, classes, height and width (0: not images)."""
 def save_dataset(
     path: str,
     indptr: npt.ArrayLike,
@@ -263,10 +263,16 @@ def save_dataset(
     labels: npt.ArrayLike,
     features: int,
     classes: int,
+    height: int = 0,
+    width: int = 0,
 ) -> None:
-    """Validates and writes a CSR dataset in Siren's HDF5 layout."""
+    """Validates and writes a CSR dataset in Siren's HDF5 layout; height and
+    width (both or neither) mark the rows as height x width images."""
 def load_dataset(path: str) -> dict[str, Any]:
     """Reads and validates a dataset in Siren's HDF5 layout."""
+def sgd_matmul_isa() -> str:
+    """The instruction set of the sgd model's mlp and lenet matrix products
+    on this machine: baseline, avx2 or avx512."""
 def fit_convergence(scenario: Scenario, runs: list[dict[str, Any]], epochs: int,
                     progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """Runs each schedule under the sgd model and fits the analytic model;

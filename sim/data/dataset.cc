@@ -19,6 +19,13 @@ void Dataset::Validate() const {
     fail("features: got " + std::to_string(features) + ", expected > 0");
   if (classes < 2)
     fail("classes: got " + std::to_string(classes) + ", expected >= 2");
+  if (height < 0 || width < 0 || (height == 0) != (width == 0) ||
+      (height > 0 && (features % height != 0 || features / height != width))) {
+    fail("height, width: got " + std::to_string(height) + " x " +
+         std::to_string(width) +
+         ", expected both 0 (not images) or height x width = features = " +
+         std::to_string(features));
+  }
   if (indptr.size() != labels.size() + 1) {
     fail("indptr: got " + std::to_string(indptr.size()) +
          " entries, expected rows + 1 = " + std::to_string(labels.size() + 1));
@@ -65,6 +72,8 @@ Dataset Dataset::Slice(int64_t begin, int64_t end) const {
   out.name = name;
   out.features = features;
   out.classes = classes;
+  out.height = height;
+  out.width = width;
   out.indptr.assign(1, 0);
   const int64_t from = indptr[begin], to = indptr[end];
   out.indices.assign(indices.begin() + from, indices.begin() + to);
@@ -158,9 +167,9 @@ void WriteStringAttribute(hid_t object, const char* name,
   H5Tset_size(type.id, H5T_VARIABLE);
   H5Tset_cset(type.id, H5T_CSET_UTF8);
   H5Handle space{H5Screate(H5S_SCALAR), H5Sclose};
-  H5Handle attr{H5Acreate2(object, name, type.id, space.id, H5P_DEFAULT,
-                           H5P_DEFAULT),
-                H5Aclose};
+  H5Handle attr{
+      H5Acreate2(object, name, type.id, space.id, H5P_DEFAULT, H5P_DEFAULT),
+      H5Aclose};
   const char* text = value.c_str();
   H5Awrite(attr.id, type.id, &text);
 }
@@ -205,6 +214,17 @@ int64_t ReadIntAttribute(hid_t file, const char* name,
   return value;
 }
 
+// An optional integer attribute: `fallback` when the file has none.
+int64_t ReadOptionalIntAttribute(hid_t file, const char* name,
+                                 const std::string& path, int64_t fallback) {
+  const htri_t exists = H5Aexists(file, name);
+  if (exists < 0) {
+    throw std::invalid_argument("dataset file '" + path +
+                                "': cannot read attribute '" + name + "'");
+  }
+  return exists > 0 ? ReadIntAttribute(file, name, path) : fallback;
+}
+
 void WriteIntAttribute(hid_t file, const char* name, int64_t value) {
   H5Handle space{H5Screate(H5S_SCALAR), H5Sclose};
   H5Handle attr{H5Acreate2(file, name, H5T_NATIVE_INT64, space.id, H5P_DEFAULT,
@@ -238,6 +258,8 @@ Dataset LoadDatasetHdf5(const std::string& path) {
         std::to_string(std::numeric_limits<int>::max()) + "]");
   }
   d.classes = static_cast<int>(classes);
+  d.height = ReadOptionalIntAttribute(file.id, "height", path, 0);
+  d.width = ReadOptionalIntAttribute(file.id, "width", path, 0);
   d.Validate();
   return d;
 }
@@ -262,6 +284,10 @@ void SaveDatasetHdf5(const Dataset& dataset, const std::string& path) {
              "Class label of each row, in [0, classes).");
   WriteIntAttribute(file.id, "features", dataset.features);
   WriteIntAttribute(file.id, "classes", dataset.classes);
+  if (dataset.is_image()) {
+    WriteIntAttribute(file.id, "height", dataset.height);
+    WriteIntAttribute(file.id, "width", dataset.width);
+  }
 }
 
 }  // namespace siren::sim

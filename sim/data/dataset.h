@@ -9,6 +9,11 @@
 //   values  float32 [nnz]
 //   labels  int32 [rows]       class in [0, classes)
 //   attributes: features (int64), classes (int64)
+//   optional attributes height, width (int64, both or neither): each row is
+//     a single-channel height x width image, pixel (y, x) in column
+//     y * width + x, so features = height x width. Dense images are stored
+//     in the same CSR form (zero pixels omitted); the convolutional model of
+//     the sgd convergence model needs them.
 #ifndef SIREN_SIM_DATA_DATASET_H_
 #define SIREN_SIM_DATA_DATASET_H_
 
@@ -22,6 +27,9 @@ struct Dataset {
   std::string name;
   int64_t features = 0;
   int classes = 2;
+  // Image geometry (0 and 0: the rows are not images).
+  int64_t height = 0;
+  int64_t width = 0;
   std::vector<int64_t> indptr = {0};
   std::vector<int32_t> indices;
   std::vector<float> values;
@@ -30,8 +38,11 @@ struct Dataset {
   int64_t rows() const { return static_cast<int64_t>(labels.size()); }
   int64_t nnz() const { return static_cast<int64_t>(values.size()); }
 
+  bool is_image() const { return height > 0; }
+
   // Throws std::invalid_argument naming the first inconsistency (sizes,
-  // column or label out of range, non-finite value).
+  // column or label out of range, non-finite value, image geometry that is
+  // not features = height x width).
   void Validate() const;
 
   // Rows [begin, end) as a new dataset.

@@ -80,8 +80,8 @@ void RewriteAttribute(const std::string& path, const char* name,
   const hsize_t count = values.size();
   const hid_t space = values.size() == 1 ? H5Screate(H5S_SCALAR)
                                          : H5Screate_simple(1, &count, nullptr);
-  const hid_t attr = H5Acreate2(file, name, H5T_NATIVE_INT64, space,
-                                H5P_DEFAULT, H5P_DEFAULT);
+  const hid_t attr =
+      H5Acreate2(file, name, H5T_NATIVE_INT64, space, H5P_DEFAULT, H5P_DEFAULT);
   H5Awrite(attr, H5T_NATIVE_INT64, values.data());
   H5Aclose(attr);
   H5Sclose(space);
@@ -114,6 +114,49 @@ TEST(DatasetTest, Hdf5AttributesMustBeOneIntegerInRange) {
   SaveDatasetHdf5(d, path);
   RewriteAttribute(path, "classes", {2});
   EXPECT_EQ(LoadDatasetHdf5(path).classes, 2);
+  std::remove(path.c_str());
+}
+
+// Image datasets carry their geometry (height x width = features); other
+// datasets carry none, and files without it still load.
+TEST(DatasetTest, ImageGeometryRoundTripsAndIsChecked) {
+  Dataset d = GenerateClickThrough(40, 64, 4, 3);
+  const std::string path = ::testing::TempDir() + "/siren_dataset_image.h5";
+  SaveDatasetHdf5(d, path);
+  EXPECT_FALSE(LoadDatasetHdf5(path).is_image());
+  d.height = 8;
+  d.width = 8;
+  SaveDatasetHdf5(d, path);
+  const Dataset back = LoadDatasetHdf5(path);
+  EXPECT_EQ(back.height, 8);
+  EXPECT_EQ(back.width, 8);
+  EXPECT_EQ(back.Slice(0, 10).height, 8);
+  for (const auto& [h, w] :
+       {std::pair{8, 0}, std::pair{4, 8}, std::pair{-8, -8}, std::pair{0, 8}}) {
+    Dataset bad = d;
+    bad.height = h;
+    bad.width = w;
+    try {
+      bad.Validate();
+      FAIL() << h << " x " << w;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(
+          std::string(e.what()).find("height, width: got " + std::to_string(h) +
+                                     " x " + std::to_string(w)),
+          std::string::npos)
+          << e.what();
+    }
+  }
+  // A file whose geometry disagrees with its features is refused by name.
+  RewriteAttribute(path, "width", {9});
+  try {
+    LoadDatasetHdf5(path);
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("height, width: got 8 x 9"),
+              std::string::npos)
+        << e.what();
+  }
   std::remove(path.c_str());
 }
 

@@ -100,3 +100,69 @@ def test_fit_via_bindings_matches_the_simulator() -> None:
     for epoch in range(3):
         result = sim.run_epoch(functions=10, memory_mb=1024)
         assert result["true_loss"] == pytest.approx(fit["fitted_loss"][0][epoch], rel=1e-9)
+
+
+# ---- Deep nets (mlp, lenet) on image datasets ------------------------------
+
+
+def test_image_datasets_carry_their_geometry(cli, tmp_path) -> None:
+    digits = data.digits()
+    assert (digits["height"], digits["width"], digits["features"]) == (8, 8, 64)
+    assert data.click_through(100, features=64, fields=4)["height"] == 0
+    proc = cli("data", "mnist", "-o", "mnist.h5")
+    assert proc.returncode == 0, proc.stderr
+    assert "rows=5000 features=784 classes=10 image=28x28" in proc.stdout
+    mnist = data.load(tmp_path / "mnist.h5")
+    assert (mnist["height"], mnist["width"]) == (28, 28)
+    assert np.bincount(mnist["labels"]).tolist() == [500] * 10
+    assert mnist["values"].min() > 0 and mnist["values"].max() <= 1
+
+
+@pytest.fixture(scope="module")
+def digits_h5(tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("digits") / "digits.h5"
+    data.save(data.digits(), path)
+    return str(path)
+
+
+# Small nets for 8x8 digits; "same" convolutions keep the maps poolable.
+DIGITS_NETS = {
+    "mlp": ["convergence.sgd.mlp.hidden1=64", "convergence.sgd.learning_rate=0.3"],
+    "lenet": ["convergence.sgd.lenet.conv1_channels=6", "convergence.sgd.lenet.conv2_channels=16",
+              "convergence.sgd.lenet.kernel=3", "convergence.sgd.lenet.padding=1",
+              "convergence.sgd.lenet.dense=120", "convergence.sgd.learning_rate=0.1"],
+}  # fmt: skip
+
+
+def digits_job(path: str, model: str, functions: int, epochs: int) -> tuple[list[float], list[float]]:
+    """Losses (initial, then per epoch) and mean staleness per epoch of a
+    job training `model` on the digits under the sgd convergence model."""
+    scenario = siren.load_scenario("softmax-digits", [
+        "convergence.model=sgd", f"convergence.sgd.dataset={path}", "convergence.sgd.eval_samples=360",
+        f"convergence.sgd.model={model}", *DIGITS_NETS[model], "workload.dataset_samples=1437",
+        "job.budget_usd=100", "job.max_epochs=20", "workload.target_loss=0.001"])  # fmt: skip
+    sim = siren.Simulation(scenario, seed=0)
+    losses, staleness = [sim.loss], []
+    for _ in range(epochs):
+        result = sim.run_epoch(functions=functions, memory_mb=1024)
+        losses.append(result["loss"])
+        staleness.append(result["mean_staleness"])
+    return losses, staleness
+
+
+@pytest.mark.parametrize("model", ["mlp", "lenet"])
+def test_deep_nets_learn_the_digits_through_the_simulator(digits_h5, model) -> None:
+    losses, _ = digits_job(digits_h5, model, functions=2, epochs=3)
+    # The untrained net's measured loss is of the order of log(10); three
+    # epochs of 45 batches bring the held-out loss far below it.
+    assert 1.5 < losses[0] < 5
+    assert losses[-1] < 0.3 * losses[0] and losses[-1] < 0.5 * math.log(10), losses
+
+
+def test_staleness_hurts_more_when_it_is_large(digits_h5) -> None:
+    # The same 90 updates, from 2 or from 45 concurrent functions: a sanity
+    # check of the ground truth, not a tuned claim.
+    few, few_staleness = digits_job(digits_h5, "mlp", functions=2, epochs=2)
+    many, many_staleness = digits_job(digits_h5, "mlp", functions=45, epochs=2)
+    assert max(few_staleness) < 1 < 10 < min(many_staleness)
+    assert many[-1] > 2 * few[-1], (few, many)

