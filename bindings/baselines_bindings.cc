@@ -1,6 +1,7 @@
 // The torch-free baselines in siren._core (agent/baselines/): evaluation of
 // schedules on seeds, grid search (GS, GS-x, and its plan for running the
-// episodes elsewhere), the CEM schedule search and the hand schedule. Thin:
+// episodes elsewhere), the oracle static search, the CEM schedule search and
+// the hand schedule. Thin:
 // conversions, a thread pool per call, GIL released while simulating;
 // behaviour lives in agent/baselines/.
 #include <pybind11/pybind11.h>
@@ -18,6 +19,7 @@
 #include "agent/baselines/evaluation.h"
 #include "agent/baselines/grid_search.h"
 #include "agent/baselines/hand_schedule.h"
+#include "agent/baselines/oracle_static.h"
 #include "bindings/py_scenario.h"
 #include "env/thread_pool.h"
 #include "sim/ec2/ec2_cluster.h"
@@ -58,6 +60,7 @@ py::dict EvaluationToDict(const Evaluation& e, bool episodes) {
   d["mean_cost_usd"] = e.mean_cost_usd;
   d["success_rate"] = e.success_rate;
   d["successes"] = e.successes;
+  d["over_budget"] = e.over_budget;
   if (episodes) {
     py::list list;
     for (const baselines::EpisodeOutcome& o : e.episodes) {
@@ -67,6 +70,7 @@ py::dict EvaluationToDict(const Evaluation& e, bool episodes) {
       row["cost_usd"] = o.cost_usd;
       row["epochs"] = o.epochs;
       row["status"] = sim::JobStatusName(o.status);
+      row["over_budget"] = o.over_budget;
       list.append(row);
     }
     d["episodes"] = list;
@@ -89,6 +93,7 @@ baselines::EpisodeOutcome OutcomeFromDict(const py::handle& row) {
   o.jct_s = d["jct_s"].cast<double>();
   o.cost_usd = d["cost_usd"].cast<double>();
   o.epochs = d["epochs"].cast<int>();
+  o.over_budget = d["over_budget"].cast<bool>();
   const std::string status = d["status"].cast<std::string>();
   for (sim::JobStatus s :
        {sim::JobStatus::kRunning, sim::JobStatus::kConverged,
@@ -146,7 +151,8 @@ void DefineBaselinesBindings(py::module_& m) {
       },
       py::arg("episodes"),
       "The means of per-seed outcomes (rows of an evaluation's "
-      "\"episodes\": seed, jct_s, cost_usd, epochs, status) summed in "
+      "\"episodes\": seed, jct_s, cost_usd, epochs, status, over_budget) "
+      "summed in "
       "their order, as every baseline aggregates (Summarise); keys as "
       "evaluate_schedule.");
   m.def(
@@ -168,8 +174,9 @@ void DefineBaselinesBindings(py::module_& m) {
       py::arg("budget_usd") = py::none(), py::arg("num_threads") = 1,
       "Runs the per-epoch schedule [(functions, memory_mb), ...] (the last "
       "pair repeats) from each seed until the job stops. Returns mean_jct_s, "
-      "mean_cost_usd, success_rate, successes and per-seed `episodes` (seed, "
-      "jct_s, cost_usd, epochs, status). `budget_usd` overrides "
+      "mean_cost_usd, success_rate, successes, over_budget (episodes whose "
+      "cost exceeds the budget) and per-seed `episodes` (seed, jct_s, "
+      "cost_usd, epochs, status, over_budget). `budget_usd` overrides "
       "job.budget_usd. Results do not depend on num_threads.");
   m.def(
       "grid_search",
@@ -351,6 +358,68 @@ void DefineBaselinesBindings(py::module_& m) {
       "too, so the result is never worse than them. Returns the best "
       "`schedule`, its objective and evaluation, `history` and `evaluated`. "
       "Deterministic in `seed` whatever num_threads.");
+  m.def(
+      "oracle_static",
+      [](const PyScenario& scenario, const std::vector<double>& budgets,
+         const std::vector<uint64_t>& seeds, double function_ratio,
+         int coarse_memory, int starts, int function_step, int memory_step,
+         int max_rounds, const PairSchedule& include, int num_threads) {
+        baselines::OracleStaticOptions o;
+        o.function_ratio = function_ratio;
+        o.coarse_memory = coarse_memory;
+        o.starts = starts;
+        o.function_step = function_step;
+        o.memory_step = memory_step;
+        o.max_rounds = max_rounds;
+        o.include = ToSchedule(include);
+        std::vector<baselines::OracleStaticResult> results;
+        {
+          py::gil_scoped_release release;
+          env::ThreadPool pool(num_threads);
+          results = baselines::OracleStatic(*scenario.scenario, budgets, seeds,
+                                            o, pool);
+        }
+        py::list out;
+        for (const baselines::OracleStaticResult& r : results) {
+          py::dict d;
+          d["budget_usd"] = r.budget_usd;
+          d["best"] = GridPointToDict(r.best, true);
+          d["coarse_points"] = r.coarse_points;
+          d["evaluated"] = r.evaluated;
+          d["rounds"] = r.rounds;
+          d["local_optimum"] = r.local_optimum;
+          out.append(d);
+        }
+        return out;
+      },
+      py::arg("scenario"), py::arg("budgets"), py::arg("seeds"),
+      py::arg("function_ratio") = 1.25, py::arg("coarse_memory") = 12,
+      py::arg("starts") = 4, py::arg("function_step") = 1,
+      py::arg("memory_step") = 1, py::arg("max_rounds") = 200,
+      py::arg("include") = PairSchedule{}, py::arg("num_threads") = 1,
+      "The oracle static baseline (agent/baselines/oracle_static.h): the "
+      "best static (functions, memory_mb) of the full grid for each budget, "
+      "ranked as grid_search ranks, found by a coarse stage (a geometric n "
+      "ladder of ratio function_ratio x coarse_memory memory sizes, plus "
+      "`include`) and pattern searches from the `starts` best coarse memory "
+      "rows down to function_step functions and memory_step grid positions. "
+      "One dict per budget: budget_usd, best (with per-seed episodes), "
+      "coarse_points, evaluated, rounds, local_optimum. Results do not "
+      "depend on num_threads.");
+  m.def(
+      "oracle_axes",
+      [](const PyScenario& scenario, double function_ratio, int coarse_memory) {
+        baselines::OracleStaticOptions o;
+        o.function_ratio = function_ratio;
+        o.coarse_memory = coarse_memory;
+        return std::make_pair(
+            baselines::OracleCoarseFunctions(*scenario.scenario, o),
+            baselines::OracleCoarseMemory(*scenario.scenario, o));
+      },
+      py::arg("scenario"), py::arg("function_ratio") = 1.25,
+      py::arg("coarse_memory") = 12,
+      "The coarse stage's (functions, memory_mb) axes of oracle_static. "
+      "Raises ValueError naming a bad function_ratio or coarse_memory.");
   m.def(
       "hand_schedule",
       [](const PyScenario& scenario, double scale, std::optional<int> memory_mb,

@@ -22,9 +22,9 @@ ONLY="${SANITIZE_ONLY:-}"
 log() { echo "[sanitize] $*" >&2; }
 
 # The threaded tests: the vector env, the thread pool, and the baselines
-# (policy evaluation, grid search, CEM) that fan out over a pool, and sgd
-# simulations with deep nets on parallel threads.
-TSAN_FILTER='VectorEnv*:ThreadPool*:EvaluationTest.*:GridSearchTest.*:CemTest.*:SgdDeepTest.ThreadsDoNotChangeLosses'
+# (policy evaluation, grid search, CEM, the oracle static search) that fan
+# out over a pool, and sgd simulations with deep nets on parallel threads.
+TSAN_FILTER='VectorEnv*:ThreadPool*:EvaluationTest.*:GridSearchTest.*:CemTest.*:OracleStaticTest.ResultsDoNotDependOn*:SgdDeepTest.ThreadsDoNotChangeLosses'
 
 # build_tree <dir> <sanitizers>: configures (afresh when the generator or the
 # sanitizers differ) and builds siren_tests only.

@@ -36,6 +36,7 @@ Evaluation Summarise(std::vector<EpisodeOutcome> episodes) {
     jct_sum += e.jct_s;
     cost_sum += e.cost_usd;
     if (e.success()) ++evaluation.successes;
+    if (e.over_budget) ++evaluation.over_budget;
   }
   evaluation.mean_jct_s = jct_sum / count;
   evaluation.mean_cost_usd = cost_sum / count;
@@ -45,6 +46,7 @@ Evaluation Summarise(std::vector<EpisodeOutcome> episodes) {
 
 EpisodeOutcome RunEpisode(std::shared_ptr<const sim::Scenario> scenario,
                           const Policy& policy, uint64_t seed) {
+  const double budget_usd = scenario->job.budget_usd;
   sim::Simulation simulation(std::move(scenario), seed);
   sim::EpochResult last;
   bool has_last = false;
@@ -60,6 +62,7 @@ EpisodeOutcome RunEpisode(std::shared_ptr<const sim::Scenario> scenario,
   outcome.cost_usd = simulation.cost_usd();
   outcome.epochs = simulation.epoch();
   outcome.status = simulation.status();
+  outcome.over_budget = outcome.cost_usd > budget_usd;
   return outcome;
 }
 

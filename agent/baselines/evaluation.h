@@ -5,7 +5,10 @@
 // One episode is one job run until it stops (sim::Simulation::done()). Its
 // JCT is the simulated time at the stop, whatever the status, so a failed
 // seed still counts with the time it ran; it succeeds when the status is
-// kConverged (target loss reached with the cost within job.budget_usd).
+// kConverged (target loss reached with the cost within job.budget_usd). It
+// is over budget when its cost at the stop exceeds job.budget_usd: the epoch
+// that exhausts the budget is billed in full, so a job the budget stopped
+// usually ends a little above it.
 //
 // Determinism: an episode depends only on the scenario, the seed and the
 // policy's answers. Batches of episodes run on an env::ThreadPool with
@@ -49,6 +52,7 @@ struct EpisodeOutcome {
   double cost_usd = 0;  // Cumulative cost when the job stopped.
   int epochs = 0;
   sim::JobStatus status = sim::JobStatus::kRunning;
+  bool over_budget = false;  // cost_usd > job.budget_usd.
   bool success() const { return status == sim::JobStatus::kConverged; }
 };
 
@@ -59,6 +63,7 @@ struct Evaluation {
   double mean_cost_usd = 0;
   int successes = 0;
   double success_rate = 0;  // successes / seeds.
+  int over_budget = 0;      // Episodes whose cost exceeds the budget.
 };
 
 // Aggregates outcomes (summed in their order).

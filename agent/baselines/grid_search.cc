@@ -21,15 +21,30 @@ void SortUnique(std::vector<int>& values) {
   values.erase(std::unique(values.begin(), values.end()), values.end());
 }
 
-// Strict "a ranks before b" among points with the same success count.
+}  // namespace
+
 bool RanksBefore(const GridPoint& a, const GridPoint& b) {
-  return std::make_tuple(a.evaluation.mean_jct_s, a.evaluation.mean_cost_usd,
-                         a.action.functions, a.action.memory_mb) <
-         std::make_tuple(b.evaluation.mean_jct_s, b.evaluation.mean_cost_usd,
-                         b.action.functions, b.action.memory_mb);
+  // More successes first, hence the negated counts.
+  return std::make_tuple(-a.evaluation.successes, a.evaluation.mean_jct_s,
+                         a.evaluation.mean_cost_usd, a.action.functions,
+                         a.action.memory_mb) <
+         std::make_tuple(-b.evaluation.successes, b.evaluation.mean_jct_s,
+                         b.evaluation.mean_cost_usd, b.action.functions,
+                         b.action.memory_mb);
 }
 
-}  // namespace
+std::vector<int> FeasibleMemory(const sim::Scenario& scenario) {
+  const int min_feasible = sim::MinFeasibleMemoryMb(scenario);
+  std::vector<int> feasible;
+  for (int m : sim::MemoryGrid(scenario)) {
+    if (m >= min_feasible) feasible.push_back(m);
+  }
+  return feasible;
+}
+
+int AutoMemoryStride(int count, int points) {
+  return std::max(1, (count - 1 + points - 2) / (points - 1));
+}
 
 const std::vector<int>& DefaultFunctionValues() {
   static const std::vector<int> values = {1,  2,   5,   10,  20,  30,  50,
@@ -81,17 +96,10 @@ std::vector<int> GridMemory(const sim::Scenario& scenario,
                                 std::to_string(spec.memory_stride) +
                                 ", expected 0 (auto) or a positive integer");
   }
-  const int min_feasible = sim::MinFeasibleMemoryMb(scenario);
-  std::vector<int> feasible;
-  for (int m : sim::MemoryGrid(scenario)) {
-    if (m >= min_feasible) feasible.push_back(m);
-  }
+  const std::vector<int> feasible = FeasibleMemory(scenario);
   const int count = static_cast<int>(feasible.size());
   int stride = spec.memory_stride;
-  if (stride == 0) {
-    stride = std::max(
-        1, (count - 1 + kAutoMemoryPoints - 2) / (kAutoMemoryPoints - 1));
-  }
+  if (stride == 0) stride = AutoMemoryStride(count, kAutoMemoryPoints);
   for (int i = 0; i < count; i += stride) sizes.push_back(feasible[i]);
   if (count > 0) sizes.push_back(feasible.back());
   SortUnique(sizes);
@@ -105,13 +113,7 @@ int BestPoint(const std::vector<GridPoint>& points) {
       best = i;
       continue;
     }
-    const GridPoint& p = points[i];
-    const GridPoint& q = points[best];
-    if (p.evaluation.successes > q.evaluation.successes ||
-        (p.evaluation.successes == q.evaluation.successes &&
-         RanksBefore(p, q))) {
-      best = i;
-    }
+    if (RanksBefore(points[i], points[best])) best = i;
   }
   return best;
 }
@@ -153,9 +155,8 @@ GridPlan MakeGridPlan(const sim::Scenario& scenario,
     for (int b = 0; b < static_cast<int>(budgets.size()); ++b) {
       std::vector<int>& runs = per_budget.emplace_back();
       for (const sim::Action& a : actions) {
-        const auto [it, added] =
-            index.try_emplace({b, a.functions, a.memory_mb},
-                              static_cast<int>(plan.runs.size()));
+        const auto [it, added] = index.try_emplace(
+            {b, a.functions, a.memory_mb}, static_cast<int>(plan.runs.size()));
         if (added) plan.runs.push_back({b, a});
         runs.push_back(it->second);
       }

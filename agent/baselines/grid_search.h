@@ -50,11 +50,24 @@ std::vector<int> GridFunctions(const sim::Scenario& scenario,
 std::vector<int> GridMemory(const sim::Scenario& scenario,
                             const GridSpec& spec);
 
+// The feasible sizes of the era's memory grid (from MinFeasibleMemoryMb up),
+// ascending.
+std::vector<int> FeasibleMemory(const sim::Scenario& scenario);
+
+// The stride that keeps at most `points` (>= 2) of `count` sizes, counted from
+// the smallest, before the largest is added: GridMemory's auto stride for
+// points = 12.
+int AutoMemoryStride(int count, int points);
+
 // One evaluated configuration.
 struct GridPoint {
   sim::Action action;
   Evaluation evaluation;
 };
+
+// Whether `a` ranks strictly before `b` under the ranking rule above: more
+// successes, then lower mean JCT, lower mean cost, smaller n, smaller m.
+bool RanksBefore(const GridPoint& a, const GridPoint& b);
 
 // The search for one budget. `points` are in grid order (n-major, both
 // ascending); `best` indexes into them.

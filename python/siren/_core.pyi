@@ -284,7 +284,7 @@ def fit_convergence(scenario: Scenario, runs: list[dict[str, Any]], epochs: int,
 def evaluate_schedule(scenario: Scenario, schedule: list[tuple[int, int]], seeds: list[int],
                       budget_usd: float | None = None, num_threads: int = 1) -> dict[str, Any]:
     """Runs the schedule (last pair repeats) from each seed. Keys: mean_jct_s,
-    mean_cost_usd, success_rate, successes, episodes."""
+    mean_cost_usd, success_rate, successes, over_budget, episodes."""
 def grid_search(scenario: Scenario, budgets: list[float], seeds: list[int],
                 functions: list[int] = ..., memory_mb: list[int] = ..., memory_stride: int = 0,
                 num_threads: int = 1) -> list[dict[str, Any]]:
@@ -323,13 +323,23 @@ def cem_search(scenario: Scenario, seeds: list[int], budget_usd: float | None = 
                keep_elite: bool = True, num_threads: int = 1) -> dict[str, Any]:
     """Cross-entropy search over per-epoch schedules. Keys: schedule,
     objective, evaluated, history and the best schedule's evaluation."""
+def oracle_static(scenario: Scenario, budgets: list[float], seeds: list[int], function_ratio: float = 1.25,
+                  coarse_memory: int = 12, starts: int = 4, function_step: int = 1, memory_step: int = 1,
+                  max_rounds: int = 200, include: list[tuple[int, int]] = ...,
+                  num_threads: int = 1) -> list[dict[str, Any]]:
+    """The best static (functions, memory_mb) of the full grid per budget,
+    searched (agent/baselines/oracle_static.h). Per budget: budget_usd,
+    best, coarse_points, evaluated, rounds, local_optimum."""
+def oracle_axes(scenario: Scenario, function_ratio: float = 1.25,
+                coarse_memory: int = 12) -> tuple[list[int], list[int]]:
+    """The coarse stage's (functions, memory_mb) axes of oracle_static."""
 def hand_schedule(scenario: Scenario, scale: float = 1.0, memory_mb: int | None = None,
                   mid_epochs: int = 4, high: int = 120, mid: int = 20,
                   low: int = 10) -> list[tuple[int, int]]:
     """The talk's hand schedule: high, then mid for mid_epochs epochs, then low."""
 def summarise_episodes(episodes: list[dict[str, Any]]) -> dict[str, Any]:
-    """Means of per-seed outcomes (seed, jct_s, cost_usd, epochs, status),
-    summed in their order (agent/baselines Summarise)."""
+    """Means of per-seed outcomes (seed, jct_s, cost_usd, epochs, status,
+    over_budget), summed in their order (agent/baselines Summarise)."""
 def ec2_baseline(scenario: Scenario, instance_types: list[str] = ...,
                  instances: list[int] = ...) -> list[dict[str, Any]]:
     """The EC2 cluster baseline per instance type x count. Keys:

@@ -15,9 +15,9 @@ same arithmetic.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from siren import _core, ray_backend
 from siren.backend_jobs import CemJob, PolicyJob, ScheduleJob
@@ -54,6 +54,11 @@ class Backend(Protocol):
     def cem_search(self, jobs: Sequence[CemJob]) -> list[dict]:
         """``_core.cem_search`` for each job."""
 
+    def oracle_static(self, scenario: _core.Scenario, budgets: Sequence[float], seeds: Sequence[int],
+                      options: Mapping[str, Any]) -> list[dict]:
+        """``_core.oracle_static(scenario, budgets, seeds, **options)``: one
+        result per budget."""
+
     def evaluate_policy(self, policy_path: str | Path, jobs: Sequence[PolicyJob]) -> list[dict]:
         """``siren.policy.evaluate_policy`` of the exported policy for each job."""
 
@@ -85,6 +90,10 @@ class LocalBackend:
     def cem_search(self, jobs: Sequence[CemJob]) -> list[dict]:
         return [_core.cem_search(job.scenario, list(job.seeds), **job.options, num_threads=self.threads)
                 for job in jobs]
+
+    def oracle_static(self, scenario: _core.Scenario, budgets: Sequence[float], seeds: Sequence[int],
+                      options: Mapping[str, Any]) -> list[dict]:
+        return _core.oracle_static(scenario, list(budgets), list(seeds), **options, num_threads=self.threads)
 
     def evaluate_policy(self, policy_path: str | Path, jobs: Sequence[PolicyJob]) -> list[dict]:
         policy, _ = load_policy(policy_path)

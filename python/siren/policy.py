@@ -153,7 +153,8 @@ def policy_scenario_differences(trained_on: _core.Scenario, scenario: _core.Scen
 
 def policy_episode(policy: Any, scenario: _core.Scenario, seed: int) -> dict[str, Any]:
     """Runs the deterministic policy on one job from `seed`. Keys: seed,
-    jct_s, cost_usd, return, success (as Python numbers)."""
+    jct_s, cost_usd, return, success, over_budget (the cost exceeds
+    job.budget_usd), as Python numbers."""
     import torch
 
     names = _core.info_names()
@@ -169,23 +170,26 @@ def policy_episode(policy: Any, scenario: _core.Scenario, seed: int) -> dict[str
             total += reward
             if terminated or truncated:
                 break
-    return {"seed": seed, "jct_s": float(info[time_column]), "cost_usd": float(info[cost_column]),
-            "return": total, "success": bool(info[status_column] == 1)}
+    cost = float(info[cost_column])
+    return {"seed": seed, "jct_s": float(info[time_column]), "cost_usd": cost,
+            "return": total, "success": bool(info[status_column] == 1), "over_budget": cost > scenario.budget_usd}
 
 
 def summarise_policy_episodes(episodes: list[dict[str, Any]]) -> dict[str, Any]:
     """The means of `policy_episode` outcomes, in their order. Keys:
-    mean_jct_s, mean_cost_usd, success_rate, episodes, mean_return."""
+    mean_jct_s, mean_cost_usd, success_rate, successes, over_budget (a
+    count), episodes (the count), mean_return."""
     successes = sum(episode["success"] for episode in episodes)
     return {"mean_jct_s": float(np.mean([episode["jct_s"] for episode in episodes])),
             "mean_cost_usd": float(np.mean([episode["cost_usd"] for episode in episodes])),
-            "success_rate": successes / len(episodes), "episodes": len(episodes),
+            "success_rate": successes / len(episodes), "successes": successes,
+            "over_budget": sum(episode["over_budget"] for episode in episodes), "episodes": len(episodes),
             "mean_return": float(np.mean([episode["return"] for episode in episodes]))}
 
 
 def evaluate_policy(policy: Any, scenario: _core.Scenario, seeds: list[int]) -> dict[str, Any]:
-    """Runs the deterministic policy on one job per seed. Keys: mean_jct_s,
-    mean_cost_usd, success_rate, episodes, mean_return."""
+    """Runs the deterministic policy on one job per seed. Keys as
+    `summarise_policy_episodes`."""
     return summarise_policy_episodes([policy_episode(policy, scenario, seed) for seed in seeds])
 
 

@@ -11,8 +11,9 @@ puts the per-seed outcomes back in seed order and hands them to the C++ that
 reduces them for the local backend too (``_core.summarise_episodes``; for
 grid search, ``_core.GridPlan`` lists the runs and reduces their outcomes), so
 the tables are bit-for-bit those of the local backend: this module only maps
-episodes to tasks. CEM searches run as one task per search (the search is
-sequential by nature); the EC2 rows and the hand schedule itself are computed
+episodes to tasks. CEM searches run as one task per search and the oracle
+static search as one task per budget (both are sequential rounds of
+batches); the EC2 rows and the hand schedule itself are computed
 on the driver.
 
 Every node must have the same ``siren`` installed (the tasks import it);
@@ -28,7 +29,7 @@ import os
 import socket
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -180,6 +181,13 @@ def run_cem(yaml: str, seeds: list[int], options: dict[str, Any]) -> dict:
     return _core.cem_search(_scenario(yaml), seeds, **options, num_threads=1)
 
 
+def run_oracle(yaml: str, budget: float, seeds: list[int], options: dict[str, Any]) -> dict:
+    """Task: ``_core.oracle_static`` for one budget on one simulation thread
+    (each budget's search is independent of the others')."""
+    [result] = _core.oracle_static(_scenario(yaml), [budget], seeds, **options, num_threads=1)
+    return result
+
+
 # --- splitting and reassembling -----------------------------------------------
 
 
@@ -215,6 +223,7 @@ class RayBackend:
         self._schedule_task = task(run_schedule_groups)
         self._policy_task = task(run_policy_groups)
         self._cem_task = task(run_cem)
+        self._oracle_task = task(run_oracle)
 
     def cpus(self) -> int:
         """The cluster's CPUs (at least 1)."""
@@ -267,6 +276,12 @@ class RayBackend:
     def cem_search(self, jobs: Sequence[CemJob]) -> list[dict]:
         return self._ray.get([self._cem_task.remote(job.scenario.to_yaml(), list(job.seeds), dict(job.options))
                               for job in jobs])
+
+    def oracle_static(self, scenario: _core.Scenario, budgets: Sequence[float], seeds: Sequence[int],
+                      options: Mapping[str, Any]) -> list[dict]:
+        yaml = scenario.to_yaml()
+        return self._ray.get([self._oracle_task.remote(yaml, budget, list(seeds), dict(options))
+                              for budget in budgets])
 
     def evaluate_policy(self, policy_path: str | Path, jobs: Sequence[PolicyJob]) -> list[dict]:
         policy = self._ray.put(Path(policy_path).read_bytes())

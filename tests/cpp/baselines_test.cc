@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <memory>
 #include <stdexcept>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "agent/baselines/evaluation.h"
 #include "agent/baselines/grid_search.h"
 #include "agent/baselines/hand_schedule.h"
+#include "agent/baselines/oracle_static.h"
 #include "env/thread_pool.h"
 #include "sim/engine/simulation.h"
 #include "sim/platform/platform.h"
@@ -212,9 +214,9 @@ TEST(GridPlanTest, SharedPointsRunOnceAndOutcomesReduceToGridSearch) {
   env::ThreadPool pool(2);
   std::vector<std::vector<EpisodeOutcome>> outcomes;
   for (const GridRun& run : plan.runs) {
-    outcomes.push_back(EvaluateSchedule(plan.scenarios[run.budget],
-                                        {run.action}, seeds, pool)
-                           .episodes);
+    outcomes.push_back(
+        EvaluateSchedule(plan.scenarios[run.budget], {run.action}, seeds, pool)
+            .episodes);
   }
   const auto reduced = ReduceGridPlan(plan, outcomes);
   const auto ran = RunGridPlan(plan, pool);
@@ -322,6 +324,176 @@ TEST(CemTest, RejectsBadOptions) {
   o.initial = sim::Action{10, 1000};
   EXPECT_THROW(CemSearch(scenario, {0}, o, pool), std::invalid_argument);
   EXPECT_THROW(CemSearch(scenario, {}, SmallCem(), pool),
+               std::invalid_argument);
+}
+
+// The default preset with n in [1, 12]: 12 x 45 configurations, few enough
+// for a brute force, and a budget that cuts through the grid.
+sim::Scenario TinyOracleScenario() {
+  sim::Scenario scenario = Default();
+  scenario.params.Set("env.max_functions", int64_t{12});
+  return scenario;
+}
+
+// Coarse enough that the refinement has work to do on the tiny grid.
+OracleStaticOptions CoarseOracle() {
+  OracleStaticOptions o;
+  o.function_ratio = 2;
+  o.coarse_memory = 4;
+  o.starts = 2;
+  return o;
+}
+
+TEST(OracleStaticTest, CoarseAxesAreALadderAndGridSearchsMemoryAxis) {
+  const sim::Scenario scenario = Default();
+  OracleStaticOptions o;
+  o.function_ratio = 2;
+  EXPECT_EQ(OracleCoarseFunctions(scenario, o),
+            (std::vector<int>{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000}));
+  o.function_ratio = 1.25;
+  const std::vector<int> ladder = OracleCoarseFunctions(scenario, o);
+  for (size_t i = 1; i < ladder.size(); ++i) {
+    EXPECT_GT(ladder[i], ladder[i - 1]);
+    EXPECT_LE(ladder[i], std::max(ladder[i - 1] + 1,
+                                  static_cast<int>(ladder[i - 1] * 1.25)));
+  }
+  // coarse_memory = 12 is grid search's default memory axis.
+  EXPECT_EQ(OracleCoarseMemory(scenario, o), GridMemory(scenario, {}));
+  o.coarse_memory = 2;
+  EXPECT_EQ(OracleCoarseMemory(scenario, o), (std::vector<int>{192, 3008}));
+}
+
+TEST(OracleStaticTest, NeverWorseThanWhatItEvaluatedAndALocalOptimum) {
+  const sim::Scenario scenario = TinyOracleScenario();
+  const std::vector<uint64_t> seeds = {0, 1};
+  env::ThreadPool pool(2);
+  OracleStaticOptions o = CoarseOracle();
+  o.include = {{5, 1024}};
+  for (double budget : {0.07, 0.25}) {
+    const OracleStaticResult r =
+        OracleStatic(scenario, {budget}, seeds, o, pool).front();
+    EXPECT_EQ(r.budget_usd, budget);
+    EXPECT_TRUE(r.local_optimum);
+    EXPECT_GT(r.rounds, 0);
+    const auto budgeted = WithBudget(scenario, budget);
+    // The reported best re-evaluates to the same numbers.
+    ExpectSameEvaluation(
+        EvaluateSchedule(budgeted, {r.best.action}, seeds, pool),
+        r.best.evaluation);
+    // No coarse point and no included one ranks before it.
+    GridSpec coarse;
+    coarse.functions = OracleCoarseFunctions(scenario, o);
+    coarse.memory_mb = OracleCoarseMemory(scenario, o);
+    const auto grid = GridSearch(scenario, {budget}, coarse, seeds, pool);
+    EXPECT_EQ(r.coarse_points, static_cast<int>(grid[0].points.size()) + 1);
+    EXPECT_FALSE(RanksBefore(grid[0].best_point(), r.best));
+    const GridPoint included{
+        o.include[0], EvaluateSchedule(budgeted, {o.include[0]}, seeds, pool)};
+    EXPECT_FALSE(RanksBefore(included, r.best));
+    // None of its 8 neighbours at the final resolution does.
+    const std::vector<int> feasible = FeasibleMemory(scenario);
+    const int position = static_cast<int>(
+        std::find(feasible.begin(), feasible.end(), r.best.action.memory_mb) -
+        feasible.begin());
+    for (int dn : {-1, 0, 1}) {
+      for (int dm : {-1, 0, 1}) {
+        const int n = r.best.action.functions + dn;
+        const int p = position + dm;
+        if ((dn == 0 && dm == 0) || n < 1 || n > 12 || p < 0 ||
+            p >= static_cast<int>(feasible.size())) {
+          continue;
+        }
+        const GridPoint neighbour{
+            {n, feasible[p]},
+            EvaluateSchedule(budgeted, {{n, feasible[p]}}, seeds, pool)};
+        EXPECT_FALSE(RanksBefore(neighbour, r.best))
+            << "budget " << budget << ": " << n << " x " << feasible[p];
+      }
+    }
+  }
+}
+
+TEST(OracleStaticTest, FindsTheBruteForceOptimumOfATinyGrid) {
+  const sim::Scenario scenario = TinyOracleScenario();
+  const std::vector<uint64_t> seeds = {0, 1};
+  env::ThreadPool pool(2);
+  GridSpec every;
+  for (int n = 1; n <= 12; ++n) every.functions.push_back(n);
+  every.memory_stride = 1;
+  // Python's test_baselines.py checks 0.07 the same way.
+  const std::vector<double> budgets = {0.06};
+  const auto brute = GridSearch(scenario, budgets, every, seeds, pool);
+  const auto oracle =
+      OracleStatic(scenario, budgets, seeds, OracleStaticOptions{}, pool);
+  for (size_t b = 0; b < budgets.size(); ++b) {
+    const GridPoint& expected = brute[b].best_point();
+    EXPECT_EQ(oracle[b].best.action.functions, expected.action.functions)
+        << "budget " << budgets[b];
+    EXPECT_EQ(oracle[b].best.action.memory_mb, expected.action.memory_mb)
+        << "budget " << budgets[b];
+    ExpectSameEvaluation(oracle[b].best.evaluation, expected.evaluation);
+    // A search, not the brute force: far fewer than the 540 configurations.
+    EXPECT_LT(oracle[b].evaluated, 540 / 2);
+  }
+}
+
+TEST(OracleStaticTest, ResultsDoNotDependOnThreadsOrOnTheOtherBudgets) {
+  const sim::Scenario scenario = TinyOracleScenario();
+  const std::vector<uint64_t> seeds = {0, 1};
+  env::ThreadPool one(1);
+  env::ThreadPool two(2);
+  const auto together =
+      OracleStatic(scenario, {0.06, 0.25}, seeds, CoarseOracle(), two);
+  ASSERT_EQ(together.size(), 2u);
+  for (size_t b = 0; b < 2; ++b) {
+    // The Ray backend runs one budget per task.
+    const OracleStaticResult alone =
+        OracleStatic(scenario, {together[b].budget_usd}, seeds, CoarseOracle(),
+                     one)
+            .front();
+    EXPECT_EQ(alone.best.action.functions, together[b].best.action.functions);
+    EXPECT_EQ(alone.best.action.memory_mb, together[b].best.action.memory_mb);
+    ExpectSameEvaluation(alone.best.evaluation, together[b].best.evaluation);
+    EXPECT_EQ(alone.coarse_points, together[b].coarse_points);
+    EXPECT_EQ(alone.evaluated, together[b].evaluated);
+    EXPECT_EQ(alone.rounds, together[b].rounds);
+    EXPECT_EQ(alone.local_optimum, together[b].local_optimum);
+  }
+}
+
+TEST(OracleStaticTest, RejectsBadOptionsAndIncludes) {
+  const sim::Scenario scenario = TinyOracleScenario();
+  env::ThreadPool pool(1);
+  auto fails = [&](OracleStaticOptions o, const std::string& name) {
+    try {
+      OracleStatic(scenario, {0.25}, {0}, o, pool);
+      ADD_FAILURE() << "accepted a bad " << name;
+    } catch (const std::invalid_argument& error) {
+      EXPECT_NE(std::string(error.what()).find(name), std::string::npos)
+          << error.what();
+    }
+  };
+  OracleStaticOptions o;
+  o.function_ratio = 1;
+  fails(o, "function_ratio");
+  o = {};
+  o.coarse_memory = 1;
+  fails(o, "coarse_memory");
+  o = {};
+  o.starts = 0;
+  fails(o, "starts");
+  o = {};
+  o.memory_step = 0;
+  fails(o, "memory_step");
+  o = {};
+  o.include = {{13, 1024}};
+  fails(o, "include: functions");
+  o = {};
+  o.include = {{5, 1000}};
+  fails(o, "include: memory_mb");
+  EXPECT_THROW(OracleStatic(scenario, {0.25}, {}, {}, pool),
+               std::invalid_argument);
+  EXPECT_THROW(OracleStatic(scenario, {0}, {0}, {}, pool),
                std::invalid_argument);
 }
 

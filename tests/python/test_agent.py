@@ -86,15 +86,20 @@ def test_export_and_onnx(cli, tmp_path, trained) -> None:
 
 def test_evaluate_writes_the_comparison_table(cli, tmp_path, trained) -> None:
     proc = cli("evaluate", "--policy", str(trained / "policy.pt"), "--budgets", "0.2,0.3",
-               "--seeds", "2", "--tuning-seeds", "2", "--json", "table.json", "job.max_epochs=12")  # fmt: skip
+               "--seeds", "2", "--tuning-seeds", "2", "--oracle-ratio", "2", "--oracle-coarse-memory", "4",
+               "--json", "table.json", "job.max_epochs=12")  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     table = json.loads((tmp_path / "table.json").read_text())
     methods = {(row["method"], row["budget_usd"]) for row in table["rows"]}
     for budget in (0.2, 0.3):
-        assert {("policy", budget), ("GS", budget), ("hand", budget)} <= methods
+        assert {("policy", budget), ("GS", budget), ("oracle static", budget), ("hand", budget)} <= methods
     for row in table["rows"]:
-        assert {"mean_jct_s", "mean_cost_usd", "success_rate"} <= row.keys()
+        assert {"mean_jct_s", "mean_cost_usd", "success_rate", "over_budget", "improvement_vs_gs_pct",
+                "comparison_vs_gs", "improvement_vs_oracle_pct", "comparison_vs_oracle"} <= row.keys()
         assert 0 <= row["success_rate"] <= 1
+    searches = table["oracle_static"]["searches"]
+    assert [search["budget_usd"] for search in searches] == [0.2, 0.3]
+    assert table["oracle_static"]["seeds"] == [0, 1] and all(search["local_optimum"] for search in searches)
 
 
 def test_evaluate_policy_matches_a_manual_rollout(trained) -> None:

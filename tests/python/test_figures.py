@@ -16,7 +16,8 @@ SCRIPT = Path(__file__).resolve().parents[2] / "experiments" / "reproduce_figure
 FIGURES = ("fig_a_training_reward.png", "fig_b_jct_vs_budget.png", "fig_c_policy_schedule.png",
            "fig_d_time_vs_cost_ec2.png")
 TRAINING = ("iteration", "mean_return", "mean_jct_s", "mean_cost_usd", "success_rate", "entropy")
-EVALUATION = ("method", "mean_jct_s", "mean_cost_usd", "success_rate", "improvement_vs_gs_pct", "config")
+EVALUATION = ("method", "mean_jct_s", "mean_cost_usd", "success_rate", "improvement_vs_gs_pct", "comparison_vs_gs",
+              "config")
 ROLLOUT = ("epoch", "functions", "memory_mb", "epoch_duration_s", "epoch_cost_usd", "loss",
            "cumulative_time_s", "cumulative_cost_usd")
 EC2 = ("instance_type", "instances", "time_s", "cost_usd", "converged", "epochs")
@@ -45,8 +46,9 @@ def test_pipeline_writes_results_figures_and_report(tmp_path: Path) -> None:
         for name in TRAINING:
             assert seed["training"][name].shape == (3,), name
         for name in EVALUATION:
-            assert seed["evaluation"][name].shape == (3,), name  # policy, GS, hand (no CEM)
-        assert list(seed["evaluation/method"].asstr()[()]) == ["policy", "GS", "hand"]
+            assert seed["evaluation"][name].shape == (4,), name  # policy, GS, oracle static, hand (no CEM)
+        assert list(seed["evaluation/method"].asstr()[()]) == ["policy", "GS", "oracle static", "hand"]
+        assert seed["evaluation/comparison_vs_gs"].asstr()[1] == "baseline"
         epochs = seed["rollout/epoch"].shape[0]
         assert epochs >= 1
         for name in ROLLOUT:

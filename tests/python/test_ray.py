@@ -43,7 +43,7 @@ START_TIMEOUT_S = 90
 STOP_WAIT_S = 10
 SMALL_SWEEP = ("sweep", "--budgets", "0.15,0.25", "--functions-grid", "20,50", "--memory-stride", "22",
                "--seeds", "2", "--fixed-n", "50", "--cem", "--cem-slots", "2", "--cem-population", "4",
-               "--cem-iterations", "2")
+               "--cem-iterations", "2", "--oracle-ratio", "2", "--oracle-coarse-memory", "4")
 
 
 def _free_port() -> int:
@@ -156,7 +156,7 @@ def test_sweep_table_is_the_same_on_ray(cluster, tmp_path) -> None:
     assert on_ray == local
     assert "backend=ray nodes=2 cpus=2" in stdout
     methods = {row["method"] for row in json.loads(on_ray)["rows"]}
-    assert {"GS", "GS-50", "hand", "CEM", "EC2 m4.xlarge x4"} <= methods
+    assert {"GS", "GS-50", "oracle static", "hand", "CEM", "EC2 m4.xlarge x4"} <= methods
 
 
 @pytest.fixture(scope="module")
@@ -170,13 +170,13 @@ def policy(tmp_path_factory) -> Path:
 @pytest.mark.slow
 def test_evaluate_table_is_the_same_on_ray(cluster, policy, tmp_path, monkeypatch) -> None:
     args = ("evaluate", "--policy", str(policy), "--budgets", "0.2,0.3", "--seeds", "5",
-            "--tuning-seeds", "2", "job.max_epochs=12")
+            "--tuning-seeds", "2", "--oracle-ratio", "2", "--oracle-coarse-memory", "4", "job.max_epochs=12")
     _, local = _sweep_json(tmp_path, "local", args=args)
     monkeypatch.setenv("RAY_ADDRESS", cluster.address)  # The default of --ray-address.
     _, on_ray = _sweep_json(tmp_path, "ray", "--backend", "ray", args=args)
     assert on_ray == local
     methods = {(row["method"], row["budget_usd"]) for row in json.loads(on_ray)["rows"]}
-    assert {("policy", 0.2), ("GS", 0.3), ("hand", 0.3)} <= methods
+    assert {("policy", 0.2), ("GS", 0.3), ("oracle static", 0.3), ("hand", 0.3)} <= methods
 
 
 @pytest.mark.slow
@@ -196,6 +196,9 @@ def test_backend_gives_the_core_results_in_full(cluster) -> None:
         hand = _core.hand_schedule(scenario)
         [evaluation] = backend.evaluate_schedules([ScheduleJob(scenario, hand, seeds, 0.2)])
         assert evaluation == _core.evaluate_schedule(scenario, hand, seeds, budget_usd=0.2)
+        options = {"function_ratio": 2.0, "coarse_memory": 4, "starts": 2, "include": [(20, 1024)]}
+        assert backend.oracle_static(scenario, [0.15, 0.3], seeds, options) == \
+            _core.oracle_static(scenario, [0.15, 0.3], seeds, **options, num_threads=2)
     finally:
         backend.close()
     assert not ray.is_initialized()

@@ -80,36 +80,51 @@ def _table_block(after: str) -> list[str]:
     return block.group(1).splitlines()
 
 
-# A table row as sweep and evaluate print it: budget (or -), method padded to
-# 18 characters, mean JCT, cost, success rate, then (evaluate) the change
-# against GS, and the configuration.
-SWEEP_ROW = r"^ *(\d+\.\d\d|-) .{18} +\d+\.\d\d +\d+\.\d{4} +\d\.\d{3}  \S"
-EVALUATE_ROW = r"^ *(\d+\.\d\d|-) .{18} +\d+\.\d\d +\d+\.\d{4} +\d\.\d{3} +([+-]\d+\.\d%)?  \S"
+# The table sweep and evaluate print (siren.comparison.table_lines): cells
+# separated by two or more spaces; success and budget overruns first, mean
+# JCT, one column per baseline (a percentage, "baseline", a reason or "-"
+# for EC2), then the configuration.
+HEADER = ["budget", "method", "success", "over budget", "cost_usd", "cost/budget", "mean_jct_s", "vs GS",
+          "vs oracle static", "config"]
+CELLS = [r"\d+\.\d\d|-", r"\S.*", r"\d\.\d{3}", r"\d+/\d+|-", r"\d+\.\d{4}", r"\d+\.\d%|-", r"\d+\.\d\d",
+         r"[+-]\d+\.\d%|baseline|n/a: .+|-", r"[+-]\d+\.\d%|baseline|n/a: .+|-", r"\S.*"]
 
 
-def _assert_same_format(readme: list[str], printed: list[str], row: str) -> None:
-    assert readme[1] == printed[1], "the column header"
-    assert readme[0].split("=", 1)[0] == printed[0].split("=", 1)[0], "the first line"
-    for line in printed[2:]:
-        assert re.match(row, line), f"printed: {line!r}"
-    for line in readme[2:]:
-        # The table's rows, then the path of --json if given.
-        assert re.match(row, line) or re.match(r"^json=\S+$", line), f"README: {line!r}"
+def _cells(line: str) -> list[str]:
+    return re.split(r"\s{2,}", line.strip())
+
+
+def _assert_same_format(readme: list[str], printed: list[str], header_at: int) -> None:
+    """The lines before the header start with the same `key=` or words, the
+    headers name the same columns, and every row of either has a valid
+    cell in every column (then the README may show `json=PATH`)."""
+    for mine, theirs in zip(readme[:header_at], printed[:header_at]):
+        assert re.split(r"[= ]", mine, maxsplit=1)[0] == re.split(r"[= ]", theirs, maxsplit=1)[0], mine
+    assert _cells(readme[header_at]) == HEADER, "the README's column header"
+    assert _cells(printed[header_at]) == HEADER, "the printed column header"
+    for source, lines in (("printed", printed), ("README", readme)):
+        for line in lines[header_at + 1:]:
+            if source == "README" and re.match(r"^json=\S+$", line):
+                continue
+            cells = _cells(line)
+            assert len(cells) == len(HEADER), f"{source}: {line!r}"
+            for cell, pattern, name in zip(cells, CELLS, HEADER):
+                assert re.fullmatch(pattern, cell), f"{source}: {name} {cell!r} in {line!r}"
 
 
 def test_sweep_table_has_the_format_sweep_prints(cli) -> None:
     proc = cli("sweep", "--budgets", "0.15,0.25", "--seeds", "2", "--functions-grid", "20,50", "--memory-stride", "8",
                "--fixed-n", "50", "--cem", "--cem-slots", "2", "--cem-population", "4", "--cem-iterations", "1",
-               "--quiet", "job.max_epochs=12")
+               "--oracle-ratio", "2", "--oracle-coarse-memory", "4", "--quiet", "job.max_epochs=12")
     assert proc.returncode == 0, proc.stderr
-    _assert_same_format(_table_block("### Baselines"), proc.stdout.splitlines(), SWEEP_ROW)
+    _assert_same_format(_table_block("### Baselines"), proc.stdout.splitlines(), 2)
 
 
 def test_evaluate_table_has_the_format_evaluate_prints(cli, tmp_path) -> None:
     train = cli("train", "--out", "run", "--iterations", "1", "--envs", "2", "--quiet", "job.max_epochs=4")
     assert train.returncode == 0, train.stderr
     proc = cli("evaluate", "--policy", "run/policy.pt", "--seeds", "2", "--tuning-seeds", "2", "--quiet",
-               "job.max_epochs=4")
+               "--oracle-ratio", "2", "--oracle-coarse-memory", "4", "job.max_epochs=4")
     assert proc.returncode == 0, proc.stderr
     printed = proc.stdout.splitlines()
-    _assert_same_format(_table_block("`scripts/main.sh` on the 2-core development machine"), printed, EVALUATE_ROW)
+    _assert_same_format(_table_block("`scripts/main.sh` on the 2-core development machine"), printed, 2)

@@ -5,8 +5,10 @@ scheduler from the command line.
 ``siren._core`` (built when torch was importable at install time; it links the
 libtorch of that torch). ``evaluate`` runs an exported TorchScript policy with
 Python's torch on held-out seeds and compares it, budget by budget, with the
-baselines of ``agent/baselines`` (grid search GS, the hand schedule,
-optionally the CEM bound) and the EC2 cluster.
+baselines of ``agent/baselines`` (grid search GS, the oracle static
+configuration, the hand schedule, optionally the CEM bound) and the EC2
+cluster, under the rules of ``siren.comparison`` (JCT compared only at equal
+success).
 """
 
 from __future__ import annotations
@@ -21,7 +23,17 @@ from typing import Any
 from siren import _core
 from siren._argtypes import checked_list, non_negative_int, positive_int
 from siren.backends import Backend, CemJob, PolicyJob, ScheduleJob
-from siren.cli._common import add_backend_arguments, add_overrides, add_quiet, backend_from_args, progress_bar
+from siren.cli._common import (
+    add_backend_arguments,
+    add_oracle_arguments,
+    add_overrides,
+    add_quiet,
+    backend_from_args,
+    describe_oracle,
+    oracle_options,
+    progress_bar,
+)
+from siren.comparison import BASELINES, add_comparisons, table_lines
 from siren.outputs import check_output_file, check_output_folder
 from siren.policy import HELD_OUT_FIRST_SEED, agent_path, export_onnx, load_policy
 
@@ -72,27 +84,44 @@ def _scenario_at(yaml: str, overrides: list[str], budget: float) -> _core.Scenar
     return _core.parse_scenario(yaml, overrides + [f"job.budget_usd={budget!r}"], "policy scenario")
 
 
+def _row(method: str, budget: float | None, result: dict[str, Any], seeds: int, config: str) -> dict[str, Any]:
+    return {"method": method, "budget_usd": budget, "success_rate": result["success_rate"],
+            "over_budget": result["over_budget"], "seeds": seeds, "mean_cost_usd": result["mean_cost_usd"],
+            "mean_jct_s": result["mean_jct_s"], "config": config}
+
+
 def _evaluation_rows(args: argparse.Namespace, backend: Backend, yaml: str, overrides: list[str],
                      base: _core.Scenario, budgets: list[float], held_out: list[int],
-                     tuning: list[int], bar: Any) -> list[dict[str, Any]]:
-    """The comparison table: per budget the policy, GS, the hand schedule
-    and (--cem) the CEM bound on the held-out seeds, then the EC2 rows;
+                     tuning: list[int], oracle_seeds: list[int], bar: Any) -> tuple[list[dict[str, Any]], list[dict]]:
+    """The comparison table: per budget the policy, GS, the oracle static
+    configuration, the hand schedule and (--cem) the CEM bound on the
+    held-out seeds, then the EC2 rows, each with its comparisons against GS
+    and the oracle static row (siren.comparison); and the oracle searches.
     `bar` advances after each phase."""
     bar.set_description("evaluate: grid search")
     [gs_all] = backend.grid_search(base, budgets, tuning, [[]])
     bar.update(1)
+    bests = [(gs["best"]["functions"], gs["best"]["memory_mb"]) for gs in gs_all]
+    oracles: list[dict] = []
+    if not args.no_oracle:
+        bar.set_description("evaluate: oracle static")
+        oracles = backend.oracle_static(base, budgets, oracle_seeds, {**oracle_options(args), "include": bests})
+        bar.update(1)
+    oracle_bests = [(o["best"]["functions"], o["best"]["memory_mb"]) for o in oracles]
     hand = _core.hand_schedule(base)
     scenarios = [_scenario_at(yaml, overrides, budget) for budget in budgets]
-    bests = [(gs["best"]["functions"], gs["best"]["memory_mb"]) for gs in gs_all]
     bar.set_description("evaluate: policy")
     learned = backend.evaluate_policy(args.policy, [PolicyJob(scenario, held_out) for scenario in scenarios])
     bar.update(1)
-    bar.set_description("evaluate: GS and hand schedule")
+    bar.set_description("evaluate: GS, oracle static and hand schedule")
     evaluations = backend.evaluate_schedules(
         [ScheduleJob(scenario, [best], held_out) for scenario, best in zip(scenarios, bests)]
+        + [ScheduleJob(scenario, [best], held_out) for scenario, best in zip(scenarios, oracle_bests)]
         + [ScheduleJob(scenario, hand, held_out) for scenario in scenarios])
     bar.update(1)
-    gs_evals, hand_evals = evaluations[:len(budgets)], evaluations[len(budgets):]
+    count = len(budgets)
+    gs_evals, hand_evals = evaluations[:count], evaluations[count + len(oracles):]
+    oracle_evals = evaluations[count:count + len(oracles)]
     if args.cem:
         bar.set_description("evaluate: CEM")
         cems = backend.cem_search([CemJob(scenario, tuning, {"slots": args.cem_slots, "initial": best,
@@ -102,25 +131,27 @@ def _evaluation_rows(args: argparse.Namespace, backend: Backend, yaml: str, over
                                                 for scenario, cem in zip(scenarios, cems)])
         bar.update(1)
     rows: list[dict[str, Any]] = []
+    seeds = len(held_out)
     for index, budget in enumerate(budgets):
-        best, gs_eval = bests[index], gs_evals[index]
-        methods = [("policy", learned[index], "exported policy"),
-                   ("GS", gs_eval, f"{best[0]} x {best[1]} MB"),
-                   ("hand", hand_evals[index], ",".join(f"{n}:{m}" for n, m in hand[:3]) + ",...")]
+        best = bests[index]
+        rows.append(_row("policy", budget, learned[index], seeds, "exported policy"))
+        rows.append(_row("GS", budget, gs_evals[index], seeds, f"{best[0]} x {best[1]} MB"))
+        if oracles:
+            n, m = oracle_bests[index]
+            rows.append(_row("oracle static", budget, oracle_evals[index], seeds, f"{n} x {m} MB"))
+        rows.append(_row("hand", budget, hand_evals[index], seeds,
+                         ",".join(f"{n}:{m}" for n, m in hand[:3]) + ",..."))
         if args.cem:
             schedule = cems[index]["schedule"]
-            methods.append(("CEM bound", cem_evals[index], ",".join(f"{n}:{m}" for n, m in schedule[:4]) + ",..."))
-        for method, result, config in methods:
-            improvement = 100.0 * (gs_eval["mean_jct_s"] - result["mean_jct_s"]) / gs_eval["mean_jct_s"]
-            rows.append({"method": method, "budget_usd": budget, "mean_jct_s": result["mean_jct_s"],
-                         "mean_cost_usd": result["mean_cost_usd"], "success_rate": result["success_rate"],
-                         "improvement_vs_gs_pct": improvement, "config": config})
+            rows.append(_row("CEM bound", budget, cem_evals[index], seeds,
+                             ",".join(f"{n}:{m}" for n, m in schedule[:4]) + ",..."))
     for r in _core.ec2_baseline(base):
-        rows.append({"method": f"EC2 {r['instance_type']} x{r['instances']}", "budget_usd": None,
-                     "mean_jct_s": r["time_s"], "mean_cost_usd": r["cost_usd"],
-                     "success_rate": 1.0 if r["converged"] else 0.0, "improvement_vs_gs_pct": None,
-                     "config": f"{r['epochs']} epochs, budget not applied"})
-    return rows
+        result = {"success_rate": 1.0 if r["converged"] else 0.0, "over_budget": None,
+                  "mean_cost_usd": r["cost_usd"], "mean_jct_s": r["time_s"]}
+        rows.append(_row(f"EC2 {r['instance_type']} x{r['instances']}", None, result, 1,
+                         f"{r['epochs']} epochs, budget not applied"))
+    add_comparisons(rows, BASELINES if oracles else BASELINES[:1])
+    return rows, oracles
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -136,26 +167,38 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     budgets = args.budgets or [base.budget_usd]
     held_out = list(range(args.first_seed, args.first_seed + args.seeds))
     tuning = list(range(args.tuning_seeds))
+    oracle_seeds = list(range(args.oracle_seeds or args.tuning_seeds))
     threads = args.threads or os.cpu_count() or 1
+    baselines = BASELINES[:1] if args.no_oracle else BASELINES
 
     backend = backend_from_args(args, threads)
-    with progress_bar(3 + bool(args.cem), "evaluate", args.quiet, unit="phase") as bar:
+    with progress_bar(3 + (not args.no_oracle) + bool(args.cem), "evaluate", args.quiet, unit="phase") as bar:
         try:
-            rows = _evaluation_rows(args, backend, yaml, overrides, base, budgets, held_out, tuning, bar)
+            rows, oracles = _evaluation_rows(args, backend, yaml, overrides, base, budgets, held_out, tuning,
+                                             oracle_seeds, bar)
         finally:
             backend.close()
 
-    print(f"policy={args.policy} scenario={base.name} held-out seeds {held_out[0]}..{held_out[-1]} "
-          f"(GS tuned on seeds 0..{len(tuning) - 1})")
-    print(f"{'budget':>7} {'method':<18} {'mean_jct_s':>10} {'cost_usd':>9} {'success':>7} {'vs_GS':>7}  config")
-    for row in rows:
-        budget = "-" if row["budget_usd"] is None else f"{row['budget_usd']:.2f}"
-        gain = "" if row["improvement_vs_gs_pct"] is None else f"{row['improvement_vs_gs_pct']:+.1f}%"
-        print(f"{budget:>7} {row['method']:<18} {row['mean_jct_s']:>10.2f} {row['mean_cost_usd']:>9.4f} "
-              f"{row['success_rate']:>7.3f} {gain:>7}  {row['config']}")
+    tuned = f"GS tuned on seeds 0..{len(tuning) - 1}"
+    if oracles:
+        tuned += f", oracle static on seeds 0..{len(oracle_seeds) - 1}"
+    print(f"policy={args.policy} scenario={base.name} held-out seeds {held_out[0]}..{held_out[-1]} ({tuned})")
+    if oracles:
+        print(describe_oracle(base, oracle_options(args)))
+    for line in table_lines([dict(row, config_text=row["config"]) for row in rows], baselines):
+        print(line)
     if args.json is not None:
         document = {"policy": str(args.policy), "scenario": base.name, "held_out_seeds": held_out,
                     "tuning_seeds": tuning, "budgets": budgets, "rows": rows}
+        if oracles:
+            document["oracle_static"] = {
+                "seeds": oracle_seeds, "options": oracle_options(args),
+                "searches": [{key: o[key] for key in ("budget_usd", "coarse_points", "evaluated", "rounds",
+                                                      "local_optimum")}
+                             | {"functions": o["best"]["functions"], "memory_mb": o["best"]["memory_mb"],
+                                "tuning_mean_jct_s": o["best"]["mean_jct_s"],
+                                "tuning_success_rate": o["best"]["success_rate"]}
+                             for o in oracles]}
         Path(args.json).write_text(json.dumps(document, indent=2) + "\n")
         print(f"json={args.json}")
     return 0
@@ -216,6 +259,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=positive_int, default=None,
                    help="threads of the local backend (default: all cores)")
     add_backend_arguments(p)
+    add_oracle_arguments(p)
+    p.add_argument("--oracle-seeds", type=positive_int, default=None,
+                   help="seeds 0..k-1 on which the oracle static search chooses (default: --tuning-seeds)")
     p.add_argument("--json", default=None, help="write the table as JSON here (its folder must exist)")
     add_quiet(p, "no progress bar (shown on stderr when it is a terminal)")
     add_overrides(p)

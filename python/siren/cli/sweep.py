@@ -1,10 +1,12 @@
 """``siren sweep``: the torch-free baselines per budget (DESIGN.md §4).
 
 For each budget: GS (the best static (n, m) of a grid), GS-x (n fixed at x),
-the talk's hand schedule, optionally the CEM bound over per-epoch schedules,
-and the EC2 rows, all evaluated on the same training seeds
-(``agent/baselines/``). GS and CEM are tuned on those seeds, so they are
-optimistic for them.
+the oracle static configuration (the best static (n, m) of the full grid,
+searched), the talk's hand schedule, optionally the CEM bound over
+per-epoch schedules, and the EC2 rows, all evaluated on the same training
+seeds (``agent/baselines/``), each compared with GS and the oracle static
+row under the rules of ``siren.comparison``. GS, the oracle and CEM are
+tuned on those seeds, so they are optimistic for them.
 """
 
 from __future__ import annotations
@@ -19,7 +21,17 @@ from typing import Any
 from siren import _core
 from siren._argtypes import checked_list, non_negative_int, positive_float, positive_int
 from siren.backends import Backend, CemJob, ScheduleJob
-from siren.cli._common import add_backend_arguments, add_overrides, add_quiet, backend_from_args, progress_bar
+from siren.cli._common import (
+    add_backend_arguments,
+    add_oracle_arguments,
+    add_overrides,
+    add_quiet,
+    backend_from_args,
+    describe_oracle,
+    oracle_options,
+    progress_bar,
+)
+from siren.comparison import BASELINES, add_comparisons, table_lines
 from siren.outputs import check_output_file
 
 __all__ = ["add_commands"]
@@ -45,13 +57,16 @@ def _named(argument: str, call: Callable[[], Any]) -> Any:
         raise ValueError(f"{argument}: {error}") from None
 
 
-def _row(method: str, budget: float | None, evaluation: dict[str, Any], config: dict[str, Any]) -> dict:
+def _row(method: str, budget: float | None, evaluation: dict[str, Any], seeds: int,
+         config: dict[str, Any]) -> dict:
     return {
         "method": method,
         "budget_usd": budget,
-        "mean_jct_s": evaluation["mean_jct_s"],
-        "mean_cost_usd": evaluation["mean_cost_usd"],
         "success_rate": evaluation["success_rate"],
+        "over_budget": evaluation["over_budget"],
+        "seeds": seeds,
+        "mean_cost_usd": evaluation["mean_cost_usd"],
+        "mean_jct_s": evaluation["mean_jct_s"],
         "config": config,
     }
 
@@ -60,14 +75,22 @@ def _schedule_text(schedule: list) -> str:
     return ",".join(f"{n}:{m}" for n, m in schedule)
 
 
+def _config_text(config: dict[str, Any]) -> str:
+    if "schedule" in config:
+        return config["schedule"]
+    if "memory_mb" in config:
+        return f"{config['functions']} x {config['memory_mb']} MB"
+    return f"{config['epochs']} epochs, budget not applied"
+
+
 def _ec2_rows(args: argparse.Namespace, scenario: _core.Scenario) -> list[dict]:
     results = _named("--ec2-types", lambda: _core.ec2_baseline(
         scenario, args.ec2_types or [], args.ec2_instances or []))
     rows = []
     for r in results:
         evaluation = {"mean_jct_s": r["time_s"], "mean_cost_usd": r["cost_usd"],
-                      "success_rate": 1.0 if r["converged"] else 0.0}
-        rows.append(_row(f"EC2 {r['instance_type']} x{r['instances']}", None, evaluation,
+                      "success_rate": 1.0 if r["converged"] else 0.0, "over_budget": None}
+        rows.append(_row(f"EC2 {r['instance_type']} x{r['instances']}", None, evaluation, 1,
                          {"instance_type": r["instance_type"], "instances": r["instances"],
                           "epochs": r["epochs"]}))
     return rows
@@ -76,13 +99,20 @@ def _ec2_rows(args: argparse.Namespace, scenario: _core.Scenario) -> list[dict]:
 def _baseline_rows(args: argparse.Namespace, backend: Backend, scenario: _core.Scenario,
                    budgets: list[float], seeds: list[int], functions: list[int],
                    hand: list[tuple[int, int]], bar: Any) -> list[dict]:
-    """Per budget GS, GS-x, the hand schedule and (--cem) CEM, all on `seeds`;
-    `bar` advances after each phase."""
+    """Per budget GS, GS-x, the oracle static configuration (unless
+    --no-oracle), the hand schedule and (--cem) CEM, all on `seeds`; `bar`
+    advances after each phase."""
     fixed_n = args.fixed_n or []
     bar.set_description("sweep: grid search")
     gs, *gs_x = backend.grid_search(scenario, budgets, seeds, [functions] + [[x] for x in fixed_n],
                                     args.memory_stride)
     bar.update(1)
+    oracles: list[dict] = []
+    if not args.no_oracle:
+        bar.set_description("sweep: oracle static")
+        include = [(result["best"]["functions"], result["best"]["memory_mb"]) for result in gs]
+        oracles = backend.oracle_static(scenario, budgets, seeds, {**oracle_options(args), "include": include})
+        bar.update(1)
     bar.set_description("sweep: hand schedule")
     hand_evals = backend.evaluate_schedules([ScheduleJob(scenario, hand, seeds, budget) for budget in budgets])
     bar.update(1)
@@ -96,20 +126,29 @@ def _baseline_rows(args: argparse.Namespace, backend: Backend, scenario: _core.S
                                    for budget, start in zip(budgets, starts)])
         bar.update(1)
     rows: list[dict] = []
+    count = len(seeds)
     for index, budget in enumerate(budgets):
         best = gs[index]["best"]
-        rows.append(_row("GS", budget, best, {"functions": best["functions"], "memory_mb": best["memory_mb"]}))
+        rows.append(_row("GS", budget, best, count,
+                         {"functions": best["functions"], "memory_mb": best["memory_mb"]}))
         for x, results in zip(fixed_n, gs_x):
             b = results[index]["best"]
-            rows.append(_row(f"GS-{x}", budget, b, {"functions": b["functions"], "memory_mb": b["memory_mb"]}))
-        rows.append(_row("hand", budget, hand_evals[index], {"schedule": _schedule_text(hand),
-                                                             "mid_epochs": args.hand_mid_epochs,
-                                                             "scale": args.hand_scale}))
+            rows.append(_row(f"GS-{x}", budget, b, count,
+                             {"functions": b["functions"], "memory_mb": b["memory_mb"]}))
+        if oracles:
+            o = oracles[index]
+            rows.append(_row("oracle static", budget, o["best"], count,
+                             {"functions": o["best"]["functions"], "memory_mb": o["best"]["memory_mb"],
+                              "coarse_points": o["coarse_points"], "evaluated": o["evaluated"],
+                              "rounds": o["rounds"], "local_optimum": o["local_optimum"]}))
+        rows.append(_row("hand", budget, hand_evals[index], count,
+                         {"schedule": _schedule_text(hand), "mid_epochs": args.hand_mid_epochs,
+                          "scale": args.hand_scale}))
         if args.cem:
             cem = cems[index]
-            rows.append(_row("CEM", budget, cem, {"schedule": _schedule_text(cem["schedule"]),
-                                                  "objective": cem["objective"],
-                                                  "evaluated": cem["evaluated"]}))
+            rows.append(_row("CEM", budget, cem, count, {"schedule": _schedule_text(cem["schedule"]),
+                                                         "objective": cem["objective"],
+                                                         "evaluated": cem["evaluated"]}))
     return rows
 
 
@@ -128,8 +167,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.json is not None:
         check_output_file(args.json, "--json")
 
+    baselines = BASELINES[:1] if args.no_oracle else BASELINES
+
     backend = backend_from_args(args, threads)
-    with progress_bar(3 + bool(args.cem), "sweep", args.quiet, unit="phase") as bar:
+    with progress_bar(3 + (not args.no_oracle) + bool(args.cem), "sweep", args.quiet, unit="phase") as bar:
         try:
             where = backend.describe()
             rows = _baseline_rows(args, backend, scenario, budgets, seeds, functions, hand, bar)
@@ -138,22 +179,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         bar.set_description("sweep: EC2")
         rows.extend(_ec2_rows(args, scenario))
         bar.update(1)
+    add_comparisons(rows, baselines)
 
     print(f"scenario={scenario.name} seeds={seeds[0]}..{seeds[-1]} {where} "
           f"grid: n {','.join(map(str, grid_functions))} x {len(memory)} memory sizes "
           f"{memory[0]}..{memory[-1]} MB")
-    print(f"{'budget':>7} {'method':<18} {'mean_jct_s':>10} {'cost_usd':>9} {'success':>7}  config")
-    for row in rows:
-        budget = "-" if row["budget_usd"] is None else f"{row['budget_usd']:.2f}"
-        config = row["config"]
-        if "schedule" in config:
-            text = config["schedule"]
-        elif "memory_mb" in config:
-            text = f"{config['functions']} x {config['memory_mb']} MB"
-        else:
-            text = f"{config['epochs']} epochs, budget not applied"
-        print(f"{budget:>7} {row['method']:<18} {row['mean_jct_s']:>10.2f} {row['mean_cost_usd']:>9.4f} "
-              f"{row['success_rate']:>7.3f}  {text}")
+    if not args.no_oracle:
+        print(describe_oracle(scenario, oracle_options(args)))
+    for line in table_lines([dict(row, config_text=_config_text(row["config"])) for row in rows], baselines):
+        print(line)
     if args.json is not None:
         document = {"scenario": scenario.name, "seeds": seeds, "budgets": budgets,
                     "overrides": list(args.overrides), "version": _core.__version__, "rows": rows}
@@ -164,8 +198,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Adds ``sweep`` to the ``siren`` parser."""
-    p = sub.add_parser("sweep", help="baselines per budget: grid search (GS, GS-x), hand schedule, "
-                                     "CEM bound, EC2")
+    p = sub.add_parser("sweep", help="baselines per budget: grid search (GS, GS-x), oracle static, "
+                                     "hand schedule, CEM bound, EC2")
     p.add_argument("--scenario", default="default", help="preset name or YAML file (default: %(default)s)")
     p.add_argument("--budgets", type=_budget_list, default=None,
                    help="comma-separated budgets in USD (default: the scenario's job.budget_usd)")
@@ -203,6 +237,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="simulation threads of the local backend (default: the number of CPUs); "
                         "results do not depend on it")
     add_backend_arguments(p)
+    add_oracle_arguments(p)
     p.add_argument("--json", default=None, help="write the table as JSON to this file (its folder must exist)")
     add_quiet(p, "no progress bar (shown on stderr when it is a terminal)")
     add_overrides(p)
