@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 __all__ = [
     "checked",
     "checked_list",
+    "validated",
     "non_negative_float",
     "non_negative_int",
     "positive_float",
@@ -57,3 +58,16 @@ non_negative_int = checked(lambda text: int(text, 0), lambda v: 0 <= v < 2**64,
 positive_int = checked(int, lambda v: v > 0, "an integer > 0", "an integer > 0")
 non_negative_float = checked(float, lambda v: 0 <= v < _INF, "a number >= 0", "a finite number >= 0")
 positive_float = checked(float, lambda v: 0 < v < _INF, "a number > 0", "a finite number > 0")
+
+
+def validated(validate: Callable[[str], str]) -> Callable[[str], str]:
+    """A converter from a validator that raises ValueError("field: why"):
+    argparse prints the why (the option names the field)."""
+
+    def parse(text: str) -> str:
+        try:
+            return validate(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error).split(": ", 1)[-1]) from None
+
+    return parse

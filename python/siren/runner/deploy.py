@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from siren._argtypes import checked
+from siren._argtypes import checked, validated
 from siren.outputs import check_output_file
 
 from .aws import (MAX_MEMORY_MB, MIN_MEMORY_MB, AwsError, _function_error, call_aws, check_session,
@@ -383,35 +383,25 @@ def _int_in(low: int, high: int, unit: str) -> Any:
     return checked(int, lambda value: low <= value <= high, expected, expected)
 
 
-def _checked_name(validate: Any) -> Any:
-    def parse(text: str) -> str:
-        try:
-            return validate(text)
-        except ValueError as error:
-            raise argparse.ArgumentTypeError(str(error).split(": ", 1)[-1]) from None
-
-    return parse
-
-
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Adds ``deploy`` to the ``siren`` parser."""
     p = sub.add_parser("deploy", help="package the runner's worker and create or update its Lambda function "
                                       "and S3 bucket (boto3)")
-    p.add_argument("--function", type=_checked_name(validate_function_name), default=None,
+    p.add_argument("--function", type=validated(validate_function_name), default=None,
                    help="Lambda function name (created if missing)")
-    p.add_argument("--bucket", type=_checked_name(validate_bucket_name), default=None,
+    p.add_argument("--bucket", type=validated(validate_bucket_name), default=None,
                    help="S3 bucket of the jobs (created if missing)")
-    p.add_argument("--role-arn", type=_checked_name(validate_role_arn), default=None,
+    p.add_argument("--role-arn", type=validated(validate_role_arn), default=None,
                    help="the worker's execution role (see --print-policy)")
-    p.add_argument("--region", type=_checked_name(validate_region), default=None, help="AWS region, e.g. eu-west-1")
+    p.add_argument("--region", type=validated(validate_region), default=None, help="AWS region, e.g. eu-west-1")
     p.add_argument("--profile", default=None, help="named profile of the AWS config files (default: boto3's)")
     p.add_argument("--memory", type=_int_in(MIN_MEMORY_MB, MAX_MEMORY_MB, "MB"), default=1024,
                    help="initial memory in MB; `siren run` sets it per epoch (default: %(default)s)")
     p.add_argument("--timeout", type=_int_in(1, MAX_TIMEOUT_S, "seconds"), default=300,
                    help="function timeout in seconds (default: %(default)s)")
-    p.add_argument("--runtime", type=_checked_name(validate_runtime), default="python3.12",
+    p.add_argument("--runtime", type=validated(validate_runtime), default="python3.12",
                    help="Lambda Python runtime (default: %(default)s)")
-    p.add_argument("--layer", type=_checked_name(validate_layer_arn), action="append", default=None,
+    p.add_argument("--layer", type=validated(validate_layer_arn), action="append", default=None,
                    metavar="ARN", help="layer version ARN, repeatable; one must provide numpy, e.g. AWS's "
                                        "AWSSDKPandas-Python312 (docs/runner-aws.md). Without --layer an "
                                        "existing function keeps its layers")
@@ -428,7 +418,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="print the least-privilege IAM policies (runner, worker role, trust) for "
                         "--function/--bucket and exit; no AWS calls")
     p.add_argument("--account", default="*", help="with --print-policy: the AWS account id (default: any)")
-    p.add_argument("--prefix", type=_checked_name(validate_prefix), default=None,
+    p.add_argument("--prefix", type=validated(validate_prefix), default=None,
                    help="with --print-policy: the jobs' key prefix (default: the whole bucket)")
     p.add_argument("--function-per-memory", action="store_true",
                    help="with --print-policy: also allow what `siren run --function-per-memory` does (publish "

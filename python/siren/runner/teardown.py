@@ -21,6 +21,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from siren._argtypes import validated
+
 from .aws import AwsError, check_session, describe_aws_error, make_session, validate_region
 from .protocol import validate_bucket_name, validate_prefix
 
@@ -100,26 +102,16 @@ def cmd_teardown(args: argparse.Namespace) -> int:
     return 0
 
 
-def _checked(validate: Any) -> Any:
-    def parse(text: str) -> str:
-        try:
-            return validate(text)
-        except ValueError as error:
-            raise argparse.ArgumentTypeError(str(error).split(": ", 1)[-1]) from None
-
-    return parse
-
-
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Adds ``teardown`` to the ``siren`` parser."""
     p = sub.add_parser("teardown", help="delete a job's S3 objects (s3://BUCKET/PREFIX/...) left by `siren run "
                                         "--backend aws`")
-    p.add_argument("--bucket", type=_checked(validate_bucket_name), required=True, help="the jobs' S3 bucket")
-    p.add_argument("--prefix", type=_checked(validate_prefix), required=True,
+    p.add_argument("--bucket", type=validated(validate_bucket_name), required=True, help="the jobs' S3 bucket")
+    p.add_argument("--prefix", type=validated(validate_prefix), required=True,
                    help="the job's key prefix (its trace's prefix attribute, e.g. jobs/20260101-120000-ab12cd34); "
                         "every object under PREFIX/ is deleted")
     p.add_argument("--dry-run", action="store_true", help="only count the objects and bytes that would be deleted")
-    p.add_argument("--region", type=_checked(validate_region), default=None,
+    p.add_argument("--region", type=validated(validate_region), default=None,
                    help="AWS region (default: the AWS configuration's)")
     p.add_argument("--profile", default=None, help="named profile of the AWS config files (default: boto3's)")
     p.set_defaults(handler=cmd_teardown)
