@@ -20,10 +20,10 @@ class SimulationState {
       : job(scenario, *platform, seed), engine(scenario, std::move(platform)) {}
   JobState job;
   EpochEngine engine;
-  // The last epoch run (none before the first): the guard's quick estimate.
+  // The last epoch run (functions 0 before the first; its memory is
+  // job.memory_mb): the guard's quick estimate.
   double last_cost_usd = 0;
   int last_functions = 0;
-  int last_memory_mb = 0;
 };
 
 namespace {
@@ -73,7 +73,7 @@ Simulation& Simulation::operator=(Simulation&&) noexcept = default;
 void Simulation::Reset(uint64_t seed) {
   state_->job = JobState(*scenario_, state_->engine.platform(), seed);
   state_->last_cost_usd = 0;
-  state_->last_functions = state_->last_memory_mb = 0;
+  state_->last_functions = 0;
 }
 
 bool Simulation::NeedsProjection(const Action& action) const {
@@ -81,7 +81,7 @@ bool Simulation::NeedsProjection(const Action& action) const {
   if (s.last_functions == 0) return true;
   // The last epoch's cost scaled by memory and (up only) by functions.
   const double estimate =
-      s.last_cost_usd * action.memory_mb / s.last_memory_mb *
+      s.last_cost_usd * action.memory_mb / s.job.memory_mb *
       std::max(1.0, static_cast<double>(action.functions) / s.last_functions);
   const double left = scenario_->job.budget_usd - s.job.cost_usd;
   return left <=
@@ -112,6 +112,10 @@ void Simulation::CheckAction(const Action& action) const {
 
 CostProjection Simulation::ProjectEpochCost(const Action& action) const {
   CheckAction(action);
+  return ProjectChecked(action);
+}
+
+CostProjection Simulation::ProjectChecked(const Action& action) const {
   const JobState& job = state_->job;
   return sim::ProjectEpochCost(
       *scenario_, state_->engine.shared_platform(), job, action,
@@ -139,7 +143,7 @@ EpochResult Simulation::RunEpoch(const Action& action) {
   double projected = 0;  // None made.
   if (scenario_->job.budget_guard == BudgetGuard::kProject &&
       NeedsProjection(action)) {
-    projected = ProjectEpochCost(action).bound_usd;
+    projected = ProjectChecked(action).bound_usd;
     if (projected > left) return SkipForBudget(action, projected);
   }
   EpochResult result = state_->engine.Run(
@@ -147,7 +151,6 @@ EpochResult Simulation::RunEpoch(const Action& action) {
   result.projected_cost_usd = projected;
   state_->last_cost_usd = result.cost.total_usd();
   state_->last_functions = action.functions;
-  state_->last_memory_mb = action.memory_mb;
   return result;
 }
 
