@@ -23,8 +23,9 @@ What ``calibrate`` fits, from which columns of the trace (runner/trace.py):
   at the trace's memory sizes matches the workload's FLOPs, with
   ``lambda.max_vcpus`` 1 (the numpy worker is single-threaded) and
   ``lambda.compute_noise_sigma`` from the log spread;
-- workload: rows, batch size and parameter count from the dataset manifest;
-  ``workload.sample_bytes`` from the batch objects' sizes;
+- workload: rows, batch size, the worker model's parameter count and FLOPs
+  per sample from the dataset manifest (softmax, mlp or lenet:
+  ``models/``); ``workload.sample_bytes`` from the batch objects' sizes;
 - convergence: the Optimus ``b0, b1, b2`` from the per-epoch held-out loss
   against cumulative updates (b1 pinned by the initial loss l0 = 1/b1 + b2;
   b2 on a grid below the lowest loss, b0 by least squares in 1/(l - b2)),
@@ -246,15 +247,23 @@ def calibrate(trace: dict, base: _core.Scenario | None = None, server_slots: int
 
     # Workload, from the dataset the job really used.
     features, classes = int(manifest["features"]), int(manifest["classes"])
+    # The worker model's parameter count (older manifests: softmax's).
+    parameters = int(manifest.get("parameters", features * classes + classes))
     batch_size = base.batch_size
     sizes_per_batch = get_bytes[get_bytes > 0]
     overrides += [f"workload.dataset_samples={int(manifest['train_rows'])}",
-                  f"workload.model_params={features * classes + classes}",
+                  f"workload.model_params={parameters}",
                   f"workload.samples_per_object={batch_size}"]
+    flops_per_sample = float(base.get("workload.flops_per_sample"))
+    if "flops_per_sample" in manifest:  # The worker model's own count.
+        flops_per_sample = float(manifest["flops_per_sample"])
+        overrides.append(f"workload.flops_per_sample={flops_per_sample:.6g}")
     if len(sizes_per_batch):
-        # Batch objects are the larger GETs (the parameters are 4 B x params).
-        params_bytes = 4 * (features * classes + classes)
-        batch_objects = sizes_per_batch[sizes_per_batch > 1.5 * params_bytes]
+        # Batch objects are the GETs other than the parameter store's, which
+        # is 4 B x params plus a small header (the bitmap and counters).
+        params_bytes = 4 * parameters
+        near = np.abs(sizes_per_batch - params_bytes) <= 0.05 * params_bytes + 2048
+        batch_objects = sizes_per_batch[~near]
         if len(batch_objects):
             overrides.append(f"workload.sample_bytes={float(np.median(batch_objects)) / batch_size:.6g}")
 
@@ -268,7 +277,7 @@ def calibrate(trace: dict, base: _core.Scenario | None = None, server_slots: int
                                    np.asarray(batches["attempt"])[~skipped])], dtype=np.float64)
     mb_per_vcpu = base.get("lambda.mb_per_vcpu")
     vcpus = np.minimum(1.0, batch_memory / mb_per_vcpu)
-    flops = base.get("workload.flops_per_sample") * batch_size
+    flops = float(f"{flops_per_sample:.6g}") * batch_size
     rates = flops / (np.maximum(compute, 1e-9) * vcpus) / 1e9
     gflops, _ = _lognormal(rates)
     _, compute_sigma = _lognormal(compute * vcpus)
