@@ -64,6 +64,10 @@ MAX_SERVER_SLOTS = 4
 # base-latency percentile, the latency spread, the smallest base latency (ms).
 BANDWIDTH_RANGE = (1.0, 100000.0)
 SERVICE_MS = np.arange(0.5, 12.01, 0.25)
+# Beyond 12 ms (a deep model's parameter object of megabytes keeps the local
+# server busy longer): steps of 5 % up to the 90th percentile of the
+# requests' latencies (_service_grid).
+SERVICE_STEP = 1.05
 BASE_QUANTILES = (2, 5, 10, 25, 50)
 SIGMAS = (0.1, 0.2, 0.3, 0.45, 0.6)
 MIN_LATENCY_MS = 0.1
@@ -322,6 +326,18 @@ def calibrate(trace: dict, base: _core.Scenario | None = None, server_slots: int
     return {"overrides": overrides, "scenario": scenario, "yaml": scenario.to_yaml(), "fit": fit}
 
 
+def _service_grid(get_s: np.ndarray, put_s: np.ndarray) -> np.ndarray:
+    """The server service times (ms) the search tries: SERVICE_MS, then
+    SERVICE_STEP steps up to the 90th percentile of the GET or PUT
+    latencies when that is longer."""
+    top = 1e3 * max(float(np.percentile(get_s, 90)) if len(get_s) else 0.0,
+                    float(np.percentile(put_s, 90)) if len(put_s) else 0.0)
+    longer = [float(SERVICE_MS[-1])]
+    while longer[-1] * SERVICE_STEP <= top:
+        longer.append(longer[-1] * SERVICE_STEP)
+    return np.concatenate([SERVICE_MS, np.asarray(longer[1:])])
+
+
 def _fit_server(trace: dict, base: _core.Scenario, overrides: list[str], slots: int, fit: dict,
                 progress: Callable[[int, int], None] | None = None) -> list[str]:
     """S3 as a finite-capacity endpoint (the local stand-in's one server
@@ -338,7 +354,8 @@ def _fit_server(trace: dict, base: _core.Scenario, overrides: list[str], slots: 
                                           len(real_duration))
     best = None
     max_slots = slots
-    pairs = [(k, s) for k in range(1, max_slots + 1) for s in SERVICE_MS]
+    service_grid = _service_grid(get_s, put_s)
+    pairs = [(k, s) for k in range(1, max_slots + 1) for s in service_grid]
     total, done = len(pairs) * len(BASE_QUANTILES) * len(SIGMAS), 0
     for slots, service_ms in pairs:
         for base_quantile in BASE_QUANTILES:
@@ -364,8 +381,8 @@ def _fit_server(trace: dict, base: _core.Scenario, overrides: list[str], slots: 
     chosen = best[2]
     if max_slots > 1:  # One slot is a choice, not a limit.
         _at_limit(fit, "s3.server_slots", chosen["server_slots"], 1, max_slots, "(raise --server-slots)")
-    _at_limit(fit, "s3.server_service_ms", chosen["server_service_ms"], float(SERVICE_MS[0]),
-              float(SERVICE_MS[-1]), "ms")
+    _at_limit(fit, "s3.server_service_ms", chosen["server_service_ms"], float(service_grid[0]),
+              float(service_grid[-1]), "ms")
     _at_limit(fit, "s3.latency_sigma", chosen["latency_sigma"], SIGMAS[0], SIGMAS[-1], "")
     _at_limit(fit, "s3 base latency percentile", best[3], BASE_QUANTILES[0], BASE_QUANTILES[-1], "")
     for key in ("get_ms", "put_ms"):
