@@ -4,7 +4,9 @@ a trace's actions in the simulator (``siren compare-sim``).
 What ``calibrate`` fits, from which columns of the trace (runner/trace.py):
 
 - cold starts: ``lambda.cold_start.*`` at each memory size seen, mean and sd
-  of the cold invocations' ``init_s`` (the package term folded in: 0);
+  of the cold invocations' ``init_s`` (the package term folded in: 0), all
+  of it the INIT phase (``init_share`` 1: the runner bills the traced
+  ``init_s`` where the generation bills INIT);
 - warm starts: ``lambda.warm_start_median_ms`` / ``_sigma`` from the warm
   invocations' overhead, round trip minus handler time;
 - S3: ``s3.get_latency_median_ms``, ``s3.put_latency_median_ms`` and
@@ -215,7 +217,10 @@ def calibrate(trace: dict, base: _core.Scenario | None = None, server_slots: int
         means = [float(np.mean(init_s[cold & (memory == m)])) * 1e3 for m in sizes]
         sds = [float(np.std(init_s[cold & (memory == m)])) * 1e3 for m in sizes]
         overrides += [f"lambda.cold_start.memory_mb={_list(sizes)}", f"lambda.cold_start.mean_ms={_list(means)}",
-                      f"lambda.cold_start.sd_ms={_list(sds)}", "lambda.cold_start.ms_per_package_mb=0"]
+                      f"lambda.cold_start.sd_ms={_list(sds)}", "lambda.cold_start.ms_per_package_mb=0",
+                      # The traced init_s is the INIT phase the runner bills
+                      # (the local sandbox's start; Lambda's Init Duration).
+                      "lambda.cold_start.init_share=1"]
         fit["cold_start_ms"] = dict(zip(sizes, means))
     # The round trip of a request the backend resent includes its back-off,
     # and one whose outcome is unknown has no duration: neither shows the
