@@ -351,6 +351,11 @@ def run_job(args: argparse.Namespace, out: Callable[[str], None] = print,
     if dataset.train_rows != scenario.get("workload.dataset_samples"):
         notes.append(f"{args.dataset} has {dataset.train_rows} training rows, the scenario says "
                      f"{scenario.get('workload.dataset_samples')}; the simulator's view differs until calibrated")
+    parameters = dataset.model.parameter_count
+    if parameters != scenario.get("workload.model_params"):
+        notes.append(f"the worker's {dataset.model.name} model has {parameters} parameters, the scenario says "
+                     f"{scenario.get('workload.model_params')} (workload.model_params); the simulator's view differs "
+                     "until calibrated")
     notes += _run_adjustments(args, scenario)
     adjustments = actor.adjustments + notes
     burst, refill = _scaling_limit(scenario)
