@@ -187,3 +187,38 @@ def test_the_scenario_chooses_the_model_and_the_manifest_carries_it(digits_h5) -
         load_dataset("click_through", 32, model=spec, click_through_rows=200)
     with pytest.raises(ValueError, match="model: got 'resnet'"):
         models.build({"name": "resnet"}, 64, 10)
+
+
+MODELS_IN_ZIP = """
+import sys
+import numpy as np
+sys.path.insert(0, sys.argv[1])
+from siren_worker import models
+assert type(models.__loader__).__name__ == "zipimporter", models.__loader__
+manifest = {"features": 64, "classes": 10, "height": 8, "width": 8,
+            "model": {"name": "lenet", "conv1_channels": 2, "conv2_channels": 3, "kernel": 3, "padding": 1,
+                      "dense": 8, "init_seed": 1}}
+net = models.from_manifest(manifest)
+batch = {"indptr": np.array([0, 2]), "indices": np.array([3, 9]), "values": np.ones(2, np.float32),
+         "labels": np.array([4])}
+loss, gradient = net.loss_and_gradient(net.initial_parameters(), batch)
+assert gradient.shape == (net.parameter_count,) and loss > 0
+assert not [name for name in sys.modules if name == "siren" or name.startswith("siren.")]
+print("models-ran-from-zip")
+"""
+
+
+def test_the_lambda_package_ships_every_model(tmp_path) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from siren.runner import deploy
+
+    shipped = {module for module in deploy.PACKAGE_MODULES if module.startswith("models/")}
+    source = Path(models.__file__).parent
+    assert shipped == {f"models/{path.name}" for path in source.glob("*.py")} and "models/lenet.py" in shipped
+    path = deploy.build_package(tmp_path / "worker.zip")
+    proc = subprocess.run([sys.executable, "-I", "-c", MODELS_IN_ZIP, str(path)], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
+    assert proc.returncode == 0 and "models-ran-from-zip" in proc.stdout, proc.stderr
