@@ -62,6 +62,41 @@ def test_initial_weights_follow_the_layer_layout() -> None:
     assert lenet.parameter_count == 431080  # The lenet-mnist preset's model size (MXNet's LeNet).
 
 
+# --- every registered model ------------------------------------------------------------------
+# A small spec of each registered model for 8x8 images, so that a new model
+# file must add one here (the test below fails on a model without one).
+SMALL = {
+    "softmax": {"name": "softmax"},
+    "mlp": {"name": "mlp", "hidden": [16], "init_seed": 2},
+    "lenet": {"name": "lenet", "conv1_channels": 2, "conv2_channels": 3, "kernel": 3, "padding": 1, "dense": 8,
+              "init_seed": 2},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(models.MODELS))
+def test_every_registered_model_keeps_the_interface(name) -> None:
+    assert name in SMALL, f"add a small spec of the {name} model to SMALL"
+    net = models.build(SMALL[name], 64, 10, 8, 8)
+    assert net.name == name
+    again = models.from_manifest({"features": 64, "classes": 10, "height": 8, "width": 8, "model": net.spec()})
+    params = net.initial_parameters()
+    assert params.dtype == np.float32 and params.shape == (net.parameter_count,)
+    np.testing.assert_array_equal(again.initial_parameters(), params)  # The spec rebuilds the same model.
+    rng = np.random.default_rng(0)
+    pixels = rng.random((40, 64)).astype(np.float32)
+    batch = _csr(pixels, rng.integers(0, 10, 40))
+    params = params + rng.normal(size=params.shape).astype(np.float32) * 0.05
+    loss, gradient = net.loss_and_gradient(params, batch)
+    assert gradient.dtype == np.float32 and gradient.shape == params.shape and np.isfinite(gradient).all()
+    assert loss == pytest.approx(net.loss(params, batch), rel=1e-6)
+    # The mean over rows: the loss of a batch is the row-weighted mean of its halves' losses.
+    halves = [_rows(batch, 0, 25), _rows(batch, 25, 40)]
+    assert loss == pytest.approx((25 * net.loss(params, halves[0]) + 15 * net.loss(params, halves[1])) / 40, rel=1e-6)
+    assert net.flops_per_sample(30.0) > 0
+    with pytest.raises(ValueError, match="params: expected shape"):
+        net.loss(params[:-1], batch)
+
+
 # --- gradients -------------------------------------------------------------------------------
 NETS = {
     "mlp, two hidden layers": ({"name": "mlp", "hidden": [16, 8]}, 8),
