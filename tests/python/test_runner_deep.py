@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from siren import _core, data
-from siren.runner.calibrate import calibrate, compare
+from siren.runner.calibrate import calibrate, compare, replay_caveats
 from siren.runner.datasets import load_dataset
 from siren.runner.job import RealJob
 from siren.runner.local import LocalLambda
@@ -119,6 +119,13 @@ def test_calibrate_and_compare_sim_on_a_deep_model_trace(digits_h5, tmp_path) ->
     assert scenario.get("workload.sample_bytes") == pytest.approx(batch_bytes / 32, rel=1e-4)
     comparison = compare(trace, scenario, [0, 1])
     assert len(comparison["rows"]) == 3
+    # The preset's budget of $0.01: the guard lowers the timeout every
+    # epoch, which retires the warm sandboxes; a replay cannot see that.
+    timeouts = np.asarray(trace["epochs"]["function_timeout_s"])
+    assert len(set(timeouts.tolist())) == 3 and np.all(np.asarray(trace["epochs"]["cold_starts"]) == 2)
+    assert comparison["caveats"] and "before epoch(s) 1, 2" in comparison["caveats"][0]
+    steady = dict(trace, epochs=dict(trace["epochs"], function_timeout_s=np.full(3, 900.0)))
+    assert replay_caveats(steady) == []
     # Loose bounds on the run it was fitted to: the machine is shared;
     # test_runner_calibration_check.py holds the held-out check.
     assert abs(comparison["totals"]["duration_s"]["error"]) < 0.5
@@ -128,3 +135,4 @@ def test_calibrate_and_compare_sim_on_a_deep_model_trace(digits_h5, tmp_path) ->
     assert proc.returncode == 0, proc.stderr
     proc = run_cli("compare-sim", str(trace_path), "--scenario", str(calibrated), "--seeds", "2")
     assert proc.returncode == 0 and "total duration_s" in proc.stdout, proc.stderr
+    assert "note: the budget guard changed the function's timeout" in proc.stderr

@@ -576,6 +576,8 @@ def cmd_compare_sim(args: argparse.Namespace) -> int:
     for key, total in result["totals"].items():
         print(f"total {key}: real {total['real']:.6g} sim {total['sim']:.6g} error {100 * total['error']:+.1f}%")
     print("max |error| per epoch: " + ", ".join(f"{k} {100 * v:.1f}%" for k, v in result["max_abs_error"].items()))
+    for caveat in result.get("caveats", []):
+        print(f"note: {caveat}", file=sys.stderr)
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
         print(f"json={args.json}")

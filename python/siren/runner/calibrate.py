@@ -57,7 +57,7 @@ import numpy as np
 from siren import _core
 from siren.runner.trace import check_run_trace
 
-__all__ = ["calibrate", "check_finite_timings", "compare", "ran_epochs"]
+__all__ = ["calibrate", "check_finite_timings", "compare", "ran_epochs", "replay_caveats"]
 
 # The search tries 1..this many server slots by default (each adds ~1,200
 # replays of the trace).
@@ -428,10 +428,29 @@ def _simulate(trace: dict, scenario: _core.Scenario, seeds: list[int]) -> dict[s
     return out
 
 
+def replay_caveats(trace: dict) -> list[str]:
+    """What a replay of ``trace`` (no budget: _replay_overrides) cannot
+    reproduce, one line each: epochs whose function timeout the budget guard
+    changed, which on one reconfigured function retires the warm sandboxes
+    (their invocations start cold)."""
+    epochs = trace["epochs"]
+    timeouts = np.asarray(epochs.get("function_timeout_s", []), dtype=np.float64)
+    single = trace["attrs"].get("single_function", True) in (True, 1, "True", "true")
+    changed = [int(e) for e, before, after in zip(np.asarray(epochs["epoch"])[1:], timeouts[:-1], timeouts[1:])
+               if after != before]
+    if not single or not changed:
+        return []
+    return [f"the budget guard changed the function's timeout before epoch(s) {', '.join(map(str, changed))}, "
+            "which retires the warm sandboxes of the one reconfigured function (cold starts there); a replay "
+            "runs without a budget and keeps them warm: calibrate on a run whose job.budget_usd the guard never "
+            "approaches"]
+
+
 def compare(trace: dict, scenario: _core.Scenario, seeds: list[int]) -> dict[str, Any]:
     """Replays the trace's actions in the simulator from each seed. Per epoch:
     real and simulated (mean over seeds) duration, cost and loss, and the
-    relative errors; plus the totals. ValueError for a non-finite timing."""
+    relative errors; plus the totals and ``caveats`` (replay_caveats).
+    ValueError for a non-finite timing."""
     check_run_trace(trace)
     trace = ran_epochs(trace)
     check_finite_timings(trace)
@@ -451,4 +470,5 @@ def compare(trace: dict, scenario: _core.Scenario, seeds: list[int]) -> dict[str
         real, sim = float(np.sum(epochs[key])), float(np.sum(simulated[key]))
         totals[key] = {"real": real, "sim": sim, "error": (sim - real) / real if real else float("nan")}
     worst = {key: float(max(abs(r[f"error_{key}"]) for r in rows)) for key in simulated}
-    return {"rows": rows, "totals": totals, "max_abs_error": worst, "seeds": seeds}
+    return {"rows": rows, "totals": totals, "max_abs_error": worst, "seeds": seeds,
+            "caveats": replay_caveats(trace)}
