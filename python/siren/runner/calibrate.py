@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 
 from siren import _core
+from siren.runner.protocol import ParameterStore
 from siren.runner.trace import check_run_trace
 
 __all__ = ["calibrate", "check_finite_timings", "compare", "ran_epochs", "replay_caveats"]
@@ -268,11 +269,14 @@ def calibrate(trace: dict, base: _core.Scenario | None = None, server_slots: int
         flops_per_sample = float(manifest["flops_per_sample"])
         overrides.append(f"workload.flops_per_sample={flops_per_sample:.6g}")
     if len(sizes_per_batch):
-        # Batch objects are the GETs other than the parameter store's, which
-        # is 4 B x params plus a small header (the bitmap and counters).
-        params_bytes = 4 * parameters
-        near = np.abs(sizes_per_batch - params_bytes) <= 0.05 * params_bytes + 2048
-        batch_objects = sizes_per_batch[~near]
+        # Batch objects are the GETs other than parameter-sized ones: from
+        # 4 B x params (an update of that size) up to the parameter store's
+        # object, whose size the encoder fixes (the parameters, counters and
+        # the epoch's bitmap).
+        store_bytes = len(ParameterStore.encode(np.zeros(parameters, dtype=np.float32), 0, 0,
+                                                np.zeros(int(manifest.get("batches", 1)), dtype=bool)))
+        parameter_sized = (sizes_per_batch >= 4 * parameters) & (sizes_per_batch <= store_bytes + 256)
+        batch_objects = sizes_per_batch[~parameter_sized]
         if len(batch_objects):
             overrides.append(f"workload.sample_bytes={float(np.median(batch_objects)) / batch_size:.6g}")
 
