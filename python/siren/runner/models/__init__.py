@@ -72,8 +72,7 @@ def spec_from_scenario(get: Callable[[str], Any]) -> dict[str, Any]:
             hidden.append(int(get("convergence.sgd.mlp.hidden2")))
         return {"name": "mlp", "hidden": hidden, "init_seed": seed}
     if name == "lenet":
-        return {"name": "lenet", "conv1_channels": int(get("convergence.sgd.lenet.conv1_channels")),
-                "conv2_channels": int(get("convergence.sgd.lenet.conv2_channels")),
-                "kernel": int(get("convergence.sgd.lenet.kernel")), "padding": int(get("convergence.sgd.lenet.padding")),
-                "dense": int(get("convergence.sgd.lenet.dense")), "init_seed": seed}
+        shape = {key: int(get(f"convergence.sgd.lenet.{key}"))
+                 for key in ("conv1_channels", "conv2_channels", "kernel", "padding", "dense")}
+        return {"name": "lenet", **shape, "init_seed": seed}
     raise ValueError(f"convergence.sgd.model: got {name!r}, expected linear, mlp or lenet (the runner's models)")
