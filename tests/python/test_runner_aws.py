@@ -943,14 +943,16 @@ def test_a_test_only_field_is_refused_without_the_enabling_environment(monkeypat
         worker.handler(dict(BASE_EVENT, **{field: value}))
 
 
-@pytest.mark.parametrize("value", [0, -0.1, 100.5, 1e300, float("nan"), float("inf")])
+@pytest.mark.parametrize("value", [-0.1, 100.5, 1e300, float("nan"), float("inf")])
 def test_the_learning_rate_is_bounded(value: float) -> None:
     from siren.runner import worker
 
-    with pytest.raises(worker.WorkerError, match=r"field 'learning_rate' must be in \(0, 100\]"):
+    with pytest.raises(worker.WorkerError, match=r"field 'learning_rate' must be in \[0, 100\]"):
         worker.handler(dict(BASE_EVENT, learning_rate=value))
-    with pytest.raises(worker.WorkerError, match="missing field 'bucket'"):
-        worker.handler(dict(BASE_EVENT, learning_rate=100))
+    # 0 is a rate a schedule reaches (cosine down to lr_min_factor 0).
+    for rate in (0, 100):
+        with pytest.raises(worker.WorkerError, match="missing field 'bucket'"):
+            worker.handler(dict(BASE_EVENT, learning_rate=rate))
 
 
 def test_the_local_stand_in_enables_test_fields_and_deploy_only_when_asked(mocked, runtime) -> None:

@@ -341,11 +341,21 @@ def run_job(args: argparse.Namespace, out: Callable[[str], None] = print,
                          f"{scenario.get('execution.mode')} with sync_every={scenario.get('execution.sync_every')}")
     codec = _core.ActionCodec(scenario, "box")
     actor = _Actor(args, scenario, codec)  # Refusals first: nothing has started yet.
-    dataset = load_dataset(args.dataset, scenario.batch_size, seed=args.seed)
+    from siren.runner.models import spec_from_scenario
+
+    # The worker trains the network the scenario's sgd ground truth names
+    # (convergence.sgd.model: linear = softmax, mlp or lenet).
+    dataset = load_dataset(args.dataset, scenario.batch_size, seed=args.seed,
+                           model=spec_from_scenario(scenario.get), rows=getattr(args, "dataset_rows", None))
     notes = []  # Printed below; the actor printed its own warning.
     if dataset.train_rows != scenario.get("workload.dataset_samples"):
         notes.append(f"{args.dataset} has {dataset.train_rows} training rows, the scenario says "
                      f"{scenario.get('workload.dataset_samples')}; the simulator's view differs until calibrated")
+    parameters = dataset.model.parameter_count
+    if parameters != scenario.get("workload.model_params"):
+        notes.append(f"the worker's {dataset.model.name} model has {parameters} parameters, the scenario says "
+                     f"{scenario.get('workload.model_params')} (workload.model_params); the simulator's view differs "
+                     "until calibrated")
     notes += _run_adjustments(args, scenario)
     adjustments = actor.adjustments + notes
     burst, refill = _scaling_limit(scenario)
@@ -566,6 +576,8 @@ def cmd_compare_sim(args: argparse.Namespace) -> int:
     for key, total in result["totals"].items():
         print(f"total {key}: real {total['real']:.6g} sim {total['sim']:.6g} error {100 * total['error']:+.1f}%")
     print("max |error| per epoch: " + ", ".join(f"{k} {100 * v:.1f}%" for k, v in result["max_abs_error"].items()))
+    for caveat in result.get("caveats", []):
+        print(f"note: {caveat}", file=sys.stderr)
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
         print(f"json={args.json}")
@@ -585,11 +597,15 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="run a policy trained on another scenario (its job or its action and observation "
                         "scaling differ) with a warning instead of refusing it")
     p.add_argument("--dataset", default="digits", help="digits, click_through or an HDF5 dataset "
-                                                       "(default: %(default)s)")
+                                                       "(`siren data mnist`); the worker trains the scenario's "
+                                                       "convergence.sgd.model (default: %(default)s)")
+    p.add_argument("--dataset-rows", type=positive_int, default=None,
+                   help="use only the dataset's first N rows (default: all; 20 %% of them are held out)")
     p.add_argument("--epochs", type=positive_int, default=None, help="stop after N epochs (default: job.max_epochs)")
     p.add_argument("--out", default=None, help="HDF5 trace path, rewritten after every epoch")
     p.add_argument("--learning-rate", type=_learning_rate, default=None,
-                   help="SGD step, in (0, 100] (default: the scenario's convergence.sgd.learning_rate)")
+                   help="SGD step of epoch 0, in (0, 100], then the scenario's convergence.sgd.lr_schedule "
+                        "(default: the scenario's convergence.sgd.learning_rate)")
     p.add_argument("--max-attempts", type=positive_int, default=4,
                    help="invocations per worker share before recovery (default: %(default)s)")
     p.add_argument("--budget-margin", type=_margin, default=None,

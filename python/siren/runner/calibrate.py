@@ -4,7 +4,9 @@ a trace's actions in the simulator (``siren compare-sim``).
 What ``calibrate`` fits, from which columns of the trace (runner/trace.py):
 
 - cold starts: ``lambda.cold_start.*`` at each memory size seen, mean and sd
-  of the cold invocations' ``init_s`` (the package term folded in: 0);
+  of the cold invocations' ``init_s`` (the package term folded in: 0), all
+  of it the INIT phase (``init_share`` 1: the runner bills the traced
+  ``init_s`` where the generation bills INIT);
 - warm starts: ``lambda.warm_start_median_ms`` / ``_sigma`` from the warm
   invocations' overhead, round trip minus handler time;
 - S3: ``s3.get_latency_median_ms``, ``s3.put_latency_median_ms`` and
@@ -23,8 +25,9 @@ What ``calibrate`` fits, from which columns of the trace (runner/trace.py):
   at the trace's memory sizes matches the workload's FLOPs, with
   ``lambda.max_vcpus`` 1 (the numpy worker is single-threaded) and
   ``lambda.compute_noise_sigma`` from the log spread;
-- workload: rows, batch size and parameter count from the dataset manifest;
-  ``workload.sample_bytes`` from the batch objects' sizes;
+- workload: rows, batch size, the worker model's parameter count and FLOPs
+  per sample from the dataset manifest (softmax, mlp or lenet:
+  ``models/``); ``workload.sample_bytes`` from the batch objects' sizes;
 - convergence: the Optimus ``b0, b1, b2`` from the per-epoch held-out loss
   against cumulative updates (b1 pinned by the initial loss l0 = 1/b1 + b2;
   b2 on a grid below the lowest loss, b0 by least squares in 1/(l - b2)),
@@ -52,9 +55,10 @@ from typing import Any
 import numpy as np
 
 from siren import _core
+from siren.runner.protocol import ParameterStore
 from siren.runner.trace import check_run_trace
 
-__all__ = ["calibrate", "check_finite_timings", "compare", "ran_epochs"]
+__all__ = ["calibrate", "check_finite_timings", "compare", "ran_epochs", "replay_caveats"]
 
 # The search tries 1..this many server slots by default (each adds ~1,200
 # replays of the trace).
@@ -63,6 +67,10 @@ MAX_SERVER_SLOTS = 4
 # base-latency percentile, the latency spread, the smallest base latency (ms).
 BANDWIDTH_RANGE = (1.0, 100000.0)
 SERVICE_MS = np.arange(0.5, 12.01, 0.25)
+# Beyond 12 ms (a deep model's parameter object of megabytes keeps the local
+# server busy longer): steps of 5 % up to the 90th percentile of the
+# requests' latencies (_service_grid).
+SERVICE_STEP = 1.05
 BASE_QUANTILES = (2, 5, 10, 25, 50)
 SIGMAS = (0.1, 0.2, 0.3, 0.45, 0.6)
 MIN_LATENCY_MS = 0.1
@@ -210,7 +218,10 @@ def calibrate(trace: dict, base: _core.Scenario | None = None, server_slots: int
         means = [float(np.mean(init_s[cold & (memory == m)])) * 1e3 for m in sizes]
         sds = [float(np.std(init_s[cold & (memory == m)])) * 1e3 for m in sizes]
         overrides += [f"lambda.cold_start.memory_mb={_list(sizes)}", f"lambda.cold_start.mean_ms={_list(means)}",
-                      f"lambda.cold_start.sd_ms={_list(sds)}", "lambda.cold_start.ms_per_package_mb=0"]
+                      f"lambda.cold_start.sd_ms={_list(sds)}", "lambda.cold_start.ms_per_package_mb=0",
+                      # The traced init_s is the INIT phase the runner bills
+                      # (the local sandbox's start; Lambda's Init Duration).
+                      "lambda.cold_start.init_share=1"]
         fit["cold_start_ms"] = dict(zip(sizes, means))
     # The round trip of a request the backend resent includes its back-off,
     # and one whose outcome is unknown has no duration: neither shows the
@@ -246,15 +257,26 @@ def calibrate(trace: dict, base: _core.Scenario | None = None, server_slots: int
 
     # Workload, from the dataset the job really used.
     features, classes = int(manifest["features"]), int(manifest["classes"])
+    # The worker model's parameter count (older manifests: softmax's).
+    parameters = int(manifest.get("parameters", features * classes + classes))
     batch_size = base.batch_size
     sizes_per_batch = get_bytes[get_bytes > 0]
     overrides += [f"workload.dataset_samples={int(manifest['train_rows'])}",
-                  f"workload.model_params={features * classes + classes}",
+                  f"workload.model_params={parameters}",
                   f"workload.samples_per_object={batch_size}"]
+    flops_per_sample = float(base.get("workload.flops_per_sample"))
+    if "flops_per_sample" in manifest:  # The worker model's own count.
+        flops_per_sample = float(manifest["flops_per_sample"])
+        overrides.append(f"workload.flops_per_sample={flops_per_sample:.6g}")
     if len(sizes_per_batch):
-        # Batch objects are the larger GETs (the parameters are 4 B x params).
-        params_bytes = 4 * (features * classes + classes)
-        batch_objects = sizes_per_batch[sizes_per_batch > 1.5 * params_bytes]
+        # Batch objects are the GETs other than parameter-sized ones: from
+        # 4 B x params (an update of that size) up to the parameter store's
+        # object, whose size the encoder fixes (the parameters, counters and
+        # the epoch's bitmap).
+        store_bytes = len(ParameterStore.encode(np.zeros(parameters, dtype=np.float32), 0, 0,
+                                                np.zeros(int(manifest.get("batches", 1)), dtype=bool)))
+        parameter_sized = (sizes_per_batch >= 4 * parameters) & (sizes_per_batch <= store_bytes + 256)
+        batch_objects = sizes_per_batch[~parameter_sized]
         if len(batch_objects):
             overrides.append(f"workload.sample_bytes={float(np.median(batch_objects)) / batch_size:.6g}")
 
@@ -268,7 +290,7 @@ def calibrate(trace: dict, base: _core.Scenario | None = None, server_slots: int
                                    np.asarray(batches["attempt"])[~skipped])], dtype=np.float64)
     mb_per_vcpu = base.get("lambda.mb_per_vcpu")
     vcpus = np.minimum(1.0, batch_memory / mb_per_vcpu)
-    flops = base.get("workload.flops_per_sample") * batch_size
+    flops = float(f"{flops_per_sample:.6g}") * batch_size
     rates = flops / (np.maximum(compute, 1e-9) * vcpus) / 1e9
     gflops, _ = _lognormal(rates)
     _, compute_sigma = _lognormal(compute * vcpus)
@@ -313,6 +335,18 @@ def calibrate(trace: dict, base: _core.Scenario | None = None, server_slots: int
     return {"overrides": overrides, "scenario": scenario, "yaml": scenario.to_yaml(), "fit": fit}
 
 
+def _service_grid(get_s: np.ndarray, put_s: np.ndarray) -> np.ndarray:
+    """The server service times (ms) the search tries: SERVICE_MS, then
+    SERVICE_STEP steps up to the 90th percentile of the GET or PUT
+    latencies when that is longer."""
+    top = 1e3 * max(float(np.percentile(get_s, 90)) if len(get_s) else 0.0,
+                    float(np.percentile(put_s, 90)) if len(put_s) else 0.0)
+    longer = [float(SERVICE_MS[-1])]
+    while longer[-1] * SERVICE_STEP <= top:
+        longer.append(longer[-1] * SERVICE_STEP)
+    return np.concatenate([SERVICE_MS, np.asarray(longer[1:])])
+
+
 def _fit_server(trace: dict, base: _core.Scenario, overrides: list[str], slots: int, fit: dict,
                 progress: Callable[[int, int], None] | None = None) -> list[str]:
     """S3 as a finite-capacity endpoint (the local stand-in's one server
@@ -329,7 +363,8 @@ def _fit_server(trace: dict, base: _core.Scenario, overrides: list[str], slots: 
                                           len(real_duration))
     best = None
     max_slots = slots
-    pairs = [(k, s) for k in range(1, max_slots + 1) for s in SERVICE_MS]
+    service_grid = _service_grid(get_s, put_s)
+    pairs = [(k, s) for k in range(1, max_slots + 1) for s in service_grid]
     total, done = len(pairs) * len(BASE_QUANTILES) * len(SIGMAS), 0
     for slots, service_ms in pairs:
         for base_quantile in BASE_QUANTILES:
@@ -355,8 +390,8 @@ def _fit_server(trace: dict, base: _core.Scenario, overrides: list[str], slots: 
     chosen = best[2]
     if max_slots > 1:  # One slot is a choice, not a limit.
         _at_limit(fit, "s3.server_slots", chosen["server_slots"], 1, max_slots, "(raise --server-slots)")
-    _at_limit(fit, "s3.server_service_ms", chosen["server_service_ms"], float(SERVICE_MS[0]),
-              float(SERVICE_MS[-1]), "ms")
+    _at_limit(fit, "s3.server_service_ms", chosen["server_service_ms"], float(service_grid[0]),
+              float(service_grid[-1]), "ms")
     _at_limit(fit, "s3.latency_sigma", chosen["latency_sigma"], SIGMAS[0], SIGMAS[-1], "")
     _at_limit(fit, "s3 base latency percentile", best[3], BASE_QUANTILES[0], BASE_QUANTILES[-1], "")
     for key in ("get_ms", "put_ms"):
@@ -397,10 +432,29 @@ def _simulate(trace: dict, scenario: _core.Scenario, seeds: list[int]) -> dict[s
     return out
 
 
+def replay_caveats(trace: dict) -> list[str]:
+    """What a replay of ``trace`` (no budget: _replay_overrides) cannot
+    reproduce, one line each: epochs whose function timeout the budget guard
+    changed, which on one reconfigured function retires the warm sandboxes
+    (their invocations start cold)."""
+    epochs = trace["epochs"]
+    timeouts = np.asarray(epochs.get("function_timeout_s", []), dtype=np.float64)
+    single = trace["attrs"].get("single_function", True) in (True, 1, "True", "true")
+    changed = [int(e) for e, before, after in zip(np.asarray(epochs["epoch"])[1:], timeouts[:-1], timeouts[1:])
+               if after != before]
+    if not single or not changed:
+        return []
+    return [f"the budget guard changed the function's timeout before epoch(s) {', '.join(map(str, changed))}, "
+            "which retires the warm sandboxes of the one reconfigured function (cold starts there); a replay "
+            "runs without a budget and keeps them warm: calibrate on a run whose job.budget_usd the guard never "
+            "approaches"]
+
+
 def compare(trace: dict, scenario: _core.Scenario, seeds: list[int]) -> dict[str, Any]:
     """Replays the trace's actions in the simulator from each seed. Per epoch:
     real and simulated (mean over seeds) duration, cost and loss, and the
-    relative errors; plus the totals. ValueError for a non-finite timing."""
+    relative errors; plus the totals and ``caveats`` (replay_caveats).
+    ValueError for a non-finite timing."""
     check_run_trace(trace)
     trace = ran_epochs(trace)
     check_finite_timings(trace)
@@ -420,4 +474,5 @@ def compare(trace: dict, scenario: _core.Scenario, seeds: list[int]) -> dict[str
         real, sim = float(np.sum(epochs[key])), float(np.sum(simulated[key]))
         totals[key] = {"real": real, "sim": sim, "error": (sim - real) / real if real else float("nan")}
     worst = {key: float(max(abs(r[f"error_{key}"]) for r in rows)) for key in simulated}
-    return {"rows": rows, "totals": totals, "max_abs_error": worst, "seeds": seeds}
+    return {"rows": rows, "totals": totals, "max_abs_error": worst, "seeds": seeds,
+            "caveats": replay_caveats(trace)}

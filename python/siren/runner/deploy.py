@@ -2,8 +2,9 @@
 function and the S3 bucket (docs/runner-aws.md).
 
 The package is a zip whose only folder is ``siren_worker/``: copies of this
-folder's ``__init__``, ``worker``, ``model`` and ``protocol`` modules, which
-import only numpy, boto3 and each other (relatively). The handler is
+folder's ``__init__``, ``worker``, ``model`` and ``protocol`` modules and
+its ``models`` package, which import only numpy, boto3 and each other
+(relatively). The handler is
 ``siren_worker.worker.handler``. The Lambda Python runtime ships boto3 but
 not numpy: give the function a layer that has it (``--layer ARN``, e.g.
 AWS's managed "AWSSDKPandas-Python312" layer). Nothing is downloaded here.
@@ -50,7 +51,11 @@ __all__ = ["HANDLER", "PACKAGE_MODULES", "RuntimeCheckError", "add_commands", "b
 
 HANDLER = "siren_worker.worker.handler"
 PACKAGE_NAME = "siren_worker"
-PACKAGE_MODULES = ("__init__.py", "worker.py", "model.py", "protocol.py")
+# The worker's modules: these, and every module of models/ (one file per
+# model, registered in models/__init__.py), so that a new model ships as it
+# is added.
+PACKAGE_MODULES = ("__init__.py", "worker.py", "model.py", "protocol.py") + tuple(
+    f"models/{path.name}" for path in sorted((Path(__file__).parent / "models").glob("*.py")))
 MAX_TIMEOUT_S = 900
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _RUNTIME_RE = re.compile(r"^python3\.\d{1,2}$")

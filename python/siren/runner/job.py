@@ -34,6 +34,15 @@ One epoch (DESIGN.md §5, the HSP protocol of ``protocol.py``):
      ends there. Nothing is lost silently;
   6. the loss is measured on the held-out rows with the store's parameters.
 
+The model: the worker trains the network the dataset's manifest names
+(``models/``: softmax, or the MLP or LeNet of the scenario's
+``convergence.sgd.model``, initialised as the simulator's ``sgd`` ground
+truth initialises it), and the learning rate of epoch e is the scenario's
+``convergence.sgd.lr_schedule`` at e, from ``learning_rate`` (sent with each
+invocation). Momentum (``convergence.sgd.momentum`` > 0) is refused: it
+needs a velocity kept in the parameter store, which the store's protocols do
+not hold.
+
 What the codec or the platform changed of an action is never silent: an
 action outside the Box clipped, memory clamped up to the smallest feasible
 size, more functions than the epoch has batches; each epoch's ``adjustment``
@@ -79,7 +88,7 @@ import numpy as np
 from siren import _core
 from siren.epoch_fields import in_table_order
 
-from . import model
+from . import models
 from .backend import ERROR, OK, THROTTLED, TIMEOUT, Backend, BackendLost, Invocation
 from .datasets import RunnerDataset, upload
 from .budget import INIT_LIMIT_S, EpochLedger, plan_epoch
@@ -187,6 +196,14 @@ class RealJob:
         if not 0 < self.learning_rate <= MAX_LEARNING_RATE:
             raise ValueError(f"learning_rate: must be in (0, {MAX_LEARNING_RATE:g}] (what the worker accepts), got "
                              f"{self.learning_rate}")
+        # The worker's model (the dataset's manifest names it) and the
+        # simulator's per-epoch learning-rate schedule, from the base rate.
+        self.net = dataset.model
+        self.schedule = models.LrSchedule.from_scenario(scenario.get, rate=self.learning_rate)
+        momentum = float(scenario.get("convergence.sgd.momentum"))
+        if momentum != 0:
+            raise ValueError(f"convergence.sgd.momentum: got {momentum:g}, expected 0: the runner's parameter store "
+                             "applies plain SGD steps (heavy-ball momentum needs a velocity kept in the store)")
         if max_attempts < 1:
             raise ValueError(f"max_attempts: must be >= 1, got {max_attempts}")
         if budget_margin is None:
@@ -223,14 +240,14 @@ class RealJob:
         try:
             _ensure_bucket(s3, self.bucket, create=self.backend.name == "local")
             upload(s3, self.bucket, self.prefix, self.dataset)
-            params = model.initial_parameters(self.dataset.features, self.dataset.classes)
+            params = self.net.initial_parameters()
             self._state = self.store.initialise(params, len(self.dataset.batches))
         except Exception as error:
             lost = _s3_lost(error, getattr(self.backend, "endpoint_url", None))
             if lost is not None:
                 raise lost from None
             raise
-        self.initial_loss = model.loss(params, self.dataset.held_out, self.dataset.features, self.dataset.classes)
+        self.initial_loss = self.net.loss(params, self.dataset.held_out)
         self.invocations, self.batch_rows, self.records, self.adjustments = [], [], [], []
         self.requests = S3Counter()
         self._correction = 1.0
@@ -437,7 +454,7 @@ class RealJob:
             failure = (f"epoch {epoch}: {missing} of {len(state.applied)} batches not applied after recovery "
                        f"(max_attempts={self.max_attempts}); see the worker errors in the trace")
         self._state = state
-        loss = model.loss(state.params, self.dataset.held_out, self.dataset.features, self.dataset.classes)
+        loss = self.net.loss(state.params, self.dataset.held_out)
         runner_gets = self.store.counter.gets - runner_requests_before[0]
         runner_puts = self.store.counter.puts - runner_requests_before[1]
         record = self._summarise(epoch, functions, memory_mb, len(shares), log, duration_s, loss,
@@ -502,7 +519,7 @@ class RealJob:
                 guard["hit"] = True
                 return
             event = {"bucket": self.bucket, "prefix": self.prefix, "epoch": epoch, "batches": todo,
-                     "learning_rate": self.learning_rate, "manifest": self._manifest, "allowance": allowance}
+                     "learning_rate": self.schedule.at(epoch), "manifest": self._manifest, "allowance": allowance}
             if self.fault and attempt == 0 and self.fault.get("worker", 0) == worker and \
                     self.fault.get("epoch", 0) == epoch:
                 event["fault"] = {k: v for k, v in self.fault.items() if k in ("token", "at_batch", "when", "how")}

@@ -8,7 +8,13 @@ Event (JSON)::
     bucket, prefix            where the job lives (validated)
     epoch                     the epoch being run (0-based)
     batches                   the batch ids this invocation owns
-    learning_rate             SGD step size, in (0, 100]
+    learning_rate             SGD step size of this epoch, in [0, 100] (the
+                              runner's schedule decides it; a cosine schedule
+                              may reach 0)
+    manifest                  optional (else read from S3): the dataset's
+                              sizes and the model to train
+                              (``models.from_manifest``: softmax, mlp or
+                              lenet)
     cpu_share                 optional, test-only, in (0, 1]: emulate
                               Lambda's CPU share by sleeping (1/share - 1) x
                               each compute phase (local backend; real
@@ -74,7 +80,7 @@ from typing import Any
 
 # Relative imports: the Lambda package ships this folder under another name,
 # without the rest of siren (see deploy.py).
-from . import model
+from . import models
 from .protocol import AllowanceSpent, RequestAllowance, ParameterStore, S3Counter, batch_key, decode_batch, with_requests
 
 __all__ = ["MAX_LEARNING_RATE", "MIN_BOTOCORE", "TEST_FIELDS", "TEST_FIELDS_ENV", "handler", "InjectedFault",
@@ -227,8 +233,8 @@ def _run(event: dict, context: Any, requests: S3Counter) -> dict:
     epoch = _required(event, "epoch", int)
     batches = [int(b) for b in _required(event, "batches", list)]
     learning_rate = float(_required(event, "learning_rate", (int, float)))
-    if not 0 < learning_rate <= MAX_LEARNING_RATE:  # NaN fails too.
-        raise ValueError(f"event: field 'learning_rate' must be in (0, {MAX_LEARNING_RATE:g}], got {learning_rate!r}")
+    if not 0 <= learning_rate <= MAX_LEARNING_RATE:  # NaN fails too.
+        raise ValueError(f"event: field 'learning_rate' must be in [0, {MAX_LEARNING_RATE:g}], got {learning_rate!r}")
     cpu_share = event.get("cpu_share", 1.0)
     if isinstance(cpu_share, bool) or not isinstance(cpu_share, (int, float)) or not 0 < cpu_share <= 1:
         raise ValueError(f"event: field 'cpu_share' must be a number in (0, 1], got {cpu_share!r}")
@@ -241,7 +247,7 @@ def _run(event: dict, context: Any, requests: S3Counter) -> dict:
     store.counter = requests
     allowed_s, store.allowance = _allowance(event)
     manifest = event.get("manifest") or store.manifest()
-    features, classes = int(manifest["features"]), int(manifest["classes"])
+    net = models.from_manifest(manifest)
 
     rows: list[dict] = []
     slowest = 0.0
@@ -256,7 +262,7 @@ def _run(event: dict, context: Any, requests: S3Counter) -> dict:
                 time.perf_counter() - started + _DEADLINE_SAFETY * slowest + 1.0 > allowed_s:
             return _response(store, rows, batches[position:], stopped="allowance")
         try:
-            row, took = _run_batch(store, event, epoch, batch, learning_rate, features, classes, cpu_share)
+            row, took = _run_batch(store, event, epoch, batch, learning_rate, net, cpu_share)
         except AllowanceSpent:  # Not sent: this batch and the rest are left.
             return _response(store, rows, batches[position:], stopped="allowance")
         rows.append(row)
@@ -264,8 +270,8 @@ def _run(event: dict, context: Any, requests: S3Counter) -> dict:
     return _response(store, rows, [])
 
 
-def _run_batch(store: ParameterStore, event: dict, epoch: int, batch: int, learning_rate: float, features: int,
-               classes: int, cpu_share: float) -> tuple[dict, float]:
+def _run_batch(store: ParameterStore, event: dict, epoch: int, batch: int, learning_rate: float,
+               net: models.Model, cpu_share: float) -> tuple[dict, float]:
     """One batch: fetch, compute, push. Its row and how long it took (0 for
     a batch already applied, skipped)."""
     start = time.perf_counter()
@@ -276,7 +282,7 @@ def _run_batch(store: ParameterStore, event: dict, epoch: int, batch: int, learn
     if state.applied[batch]:
         return ({"batch": batch, "fetch_s": fetched - start, "compute_s": 0.0, "update_s": 0.0, "staleness": 0,
                  "conflicts": 0, "skipped": True, "version": state.version, "loss": float("nan")}, 0.0)
-    batch_loss, gradient = model.loss_and_gradient(state.params, data, features, classes)
+    batch_loss, gradient = net.loss_and_gradient(state.params, data)
     computed = time.perf_counter()
     if cpu_share < 1.0:
         time.sleep((computed - fetched) * (1.0 / cpu_share - 1.0))
