@@ -87,10 +87,18 @@ ParamSection AnalyticParamSection() {
       "convergence.staleness_penalty", 0.05,
       Between(0, 1000, "[I] 1000x the harm of one stale version"),
       "Progress divided by 1 + this * staleness * (1 + gain * closeness).",
-      "[I] Staleness row (Dai et al. ICLR'19)"));
+      "[I] Staleness row (Dai et al. ICLR'19: deeper models are hurt more); "
+      "the sgd model agrees (experiments/mechanisms.py M1: 16 functions "
+      "leave softmax regression and an MLP on the digits within 5 % of one "
+      "function's loss, and a LeNet 2.8x above it). Per workload: `siren "
+      "fit-convergence`"));
   p.push_back(
       StoredDouble("convergence.staleness_gain", 2.0, Between(0, 1000, "[I]"),
-                   "How much more staleness hurts near convergence.", "[I]"));
+                   "How much more staleness hurts near convergence.",
+                   "[I]; the sgd model shows stale epochs hurting more late "
+                   "than early (experiments/mechanisms.py M2), but fits to "
+                   "the digits' MLP and LeNet put this near 0 "
+                   "(experiments/fit_check.py)"));
   const std::string kLrSource =
       "[I] form; supported by the sgd model (experiments/mechanisms.py: after "
       "a 5x step decay, 16 functions slow an MLP and a LeNet on the digits "

@@ -285,9 +285,12 @@ FitResult FitConvergence(
           double* value = values[which];
           *value = *value > 0 ? *value * (1 + direction * step)
                               : (direction > 0 ? step * 1e-3 : 0.0);
-          if (c.b2 <= 0 || c.b2 >= min_loss || c.batch_exponent > 1 ||
-              c.lr_progress > 4 || c.lr_harm > 8 || c.penalty > 1000 ||
-              c.gain > 1000 || c.curve < 0.1 || c.curve > 10) {
+          // b2 at least 1e-3 of the lowest loss: a floor of ~0 is as good
+          // as any tiny one, and the scenario needs b2 >= 1e-9.
+          if (c.b2 < 1e-3 * min_loss || c.b2 >= min_loss ||
+              c.batch_exponent > 1 || c.lr_progress > 4 || c.lr_harm > 8 ||
+              c.penalty > 1000 || c.gain > 1000 || c.curve < 0.1 ||
+              c.curve > 10) {
             continue;
           }
           improved |= consider(c);
