@@ -133,7 +133,10 @@ double FitOptimus(const std::vector<Trace>& traces, Candidate& c,
       y[r] = rows[r][1] * rows[r][2];
     }
     const Eigen::VectorXd x = SolveNnls(a, y);
-    if (x[0] <= 0 || x[1] <= 0) return std::numeric_limits<double>::infinity();
+    // Within the parameter table's ranges, so the fitted scenario loads.
+    if (!(x[0] >= 1e-12 && x[0] <= 1e6 && x[1] >= 1e-9 && x[1] <= 1e9)) {
+      return std::numeric_limits<double>::infinity();
+    }
     c.b0 = x[0];
     c.b1 = x[1];
   }
