@@ -52,9 +52,12 @@ py::dict ConvergenceToDict(const sim::AnalyticSpec& c) {
   out["b0"] = c.b0;
   out["b1"] = c.b1;
   out["b2"] = c.b2;
+  out["curve_exponent"] = c.curve_exponent;
   out["staleness_penalty"] = c.staleness_penalty;
   out["staleness_gain"] = c.staleness_gain;
   out["batch_exponent"] = c.batch_exponent;
+  out["lr_progress_exponent"] = c.lr_progress_exponent;
+  out["staleness_lr_exponent"] = c.staleness_lr_exponent;
   return out;
 }
 

@@ -60,8 +60,10 @@ Ec2JobResult RunEc2Job(const Scenario& scenario) {
   double progress = 0;
   double time_s = ec2.startup_s;
   while (result.epochs < scenario.job.max_epochs) {
+    const AnalyticConvergence::LrScale lr =
+        convergence.LrScaleAt(result.epochs);
     for (int64_t s = 0; s < steps_per_epoch; ++s) {
-      progress += convergence.UpdateProgress(progress, 0, step_gain);
+      progress += convergence.UpdateProgress(progress, 0, step_gain, lr);
     }
     time_s += epoch_s;
     ++result.epochs;

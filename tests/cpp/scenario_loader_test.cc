@@ -509,7 +509,7 @@ TEST(ScenarioErrorTest, CrossFieldChecks) {
       "workload.target_loss=0.01", "workload.target_loss",
       {"got 0.01", "strictly between convergence.b2 (0.02)", "initial loss"});
   ExpectOverrideError("workload.target_loss=3", "workload.target_loss",
-                      {"got 3", "1/b1 + b2"});
+                      {"got 3", "b1^-curve_exponent + b2"});
   ExpectOverrideError("lambda.min_memory_mb=4000", "lambda.min_memory_mb",
                       {"got 4000", "<= lambda.max_memory_mb (3008)"});
   ExpectOverrideError("lambda.memory_step_mb=100", "lambda.memory_step_mb",

@@ -315,8 +315,9 @@ def calibrate(trace: dict, base: _core.Scenario | None = None, server_slots: int
         b0, b1, b2, error = fitted
         grid = _b2_grid(loss)
         _at_limit(fit, "convergence.b2", b2, float(grid[0]), float(grid[-1]), "")
+        # The fit is of the Optimus curve (curve exponent 1).
         overrides += [f"convergence.b0={b0:.6g}", f"convergence.b1={b1:.6g}", f"convergence.b2={b2:.6g}",
-                      "convergence.loss_noise_sigma=0"]
+                      "convergence.curve_exponent=1", "convergence.loss_noise_sigma=0"]
         fit.update(b0=b0, b1=b1, b2=b2, loss_rms_relative_error=error)
         # The scenario requires b2 < target loss: a target below the fitted
         # floor is unreachable, and is raised just above it (reported).
@@ -406,7 +407,7 @@ def _replay_overrides(scenario: _core.Scenario, epochs: int) -> list[str]:
     epoch limit or target (a target just above the loss floor is never
     reached)."""
     b2 = scenario.get("convergence.b2")
-    initial = 1.0 / scenario.get("convergence.b1") + b2
+    initial = scenario.get("convergence.b1") ** -scenario.get("convergence.curve_exponent") + b2
     return [f"job.budget_usd={MAX_BUDGET_USD:g}", f"job.max_epochs={epochs + 1}",
             f"workload.target_loss={b2 + 1e-9 * (initial - b2)!r}"]
 

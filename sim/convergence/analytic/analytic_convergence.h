@@ -1,12 +1,17 @@
 // The analytic convergence model (DESIGN.md §2.6): loss over accumulated
-// effective progress k in the Optimus form l(k) = 1 / (b0 k + b1) + b2. Each
-// applied update adds
-//   g(batch) * L^local_step_exponent / (1 + penalty * s * (1 + gain * c))
+// effective progress k in the Optimus form l(k) = 1 / (b0 k + b1)^p + b2
+// (p = curve_exponent; 1 is Optimus's curve, other values bend it). Each
+// update applied in epoch e adds
+//   g(batch) * L^local_step_exponent * r^lr_progress_exponent
+//     / (1 + penalty * s * (1 + gain * c) * r^staleness_lr_exponent)
 // with g(batch) = (batch / reference_batch)^batch_exponent (sub-linear in the
-// batch), L the local steps folded into the update, s its staleness and
+// batch), L the local steps folded into the update, s its staleness,
 // c in [0, 1) the closeness to convergence (see Closeness): stale updates
-// hurt more as training nears its end. The observed loss carries
-// log-normal noise.
+// hurt more as training nears its end, and r = lr(e) / lr(0) the job's
+// learning rate relative to its first epoch's (convergence.sgd.lr_*; r = 1
+// under the default constant rate): a decayed rate makes each update
+// smaller and staleness more tolerable. The observed loss carries log-normal
+// noise.
 #ifndef SIREN_SIM_CONVERGENCE_ANALYTIC_ANALYTIC_CONVERGENCE_H_
 #define SIREN_SIM_CONVERGENCE_ANALYTIC_ANALYTIC_CONVERGENCE_H_
 
@@ -17,6 +22,7 @@
 #include <vector>
 
 #include "sim/convergence/convergence_model.h"
+#include "sim/convergence/lr_schedule.h"
 #include "sim/core/rng.h"
 #include "sim/scenario/scenario.h"
 
@@ -28,12 +34,16 @@ struct AnalyticSpec {
   double b0 = 0;
   double b1 = 0;
   double b2 = 0;
+  double curve_exponent = 1;  // p in l(k) = (b0 k + b1)^-p + b2.
   double reference_batch = 0;
   double batch_exponent = 0;
   double local_step_exponent = 0;
   double staleness_penalty = 0;
   double staleness_gain = 0;
-  double loss_noise_sigma = 0;  // Log-normal sigma on the observed loss.
+  double lr_progress_exponent = 0;   // Progress scales as r^this.
+  double staleness_lr_exponent = 0;  // Staleness harm scales as r^this.
+  double loss_noise_sigma = 0;       // Log-normal sigma on the observed loss.
+  LrSchedule lr;  // The job's learning-rate schedule (convergence.sgd.lr_*).
 
   static AnalyticSpec FromScenario(const Scenario& scenario);
   // Writes these values into `scenario` (the fitter's output).
@@ -43,6 +53,14 @@ struct AnalyticSpec {
 // This model's parameter section (registered with the model).
 ParamSection AnalyticParamSection();
 
+// How the learning rate of one epoch scales an update: its progress by
+// r^lr_progress_exponent, its staleness harm by r^staleness_lr_exponent,
+// r = lr(epoch) / lr(0). Both 1 under a constant rate.
+struct AnalyticLrScale {
+  double progress = 1;
+  double harm = 1;
+};
+
 // The curve: loss over progress, and the progress of one update. Also used
 // by the EC2 baseline and the fitter.
 class AnalyticConvergence {
@@ -51,7 +69,8 @@ class AnalyticConvergence {
 
   // Loss after progress k (k >= 0).
   double Loss(double progress) const {
-    return 1.0 / (spec_.b0 * progress + spec_.b1) + spec_.b2;
+    return std::pow(spec_.b0 * progress + spec_.b1, -spec_.curve_exponent) +
+           spec_.b2;
   }
   double initial_loss() const { return initial_loss_; }
 
@@ -68,14 +87,19 @@ class AnalyticConvergence {
   // The staleness-free progress of one update: g(batch) * L^exponent.
   double StepGain(double batch_samples, int local_steps) const;
 
+  using LrScale = AnalyticLrScale;
+  // The scales of epoch `epoch` (0-based).
+  LrScale LrScaleAt(int64_t epoch) const;
+
   // Progress one update with `step_gain` (from StepGain) and `staleness`
-  // adds when applied at current progress `progress`.
-  double UpdateProgress(double progress, int64_t staleness,
-                        double step_gain) const {
+  // adds when applied at current progress `progress`, in an epoch whose
+  // learning rate scales it by `lr` (LrScaleAt).
+  double UpdateProgress(double progress, int64_t staleness, double step_gain,
+                        const LrScale& lr = {}) const {
     const double harm =
         1.0 + spec_.staleness_penalty * static_cast<double>(staleness) *
-                  (1.0 + spec_.staleness_gain * Closeness(progress));
-    return step_gain / harm;
+                  (1.0 + spec_.staleness_gain * Closeness(progress)) * lr.harm;
+    return step_gain * lr.progress / harm;
   }
 
   // The observed loss: true loss times exp(N(0, sigma^2)).
@@ -99,13 +123,15 @@ class AnalyticModel final : public ConvergenceModel {
 
   std::string name() const override { return "analytic"; }
   double InitialLoss() const override { return curve_.initial_loss(); }
-  // The curve has no per-epoch state: the batch order does not matter.
-  void StartEpoch(int, int64_t, uint64_t) override {}
+  // The batch order does not matter; the epoch's learning rate does.
+  void StartEpoch(int, int64_t, uint64_t) override {
+    lr_scale_ = curve_.LrScaleAt(epoch_++);
+  }
   // Reads carry no state: staleness arrives with the update.
   void OnParamsFetched(int) override {}
   // Gradients are not computed: progress is added when an update lands.
   void OnBatchComputed(int, int64_t) override {}
-  // HSP: progress += g(b) L^e / (1 + penalty s (1 + gain closeness)).
+  // HSP: progress += g(b) L^e r^a / (1 + penalty s (1 + gain closeness) r^q).
   void OnUpdateApplied(int worker, int64_t staleness, int local_steps) override;
   // BSP: one staleness-free update of the round's samples.
   void OnRoundClosed(const std::vector<int32_t>& workers,
@@ -124,6 +150,8 @@ class AnalyticModel final : public ConvergenceModel {
   double batch_size_;
   std::vector<double> step_gain_;  // By local steps folded into an update.
   double progress_ = 0;
+  int64_t epoch_ = 0;                      // Epochs started.
+  AnalyticConvergence::LrScale lr_scale_;  // Of the current epoch.
 };
 
 }  // namespace siren::sim

@@ -9,6 +9,7 @@
 
 #include "sim/convergence/analytic/analytic_convergence.h"
 #include "sim/convergence/fit/nnls.h"
+#include "sim/convergence/lr_schedule.h"
 #include "sim/convergence/sgd/sgd_model.h"
 #include "sim/engine/simulation.h"
 #include "sim/scenario/scenario_loader.h"
@@ -33,37 +34,52 @@ struct Trace {
   double batch = 0;  // Batch size.
   int local_steps = 1;
   double initial_loss = 0;
+  std::vector<double> lr_factor;                // Per epoch: lr(e) / lr(0).
   std::vector<std::vector<int32_t>> staleness;  // Per epoch, per update.
   std::vector<double> loss;                     // Per epoch.
 };
 
 struct Candidate {
   double b0 = 0, b1 = 0, b2 = 0, penalty = 0, gain = 0, batch_exponent = 0;
+  double lr_progress = 0, lr_harm = 0;  // The two learning-rate exponents.
+  double curve = 1;                     // The curve exponent p.
 };
 
-// Progress after each epoch of `trace` under `c`.
-std::vector<double> Replay(const Trace& trace, const Candidate& c,
-                           const AnalyticSpec& base) {
-  AnalyticSpec spec = base;
+// `spec` with the parameters of `c`.
+AnalyticSpec WithCandidate(AnalyticSpec spec, const Candidate& c) {
   spec.b0 = c.b0;
   spec.b1 = c.b1;
   spec.b2 = c.b2;
   spec.staleness_penalty = c.penalty;
   spec.staleness_gain = c.gain;
   spec.batch_exponent = c.batch_exponent;
-  const AnalyticConvergence model(spec);
+  spec.lr_progress_exponent = c.lr_progress;
+  spec.staleness_lr_exponent = c.lr_harm;
+  spec.curve_exponent = c.curve;
+  return spec;
+}
+
+// Progress after each epoch of `trace` under `c`.
+std::vector<double> Replay(const Trace& trace, const Candidate& c,
+                           const AnalyticSpec& base) {
+  const AnalyticConvergence model(WithCandidate(base, c));
   const double step_gain = model.StepGain(trace.batch, trace.local_steps);
   std::vector<double> progress;
   double k = 0;
-  for (const auto& epoch : trace.staleness) {
-    for (int32_t s : epoch) k += model.UpdateProgress(k, s, step_gain);
+  for (size_t e = 0; e < trace.staleness.size(); ++e) {
+    const double r = trace.lr_factor[e];
+    const AnalyticConvergence::LrScale lr{std::pow(r, c.lr_progress),
+                                          std::pow(r, c.lr_harm)};
+    for (int32_t s : trace.staleness[e]) {
+      k += model.UpdateProgress(k, s, step_gain, lr);
+    }
     progress.push_back(k);
   }
   return progress;
 }
 
 double Predict(const Candidate& c, double k) {
-  return 1.0 / (c.b0 * k + c.b1) + c.b2;
+  return std::pow(c.b0 * k + c.b1, -c.curve) + c.b2;
 }
 
 // Sum of squared relative errors of `c` over every trace and epoch.
@@ -80,23 +96,33 @@ double Score(const std::vector<Trace>& traces, const Candidate& c,
   return total;
 }
 
-// For fixed b2, penalty, gain and batch exponent, fits (b0, b1) by NNLS,
-// alternating with the replay. Returns the score.
+// For fixed b2, curve exponent p and the staleness, batch and rate terms,
+// fits (b0, b1) by NNLS on (l - b2)^(-1/p) = b0 k + b1, alternating with the
+// replay. Returns the score.
 double FitOptimus(const std::vector<Trace>& traces, Candidate& c,
                   const AnalyticSpec& base) {
-  c.b1 = 1.0 / std::max(1e-9, traces.front().initial_loss - c.b2);
+  const double p = c.curve;
+  // A row (k, target, weight) for a loss l at progress k. The weight makes
+  // the residual approximate the relative loss error: it divides by
+  // |d target / d l| * l = (1/p) (l - b2)^(-1/p - 1) * l.
+  const auto row = [&](double k, double l) {
+    const double gap = l - c.b2;
+    return std::array<double, 3>{k, std::pow(gap, -1.0 / p),
+                                 p * std::pow(gap, 1.0 / p + 1.0) / l};
+  };
+  c.b1 = std::pow(std::max(1e-9, traces.front().initial_loss - c.b2), -1 / p);
   if (c.b0 <= 0) c.b0 = 1e-3;
   for (int iteration = 0; iteration < 8; ++iteration) {
     std::vector<std::array<double, 3>> rows;  // k, target, weight
     for (const Trace& t : traces) {
-      const double gap0 = t.initial_loss - c.b2;
-      rows.push_back({0.0, 1.0 / gap0, gap0 * gap0 / t.initial_loss});
+      if (t.initial_loss <= c.b2) {
+        return std::numeric_limits<double>::infinity();
+      }
+      rows.push_back(row(0.0, t.initial_loss));
       const std::vector<double> k = Replay(t, c, base);
       for (size_t e = 0; e < k.size(); ++e) {
-        const double gap = t.loss[e] - c.b2;
-        if (gap <= 0) return std::numeric_limits<double>::infinity();
-        // Weighted so the residual approximates the relative loss error.
-        rows.push_back({k[e], 1.0 / gap, gap * gap / t.loss[e]});
+        if (t.loss[e] <= c.b2) return std::numeric_limits<double>::infinity();
+        rows.push_back(row(k[e], t.loss[e]));
       }
     }
     Eigen::MatrixXd a(rows.size(), 2);
@@ -107,7 +133,10 @@ double FitOptimus(const std::vector<Trace>& traces, Candidate& c,
       y[r] = rows[r][1] * rows[r][2];
     }
     const Eigen::VectorXd x = SolveNnls(a, y);
-    if (x[0] <= 0 || x[1] <= 0) return std::numeric_limits<double>::infinity();
+    // Within the parameter table's ranges, so the fitted scenario loads.
+    if (!(x[0] >= 1e-12 && x[0] <= 1e6 && x[1] >= 1e-9 && x[1] <= 1e9)) {
+      return std::numeric_limits<double>::infinity();
+    }
     c.b0 = x[0];
     c.b1 = x[1];
   }
@@ -156,6 +185,8 @@ FitResult FitConvergence(
     trace.batch = static_cast<double>(s.workload.batch_size);
     trace.local_steps = s.execution.sync_every;
     trace.initial_loss = sim.loss();
+    const LrSchedule lr = LrSchedule::FromScenario(s);
+    for (int e = 0; e < epochs; ++e) trace.lr_factor.push_back(lr.Factor(e));
     double staleness_sum = 0;
     int64_t updates = 0;
     for (int e = 0; e < epochs; ++e) {
@@ -181,6 +212,18 @@ FitResult FitConvergence(
       batches_differ ? std::vector<double>{0.25, 0.5, 0.75, 1.0}
                      : std::vector<double>{
                            AnalyticSpec::FromScenario(base).batch_exponent};
+  // The learning-rate exponents only when some run's rate changes.
+  bool rate_changes = false;
+  for (const Trace& t : traces) {
+    for (double r : t.lr_factor) rate_changes |= r != 1.0;
+  }
+  const AnalyticSpec base_spec = AnalyticSpec::FromScenario(base);
+  const std::vector<double> lr_progress_grid =
+      rate_changes ? std::vector<double>{0.5, 1.0}
+                   : std::vector<double>{base_spec.lr_progress_exponent};
+  const std::vector<double> lr_harm_grid =
+      rate_changes ? std::vector<double>{0.0, 2.0, 6.0}
+                   : std::vector<double>{base_spec.staleness_lr_exponent};
   // b2 stays below the lowest measured loss and below the scenario's target,
   // so that the fitted scenario is valid (its target reachable).
   double min_loss = base.workload.target_loss;
@@ -188,55 +231,79 @@ FitResult FitConvergence(
     for (double l : t.loss) min_loss = std::min(min_loss, l);
   }
 
-  // Coarse grid over (b2, penalty, gain, batch exponent).
+  // Coarse grid over (b2, penalty, gain, curve exponent, batch exponent,
+  // the learning-rate exponents), then coordinate descent. Penalties up to
+  // 10: deep nets can stop learning at a staleness of ten (README, deep
+  // models).
   Candidate best;
   double best_score = std::numeric_limits<double>::infinity();
-  const AnalyticSpec spec = AnalyticSpec::FromScenario(base);
-  for (double fraction :
-       {0.5, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99}) {
-    for (double penalty : {0.0, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3}) {
-      for (double gain : {0.0, 1.0, 2.0, 4.0}) {
+  const AnalyticSpec& spec = base_spec;
+  const auto consider = [&](Candidate c) {
+    const double score = FitOptimus(traces, c, spec);
+    if (score < best_score) {
+      best_score = score;
+      best = c;
+      return true;
+    }
+    return false;
+  };
+  for (double fraction : {0.5, 0.8, 0.9, 0.95, 0.98}) {
+    for (double penalty : {0.0, 1e-4, 1e-3, 0.01, 0.1, 1.0, 10.0}) {
+      for (double gain : {0.0, 2.0, 8.0}) {
         if (penalty == 0 && gain != 0) continue;
-        for (double exponent : exponents) {
-          Candidate c{0, 0, fraction * min_loss, penalty, gain, exponent};
-          const double score = FitOptimus(traces, c, spec);
-          if (score < best_score) {
-            best_score = score;
-            best = c;
+        for (double curve : {0.5, 1.0, 2.0, 3.0}) {
+          for (double exponent : exponents) {
+            for (double lr_progress : lr_progress_grid) {
+              for (double lr_harm : lr_harm_grid) {
+                if (penalty == 0 && lr_harm != lr_harm_grid.front()) continue;
+                Candidate c;
+                c.b2 = fraction * min_loss;
+                c.penalty = penalty;
+                c.gain = gain;
+                c.batch_exponent = exponent;
+                c.lr_progress = lr_progress;
+                c.lr_harm = lr_harm;
+                c.curve = curve;
+                consider(c);
+              }
+            }
           }
         }
       }
     }
   }
-  // Refine each outer parameter around the best point by shrinking steps.
+  // Coordinate descent: move each outer parameter by a factor 1 +- step
+  // while that helps, then shrink the step.
   for (double step = 0.5; step > 0.01; step *= 0.5) {
-    for (int which = 0; which < 4; ++which) {
-      for (double direction : {-1.0, 1.0}) {
-        Candidate c = best;
-        double* value = which == 0   ? &c.b2
-                        : which == 1 ? &c.penalty
-                        : which == 2 ? &c.gain
-                                     : &c.batch_exponent;
+    for (int round = 0; round < 20; ++round) {
+      bool improved = false;
+      for (int which = 0; which < 7; ++which) {
         if (which == 3 && !batches_differ) continue;
-        *value = *value > 0 ? *value * (1 + direction * step)
-                            : (direction > 0 ? step * 1e-3 : 0.0);
-        if (c.b2 <= 0 || c.b2 >= min_loss || c.batch_exponent > 1) continue;
-        const double score = FitOptimus(traces, c, spec);
-        if (score < best_score) {
-          best_score = score;
-          best = c;
+        if ((which == 4 || which == 5) && !rate_changes) continue;
+        for (double direction : {-1.0, 1.0}) {
+          Candidate c = best;
+          double* const values[] = {
+              &c.b2,          &c.penalty, &c.gain, &c.batch_exponent,
+              &c.lr_progress, &c.lr_harm, &c.curve};
+          double* value = values[which];
+          *value = *value > 0 ? *value * (1 + direction * step)
+                              : (direction > 0 ? step * 1e-3 : 0.0);
+          // b2 at least 1e-3 of the lowest loss: a floor of ~0 is as good
+          // as any tiny one, and the scenario needs b2 >= 1e-9.
+          if (c.b2 < 1e-3 * min_loss || c.b2 >= min_loss ||
+              c.batch_exponent > 1 || c.lr_progress > 4 || c.lr_harm > 8 ||
+              c.penalty > 1000 || c.gain > 1000 || c.curve < 0.1 ||
+              c.curve > 10) {
+            continue;
+          }
+          improved |= consider(c);
         }
       }
+      if (!improved) break;
     }
   }
 
-  result.fitted = spec;
-  result.fitted.b0 = best.b0;
-  result.fitted.b1 = best.b1;
-  result.fitted.b2 = best.b2;
-  result.fitted.staleness_penalty = best.penalty;
-  result.fitted.staleness_gain = best.gain;
-  result.fitted.batch_exponent = best.batch_exponent;
+  result.fitted = WithCandidate(spec, best);
   double error_sum = 0;
   int64_t points = 0;
   for (const Trace& t : traces) {

@@ -4,14 +4,19 @@
 // parameters whose predicted loss after each epoch matches best.
 //
 // Method: for the analytic model, progress after an epoch is a replay of the
-// recorded updates, k += g(b) / (1 + penalty * s * (1 + gain * c(k))), so a
-// candidate is scored without re-simulating (the event timing, and with it
-// every staleness, does not depend on the convergence model). For fixed
-// (b2, staleness_penalty, staleness_gain, batch_exponent), (b0, b1) come from
-// non-negative least squares on 1/(l - b2) = b0 k + b1 (Optimus), iterated
-// with the replay because closeness depends on them; the outer four are
-// searched on a grid and refined around the best point. The score is the sum
-// of squared relative errors of the per-epoch loss. b2 is searched below both
+// recorded updates, k += g(b) r^a / (1 + penalty * s * (1 + gain * c(k)) r^q)
+// (r the epoch's learning rate over epoch 0's), so a candidate is scored
+// without re-simulating (the event timing, and with it every staleness, does
+// not depend on the convergence model). For fixed (b2, p = curve_exponent,
+// staleness_penalty, staleness_gain, batch_exponent, a =
+// lr_progress_exponent, q = staleness_lr_exponent), (b0, b1) come from
+// non-negative least squares on (l - b2)^(-1/p) = b0 k + b1 (Optimus for
+// p = 1), iterated with the replay because closeness depends on them; the
+// outer seven are searched on a coarse grid, then by coordinate descent
+// (the batch exponent only when the runs' batch sizes differ, a and q only
+// when some run's learning rate changes; otherwise they keep the scenario's
+// values). The score is the sum of
+// squared relative errors of the per-epoch loss. b2 is searched below both
 // the lowest measured loss and the scenario's target loss, so the fitted
 // scenario stays valid; when the sgd runs end above the target the fit has to
 // extrapolate, and the reported errors show how well it does. HSP only (BSP

@@ -191,12 +191,7 @@ SgdSpec SgdSpec::FromScenario(const Scenario& scenario) {
   spec.fields = static_cast<int>(p.Int("convergence.sgd.fields"));
   spec.data_seed = p.Int("convergence.sgd.data_seed");
   spec.eval_samples = p.Int("convergence.sgd.eval_samples");
-  spec.lr.kind = p.String("convergence.sgd.lr_schedule");
-  spec.lr.rate = p.Double("convergence.sgd.learning_rate");
-  spec.lr.step_epochs = p.Int("convergence.sgd.lr_step_epochs");
-  spec.lr.step_factor = p.Double("convergence.sgd.lr_step_factor");
-  spec.lr.cosine_epochs = p.Int("convergence.sgd.lr_cosine_epochs");
-  spec.lr.min_factor = p.Double("convergence.sgd.lr_min_factor");
+  spec.lr = LrSchedule::FromScenario(scenario);
   spec.momentum = p.Double("convergence.sgd.momentum");
   spec.model = p.String("convergence.sgd.model");
   spec.init_seed = p.Int("convergence.sgd.init_seed");

@@ -54,7 +54,7 @@
 #include <string>
 
 #include "sim/convergence/convergence_model.h"
-#include "sim/convergence/sgd/lr_schedule.h"
+#include "sim/convergence/lr_schedule.h"
 #include "sim/scenario/scenario.h"
 
 namespace siren::sim {

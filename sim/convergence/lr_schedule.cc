@@ -1,4 +1,4 @@
-#include "sim/convergence/sgd/lr_schedule.h"
+#include "sim/convergence/lr_schedule.h"
 
 #include <algorithm>
 #include <cmath>
@@ -21,6 +21,24 @@ double LrSchedule::At(int64_t epoch) const {
   }
   throw std::invalid_argument("convergence.sgd.lr_schedule: got '" + kind +
                               "', expected constant, step or cosine");
+}
+
+bool LrSchedule::IsConstant() const {
+  if (kind == "step") return step_factor == 1.0;
+  if (kind == "cosine") return min_factor == 1.0;
+  return true;
+}
+
+LrSchedule LrSchedule::FromScenario(const Scenario& scenario) {
+  const ParamValues& p = scenario.params;
+  LrSchedule lr;
+  lr.kind = p.String("convergence.sgd.lr_schedule");
+  lr.rate = p.Double("convergence.sgd.learning_rate");
+  lr.step_epochs = p.Int("convergence.sgd.lr_step_epochs");
+  lr.step_factor = p.Double("convergence.sgd.lr_step_factor");
+  lr.cosine_epochs = p.Int("convergence.sgd.lr_cosine_epochs");
+  lr.min_factor = p.Double("convergence.sgd.lr_min_factor");
+  return lr;
 }
 
 }  // namespace siren::sim

@@ -1,4 +1,6 @@
-// The learning-rate schedules of the `sgd` convergence model, per epoch: the
+// The learning-rate schedules of a training job (`convergence.sgd.lr_*`), per
+// epoch. The `sgd` model steps at this rate; the `analytic` model scales its
+// progress and staleness harm by the rate relative to epoch 0's. Per epoch: the
 // rate of epoch e (0-based, counting the epochs this job has started) holds
 // for every local step of that epoch. Per epoch rather than per update, so
 // that the rate of an epoch does not depend on how many functions share it
@@ -8,6 +10,8 @@
 
 #include <cstdint>
 #include <string>
+
+#include "sim/scenario/scenario.h"
 
 namespace siren::sim {
 
@@ -29,6 +33,13 @@ struct LrSchedule {
   // The rate of epoch `epoch` (>= 0). An unknown kind throws
   // std::invalid_argument (the parameter table allows only the three).
   double At(int64_t epoch) const;
+  // At(epoch) / At(0): 1 for every epoch of a constant schedule.
+  double Factor(int64_t epoch) const { return At(epoch) / At(0); }
+  // True when the rate never changes (constant, or a decay that is a no-op).
+  bool IsConstant() const;
+
+  // The schedule of `scenario` (convergence.sgd.learning_rate and lr_*).
+  static LrSchedule FromScenario(const Scenario& scenario);
 };
 
 }  // namespace siren::sim

@@ -1,0 +1,53 @@
+"""The fitted analytic model against the sgd ground truth on held-out
+schedules (experiments/fit_check.py): the 10 % bar, per epoch, static and
+changing schedules, for the deep nets on the digits."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "experiments"))
+import fit_check  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("fit_check")
+
+
+@pytest.mark.parametrize("lr", ["constant", "step"])
+def test_mlp_held_out_schedules_within_ten_percent(folder, lr) -> None:
+    result = fit_check.check(fit_check.WORKLOADS["mlp-digits"], lr, folder)
+    held_out = {r["schedule"] for r in result["rows"]}
+    assert held_out == set(fit_check.WORKLOADS["mlp-digits"].held_out)
+    assert not held_out & set(fit_check.WORKLOADS["mlp-digits"].fit)
+    # Both kinds of held-out schedule: static, and n and m changing per epoch.
+    assert any("," in s for s in held_out) and any("," not in s for s in held_out)
+    for row in result["rows"]:
+        assert len(row["sgd"]) == fit_check.WORKLOADS["mlp-digits"].epochs
+        assert row["max_error"] <= fit_check.BAR, (row["schedule"], row["sgd"], row["analytic"])
+    if lr == "step":
+        # The rate terms were fitted (they stay at the scenario's values
+        # when the rate is constant).
+        assert result["fitted"]["staleness_lr_exponent"] != 1.0
+
+
+@pytest.fixture(scope="module")
+def lenet_digits(folder) -> dict:
+    return fit_check.check(fit_check.WORKLOADS["lenet-digits"], "constant", folder)
+
+
+def test_lenet_ground_truth_spreads_more_than_the_bar(lenet_digits) -> None:
+    # Why the LeNet check below fails: the same schedule under another seed
+    # differs from the sgd run by more than 10 % in some epoch, so no
+    # deterministic curve is within 10 % of every run.
+    assert max(r["seed_spread"] for r in lenet_digits["rows"]) > fit_check.BAR
+
+
+@pytest.mark.xfail(strict=True, reason="LeNet on the digits: sgd's own seed spread exceeds 10 % (README)")
+def test_lenet_held_out_schedules_within_ten_percent(lenet_digits) -> None:
+    for row in lenet_digits["rows"]:
+        assert row["max_error"] <= fit_check.BAR, row["schedule"]
