@@ -50,7 +50,7 @@ __all__ = ["HANDLER", "PACKAGE_MODULES", "RuntimeCheckError", "add_commands", "b
 
 HANDLER = "siren_worker.worker.handler"
 PACKAGE_NAME = "siren_worker"
-PACKAGE_MODULES = ("__init__.py", "worker.py", "model.py", "protocol.py")
+PACKAGE_MODULES = ("__init__.py", "worker.py", "model.py", "protocol.py", "fold.py")
 MAX_TIMEOUT_S = 900
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _RUNTIME_RE = re.compile(r"^python3\.\d{1,2}$")
