@@ -87,6 +87,12 @@ EpochEngine::EpochEngine(const Scenario& scenario,
   batch_bytes_ = BatchBytes(scenario.workload);
   model_bytes_ = ModelBytes(scenario.workload);
   objects_per_batch_ = static_cast<int>(ObjectsPerBatch(scenario.workload));
+  if (scenario.execution.push_protocol == PushProtocol::kOverwrite ||
+      scenario.execution.push_protocol == PushProtocol::kFold) {
+    throw std::runtime_error(
+        "execution.push_protocol: overwrite and fold are not modelled yet; "
+        "expected apply or cas");
+  }
 }
 
 double EpochEngine::NominalStepSeconds(int memory_mb) const {

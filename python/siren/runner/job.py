@@ -782,6 +782,7 @@ class RealJob:
             "cumulative_cost_usd": self._cumulative("cumulative_cost_usd") + bill["cost_total_usd"],
             "status": "running", "budget_stop": "none", "projected_cost_usd": 0.0, "events": 0,
             "update_conflicts": sum(b["conflicts"] for b in log.batches),
+            "lost_updates": 0, "folds": 0, "list_requests": 0,
             "skipped_batches": len(log.batches) - len(applied),
             "worker_errors": sum(1 for i in billed if i["status"] == ERROR),
             "init_mean_s": _mean([i["init_s"] for i in billed if i["cold"]]),
