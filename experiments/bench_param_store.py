@@ -80,11 +80,17 @@ def summarise(record: Any) -> dict[str, float]:
 
 def simulate(protocol: str, functions: int, epochs: int, max_functions: int, extra: list[str],
              seed: int = 0) -> dict[str, float]:
-    """The simulator's last of ``epochs`` epochs at (functions, MEMORY_MB)."""
-    simulation = _core.Simulation(scenario_for(protocol, max_functions, extra), seed)
-    record = None
-    for _ in range(epochs):
-        record = simulation.run_epoch(functions, MEMORY_MB)
+    """The simulator's last of ``epochs`` epochs at (functions, MEMORY_MB);
+    NaN columns with ``error`` when the simulator refuses the scenario."""
+    try:
+        simulation = _core.Simulation(scenario_for(protocol, max_functions, extra), seed)
+        record = None
+        for _ in range(epochs):
+            record = simulation.run_epoch(functions, MEMORY_MB)
+    except Exception as error:  # A protocol the engine does not model (yet).
+        out = {key: float("nan") for key in summarise({}).keys()}
+        out["error"] = str(error).splitlines()[0]
+        return out
     return summarise(record)
 
 

@@ -76,7 +76,7 @@ def folder_allowance(scenario: _core.Scenario, memory_mb: int, functions: int, b
                      fold_interval_s: float, projection: dict, timeout_s: float) -> RequestAllowance:
     """The fold protocol's folder's S3 allowance for an epoch of ``batches``:
     a GET per delta (twice over, for re-pushes) and per parameter read, a
-    fold PUT per delta at most, and a LIST per ``fold_interval_s`` for 4x the
+    fold PUT per delta at most, and a LIST per ``fold_interval_s`` for 2x the
     projected epoch (its duration cost over ``functions`` functions; the
     function's timeout when the projection has none), plus 20. A folder that
     spends it stops and is re-invoked under a new reservation."""
@@ -84,7 +84,7 @@ def folder_allowance(scenario: _core.Scenario, memory_mb: int, functions: int, b
     epoch_s = timeout_s
     if rates["usd_per_s"] > 0 and projection.get("mean_duration_usd", 0) > 0:
         epoch_s = min(timeout_s, projection["mean_duration_usd"] / rates["usd_per_s"] / max(1, functions))
-    lists = int(math.ceil(4.0 * epoch_s / fold_interval_s)) + 20
+    lists = int(math.ceil(2.0 * epoch_s / fold_interval_s)) + 20
     return RequestAllowance(gets=2 * batches + 4, puts=batches + 2, lists=lists)
 
 

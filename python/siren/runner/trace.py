@@ -67,10 +67,6 @@ RUNNER_EPOCH_FIELDS: dict[str, tuple[str, str]] = {
     "s3_unknown_invocations": ("count", "Invocations whose S3 requests nobody could report (an AWS timeout or "
                                         "crash): not in s3_gets, s3_puts nor the cost."),
     "action_clipped": ("", "True when the action had a coordinate outside the Box [-1, 1], clipped by the codec."),
-    "lost_updates": ("count", "Push protocol overwrite: pushed updates overwritten by another worker's write "
-                              "(absent from the final parameters)."),
-    "folds": ("count", "Push protocol fold: parameter PUTs of the folder (one per fold)."),
-    "list_requests": ("count", "S3 LIST requests (the fold protocol's folder), billed as PUTs."),
     "discarded_updates": ("count", "Push protocol fold: pushed deltas the folder discarded because their batch was "
                                    "already applied (a re-invocation's re-push)."),
     "adjustment": ("", "What the codec or the platform changed of the epoch's action (clipped, memory clamped "
