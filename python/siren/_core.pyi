@@ -384,4 +384,4 @@ def project_epoch_cost(scenario: Scenario, functions: int, memory_mb: int, previ
                        warm_instances: int = 0, epoch: int = 0, seed: int = 0) -> dict[str, Any]:
     """The budget guard's projection of one epoch. Keys: mean_usd, max_usd,
     bound_usd (max x job.budget_margin), samples, mean_duration_usd,
-    mean_s3_gets, mean_s3_puts."""
+    mean_s3_gets, mean_s3_puts, mean_s3_lists."""

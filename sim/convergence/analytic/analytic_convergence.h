@@ -99,14 +99,34 @@ class AnalyticModel final : public ConvergenceModel {
 
   std::string name() const override { return "analytic"; }
   double InitialLoss() const override { return curve_.initial_loss(); }
-  // The curve has no per-epoch state: the batch order does not matter.
-  void StartEpoch(int, int64_t, uint64_t) override {}
-  // Reads carry no state: staleness arrives with the update.
-  void OnParamsFetched(int) override {}
+  // The batch order does not matter; only the progress each worker read is
+  // kept (for overwrite).
+  void StartEpoch(int workers, int64_t, uint64_t) override {
+    read_progress_.assign(workers, 0.0);
+  }
+  // Staleness arrives with the update; the progress read is kept for
+  // push_protocol overwrite.
+  void OnParamsFetched(int worker) override {
+    read_progress_[worker] = progress_;
+  }
   // Gradients are not computed: progress is added when an update lands.
   void OnBatchComputed(int, int64_t) override {}
   // HSP: progress += g(b) L^e / (1 + penalty s (1 + gain closeness)).
   void OnUpdateApplied(int worker, int64_t staleness, int local_steps) override;
+  // Overwrite: the store's parameters become the writer's read plus its
+  // update, so progress = (progress it read) + its staleness-free gain
+  // g(b) L^e. The overwritten updates' progress is gone (progress may
+  // fall); one that a later writer had read survives in that writer's copy,
+  // as it does in the parameters.
+  void OnUpdateOverwrote(int worker, int64_t overwritten,
+                         int local_steps) override;
+  // Fold: nothing is pending per worker; progress is added when the stored
+  // update is applied, as for apply.
+  void OnUpdateStored(int) override {}
+  void OnStoredUpdateApplied(int worker, int64_t staleness,
+                             int local_steps) override {
+    OnUpdateApplied(worker, staleness, local_steps);
+  }
   // BSP: one staleness-free update of the round's samples.
   void OnRoundClosed(const std::vector<int32_t>& workers,
                      int64_t samples) override;
@@ -124,6 +144,7 @@ class AnalyticModel final : public ConvergenceModel {
   double batch_size_;
   std::vector<double> step_gain_;  // By local steps folded into an update.
   double progress_ = 0;
+  std::vector<double> read_progress_;  // Per worker: progress at its read.
 };
 
 }  // namespace siren::sim
