@@ -70,7 +70,7 @@ def summarise(record: Any) -> dict[str, float]:
     updates = _field(record, "updates")
     requests = _field(record, "s3_gets") + _field(record, "s3_puts") + _field(record, "list_requests")
     duration = _field(record, "duration_s")
-    return {"updates": updates, "duration_s": duration,
+    return {"updates": updates, "kept_updates": updates - _field(record, "lost_updates"), "duration_s": duration,
             "updates_per_s": updates / duration if duration > 0 else float("nan"),
             "requests_per_update": requests / updates if updates else float("nan"),
             "refused_per_update": _field(record, "update_conflicts") / updates if updates else float("nan"),

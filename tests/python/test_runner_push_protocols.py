@@ -67,11 +67,12 @@ def test_each_protocol_runs_a_small_job_end_to_end(server, dataset, protocol) ->
         assert np.isfinite(record["loss"])
         # Every batch pushed once (no fault here).
         assert record["reported_updates"] == batches
+        # Every write is an applied update (as in the simulator).
+        assert record["updates"] == batches
         if protocol == "overwrite":
-            assert record["updates"] + record["lost_updates"] == batches
             assert record["update_conflicts"] == 0 and record["folds"] == record["list_requests"] == 0
         else:
-            assert record["updates"] == batches and record["lost_updates"] == 0
+            assert record["lost_updates"] == 0
         if protocol == "fold":
             # Every update folded; at least one fold and one LIST, billed.
             assert record["folds"] >= 1 and record["list_requests"] >= 1
@@ -96,12 +97,15 @@ def test_each_protocol_runs_a_small_job_end_to_end(server, dataset, protocol) ->
 def test_overwrite_loses_updates_only_with_concurrency(server, dataset) -> None:
     _, alone = _run_job(server, dataset, "overwrite", [(1, 1024)])
     assert alone[0]["lost_updates"] == 0 and alone[0]["updates"] == len(dataset.batches)
+    assert alone[0]["parameter_version"] == len(dataset.batches)
     _, crowd = _run_job(server, dataset, "overwrite", [(8, 1024)])
     record = crowd[0]
     # Eight writers that read, compute and write unconditionally overwrite
     # one another; every push is either in the parameters or counted lost.
     assert record["lost_updates"] > 0
-    assert record["updates"] + record["lost_updates"] == record["reported_updates"] == len(dataset.batches)
+    assert record["updates"] == record["reported_updates"] == len(dataset.batches)
+    # The final parameters hold the lineage of the writes that were not lost.
+    assert record["parameter_version"] == record["updates"] - record["lost_updates"]
     assert record["missing_batches"] == 0 and record["status"] == "running"
 
 
@@ -246,3 +250,15 @@ def test_run_records_the_protocol_and_its_columns(tmp_path) -> None:
         assert column in trace["epochs"], column
     assert list(trace["invocations"]["role"]).count("folder") == 1
     assert "backoff_s" in trace["batches"]
+
+
+def test_the_worker_role_may_list_and_delete_for_the_folder() -> None:
+    from siren.runner.iam_policy import least_privilege_policy
+
+    policies = least_privilege_policy("siren-worker", "my-bucket", prefix="jobs", region="us-east-1",
+                                      account="123456789012")
+    worker = {s["Sid"]: s for s in policies["worker_role"]["Statement"]}
+    assert worker["SirenWorkerFoldList"]["Action"] == ["s3:ListBucket"]
+    assert worker["SirenWorkerFoldList"]["Resource"] == ["arn:aws:s3:::my-bucket"]
+    assert worker["SirenWorkerFoldList"]["Condition"] == {"StringLike": {"s3:prefix": ["jobs/*"]}}
+    assert worker["SirenWorkerFoldDelete"]["Resource"] == ["arn:aws:s3:::my-bucket/jobs/*"]

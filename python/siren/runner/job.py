@@ -369,18 +369,7 @@ class RealJob:
         last = self.records[-1] if self.records else None
         previous = int(last["action_memory_mb"]) if last else 0
         warm = int(last["functions_used"]) if last and previous == memory_mb else 0
-        try:
-            return _core.project_epoch_cost(self.scenario, functions, memory_mb, previous_memory_mb=previous,
-                                            warm_instances=warm, epoch=len(self.records), seed=self._seed)
-        except RuntimeError as error:
-            if "not modelled" not in str(error):
-                raise
-        # A simulator that does not model the protocol yet: the projection of
-        # cas, whose pushes cost at least as many requests (a refused push
-        # costs a GET and a PUT more); the folder's worst case is reserved
-        # apart by the plan. The job's learnt correction covers the rest.
-        scenario = _core.parse_scenario(self.scenario.to_yaml(), ["execution.push_protocol=cas"], "projection")
-        return _core.project_epoch_cost(scenario, functions, memory_mb, previous_memory_mb=previous,
+        return _core.project_epoch_cost(self.scenario, functions, memory_mb, previous_memory_mb=previous,
                                         warm_instances=warm, epoch=len(self.records), seed=self._seed)
 
     def _runner_reserve(self, used: int, memory_mb: int) -> float:
@@ -489,9 +478,13 @@ class RealJob:
         record = self._summarise(epoch, functions, memory_mb, len(shares), log, duration_s, loss,
                                  runner_gets, runner_puts)
         # The store counts applied updates exactly, also those whose
-        # invocation failed before it could report them.
+        # invocation failed before it could report them. Under overwrite,
+        # as in the simulator, every write counts as an applied update (its
+        # version is the lineage's: read + 1) and lost_updates says how many
+        # of them the final parameters miss.
         record.update(protocol_fields)
-        record.update(updates=state.version - start_version, reported_updates=record["updates"],
+        applied = record["updates"] if self.push_protocol == "overwrite" else state.version - start_version
+        record.update(updates=applied, reported_updates=record["updates"],
                       reconfigure_s=reconfigure_s, recovered_batches=recovered, budget_guard=guard["hit"],
                       missing_batches=missing, parameter_version=state.version, failure=failure)
         return record

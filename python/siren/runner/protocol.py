@@ -29,7 +29,11 @@ parameters hold. A push follows the scenario's ``execution.push_protocol``
 - ``overwrite`` (the asynchronous update): one unconditional PUT of the
   parameters read plus the worker's update; last writer wins, and updates
   written by others between a worker's read and its write are lost (counted
-  by the runner: pushed batches absent from the final bitmap).
+  by the runner: pushed batches absent from the final bitmap). The object's
+  version is then the length of the lineage it holds (read + 1), not the
+  number of writes; the runner's ``updates`` counts the writes, as the
+  simulator does, and a writer cannot see what it overwrote (its staleness
+  is recorded as 0).
 - ``fold``: the worker PUTs its update alone to a key of its own, and a
   folder function adds the updates into the parameters (``fold.py``): no
   push is refused or lost.
