@@ -5,7 +5,7 @@
 //   LIST the epoch's update prefix; if it shows new update objects, GET them
 //   in parallel (their bytes over the folder's link), add them to the
 //   parameters in key order (worker, then its sequence number; the adding
-//   itself takes no simulated time [I]), PUT the parameters once: the fold
+//   itself takes no simulated time), PUT the parameters once: the fold
 //   commits when that PUT completes, and its updates are applied then, one
 //   version each, with staleness = versions applied since the worker's read.
 //   The folded objects are deleted with DeleteObjects: free, and not timed
@@ -15,6 +15,10 @@
 // finished, or after such a LIST that showed nothing new.
 // Guarantee: every pushed update is applied exactly once; a reader sees a
 // prefix (in fold order) of the stored updates.
+// Not modelled: a LIST page holds at most 1,000 keys (one LIST here sees
+// every stored update; the largest fold of the README's runs,
+// experiments/bench_param_store.py, holds 867), and the folder's own CPU
+// time to add the updates.
 #include <algorithm>
 #include <stdexcept>
 #include <string>

@@ -131,6 +131,25 @@ TEST(PushProtocolTest, FoldAppliesEveryUpdateOnceAndCountsTheFolderRequests) {
   }
 }
 
+TEST(PushProtocolTest, FoldFolderOutlivesItsTimeoutByReinvocation) {
+  // The epoch lasts several function timeouts: workers and the folder are
+  // cut and re-invoked; still every update is folded exactly once.
+  Simulation sim(Small({"execution.push_protocol=fold", "lambda.timeout_s=4"}),
+                 5);
+  Recorder recorder;
+  sim.AddObserver(&recorder);
+  const EpochResult r = sim.RunEpoch({2, 1024});
+  EXPECT_GT(r.duration_s, 3 * 4.0);
+  EXPECT_GT(r.timeouts, 0);
+  EXPECT_EQ(r.reinvocations, r.timeouts);
+  EXPECT_EQ(r.invocations, 3 + r.reinvocations);
+  EXPECT_EQ(r.updates, 100);
+  ASSERT_EQ(recorder.versions.size(), 100u);
+  EXPECT_EQ(recorder.versions.back(), 100);
+  // The folder (function 2) was billed for more than one timeout.
+  EXPECT_GT(recorder.billed_s_by_function[2], 4.0);
+}
+
 TEST(PushProtocolTest, FoldStalenessCountsTheFoldLag) {
   // Alone, a worker still reads parameters that lack its own latest
   // updates until the folder has folded them: staleness > 0 although
