@@ -83,8 +83,13 @@ def test_each_protocol_runs_a_small_job_end_to_end(server, dataset, protocol) ->
     folders = [i for i in job.invocations if i["role"] == "folder"]
     assert len(folders) == (2 if protocol == "fold" else 0)
     assert all(i["status"] == "ok" and i["worker"] == -1 and i["s3_lists"] >= 1 for i in folders)
-    # The epoch's S3 requests are the invocations' plus the runner's.
+    # The epoch's S3 requests are the invocations' plus the runner's, and
+    # LISTs are billed at the PUT price.
+    rates = _core.billing_rates(job.scenario, 1024)
     for record in records:
+        assert record["cost_s3_request_usd"] == pytest.approx(
+            record["s3_gets"] * rates["s3_usd_per_get"]
+            + (record["s3_puts"] + record["list_requests"]) * rates["s3_usd_per_put"], rel=1e-9)
         rows = [i for i in job.invocations if i["epoch"] == record["epoch"]]
         assert record["s3_gets"] == sum(i["s3_gets"] for i in rows) + record["runner_s3_gets"]
         assert record["list_requests"] == sum(i["s3_lists"] for i in rows)
