@@ -106,7 +106,8 @@ def least_privilege_policy(function_name: str, bucket: str, region: str = "*", a
         # The fold protocol's folder (the same function): LIST the pushed
         # updates, delete them once folded.
         _statement("SirenWorkerFoldList", ["s3:ListBucket"], [f"arn:aws:s3:::{bucket}"],
-                   **({"Condition": {"StringLike": {"s3:prefix": [f"{validate_prefix(prefix)}/*"]}}} if prefix else {})),
+                   **({"Condition": {"StringLike": {"s3:prefix": [f"{validate_prefix(prefix)}/*"]}}}
+                      if prefix else {})),
         _statement("SirenWorkerFoldDelete", ["s3:DeleteObject"], [objects]),
         _statement("SirenWorkerLogGroup", ["logs:CreateLogGroup"], [log_group]),
         _statement("SirenWorkerLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [f"{log_group}:*"]),

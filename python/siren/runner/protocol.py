@@ -57,7 +57,8 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "PUSH_PROTOCOLS", "REQUESTS_MARK", "AllowanceSpent", "Backoff", "ParameterState", "ParameterStore", "RequestAllowance", "S3Counter", "batch_key", "decode_batch", "encode_batch", "is_precondition_failed",
+    "PUSH_PROTOCOLS", "REQUESTS_MARK", "AllowanceSpent", "Backoff", "ParameterState", "ParameterStore",
+    "RequestAllowance", "S3Counter", "batch_key", "decode_batch", "encode_batch", "is_precondition_failed",
     "split_requests", "validate_bucket_name", "validate_prefix", "with_requests",
 ]
 
@@ -173,7 +174,8 @@ class S3Counter:
 
     def as_dict(self) -> dict[str, Any]:
         """The counts and latencies under the keys of the worker's response."""
-        return {"s3_gets": self.gets, "s3_puts": self.puts, "s3_lists": self.lists, "get_seconds": list(self.get_seconds),
+        return {"s3_gets": self.gets, "s3_puts": self.puts, "s3_lists": self.lists,
+                "get_seconds": list(self.get_seconds),
                 "put_seconds": list(self.put_seconds), "get_bytes": list(self.get_bytes)}
 
     @classmethod

@@ -297,7 +297,8 @@ def _run_batch(store: ParameterStore, event: dict, epoch: int, batch: int, learn
     fetched = time.perf_counter()
     if state.applied[batch]:
         return ({"batch": batch, "fetch_s": fetched - start, "compute_s": 0.0, "update_s": 0.0, "staleness": 0,
-                 "conflicts": 0, "backoff_s": 0.0, "skipped": True, "version": state.version, "loss": float("nan")}, 0.0)
+                 "conflicts": 0, "backoff_s": 0.0, "skipped": True, "version": state.version,
+                 "loss": float("nan")}, 0.0)
     batch_loss, gradient = model.loss_and_gradient(state.params, data, features, classes)
     computed = time.perf_counter()
     if cpu_share < 1.0:
