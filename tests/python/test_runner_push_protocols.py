@@ -6,6 +6,7 @@ server on loopback, real worker and folder processes, no mocks.
 from __future__ import annotations
 
 import random
+import re
 import threading
 import time
 import uuid
@@ -267,3 +268,24 @@ def test_the_worker_role_may_list_and_delete_for_the_folder() -> None:
     assert worker["SirenWorkerFoldList"]["Resource"] == ["arn:aws:s3:::my-bucket"]
     assert worker["SirenWorkerFoldList"]["Condition"] == {"StringLike": {"s3:prefix": ["jobs/*"]}}
     assert worker["SirenWorkerFoldDelete"]["Resource"] == ["arn:aws:s3:::my-bucket/jobs/*"]
+
+
+@pytest.mark.parametrize("event, message", [
+    ({"push_protocol": "apply"}, "field 'push_protocol' must be one of cas, overwrite, fold, got 'apply'"),
+    ({"cas_backoff_ms": -1}, "field 'cas_backoff_ms' must be a number of ms in [0, 3600000], got -1"),
+    ({"worker": -2}, "field 'worker' must be an integer >= 0, got -2"),
+])
+def test_the_worker_refuses_bad_push_fields_by_name(event, message) -> None:
+    from siren.runner.worker import WorkerError, handler
+
+    base = {"bucket": BUCKET, "prefix": "t/x", "epoch": 0, "batches": [0], "learning_rate": 0.5}
+    with pytest.raises(WorkerError, match=re.escape(message)):
+        handler(dict(base, **event))
+
+
+def test_the_worker_refuses_a_bad_folder_event_by_name() -> None:
+    from siren.runner.worker import WorkerError, handler
+
+    with pytest.raises(WorkerError, match=re.escape("fold_interval_ms in (0, 60000], got 0, 0, 0")):
+        handler({"role": "folder", "bucket": BUCKET, "prefix": "t/x", "epoch": 0, "round": 0,
+                 "fold_interval_ms": 0})
