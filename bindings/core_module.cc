@@ -52,6 +52,7 @@ py::dict CostProjectionToDict(const sim::CostProjection& p) {
   out["mean_duration_usd"] = p.mean_duration_usd;
   out["mean_s3_gets"] = p.mean_s3_gets;
   out["mean_s3_puts"] = p.mean_s3_puts;
+  out["mean_s3_lists"] = p.mean_s3_lists;
   return out;
 }
 
@@ -402,7 +403,7 @@ void DefineModule(py::module_& m) {
           "job.budget_margin: what the guard compares with the budget left), "
           "samples, and the mean sample's mix: mean_duration_usd, "
           "mean_s3_gets, "
-          "mean_s3_puts.")
+          "mean_s3_puts, mean_s3_lists.")
       .def(
           "reset",
           [](PySimulation& self, uint64_t seed) {

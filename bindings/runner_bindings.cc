@@ -341,7 +341,7 @@ void DefineRunnerBindings(py::module_& m) {
       "ran at previous_memory_mb (0: none) and left warm_instances idle "
       "instances. Keys: mean_usd, max_usd, bound_usd (max x "
       "job.budget_margin), samples, and the mean sample's mix: "
-      "mean_duration_usd, mean_s3_gets, mean_s3_puts.");
+      "mean_duration_usd, mean_s3_gets, mean_s3_puts, mean_s3_lists.");
 }
 
 }  // namespace siren::bindings

@@ -59,6 +59,8 @@ class EpochResult(TypedDict):
     mean_staleness: float  # [updates] Mean staleness of the applied updates.
     max_staleness: int  # [updates] Largest staleness of an applied update.
     update_conflicts: int  # [count] Refused compare-and-swap pushes (push_protocol cas).
+    lost_updates: int  # [count] Written updates missing from the epoch's final parameters, overwritten by a writer that had not read them (push_protocol overwrite).
+    folds: int  # [count] Parameter PUTs of the folder function (push_protocol fold).
     invocations: int  # [count] Billed invocations, re-invocations included.
     cold_starts: int  # [count] Invocations that paid a cold start.
     warm_starts: int  # [count] Invocations that reused a warm instance.
@@ -69,13 +71,14 @@ class EpochResult(TypedDict):
     s3_slowdowns: int  # [count] S3 503 SlowDown responses (retried).
     s3_gets: int  # [count] S3 GET requests.
     s3_puts: int  # [count] S3 PUT requests.
+    list_requests: int  # [count] S3 LIST requests (push_protocol fold's folder; billed at the PUT price).
     billed_gb_s: float  # [gb_s] Billed GB-seconds of all invocations.
     init_billed_s: float  # [s] INIT seconds of cold starts billed with their invocations.
     cpu_utilisation: float  # [1] Compute time / billed time, in [0, 1].
     memory_utilisation: float  # [1] Workload memory need / configured memory.
     cost_function_duration_usd: float  # [usd] Price of the billed function duration (GB-seconds).
     cost_function_request_usd: float  # [usd] Per-invocation request price of the functions.
-    cost_s3_request_usd: float  # [usd] S3 GET and PUT request charges.
+    cost_s3_request_usd: float  # [usd] S3 GET, PUT and LIST request charges.
     cost_total_usd: float  # [usd] Cost of the epoch: the sum of the three cost parts.
     loss: float  # [1] Observed (noisy) loss after the epoch.
     true_loss: float  # [1] Noise-free model loss after the epoch.
@@ -381,4 +384,4 @@ def project_epoch_cost(scenario: Scenario, functions: int, memory_mb: int, previ
                        warm_instances: int = 0, epoch: int = 0, seed: int = 0) -> dict[str, Any]:
     """The budget guard's projection of one epoch. Keys: mean_usd, max_usd,
     bound_usd (max x job.budget_margin), samples, mean_duration_usd,
-    mean_s3_gets, mean_s3_puts."""
+    mean_s3_gets, mean_s3_puts, mean_s3_lists."""

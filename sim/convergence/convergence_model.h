@@ -13,6 +13,22 @@
 //   OnUpdateApplied(w, staleness, L)    HSP: w's update, folding L local
 //                                       steps, was applied with `staleness`
 //                                       (updates applied since w's read);
+//   OnUpdateOverwrote(w, overwritten, L)
+//                                       HSP, push_protocol overwrite: w
+//                                       wrote its copy (the parameters it
+//                                       read + its update of L local steps)
+//                                       over the store; the `overwritten`
+//                                       updates applied since its read are
+//                                       gone from the store's parameters;
+//   OnUpdateStored(w)                   HSP, push_protocol fold: w's update
+//                                       was written to its own object, not
+//                                       applied yet; w goes on with a fresh
+//                                       pending update;
+//   OnStoredUpdateApplied(w, staleness, L)
+//                                       fold: the oldest stored, unapplied
+//                                       update of w was applied with
+//                                       `staleness` (updates applied since
+//                                       w's read when it was computed);
 //   OnRoundClosed(workers, samples)     BSP: the round's updates of
 //                                       `workers` (ascending) were applied
 //                                       together, `samples` in all;
@@ -23,8 +39,10 @@
 // Contract (every implementation):
 // - Deterministic: the same calls give the same losses; randomness only from
 //   the seed passed to StartEpoch and the Rng passed to EndEpoch.
-// - progress() is a non-decreasing measure of learning done, reported in
-//   each epoch's result (the analytic model's k; updates applied otherwise).
+// - progress() is a measure of learning done, reported in each epoch's
+//   result (the analytic model's k; updates applied otherwise). It never
+//   decreases, except that under push_protocol overwrite a write may set the
+//   state back to the writer's read plus its own update.
 // - Losses are finite and positive.
 // - Clone() copies the whole state, so a search can branch a job (Simulation
 //   is copyable); immutable data (a dataset) may be shared between clones.
@@ -64,6 +82,11 @@ class ConvergenceModel {
   virtual void OnBatchComputed(int worker, int64_t batch) = 0;
   virtual void OnUpdateApplied(int worker, int64_t staleness,
                                int local_steps) = 0;
+  virtual void OnUpdateOverwrote(int worker, int64_t overwritten,
+                                 int local_steps) = 0;
+  virtual void OnUpdateStored(int worker) = 0;
+  virtual void OnStoredUpdateApplied(int worker, int64_t staleness,
+                                     int local_steps) = 0;
   virtual void OnRoundClosed(const std::vector<int32_t>& workers,
                              int64_t samples) = 0;
   virtual void OnLocalWorkDropped(int worker) = 0;

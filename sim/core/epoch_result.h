@@ -34,7 +34,7 @@ struct PhaseStats {
 struct CostBreakdown {
   double function_duration_usd = 0;  // Billed GB-seconds.
   double function_request_usd = 0;   // Per-invocation request price.
-  double s3_request_usd = 0;         // GET and PUT request charges.
+  double s3_request_usd = 0;         // GET, PUT and LIST request charges.
   double total_usd() const {
     return function_duration_usd + function_request_usd + s3_request_usd;
   }
@@ -53,7 +53,11 @@ struct EpochResult {
   double mean_staleness = 0;  // Mean staleness of applied updates.
   int64_t max_staleness = 0;
   int64_t update_conflicts = 0;  // Refused CAS pushes (push_protocol cas).
-  int invocations = 0;           // Billed invocations (incl. re-invocations).
+  // push_protocol overwrite: written updates missing from the epoch's final
+  // parameters (overwritten by a writer that had not read them).
+  int64_t lost_updates = 0;
+  int64_t folds = 0;    // push_protocol fold: the folder's parameter PUTs.
+  int invocations = 0;  // Billed invocations (incl. re-invocations).
   int cold_starts = 0;
   int warm_starts = 0;
   int throttles = 0;          // 429 responses (retried, not billed).
@@ -63,6 +67,7 @@ struct EpochResult {
   int s3_slowdowns = 0;       // 503 SlowDown responses (retried).
   int64_t s3_gets = 0;
   int64_t s3_puts = 0;
+  int64_t list_requests = 0;      // S3 LIST requests (billed at the PUT price).
   double billed_gb_s = 0;         // Sum of billed GB-seconds.
   double init_billed_s = 0;       // INIT seconds billed (cold starts).
   double cpu_utilisation = 0;     // Compute time / billed time, in [0, 1].

@@ -22,6 +22,10 @@ void BillingMeter::ChargeS3Puts(int64_t count) {
   cost_.s3_request_usd += count * s3_prices_.s3_usd_per_put;
 }
 
+void BillingMeter::ChargeS3Lists(int64_t count) {
+  cost_.s3_request_usd += count * s3_prices_.s3_usd_per_put;
+}
+
 void BillingMeter::Clear() {
   cost_ = CostBreakdown{};
   billed_gb_s_ = 0;

@@ -23,6 +23,8 @@ class BillingMeter {
   InvocationBill ChargeInvocation(SimTime duration, int memory_mb);
   void ChargeS3Gets(int64_t count);
   void ChargeS3Puts(int64_t count);
+  // LIST requests, at the PUT price (S3 bills LIST like PUT).
+  void ChargeS3Lists(int64_t count);
 
   const CostBreakdown& cost() const { return cost_; }
   double billed_gb_s() const { return billed_gb_s_; }

@@ -18,6 +18,9 @@ class NoConvergence final : public ConvergenceModel {
   void OnParamsFetched(int) override {}
   void OnBatchComputed(int, int64_t) override {}
   void OnUpdateApplied(int, int64_t, int) override {}
+  void OnUpdateOverwrote(int, int64_t, int) override {}
+  void OnUpdateStored(int) override {}
+  void OnStoredUpdateApplied(int, int64_t, int) override {}
   void OnRoundClosed(const std::vector<int32_t>&, int64_t) override {}
   void OnLocalWorkDropped(int) override {}
   EpochLoss EndEpoch(Rng&) override { return {0, 0}; }
@@ -64,12 +67,14 @@ CostProjection Project(const Scenario& scenario,
     projection.mean_duration_usd += result.cost.function_duration_usd;
     projection.mean_s3_gets += static_cast<double>(result.s3_gets);
     projection.mean_s3_puts += static_cast<double>(result.s3_puts);
+    projection.mean_s3_lists += static_cast<double>(result.list_requests);
     projection.max_usd = std::max(projection.max_usd, cost);
   }
   projection.mean_usd = sum / projection.samples;
   projection.mean_duration_usd /= projection.samples;
   projection.mean_s3_gets /= projection.samples;
   projection.mean_s3_puts /= projection.samples;
+  projection.mean_s3_lists /= projection.samples;
   projection.bound_usd = projection.max_usd * margin;
   return projection;
 }

@@ -7,8 +7,9 @@
 // with fresh random streams derived from `seed` and without the convergence
 // model (the loss does not change an epoch's cost), with no spend cap. That
 // covers what a formula would miss: S3 requests that grow with n (refused
-// compare-and-swap pushes), cold starts and their billed INIT after a memory
-// change, throttles, timeouts and re-invocations. The projection is the
+// compare-and-swap pushes and their back-off, the fold protocol's folder
+// function and its LIST requests), cold starts and their billed INIT after a
+// memory change, throttles, timeouts and re-invocations. The projection is the
 // largest sample times `margin` (job.budget_margin, a stated safety factor
 // for what the samples did not see).
 //
@@ -36,6 +37,7 @@ struct CostProjection {
   double mean_duration_usd = 0;
   double mean_s3_gets = 0;
   double mean_s3_puts = 0;
+  double mean_s3_lists = 0;  // push_protocol fold's folder.
 };
 
 // What a caller without a JobState (the runner) knows about the job before

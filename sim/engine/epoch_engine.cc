@@ -11,17 +11,6 @@
 namespace siren::sim {
 namespace {
 
-// Event kinds of the epoch model.
-enum EventKind : int32_t {
-  kInvoke = 0,     // Try to start an invocation (may be throttled).
-  kHandler = 1,    // The handler starts after the cold or warm start.
-  kPhaseDone = 2,  // The worker's current phase completed.
-  kTimeout = 3,    // The invocation hit its timeout.
-  kS3Retry = 4,    // Re-issue a request that got a 503 SlowDown.
-};
-
-constexpr int kMaxFruitlessTimeouts = 100;
-
 // Mean and 95th percentile (nearest rank) of `samples`; reorders them.
 PhaseStats Summarise(std::vector<double>& samples) {
   PhaseStats stats;
@@ -55,6 +44,7 @@ JobState::JobState(const Scenario& scenario, const Platform& platform,
       s3_rng(seed, RngStream::kS3Latency),
       backoff_rng(seed, RngStream::kBackoff),
       loss_rng(seed, RngStream::kLossNoise),
+      cas_backoff_rng(seed, RngStream::kCasBackoff),
       convergence(std::move(convergence)) {
   true_loss = this->convergence->InitialLoss();
   loss = true_loss;
@@ -134,6 +124,20 @@ EpochResult EpochEngine::Run(const Action& action, JobState& job,
   }
   job.convergence->StartEpoch(
       used, batches, job.seed ^ (0x5851F42D4C957F2Dull * (job.epoch + 1)));
+  // Under fold one more function, the folder, runs beside the workers.
+  workers_used_ = used;
+  workers_finished_ = 0;
+  folder_ = -1;
+  if (scenario_.execution.mode == ExecutionMode::kHsp &&
+      scenario_.execution.push_protocol == PushProtocol::kFold && used > 0) {
+    folder_ = used;
+    workers_.push_back(Worker{});
+  }
+  stored_.clear();
+  folding_.clear();
+  overwrite_parent_.clear();
+  fold_period_ = SecondsToSimTime(scenario_.execution.fold_interval_ms * 1e-3);
+  workers_done_at_ = kMaxSimTime;
 
   result_ = EpochResult{};
   result_.epoch = job.epoch;
@@ -167,7 +171,9 @@ EpochResult EpochEngine::Run(const Action& action, JobState& job,
   for (Observer* o : observers) {
     o->OnEpochStart(job.epoch, SimTimeToSeconds(start), action);
   }
-  for (int32_t i = 0; i < used; ++i) queue_.Push(start, i, kInvoke);
+  last_list_at_ = list_seen_at_ = start;
+  const auto functions = static_cast<int32_t>(workers_.size());
+  for (int32_t i = 0; i < functions; ++i) queue_.Push(start, i, kInvoke);
 
   // The event loop.
   int64_t events = 0;
@@ -198,9 +204,10 @@ EpochResult EpochEngine::Run(const Action& action, JobState& job,
     }
     if (stopped_) break;
   }
-  if (finished_ != used) {
-    throw std::logic_error("epoch engine: " + std::to_string(used - finished_) +
-                           " functions never finished");
+  if (finished_ != functions) {
+    throw std::logic_error(
+        "epoch engine: " + std::to_string(functions - finished_) +
+        " functions never finished");
   }
 
   // Simulated time is bounded: a job past kMaxJobTime is refused rather than
@@ -216,6 +223,11 @@ EpochResult EpochEngine::Run(const Action& action, JobState& job,
   // Close the epoch: charges, statistics, loss and job status.
   meter_.ChargeS3Gets(result_.s3_gets);
   meter_.ChargeS3Puts(result_.s3_puts);
+  meter_.ChargeS3Lists(result_.list_requests);
+  if (scenario_.execution.mode == ExecutionMode::kHsp &&
+      scenario_.execution.push_protocol == PushProtocol::kOverwrite) {
+    result_.lost_updates = CountLostUpdates();
+  }
   result_.events = events;
   result_.duration_s = SimTimeToSeconds(last_finish_ - start);
   result_.cost = meter_.cost();
@@ -404,7 +416,11 @@ void EpochEngine::StartHandler(int32_t i, SimTime now) {
   for (Observer* o : *observers_) {
     o->OnInvocationStart(i, SimTimeToSeconds(now), w.cold);
   }
-  BeginStep(i, now);
+  if (IsFolder(i)) {
+    StartFolder(now);
+  } else {
+    BeginStep(i, now);
+  }
 }
 
 void EpochEngine::BeginStep(int32_t i, SimTime now) {
@@ -421,11 +437,19 @@ void EpochEngine::StartPhase(int32_t i, Phase phase, SimTime now) {
     return;
   }
   // S3 phases may be refused by the prefix rate limit (503 SlowDown).
+  // A LIST is a GET on the bucket (its rate and latency), billed at the PUT
+  // price.
   const bool is_get = phase == Phase::kFetchBatch ||
                       phase == Phase::kFetchParams ||
-                      phase == Phase::kRereadParams;
-  const bool is_put = phase == Phase::kPush;
-  const int requests = phase == Phase::kFetchBatch ? objects_per_batch_ : 1;
+                      phase == Phase::kRereadParams ||
+                      phase == Phase::kFoldList || phase == Phase::kFoldGet;
+  const bool is_put = phase == Phase::kPush || phase == Phase::kFoldPut;
+  const int requests = phase == Phase::kFetchBatch ? objects_per_batch_
+                       : phase == Phase::kFoldGet
+                           ? static_cast<int>(folding_.size())
+                           : 1;
+  const double price =
+      is_put || phase == Phase::kFoldList ? s3_put_usd_ : s3_get_usd_;
   if ((is_get || is_put) &&
       !job_->s3.Admit(is_get ? S3Op::kGet : S3Op::kPut, now, requests)) {
     ++result_.s3_slowdowns;
@@ -437,8 +461,7 @@ void EpochEngine::StartPhase(int32_t i, Phase phase, SimTime now) {
     }
     return;
   }
-  if ((is_get || is_put) &&
-      !Reserve(requests * (is_get ? s3_get_usd_ : s3_put_usd_), now)) {
+  if ((is_get || is_put) && !Reserve(requests * price, now)) {
     StopForBudget(now);
     return;
   }
@@ -461,9 +484,24 @@ void EpochEngine::StartPhase(int32_t i, Phase phase, SimTime now) {
           job_->compute_rng.LogNormal(compute_median_s_, compute_noise_sigma_));
       break;
     case Phase::kPush:
+    case Phase::kFoldPut:
+      // Under fold a worker's update object is as large as the parameters.
       result_.s3_puts += 1;
       duration = job_->s3.RequestDuration(S3Op::kPut, model_bytes_,
                                           bandwidth_mb_per_s_, 1, job_->s3_rng);
+      break;
+    case Phase::kFoldList:
+      // The key listing's bytes are negligible next to the parameters [I].
+      result_.list_requests += 1;
+      duration = job_->s3.RequestDuration(S3Op::kGet, 0, bandwidth_mb_per_s_, 1,
+                                          job_->s3_rng);
+      break;
+    case Phase::kFoldGet:
+      // The new update objects in parallel over the folder's link.
+      result_.s3_gets += requests;
+      duration =
+          job_->s3.RequestDuration(S3Op::kGet, requests * model_bytes_,
+                                   bandwidth_mb_per_s_, requests, job_->s3_rng);
       break;
     default:
       throw std::logic_error("epoch engine: bad phase");
@@ -494,6 +532,10 @@ void EpochEngine::StartPhase(int32_t i, Phase phase, SimTime now) {
 }
 
 void EpochEngine::OnPhaseDone(int32_t i, SimTime now) {
+  if (IsFolder(i)) {
+    OnFolderPhaseDone(now);
+    return;
+  }
   Worker& w = workers_[i];
   switch (w.phase) {
     case Phase::kFetchBatch:
@@ -520,6 +562,9 @@ void EpochEngine::OnPhaseDone(int32_t i, SimTime now) {
       w.read_version = VersionAt(w.served_at);
       StartPhase(i, Phase::kPush, now);
       break;
+    case Phase::kCasBackoff:
+      StartPhase(i, Phase::kRereadParams, now);
+      break;
     case Phase::kCompute: {
       const double seconds = SimTimeToSeconds(now - w.phase_start);
       compute_samples_.push_back(seconds);
@@ -531,31 +576,43 @@ void EpochEngine::OnPhaseDone(int32_t i, SimTime now) {
       if (w.local_steps == scenario_.execution.sync_every ||
           w.batches_left == 0) {
         w.push_start = now;
+        w.cas_attempts = 0;
         StartPhase(i, Phase::kPush, now);
       } else {
         BeginStep(i, now);
       }
       break;
     }
-    case Phase::kPush:
+    case Phase::kPush: {
       // A compare-and-swap push fails when another update landed after this
-      // worker's last read: re-read the parameters, then push again.
-      if (scenario_.execution.mode == ExecutionMode::kHsp &&
-          scenario_.execution.push_protocol == PushProtocol::kCas &&
+      // worker's last read: back off, re-read the parameters, push again.
+      const bool hsp = scenario_.execution.mode == ExecutionMode::kHsp;
+      const PushProtocol protocol = scenario_.execution.push_protocol;
+      if (hsp && protocol == PushProtocol::kCas &&
           VersionAt(w.served_at) != w.read_version) {
         ++result_.update_conflicts;
-        StartPhase(i, Phase::kRereadParams, now);
+        const SimTime wait = CasBackoff(w.cas_attempts++);
+        if (wait > 0) {
+          Wait(i, Phase::kCasBackoff, wait, now);
+        } else {
+          StartPhase(i, Phase::kRereadParams, now);
+        }
         break;
       }
       update_samples_.push_back(SimTimeToSeconds(now - w.push_start));
       w.pushed_this_invocation = true;
       w.fruitless_timeouts = 0;
-      if (scenario_.execution.mode == ExecutionMode::kBsp) {
+      if (!hsp) {
         ArriveAtBarrier(i, now);
+      } else if (protocol == PushProtocol::kOverwrite) {
+        OverwriteParams(i, now);
+      } else if (protocol == PushProtocol::kFold) {
+        StoreUpdate(i, now);
       } else {
         ApplyAsyncUpdate(i, now);
       }
       break;
+    }
     default:
       throw std::logic_error("epoch engine: phase event in a passive phase");
   }
@@ -583,12 +640,77 @@ void EpochEngine::ApplyAsyncUpdate(int32_t i, SimTime now) {
   for (Observer* o : *observers_) {
     o->OnUpdateApplied(i, SimTimeToSeconds(now), job_->version, staleness);
   }
-  if (w.batches_left > 0) {
+  ContinueAfterPush(i, now);
+}
+
+void EpochEngine::OverwriteParams(int32_t i, SimTime now) {
+  Worker& w = workers_[i];
+  // Its write replaces every update applied since its read.
+  const int64_t overwritten = job_->version - w.fetched_version;
+  job_->convergence->OnUpdateOverwrote(i, overwritten, w.local_steps);
+  overwrite_parent_.push_back(w.fetched_version);
+  if (scenario_.s3.server_slots > 0) apply_times_.push_back(now);
+  ++job_->version;
+  ++result_.updates;
+  staleness_sum_ += overwritten;
+  result_.max_staleness = std::max(result_.max_staleness, overwritten);
+  w.local_steps = 0;
+  for (Observer* o : *observers_) {
+    o->OnUpdateApplied(i, SimTimeToSeconds(now), job_->version, overwritten);
+  }
+  ContinueAfterPush(i, now);
+}
+
+int64_t EpochEngine::CountLostUpdates() const {
+  // The final parameters hold the updates on their lineage: each version
+  // written this epoch holds its parent's updates and its writer's own.
+  const int64_t base = epoch_base_version_;
+  int64_t kept = 0;
+  for (int64_t v = job_->version; v > base;
+       v = overwrite_parent_[static_cast<size_t>(v - base - 1)]) {
+    ++kept;
+  }
+  return static_cast<int64_t>(overwrite_parent_.size()) - kept;
+}
+
+void EpochEngine::StoreUpdate(int32_t i, SimTime now) {
+  Worker& w = workers_[i];
+  stored_.push_back({i, w.push_seq++, w.fetched_version, w.local_steps, now});
+  job_->convergence->OnUpdateStored(i);
+  w.local_steps = 0;
+  ContinueAfterPush(i, now);
+}
+
+void EpochEngine::ContinueAfterPush(int32_t i, SimTime now) {
+  if (workers_[i].batches_left > 0) {
     BeginStep(i, now);
   } else {
     EndInvocation(i, now, /*timed_out=*/false);
     FinishWorker(i, now);
   }
+}
+
+void EpochEngine::Wait(int32_t i, Phase phase, SimTime duration, SimTime now) {
+  if (stopped_) return;
+  Worker& w = workers_[i];
+  w.phase = phase;
+  w.phase_start = now;
+  const SimTime end = AddTime(now, duration);
+  if (end > w.deadline) {
+    queue_.Push(w.deadline, i, kTimeout);
+  } else {
+    queue_.Push(end, i, kPhaseDone);
+  }
+}
+
+SimTime EpochEngine::CasBackoff(int32_t attempt) {
+  // Full jitter: U(0, min(cap, base x 2^attempt)).
+  const double base_ms = scenario_.execution.cas_backoff_ms;
+  const double cap_ms = scenario_.execution.cas_backoff_cap_ms;
+  if (base_ms <= 0 || cap_ms <= 0) return 0;
+  const double ceiling_ms =
+      std::min(cap_ms, base_ms * std::ldexp(1.0, std::min(attempt, 40)));
+  return SecondsToSimTime(ceiling_ms * 1e-3 * job_->cas_backoff_rng.Uniform());
 }
 
 void EpochEngine::ArriveAtBarrier(int32_t i, SimTime now) {
@@ -639,6 +761,10 @@ void EpochEngine::CloseRound(SimTime now) {
 }
 
 void EpochEngine::TimeOut(int32_t i, SimTime now, SimTime deadline) {
+  if (IsFolder(i)) {
+    FolderTimeOut(now, deadline);
+    return;
+  }
   Worker& w = workers_[i];
   ++result_.timeouts;
   // Batches computed since the last push are lost and redone.
@@ -702,6 +828,9 @@ void EpochEngine::FinishWorker(int32_t i, SimTime now) {
   workers_[i].phase = Phase::kDone;
   ++finished_;
   last_finish_ = std::max(last_finish_, now);
+  if (!IsFolder(i) && ++workers_finished_ == workers_used_) {
+    workers_done_at_ = now;
+  }
 }
 
 }  // namespace siren::sim

@@ -7,6 +7,16 @@
 // parameter store; an update's staleness is the number of updates applied
 // between its parameter fetch and its push. With sync_every = L a function
 // fetches parameters once, runs L local steps, then pushes one update.
+// How a push reaches the store (execution.push_protocol, scenario.h):
+// apply: applied on arrival. cas: a push whose read is no longer current is
+// refused, waits U(0, min(cap, base x 2^attempt)) (full jitter), re-reads
+// (GET) and pushes again. overwrite: the push writes (parameters read + own
+// update) unconditionally; it is applied with staleness = updates it
+// overwrote, and the epoch's lost_updates are the writes missing from the
+// lineage of its final parameters. fold: the push writes the update to its
+// own object (never refused); one extra function, the folder
+// (epoch_folder.cc), folds the stored updates into the parameters, and the
+// epoch ends when the workers have finished and every update is folded.
 // BSP: every round each function with work left processes one batch and
 // pushes; the round's updates are applied together (staleness 0, batch =
 // pushes x b) when the last push arrives, then the next round starts.
@@ -77,6 +87,7 @@ struct JobState {
   Rng s3_rng;
   Rng backoff_rng;
   Rng loss_rng;
+  Rng cas_backoff_rng;  // push_protocol cas: back-off after a refusal.
   // The convergence model's state (the scenario's convergence.model).
   ConvergenceHandle convergence;
 };
@@ -112,6 +123,18 @@ class EpochEngine {
   double NominalStepSeconds(int memory_mb) const;
 
  private:
+  // Event kinds of the epoch model.
+  enum EventKind : int32_t {
+    kInvoke = 0,     // Try to start an invocation (may be throttled).
+    kHandler = 1,    // The handler starts after the cold or warm start.
+    kPhaseDone = 2,  // The worker's current phase completed.
+    kTimeout = 3,    // The invocation hit its timeout.
+    kS3Retry = 4,    // Re-issue a request that got a 503 SlowDown.
+  };
+  // Timeouts in a row without a push (a fold, for the folder) after which
+  // the epoch is refused.
+  static constexpr int kMaxFruitlessTimeouts = 100;
+
   enum class Phase : uint8_t {
     kIdle,
     kFetchBatch,
@@ -119,6 +142,12 @@ class EpochEngine {
     kCompute,
     kPush,
     kRereadParams,  // After a refused CAS push (push_protocol cas).
+    kCasBackoff,    // Waiting before that re-read.
+    // The folder function (push_protocol fold).
+    kFoldWait,  // Until its next LIST.
+    kFoldList,  // LIST of the stored update objects.
+    kFoldGet,   // GETs of the new update objects, in parallel.
+    kFoldPut,   // PUT of the folded parameters.
     kBarrier,
     kDone
   };
@@ -140,6 +169,8 @@ class EpochEngine {
     int64_t first_batch = 0;       // Index of the share's first batch.
     int32_t local_steps = 0;
     int32_t throttle_attempts = 0;
+    int32_t cas_attempts = 0;  // Refusals of the current push.
+    int64_t push_seq = 0;      // Updates this worker stored (fold).
     int32_t fruitless_timeouts = 0;
     bool pushed_this_invocation = false;
     bool after_timeout = false;
@@ -158,11 +189,32 @@ class EpochEngine {
   void StartPhase(int32_t i, Phase phase, SimTime now);
   void OnPhaseDone(int32_t i, SimTime now);
   void ApplyAsyncUpdate(int32_t i, SimTime now);
+  // push_protocol overwrite: worker i's write replaces the parameters.
+  void OverwriteParams(int32_t i, SimTime now);
+  // push_protocol fold: worker i's update is stored in its own object.
+  void StoreUpdate(int32_t i, SimTime now);
+  // After worker i's push: its next step, or the end of its share.
+  void ContinueAfterPush(int32_t i, SimTime now);
+  // Worker i waits `duration` in `phase` (no request), or times out.
+  void Wait(int32_t i, Phase phase, SimTime duration, SimTime now);
+  SimTime CasBackoff(int32_t attempt);
+  // The folder (epoch_folder.cc): its handler starts, one of its phases
+  // completes, it times out.
+  void StartFolder(SimTime now);
+  void OnFolderPhaseDone(SimTime now);
+  void FolderTimeOut(SimTime now, SimTime deadline);
+  // The folder's next LIST, at its next period tick (or now if late).
+  void ScheduleFold(SimTime now);
+  // Commits the current fold: its updates applied in key order.
+  void CommitFold(SimTime now);
+  // Lost updates of an overwrite epoch (see the class comment).
+  int64_t CountLostUpdates() const;
   void ArriveAtBarrier(int32_t i, SimTime now);
   void CloseRound(SimTime now);
   void TimeOut(int32_t i, SimTime now, SimTime deadline);
   void EndInvocation(int32_t i, SimTime now, bool timed_out);
   void FinishWorker(int32_t i, SimTime now);
+  bool IsFolder(int32_t i) const { return i == folder_; }
   SimTime ThrottleBackoff(int32_t attempts);
   void Throttle(int32_t i, SimTime now);
   bool TakeScalingToken(SimTime now);
@@ -206,6 +258,29 @@ class EpochEngine {
   int round_pending_ = 0;
   int round_pushes_ = 0;
   int64_t staleness_sum_ = 0;
+  // push_protocol fold: the folder's index in workers_ (-1: none), its
+  // stored updates not yet folded (in store order), the current fold's
+  // updates (key order), its last LIST start and when the last worker
+  // finished.
+  struct StoredUpdate {
+    int32_t worker = 0;
+    int64_t seq = 0;           // The worker's update number (its key).
+    int64_t read_version = 0;  // Version its gradients were computed on.
+    int32_t local_steps = 0;
+    SimTime stored_at = 0;
+  };
+  int32_t folder_ = -1;
+  int workers_used_ = 0;
+  int workers_finished_ = 0;
+  SimTime list_seen_at_ = 0;  // When the fold's LIST saw the store.
+  std::vector<StoredUpdate> stored_;
+  std::vector<StoredUpdate> folding_;
+  SimTime fold_period_ = 0;
+  SimTime last_list_at_ = 0;
+  SimTime workers_done_at_ = kMaxSimTime;
+  // push_protocol overwrite: for each version written this epoch, the
+  // version its writer read (its parent in the lineage).
+  std::vector<int64_t> overwrite_parent_;
   // When each of this epoch's updates was applied, in order, and the store
   // version before the first: VersionAt(t) for compare-and-swap checks at a
   // finite-capacity endpoint (recorded only there).

@@ -284,13 +284,41 @@ std::vector<ParamSection> BuildCoreSections() {
       "DESIGN.md 2.2", [](auto& s) -> auto& { return s.execution.mode; }));
   t->push_back(Enum<PushProtocol>(
       "execution.push_protocol",
-      {{"apply", PushProtocol::kApply}, {"cas", PushProtocol::kCas}}, "apply",
+      {{"apply", PushProtocol::kApply},
+       {"cas", PushProtocol::kCas},
+       {"overwrite", PushProtocol::kOverwrite},
+       {"fold", PushProtocol::kFold}},
+      "apply",
       "hsp pushes: apply = the store applies each update on arrival (one "
       "PUT); cas = compare-and-swap on one S3 object, a push refused because "
-      "the parameters changed re-reads them (GET) and retries (the runner's "
-      "protocol).",
-      "[I] apply: a parameter store as in the SIREN talk; cas: siren.runner",
+      "the parameters changed backs off, re-reads them (GET) and retries (the "
+      "runner's protocol); overwrite = an unconditional PUT of (parameters "
+      "read + own update), last writer wins and overwritten updates are lost; "
+      "fold = an unconditional PUT of the update to its own key, folded into "
+      "the parameters by one extra folder function every "
+      "execution.fold_interval_ms (every update applied exactly once).",
+      "[I] apply: a parameter store as in the SIREN talk; cas: siren.runner; "
+      "overwrite: the SIREN paper's asynchronous update; fold: [I]",
       [](auto& s) -> auto& { return s.execution.push_protocol; }));
+  t->push_back(Double(
+      "execution.cas_backoff_ms", 10,
+      Between(0, 60000, "[I] a minute of base back-off"),
+      "push_protocol cas: base of the full-jitter back-off after a refused "
+      "push, ms: wait U(0, min(cap, base x 2^attempt)); 0 disables.",
+      "[I] AWS Architecture Blog, Exponential Backoff And Jitter (2015)",
+      [](auto& s) -> auto& { return s.execution.cas_backoff_ms; }));
+  t->push_back(Double(
+      "execution.cas_backoff_cap_ms", 1000,
+      Between(0, 600000, "[I] ten minutes: beyond any function's timeout"),
+      "push_protocol cas: cap of one back-off wait, ms; 0 disables.",
+      "[I] AWS Architecture Blog, Exponential Backoff And Jitter (2015)",
+      [](auto& s) -> auto& { return s.execution.cas_backoff_cap_ms; }));
+  t->push_back(Double(
+      "execution.fold_interval_ms", 50,
+      PositiveUpTo(600000, "[I] ten minutes: beyond any function's timeout"),
+      "push_protocol fold: period of the folder's LIST of new update "
+      "objects, ms (a fold that takes longer starts the next at once).",
+      "[I]", [](auto& s) -> auto& { return s.execution.fold_interval_ms; }));
   t->push_back(Int(
       "execution.sync_every", 1,
       Between(1, 1e6, "[I] at most an epoch's mini-batches (1e6) per push"),

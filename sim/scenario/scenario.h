@@ -23,13 +23,21 @@ namespace siren::sim {
 // kBsp: a barrier after every round of one batch per function.
 enum class ExecutionMode { kHsp, kBsp };
 
-// How an HSP push reaches the parameter store (execution.push_protocol):
+// How an HSP push reaches the parameter store (execution.push_protocol;
+// BSP rounds are applied at the barrier whatever the protocol):
 // kApply: the store applies every pushed update on arrival (a parameter
 // server; one PUT per push). kCas: the parameters are one S3 object updated
 // by compare-and-swap (conditional PUT), as siren's runner does: a push that
 // finds the object changed since the worker last read it is refused (412),
-// re-reads the parameters (GET) and tries again.
-enum class PushProtocol { kApply, kCas };
+// waits a jittered exponential back-off, re-reads the parameters (GET) and
+// tries again. kOverwrite: the worker PUTs the whole object unconditionally,
+// = the parameters it read + its update; last writer wins, so updates
+// written by others between its read and its write are lost. kFold: a push
+// is one unconditional PUT of the worker's update to its own key; a folder
+// function LISTs the new update objects every fold interval, GETs them,
+// adds them in key order and PUTs the parameters once per fold: every update
+// is applied exactly once, and a reader sees a prefix of them.
+enum class PushProtocol { kApply, kCas, kOverwrite, kFold };
 
 // EC2 billing: per second (60 s minimum, since 2017) or per started hour.
 enum class Ec2Billing { kPerSecond, kPerHour };
@@ -84,6 +92,12 @@ struct ExecutionSpec {
   PushProtocol push_protocol = PushProtocol::kApply;
   int sync_every = 1;                 // Local steps between parameter pushes.
   double memory_overhead_factor = 0;  // Model copies held in memory.
+  // push_protocol cas: after a refused push, wait U(0, min(cap, base x
+  // 2^attempt)) ms before re-reading ("full jitter"); base 0 disables.
+  double cas_backoff_ms = 10;
+  double cas_backoff_cap_ms = 1000;
+  // push_protocol fold: the folder's period between LISTs, ms.
+  double fold_interval_ms = 50;
 };
 
 // How a job is kept within its budget (job.budget_guard). Either way no job

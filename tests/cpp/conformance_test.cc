@@ -21,6 +21,7 @@ namespace {
 
 struct Combination {
   std::string preset, platform, convergence;
+  std::string protocol;  // execution.push_protocol; "" keeps the preset's.
 };
 
 std::vector<Combination> Everything() {
@@ -29,6 +30,20 @@ std::vector<Combination> Everything() {
     for (const std::string& platform : PlatformNames()) {
       for (const std::string& model : ConvergenceModelNames()) {
         all.push_back({preset, platform, model});
+      }
+    }
+  }
+  return all;
+}
+
+// Every parameter-store protocol on every preset and convergence model (on
+// the default platform).
+std::vector<Combination> Protocols() {
+  std::vector<Combination> all;
+  for (const std::string& preset : PresetNames()) {
+    for (const std::string& model : ConvergenceModelNames()) {
+      for (const char* protocol : {"apply", "cas", "overwrite", "fold"}) {
+        all.push_back({preset, "aws_lambda", model, protocol});
       }
     }
   }
@@ -44,6 +59,9 @@ std::shared_ptr<const Scenario> Load(const Combination& c) {
       "job.max_epochs=6", "job.budget_usd=1000",
       // Small generated data keeps the sgd jobs fast.
       "convergence.sgd.features=256", "convergence.sgd.eval_samples=500"};
+  if (!c.protocol.empty()) {
+    overrides.push_back("execution.push_protocol=" + c.protocol);
+  }
   return std::make_shared<const Scenario>(LoadScenario(c.preset, overrides));
 }
 
@@ -123,16 +141,37 @@ TEST_P(ConformanceTest, BoundedFiniteDeterministicAndPricedByParts) {
     EXPECT_EQ(r.functions_used, std::min<int64_t>(action.functions, r.batches));
     EXPECT_EQ(r.invocations, r.cold_starts + r.warm_starts);
     EXPECT_GE(r.updates, 1);
-    EXPECT_GE(r.progress, progress);
+    // Progress never falls, except that an overwrite may set it back.
+    const bool hsp = scenario->execution.mode == ExecutionMode::kHsp;
+    const PushProtocol protocol = scenario->execution.push_protocol;
+    if (!hsp || protocol != PushProtocol::kOverwrite) {
+      EXPECT_GE(r.progress, progress);
+    }
     progress = r.progress;
+    // Only overwrite loses updates, and never more than it wrote; only fold
+    // lists and folds, and it applies every push.
+    EXPECT_GE(r.lost_updates, 0);
+    EXPECT_LE(r.lost_updates, r.updates);
+    if (!hsp || protocol != PushProtocol::kOverwrite) {
+      EXPECT_EQ(r.lost_updates, 0);
+    }
+    if (hsp && protocol == PushProtocol::kFold) {
+      EXPECT_GE(r.list_requests, r.folds);
+      EXPECT_GE(r.folds, 1);
+      EXPECT_EQ(r.updates * scenario->execution.sync_every >= r.batches, true);
+    } else {
+      EXPECT_EQ(r.list_requests, 0);
+      EXPECT_EQ(r.folds, 0);
+    }
     // The cost is its parts, each non-negative, and the job's is the sum of
     // its epochs'; the billed GB-s are the invocations' bills.
     EXPECT_GE(r.cost.function_duration_usd, 0);
     EXPECT_GE(r.cost.function_request_usd, 0);
-    EXPECT_NEAR(r.cost.s3_request_usd,
-                r.s3_gets * scenario->billing.s3_usd_per_get +
-                    r.s3_puts * scenario->billing.s3_usd_per_put,
-                1e-12);
+    EXPECT_NEAR(
+        r.cost.s3_request_usd,
+        r.s3_gets * scenario->billing.s3_usd_per_get +
+            (r.s3_puts + r.list_requests) * scenario->billing.s3_usd_per_put,
+        1e-12);
     EXPECT_NEAR(r.billed_gb_s, bills.gb_s - gb_s_before,
                 1e-9 * std::max(1.0, r.billed_gb_s));
     cost += r.cost.total_usd();
@@ -180,6 +219,18 @@ INSTANTIATE_TEST_SUITE_P(Everything, ConformanceTest,
                            std::string name = info.param.preset + "_" +
                                               info.param.platform + "_" +
                                               info.param.convergence;
+                           for (char& ch : name) {
+                             if (ch == '-' || ch == '+') ch = '_';
+                           }
+                           return name;
+                         });
+
+INSTANTIATE_TEST_SUITE_P(Protocols, ConformanceTest,
+                         ::testing::ValuesIn(Protocols()),
+                         [](const auto& info) {
+                           std::string name = info.param.preset + "_" +
+                                              info.param.convergence + "_" +
+                                              info.param.protocol;
                            for (char& ch : name) {
                              if (ch == '-' || ch == '+') ch = '_';
                            }

@@ -59,6 +59,9 @@ EpochResult Distinct() {
   r.init_billed_s = 39.5;
   r.budget_stop = BudgetStop::kMidEpoch;
   r.projected_cost_usd = 40.5;
+  r.lost_updates = 41;
+  r.folds = 42;
+  r.list_requests = 43;
   return r;
 }
 
@@ -107,6 +110,9 @@ const std::map<std::string, EpochFieldValue>& Expected() {
       {"init_billed_s", 39.5},
       {"budget_stop", std::string_view("mid_epoch")},
       {"projected_cost_usd", 40.5},
+      {"lost_updates", int64_t{41}},
+      {"folds", int64_t{42}},
+      {"list_requests", int64_t{43}},
   };
   return kExpected;
 }
@@ -169,7 +175,7 @@ TEST(EpochFieldsTest, EachAccessorReadsItsMember) {
 // Then add the row in epoch_fields.cc, extend Distinct() and Expected(), and
 // update this number.
 TEST(EpochFieldsTest, EpochResultHasNoFieldWithoutARow) {
-  EXPECT_EQ(sizeof(EpochResult), 280u)
+  EXPECT_EQ(sizeof(EpochResult), 304u)
       << "EpochResult changed: does every member have a row in "
          "sim/core/epoch_fields.cc?";
 }

@@ -39,9 +39,10 @@ namespace {
 
 constexpr uint64_t kSeed = 2019;
 
-// The main fields of an epoch's result, fixed precision, one line.
+// The main fields of an epoch's result, fixed precision, one line (the
+// parameter-store protocols' counts only when one is not zero).
 std::string Summary(const EpochResult& r) {
-  char buffer[1024];
+  char buffer[1200];
   std::snprintf(
       buffer, sizeof(buffer),
       "%.9f summary epoch=%d duration_s=%.9f cost_usd=%.12f/%.12f/%.12f "
@@ -58,7 +59,15 @@ std::string Summary(const EpochResult& r) {
       r.warm_starts, r.throttles, r.timeouts, r.reinvocations, r.s3_slowdowns,
       static_cast<long long>(r.s3_gets), static_cast<long long>(r.s3_puts),
       JobStatusName(r.status));
-  return buffer;
+  std::string line = buffer;
+  if (r.lost_updates != 0 || r.folds != 0 || r.list_requests != 0) {
+    std::snprintf(buffer, sizeof(buffer), " lost=%lld folds=%lld lists=%lld",
+                  static_cast<long long>(r.lost_updates),
+                  static_cast<long long>(r.folds),
+                  static_cast<long long>(r.list_requests));
+    line += buffer;
+  }
+  return line;
 }
 
 // Counts over a case's epochs, for the mechanism checks.
@@ -67,6 +76,10 @@ struct Totals {
   int64_t updates = 0;
   int64_t conflicts = 0;
   int64_t max_staleness = 0;
+  int64_t lost = 0;
+  int64_t folds = 0;
+  int64_t lists = 0;
+  int invocations = 0;
   int throttles = 0;
   int timeouts = 0;
   int reinvocations = 0;
@@ -82,6 +95,10 @@ struct Totals {
     updates += r.updates;
     conflicts += r.update_conflicts;
     max_staleness = std::max(max_staleness, r.max_staleness);
+    lost += r.lost_updates;
+    folds += r.folds;
+    lists += r.list_requests;
+    invocations += r.invocations;
     throttles += r.throttles;
     timeouts += r.timeouts;
     reinvocations += r.reinvocations;
@@ -306,6 +323,38 @@ std::vector<MechanismCase> Cases() {
                    [](const std::string&, const Totals& t, const Scenario&) {
                      EXPECT_GT(t.slowdowns, 0);
                    }});
+
+  // The paper's asynchronous overwrite: last writer wins, updates are lost,
+  // nothing is refused.
+  cases.push_back({"overwrite",
+                   "softmax-digits",
+                   36,
+                   {"execution.push_protocol=overwrite"},
+                   {{6, 0}, {9, 0}, {9, 512}},
+                   [](const std::string&, const Totals& t, const Scenario&) {
+                     EXPECT_EQ(t.conflicts, 0);
+                     EXPECT_GT(t.lost, 0);
+                     EXPECT_LT(t.lost, t.updates);
+                     EXPECT_EQ(t.folds, 0);
+                   }});
+
+  // Fold: every update its own object, folded in by one more function per
+  // epoch (fn = n in the trace), every update applied exactly once.
+  cases.push_back(
+      {"fold",
+       "softmax-digits",
+       36,
+       {"execution.push_protocol=fold"},
+       {{6, 0}, {9, 0}, {9, 512}},
+       [](const std::string& trace, const Totals& t, const Scenario& s) {
+         EXPECT_EQ(t.updates * s.execution.sync_every, t.batches);
+         EXPECT_EQ(t.lost, 0);
+         EXPECT_EQ(t.conflicts, 0);
+         EXPECT_GT(t.folds, 0);
+         EXPECT_GE(t.lists, t.folds);
+         EXPECT_EQ(t.invocations, 6 + 9 + 9 + 3 + t.timeouts);
+         EXPECT_EQ(CountLines(trace, "invocation_start fn=9 "), 2u);
+       }});
 
   return cases;
 }

@@ -82,10 +82,18 @@ class ToyConvergence final : public ConvergenceModel {
       : halving_(s.params.Double("toy_convergence.halving_updates")) {}
   std::string name() const override { return "toy"; }
   double InitialLoss() const override { return 2.0; }
-  void StartEpoch(int, int64_t, uint64_t) override {}
-  void OnParamsFetched(int) override {}
+  void StartEpoch(int workers, int64_t, uint64_t) override {
+    read_.assign(workers, 0.0);
+  }
+  void OnParamsFetched(int w) override { read_[w] = updates_; }
   void OnBatchComputed(int, int64_t) override {}
   void OnUpdateApplied(int, int64_t, int) override { updates_ += 1; }
+  // Overwrite: the state becomes the writer's read plus its update.
+  void OnUpdateOverwrote(int w, int64_t, int) override {
+    updates_ = read_[w] + 1;
+  }
+  void OnUpdateStored(int) override {}
+  void OnStoredUpdateApplied(int, int64_t, int) override { updates_ += 1; }
   void OnRoundClosed(const std::vector<int32_t>&, int64_t) override {
     updates_ += 1;
   }
@@ -102,6 +110,7 @@ class ToyConvergence final : public ConvergenceModel {
  private:
   double halving_;
   double updates_ = 0;
+  std::vector<double> read_;  // Per worker: updates_ at its read.
 };
 
 ParamSection ToyConvergenceSection() {

@@ -332,10 +332,15 @@ def run_job(args: argparse.Namespace, out: Callable[[str], None] = print,
     status "interrupted" or "failed" (attribute ``error``: why) when an
     exception ends the run. ``signals``: the cleanup runs deferred() there."""
     from siren.runner.datasets import load_dataset
-    from siren.runner.job import RealJob
+    from siren.runner.job import RealJob, resolve_push_protocol
     from siren.runner.trace import write_run_trace
 
-    scenario = _core.load_scenario(args.scenario, list(args.overrides))
+    overrides = list(args.overrides)
+    if args.push_protocol is not None:
+        resolve_push_protocol(_core.load_scenario(args.scenario, overrides), args.push_protocol)  # Refuses apply.
+        overrides.append(f"execution.push_protocol={args.push_protocol}")
+    scenario = _core.load_scenario(args.scenario, overrides)
+    push_protocol = resolve_push_protocol(scenario)
     if scenario.get("execution.mode") != "hsp" or scenario.get("execution.sync_every") != 1:
         raise ValueError("--scenario: the runner implements HSP with execution.sync_every=1, got "
                          f"{scenario.get('execution.mode')} with sync_every={scenario.get('execution.sync_every')}")
@@ -377,7 +382,8 @@ def run_job(args: argparse.Namespace, out: Callable[[str], None] = print,
     try:
         job = RealJob(scenario, backend, dataset, bucket=bucket, prefix=prefix,
                       learning_rate=args.learning_rate, max_attempts=args.max_attempts,
-                      budget_margin=args.budget_margin, seed=args.seed, fault=args.inject_fault)
+                      budget_margin=args.budget_margin, seed=args.seed, fault=args.inject_fault,
+                      push_protocol=push_protocol)
         from siren.policy import scenario_fingerprint
 
         attrs = {"scenario": scenario.to_yaml(), "backend": backend.name, "dataset": dataset.manifest(),
@@ -386,12 +392,13 @@ def run_job(args: argparse.Namespace, out: Callable[[str], None] = print,
                  "host_cpus": os.cpu_count() or 1,
                  "single_function": bool(getattr(backend, "single_function", True)),
                  "scenario_fingerprint": scenario_fingerprint(scenario), "scaling_limit": scaling,
-                 "adjustments": adjustments, **actor.attrs}
+                 "adjustments": adjustments, "push_protocol": push_protocol, **actor.attrs}
         observation = job.reset()
         for note in notes:
             out(f"note: {note}")
         out(f"backend={backend.name} scenario={scenario.name} dataset={dataset.name} "
-            f"batches/epoch={len(dataset.batches)} lr={job.learning_rate} {actor.description} "
+            f"batches/epoch={len(dataset.batches)} lr={job.learning_rate} push_protocol={push_protocol} "
+            f"{actor.description} "
             f"initial_loss={job.initial_loss:.4f}")
         out(f"{'epoch':>5} {'n':>4} {'mem_mb':>6} {'dur_s':>7} {'loss':>7} {'cost_usd':>10} {'cold':>4} "
             f"{'thr':>4} {'err':>4} {'stale':>6} status")
@@ -612,6 +619,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="safety factor of the budget guard's projection, >= 1 (default: the scenario's "
                         "job.budget_margin)")
     p.add_argument("--seed", type=non_negative_int, default=0, help="seed of back-off jitter (default: %(default)s)")
+    p.add_argument("--push-protocol", default=None, metavar="{cas,overwrite,fold}",
+                   help="the parameter store's protocol (sets execution.push_protocol): cas = compare-and-swap "
+                        "with jittered back-off, overwrite = last writer wins (lost updates counted), fold = "
+                        "updates as objects of their own, folded in by one more function per epoch (default: the "
+                        "scenario's; its simulator-only apply is refused)")
     p.add_argument("--bucket", default=None, help="S3 bucket (default: siren-local on the local backend)")
     p.add_argument("--prefix", default=None, help="key prefix of this job (default: jobs/<time>-<random>)")
     p.add_argument("--function", default=None, help="aws: the deployed worker function")

@@ -327,7 +327,8 @@ def calibrate(trace: dict, base: _core.Scenario | None = None, server_slots: int
             overrides.append(f"workload.target_loss={raised}")
             fit["target_loss_raised_from"] = target
             fit["target_loss"] = raised
-    overrides.append("execution.push_protocol=cas")
+    # The protocol the run used (traces from before the option: cas).
+    overrides.append(f"execution.push_protocol={trace['attrs'].get('push_protocol', 'cas')}")
     single = trace["attrs"].get("single_function", True)
     overrides.append(f"lambda.single_function={'true' if single in (True, 1, 'True', 'true') else 'false'}")
     if server_slots:

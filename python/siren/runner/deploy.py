@@ -54,7 +54,7 @@ PACKAGE_NAME = "siren_worker"
 # The worker's modules: these, and every module of models/ (one file per
 # model, registered in models/__init__.py), so that a new model ships as it
 # is added.
-PACKAGE_MODULES = ("__init__.py", "worker.py", "model.py", "protocol.py") + tuple(
+PACKAGE_MODULES = ("__init__.py", "worker.py", "model.py", "protocol.py", "fold.py") + tuple(
     f"models/{path.name}" for path in sorted((Path(__file__).parent / "models").glob("*.py")))
 MAX_TIMEOUT_S = 900
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)

@@ -10,7 +10,9 @@ Three documents, for one worker function and one bucket:
   with ``function_per_memory`` also publish versions, make and move the
   ``siren-*`` aliases and invoke them (``siren run --function-per-memory``);
 - ``worker_role``: the worker function's execution role: read and write the
-  job objects under the prefix, write its own CloudWatch logs;
+  job objects under the prefix, list them and delete them (the fold
+  protocol's folder, which runs as the same function), write its own
+  CloudWatch logs;
 - ``worker_trust``: the execution role's trust policy (Lambda may assume it).
 
 Every resource is named: the function ARN, the role ARN, the bucket and its
@@ -101,6 +103,12 @@ def least_privilege_policy(function_name: str, bucket: str, region: str = "*", a
     log_group = f"arn:aws:logs:{region}:{account}:log-group:/aws/lambda/{short_name}"
     worker = [
         _statement("SirenWorkerObjects", ["s3:GetObject", "s3:PutObject"], [objects]),
+        # The fold protocol's folder (the same function): LIST the pushed
+        # updates, delete them once folded.
+        _statement("SirenWorkerFoldList", ["s3:ListBucket"], [f"arn:aws:s3:::{bucket}"],
+                   **({"Condition": {"StringLike": {"s3:prefix": [f"{validate_prefix(prefix)}/*"]}}}
+                      if prefix else {})),
+        _statement("SirenWorkerFoldDelete", ["s3:DeleteObject"], [objects]),
         _statement("SirenWorkerLogGroup", ["logs:CreateLogGroup"], [log_group]),
         _statement("SirenWorkerLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [f"{log_group}:*"]),
     ]

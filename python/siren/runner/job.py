@@ -91,11 +91,12 @@ from siren.epoch_fields import in_table_order
 from . import models
 from .backend import ERROR, OK, THROTTLED, TIMEOUT, Backend, BackendLost, Invocation
 from .datasets import RunnerDataset, upload
-from .budget import INIT_LIMIT_S, EpochLedger, plan_epoch
-from .protocol import ParameterStore, S3Counter, validate_bucket_name, validate_prefix
+from . import fold
+from .budget import INIT_LIMIT_S, EpochLedger, folder_allowance, plan_epoch
+from .protocol import PUSH_PROTOCOLS, ParameterStore, S3Counter, validate_bucket_name, validate_prefix
 from .worker import MAX_LEARNING_RATE
 
-__all__ = ["RealJob", "RunnerError", "S3Unreachable", "split_batches"]
+__all__ = ["RealJob", "RunnerError", "S3Unreachable", "resolve_push_protocol", "split_batches"]
 
 
 # Throttles in a row before a worker share gives up (with the default
@@ -134,6 +135,22 @@ def _s3_lost(error: BaseException, endpoint: str | None) -> S3Unreachable | None
     return None
 
 
+def resolve_push_protocol(scenario: _core.Scenario, override: str | None = None) -> str:
+    """The push protocol a job runs: ``override`` (``siren run
+    --push-protocol``) or else the scenario's ``execution.push_protocol``.
+    ValueError naming the value when it has no S3 form (the simulator's
+    ``apply``, an ideal parameter server) or is unknown."""
+    protocol = override if override is not None else str(scenario.get("execution.push_protocol"))
+    if protocol not in PUSH_PROTOCOLS:
+        where = "--push-protocol" if override is not None else "execution.push_protocol"
+        why = (" (an ideal parameter server that only the simulator has; the runner's parameter store is S3)"
+               if protocol == "apply" else "")
+        raise ValueError(f"{where}: {protocol!r} cannot run on the runner{why}; expected one of "
+                         f"{', '.join(PUSH_PROTOCOLS)} (set execution.push_protocol in the scenario or pass "
+                         "--push-protocol)")
+    return protocol
+
+
 def split_batches(batches: int, functions: int) -> list[list[int]]:
     """The simulator's split: min(functions, batches) contiguous runs whose
     sizes differ by at most one, the longer ones first."""
@@ -163,6 +180,11 @@ class _EpochLog:
     requests: S3Counter = field(default_factory=S3Counter)
     throttles: int = 0
     scaling_throttles: int = 0
+    # Push protocol fold: the folders' applied deltas, fold PUTs, discarded
+    # re-pushes, and whether the last round's folder finished.
+    folded: list[dict] = field(default_factory=list)
+    folds: int = 0
+    discarded: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -183,8 +205,12 @@ class RealJob:
     def __init__(self, scenario: _core.Scenario, backend: Backend, dataset: RunnerDataset, *, bucket: str,
                  prefix: str = "siren-job", learning_rate: float | None = None, action_encoding: str = "box",
                  max_attempts: int = 4, budget_margin: float | None = None, seed: int = 0,
-                 fault: dict | None = None) -> None:
+                 fault: dict | None = None, push_protocol: str | None = None) -> None:
         self.scenario = scenario
+        self.push_protocol = resolve_push_protocol(scenario, push_protocol)
+        self._cas_backoff_ms = float(scenario.get("execution.cas_backoff_ms"))
+        self._cas_backoff_cap_ms = float(scenario.get("execution.cas_backoff_cap_ms"))
+        self._fold_interval_ms = float(scenario.get("execution.fold_interval_ms"))
         self.backend = backend
         self.dataset = dataset
         self.bucket = validate_bucket_name(bucket)
@@ -268,7 +294,11 @@ class RealJob:
         runner_reserve = self._runner_reserve(used, memory_mb)
         if self._timeout_s is None:
             self._timeout_s = float(getattr(self.backend, "timeout_s", None) or self.scenario.get("lambda.timeout_s"))
-        plan = plan_epoch(self.scenario, memory_mb, used, left, self._timeout_s, projection, runner_reserve)
+        folder = None
+        if self.push_protocol == "fold":
+            folder = folder_allowance(self.scenario, memory_mb, used, len(self.dataset.batches),
+                                      self._fold_interval_ms / 1000.0, projection, self._timeout_s)
+        plan = plan_epoch(self.scenario, memory_mb, used, left, self._timeout_s, projection, runner_reserve, folder)
         why = ("its projected cost exceeds the budget left" if projected + runner_reserve > left
                else "the budget left cannot pay one short invocation per function" if plan is None else "")
         if why:
@@ -365,7 +395,12 @@ class RealJob:
         the last) and one read after each failed invocation."""
         rates = _core.billing_rates(self.scenario, memory_mb)
         gets = 2 + self.max_attempts * (1 + used + 1)
-        return rates["s3_usd_per_put"] + gets * rates["s3_usd_per_get"]
+        # Under fold, the end marker of each round (the shares', then each
+        # recovery round's) and a read after each failed folder invocation.
+        puts = 1 + (1 + self.max_attempts if self.push_protocol == "fold" else 0)
+        if self.push_protocol == "fold":
+            gets += (1 + self.max_attempts) * self.max_attempts
+        return puts * rates["s3_usd_per_put"] + gets * rates["s3_usd_per_get"]
 
     def _stop_for_budget(self, decoded: dict, projected: float,
                          why: str) -> tuple[np.ndarray, float, bool, bool, dict]:
@@ -389,7 +424,9 @@ class RealJob:
         where billed; its S3 requests at their counts (an unknown count at
         its allowance, the most it can be)."""
         gets = row["s3_gets"] if row["s3_counts_known"] else allowance["gets"]
-        puts = row["s3_puts"] if row["s3_counts_known"] else allowance["puts"]
+        # LISTs are billed as PUTs.
+        puts = row["s3_puts"] + row["s3_lists"] if row["s3_counts_known"] else \
+            allowance["puts"] + allowance.get("lists", 0)
         bill = _core.bill_epoch(self.scenario, [row["duration_s"]], memory_mb, int(gets), int(puts),
                                 init_s=[row["init_s"] if row["cold"] else 0.0],
                                 platform_billed_s=[row["platform_billed_s"]])
@@ -428,23 +465,20 @@ class RealJob:
     def _finish_epoch(self, epoch: int, functions: int, memory_mb: int, shares: list[list[int]], log: _EpochLog,
                       guard: dict, ledger: EpochLedger, start: float, start_version: int, reconfigure_s: float,
                       runner_requests_before: tuple[int, int]) -> dict:
-        self._run_shares(
-            [lambda worker=worker, share=share: self._run_share(epoch, worker, share, memory_mb, log, start, guard,
-                                                                ledger)
-             for worker, share in enumerate(shares)])
+        self._run_round(epoch, 0, [(worker, share) for worker, share in enumerate(shares)], memory_mb, log, start,
+                        guard, ledger)
         # The barrier: every batch applied exactly once, or recover.
         state = self.store.read()
         recovered = 0
-        for _ in range(self.max_attempts):
-            missing = [int(b) for b in np.flatnonzero(~state.applied)]
+        for round_ in range(1, self.max_attempts + 1):
+            missing = self._missing(state, log)
             if not missing or guard["hit"]:
                 break
             recovered += len(missing)
-            self._run_shares([lambda missing=missing: self._run_share(epoch, len(shares), missing, memory_mb, log,
-                                                                      start, guard, ledger)])
+            self._run_round(epoch, round_, [(len(shares), missing)], memory_mb, log, start, guard, ledger)
             state = self.store.read()
         duration_s = time.perf_counter() - start
-        missing = int((~state.applied).sum())
+        missing = len(self._missing(state, log))
         failure = ""
         if missing and guard["hit"]:
             failure = (f"epoch {epoch}: {missing} of {len(state.applied)} batches not applied: the budget guard "
@@ -457,22 +491,74 @@ class RealJob:
         loss = self.net.loss(state.params, self.dataset.held_out)
         runner_gets = self.store.counter.gets - runner_requests_before[0]
         runner_puts = self.store.counter.puts - runner_requests_before[1]
+        protocol_fields = self._protocol_fields(state, log)  # Before the summary: sets fold's staleness.
         record = self._summarise(epoch, functions, memory_mb, len(shares), log, duration_s, loss,
                                  runner_gets, runner_puts)
         # The store counts applied updates exactly, also those whose
-        # invocation failed before it could report them.
-        record.update(updates=state.version - start_version, reported_updates=record["updates"],
+        # invocation failed before it could report them. Under overwrite,
+        # as in the simulator, every write counts as an applied update (its
+        # version is the lineage's: read + 1) and lost_updates says how many
+        # of them the final parameters miss.
+        record.update(protocol_fields)
+        applied = record["updates"] if self.push_protocol == "overwrite" else state.version - start_version
+        record.update(updates=applied, reported_updates=record["updates"],
                       reconfigure_s=reconfigure_s, recovered_batches=recovered, budget_guard=guard["hit"],
                       missing_batches=missing, parameter_version=state.version, failure=failure)
         return record
 
-    def _run_shares(self, shares: list[Any]) -> None:
+    def _missing(self, state: Any, log: _EpochLog) -> list[int]:
+        """The batches a recovery round must run: those not in the store's
+        bitmap; under overwrite, of those, the ones no worker reported
+        pushing (an update overwritten by another worker's is lost, as the
+        protocol allows, not re-run)."""
+        missing = [int(b) for b in np.flatnonzero(~state.applied)]
+        if self.push_protocol == "overwrite":
+            with log.lock:
+                pushed = {int(b["batch"]) for b in log.batches if not b["skipped"]}
+            missing = [b for b in missing if b not in pushed]
+        return missing
+
+    def _protocol_fields(self, state: Any, log: _EpochLog) -> dict:
+        """The push protocol's epoch fields: lost_updates (overwrite: pushes
+        whose batch is absent from the final bitmap), folds and
+        list_requests (fold), discarded_updates (fold: re-pushed deltas of
+        batches already applied); and under fold each applied worker row's
+        staleness, as the folder measured it."""
+        pushes = [b for b in log.batches if not b["skipped"]]
+        lost = sum(1 for b in pushes if not state.applied[int(b["batch"])]) \
+            if self.push_protocol == "overwrite" else 0
+        if self.push_protocol == "fold":
+            staleness = {(f["worker"], f["batch"]): f["staleness"] for f in log.folded}
+            for row in pushes:
+                row["staleness"] = staleness.get((row["worker"], row["batch"]), -1)
+        return {"lost_updates": lost, "folds": log.folds, "list_requests": log.requests.lists,
+                "discarded_updates": log.discarded}
+
+    def _run_round(self, epoch: int, round_: int, shares: list[tuple[int, list[int]]], memory_mb: int,
+                   log: _EpochLog, start: float, guard: dict, ledger: EpochLedger) -> None:
+        """Runs one round of worker shares ((worker index, batches) each).
+        Under fold the round's folder runs beside them; once every worker
+        invocation has returned, the runner writes the round's end marker
+        and waits for the folder to fold what is left."""
+        workers = [lambda worker=worker, batches=batches: self._run_share(epoch, worker, batches, memory_mb, log,
+                                                                          start, guard, ledger)
+                   for worker, batches in shares]
+        if self.push_protocol != "fold":
+            self._run_shares(workers)
+            return
+        folder = [lambda: self._run_folder(epoch, round_, memory_mb, log, start, guard, ledger)]
+        self._run_shares(workers, background=folder, then=lambda: self.store.put(
+            fold.end_key(self.prefix, epoch, round_), b""))
+
+    def _run_shares(self, shares: list[Any], background: list[Any] = (), then: Any = None) -> None:
         """Runs each callable of ``shares`` on its own daemon thread and waits
         for all of them in short slices, checking the backend's health in
         between. An exception here (a signal in the runner's thread, a lost
         backend) cancels the in-flight invocations and waits at most
         _CANCEL_WAIT_S for their threads; an exception of a share is raised
-        once all have ended."""
+        once all have ended. ``background`` callables start first and run
+        on: once every share has ended, ``then()`` runs, and the runner waits
+        for them too (the fold protocol's folder and its end marker)."""
         errors: list[BaseException] = []
 
         def run(share: Any) -> None:
@@ -481,15 +567,22 @@ class RealJob:
             except BaseException as error:  # Re-raised in the runner's thread.
                 errors.append(error)
 
-        threads = [threading.Thread(target=run, args=(share,), daemon=True, name=f"siren-share-{i}")
-                   for i, share in enumerate(shares)]
-        for thread in threads:
-            thread.start()
-        try:
+        def start(callables: list[Any], first: int) -> list[threading.Thread]:
+            threads = [threading.Thread(target=run, args=(share,), daemon=True, name=f"siren-share-{first + i}")
+                       for i, share in enumerate(callables)]
             for thread in threads:
-                while thread.is_alive():
-                    thread.join(_POLL_S)
-                    self._check_backend()
+                thread.start()
+            return threads
+
+        waiting = start(list(background), len(shares))
+        threads = start(shares, 0) + waiting
+        try:
+            for thread in threads[:len(shares)]:
+                self._join(thread)
+            if then is not None and background:
+                then()
+            for thread in waiting:
+                self._join(thread)
         except BaseException:
             self._cancelled.set()
             cancel = getattr(self.backend, "cancel", None)
@@ -501,6 +594,12 @@ class RealJob:
             raise
         if errors:
             raise errors[0]
+
+    def _join(self, thread: threading.Thread) -> None:
+        """Waits for ``thread`` in short slices, checking the backend."""
+        while thread.is_alive():
+            thread.join(_POLL_S)
+            self._check_backend()
 
     def _run_share(self, epoch: int, worker: int, batches: list[int], memory_mb: int, log: _EpochLog,
                    epoch_start: float, guard: dict, ledger: EpochLedger) -> None:
@@ -519,7 +618,9 @@ class RealJob:
                 guard["hit"] = True
                 return
             event = {"bucket": self.bucket, "prefix": self.prefix, "epoch": epoch, "batches": todo,
-                     "learning_rate": self.schedule.at(epoch), "manifest": self._manifest, "allowance": allowance}
+                     "learning_rate": self.schedule.at(epoch), "manifest": self._manifest, "allowance": allowance,
+                     "push_protocol": self.push_protocol, "worker": worker, "seed": self._seed,
+                     "cas_backoff_ms": self._cas_backoff_ms, "cas_backoff_cap_ms": self._cas_backoff_cap_ms}
             if self.fault and attempt == 0 and self.fault.get("worker", 0) == worker and \
                     self.fault.get("epoch", 0) == epoch:
                 event["fault"] = {k: v for k, v in self.fault.items() if k in ("token", "at_batch", "when", "how")}
@@ -562,9 +663,59 @@ class RealJob:
                 state = self.store.read()
                 todo = [b for b in todo if not state.applied[b]]
 
+    def _run_folder(self, epoch: int, round_: int, memory_mb: int, log: _EpochLog, epoch_start: float, guard: dict,
+                    ledger: EpochLedger) -> None:
+        """Invokes the fold protocol's folder for ``round_`` until it says it
+        finished: a throttled call is retried after the same back-off as a
+        worker's, one that fails or stops early (deadline, allowance) is
+        re-invoked, up to ``max_attempts`` times, each under its own
+        reservation (``plan.folder_reservation_usd``); the guard stops it
+        when one does not fit. Its row in the trace has role "folder" and
+        worker -1."""
+        plan = ledger.plan
+        usd = plan.folder_reservation_usd
+        allowance = {"gets": plan.folder_allowance.gets, "puts": plan.folder_allowance.puts,
+                     "lists": plan.folder_allowance.lists}
+        attempt, throttles = 0, 0
+        while attempt < self.max_attempts:
+            if self._cancelled.is_set():
+                return
+            if guard["hit"] or not ledger.reserve(self._cancelled, usd):
+                guard["hit"] = True
+                return
+            event = {"role": "folder", "bucket": self.bucket, "prefix": self.prefix, "epoch": epoch, "round": round_,
+                     "fold_interval_ms": self._fold_interval_ms, "allowance": allowance}
+            sent = time.perf_counter() - epoch_start
+            result = self.backend.invoke(event)
+            returned = time.perf_counter() - epoch_start
+            if result.status == THROTTLED:
+                ledger.settle(0.0, usd)
+                throttles += 1
+                if throttles > MAX_THROTTLES:
+                    raise RunnerError(f"epoch {epoch}, folder: throttled {MAX_THROTTLES} times in a row; is the "
+                                      "function's reserved or the account's concurrency used up?")
+                delay = min(self._backoff_cap, self._backoff_base * 2 ** min(throttles - 1, 20))
+                with log.lock:
+                    log.throttles += 1
+                    log.scaling_throttles += int(result.scaling_throttle)
+                    jitter = self._rng.uniform(0.5, 1.0)
+                self._cancelled.wait(delay * jitter)
+                continue
+            attempt, throttles = attempt + 1, 0
+            row = self._record_invocation(epoch, -1, attempt, [], result, sent, returned, log, memory_mb, allowance,
+                                          role="folder")
+            ledger.settle(row["cost_usd"], usd)
+            payload = result.payload or {}
+            with log.lock:
+                log.folded += [dict(f) for f in payload.get("folded", [])]
+                log.folds += int(payload.get("folds", 0))
+                log.discarded += int(payload.get("discarded", 0))
+            if result.status == OK and payload.get("finished"):
+                return
+
     def _record_invocation(self, epoch: int, worker: int, attempt: int, batches: list[int], result: Invocation,
                            sent: float, returned: float, log: _EpochLog, memory_mb: int,
-                           allowance: dict) -> dict:
+                           allowance: dict, role: str = "worker") -> dict:
         payload = result.payload or {}
         # The requests: the payload's when the handler returned, else what
         # the backend knows of the failed invocation's, else unknown.
@@ -580,13 +731,14 @@ class RealJob:
             bills_init = _core.billing_rates(self.scenario, memory_mb)["bills_init"]
             platform_billed_s = float(self._timeout_s or self.scenario.get("lambda.timeout_s")) + \
                 (INIT_LIMIT_S if bills_init else 0.0)
-        row = {"epoch": epoch, "worker": worker, "attempt": attempt, "status": result.status,
+        row = {"epoch": epoch, "worker": worker, "role": role, "attempt": attempt, "status": result.status,
                "error": result.error[:300], "batches_assigned": len(batches), "cold": result.cold,
                "init_s": result.init_s, "duration_s": result.duration_s,
                "platform_billed_s": platform_billed_s,
                "memory_mb": result.memory_mb, "sent_s": sent, "returned_s": returned,
                "s3_gets": counter.gets if counter is not None else unknown,
                "s3_puts": counter.puts if counter is not None else unknown,
+               "s3_lists": counter.lists if counter is not None else unknown,
                "s3_counts_known": counter is not None,
                "remaining": len(payload.get("remaining", [])),
                "stopped_by_allowance": payload.get("stopped", "") == "allowance",
@@ -607,12 +759,14 @@ class RealJob:
         billed = [i for i in log.invocations if i["status"] != THROTTLED]
         gets = log.requests.gets + runner_gets
         puts = log.requests.puts + runner_puts
-        bill = _core.bill_epoch(self.scenario, [i["duration_s"] for i in billed], memory_mb, gets, puts,
+        # LISTs (the folder's) are billed as PUTs; s3_puts counts PUTs alone.
+        bill = _core.bill_epoch(self.scenario, [i["duration_s"] for i in billed], memory_mb, gets,
+                                puts + log.requests.lists,
                                 init_s=[i["init_s"] if i["cold"] else 0.0 for i in billed],
                                 platform_billed_s=[i["platform_billed_s"] for i in billed])
         compute = sum(b["compute_s"] for b in log.batches)
         billed_seconds = sum(bill["billed_s"])
-        staleness = [b["staleness"] for b in applied]
+        staleness = [b["staleness"] for b in applied if b["staleness"] >= 0]  # -1: a fold discarded it.
         record = {
             "epoch": epoch, "action_functions": functions, "action_memory_mb": memory_mb, "functions_used": used,
             "duration_s": duration_s,
@@ -641,6 +795,7 @@ class RealJob:
             "cumulative_cost_usd": self._cumulative("cumulative_cost_usd") + bill["cost_total_usd"],
             "status": "running", "budget_stop": "none", "projected_cost_usd": 0.0, "events": 0,
             "update_conflicts": sum(b["conflicts"] for b in log.batches),
+            "lost_updates": 0, "folds": 0, "list_requests": 0,
             "skipped_batches": len(log.batches) - len(applied),
             "worker_errors": sum(1 for i in billed if i["status"] == ERROR),
             "init_mean_s": _mean([i["init_s"] for i in billed if i["cold"]]),

@@ -1,4 +1,4 @@
-"""The HSP parameter-store protocol on S3 (DESIGN.md §2.2), shared by the
+"""The HSP parameter-store protocols on S3 (DESIGN.md §2.2), shared by the
 worker and the runner. Free of ``siren._core``: the Lambda package needs only
 numpy and boto3.
 
@@ -7,21 +7,36 @@ Layout under ``s3://<bucket>/<prefix>/``::
     data/manifest.json        features, classes, batch size, batches, rows
     data/batch-000042.npz     one mini-batch (CSR arrays + labels)
     params.npz                the parameter store (one object, see below)
+    updates/<epoch>/...       push protocol fold: pushed deltas (fold.py)
     faults/<token>            fault-injection markers (tests only)
 
 The parameter store is a single object holding the parameters, a version
 counter, the epoch and the set of the epoch's batches already applied (a
-bitmap). A push is a compare-and-swap: PUT with ``If-Match: <ETag read>``
-(S3 conditional writes). When another worker wrote first, S3 answers 412; the
-pusher re-reads the store and applies its gradient to the newer parameters.
-So updates are applied asynchronously, in arrival order, and
+bitmap); the bitmap and the parameters change in one atomic write, so a batch
+is applied at most once, whatever retries happen (a retried worker reads the
+bitmap and skips applied batches), and the version counts the updates the
+parameters hold. A push follows the scenario's ``execution.push_protocol``
+(``PUSH_PROTOCOLS``; the simulator's ``apply`` has no S3 form):
 
-- the staleness of an update is the number of versions written between the
-  worker's parameter fetch and its successful push;
-- the bitmap and the parameters change in one atomic write, so a batch is
-  applied at most once, whatever retries happen (a retried worker reads the
-  bitmap and skips applied batches); the runner checks at the barrier that
-  every batch is in it (nothing lost) and re-invokes for the missing ones.
+- ``cas``: PUT with ``If-Match: <ETag read>`` (S3 conditional writes). When
+  another worker wrote first, S3 answers 412; the pusher waits a jittered
+  exponential back-off (``Backoff``), re-reads the store and applies its
+  gradient to the newer parameters. Every push is applied, in arrival order;
+  the staleness of an update is the number of versions written between the
+  worker's parameter fetch and its successful push. The runner checks at the
+  barrier that every batch is in the bitmap (nothing lost) and re-invokes
+  for the missing ones.
+- ``overwrite`` (the asynchronous update): one unconditional PUT of the
+  parameters read plus the worker's update; last writer wins, and updates
+  written by others between a worker's read and its write are lost (counted
+  by the runner: pushed batches absent from the final bitmap). The object's
+  version is then the length of the lineage it holds (read + 1), not the
+  number of writes; the runner's ``updates`` counts the writes, as the
+  simulator does, and a writer cannot see what it overwrote (its staleness
+  is recorded as 0).
+- ``fold``: the worker PUTs its update alone to a key of its own, and a
+  folder function adds the updates into the parameters (``fold.py``): no
+  push is refused or lost.
 
 The version grows by exactly one per applied batch, which the tests use to
 prove that nothing was applied twice.
@@ -32,7 +47,9 @@ from __future__ import annotations
 import io
 import json
 import os
+import random
 import re
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,11 +57,15 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "REQUESTS_MARK", "AllowanceSpent", "ParameterState", "ParameterStore", "RequestAllowance", "S3Counter", "batch_key", "decode_batch", "encode_batch",
+    "PUSH_PROTOCOLS", "REQUESTS_MARK", "AllowanceSpent", "Backoff", "ParameterState", "ParameterStore",
+    "RequestAllowance", "S3Counter", "batch_key", "decode_batch", "encode_batch", "is_precondition_failed",
     "split_requests", "validate_bucket_name", "validate_prefix", "with_requests",
 ]
 
 PARAMS_KEY = "params.npz"
+# The push protocols the runner implements on S3 (the scenario's
+# execution.push_protocol; the simulator's "apply" has no S3 form).
+PUSH_PROTOCOLS = ("cas", "overwrite", "fold")
 MANIFEST_KEY = "data/manifest.json"
 _BUCKET_RE = re.compile(r"^(?!xn--)(?!.*-s3alias$)(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _PREFIX_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,200}$")
@@ -105,6 +126,7 @@ class S3Counter:
 
     gets: int = 0
     puts: int = 0
+    lists: int = 0  # LIST requests (billed like PUTs): the fold protocol's folder.
     get_seconds: list[float] = field(default_factory=list)
     put_seconds: list[float] = field(default_factory=list)
     get_bytes: list[int] = field(default_factory=list)
@@ -113,20 +135,27 @@ class S3Counter:
     def add(self, other: "S3Counter") -> None:
         self.gets += other.gets
         self.puts += other.puts
+        self.lists += other.lists
         self.get_seconds += other.get_seconds
         self.put_seconds += other.put_seconds
         self.get_bytes += other.get_bytes
 
     def issued(self, kind: str) -> None:
-        """Counts a request of ``kind`` ("get" or "put") about to be sent."""
+        """Counts a request of ``kind`` ("get", "put" or "list") about to be
+        sent."""
         if kind == "get":
             self.gets += 1
+        elif kind == "list":
+            self.lists += 1
         else:
             self.puts += 1
-        self._log("G\n" if kind == "get" else "P\n")
+        self._log({"get": "G\n", "list": "L\n"}.get(kind, "P\n"))
 
     def ended(self, kind: str, seconds: float, size: int = 0) -> None:
-        """Records the latency (and a GET's size) of a request that ended."""
+        """Records the latency (and a GET's size) of a request that ended
+        (a LIST's latency is not kept)."""
+        if kind == "list":
+            return
         if kind == "get":
             self.get_seconds.append(seconds)
             self.get_bytes.append(size)
@@ -145,13 +174,15 @@ class S3Counter:
 
     def as_dict(self) -> dict[str, Any]:
         """The counts and latencies under the keys of the worker's response."""
-        return {"s3_gets": self.gets, "s3_puts": self.puts, "get_seconds": list(self.get_seconds),
+        return {"s3_gets": self.gets, "s3_puts": self.puts, "s3_lists": self.lists,
+                "get_seconds": list(self.get_seconds),
                 "put_seconds": list(self.put_seconds), "get_bytes": list(self.get_bytes)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "S3Counter":
         """Inverse of as_dict (missing keys are empty)."""
         return cls(gets=int(data.get("s3_gets", 0)), puts=int(data.get("s3_puts", 0)),
+                   lists=int(data.get("s3_lists", 0)),
                    get_seconds=[float(v) for v in data.get("get_seconds", [])],
                    put_seconds=[float(v) for v in data.get("put_seconds", [])],
                    get_bytes=[int(v) for v in data.get("get_bytes", [])])
@@ -170,6 +201,8 @@ class S3Counter:
                     counter.gets += 1
                 elif parts == ["P"]:
                     counter.puts += 1
+                elif parts == ["L"]:
+                    counter.lists += 1
                 elif len(parts) == 3 and parts[0] == "g":
                     seconds, size = float(parts[1]), int(parts[2])
                     counter.get_seconds.append(seconds)
@@ -210,14 +243,48 @@ def split_requests(message: str) -> tuple[str, S3Counter | None]:
 @dataclass(frozen=True)
 class RequestAllowance:
     """The most S3 requests one invocation may send (the budget guard's
-    share of the budget for them)."""
+    share of the budget for them); LISTs only the fold protocol's folder
+    sends."""
 
     gets: int
     puts: int
+    lists: int = 0
 
 
 class AllowanceSpent(RuntimeError):
     """A request was not sent: the invocation's allowance is spent."""
+
+
+class Backoff:
+    """Full-jitter exponential back-off after a refused compare-and-swap
+    (AWS Architecture Blog, "Exponential Backoff And Jitter", 2015): before
+    retry ``attempt`` (0 for the first) it sleeps uniform(0, min(cap_s,
+    base_s * 2**attempt)) seconds; ``base_s`` 0 disables it. ``rng`` makes
+    the draws reproducible; ``slept_s`` totals what it slept."""
+
+    def __init__(self, base_s: float, cap_s: float, rng: random.Random,
+                 sleep: Any = time.sleep) -> None:
+        if not base_s >= 0 or not cap_s >= 0:
+            raise ValueError(f"back-off: base and cap must be >= 0 s, got {base_s!r} and {cap_s!r}")
+        self.base_s = float(base_s)
+        self.cap_s = float(cap_s)
+        self.rng = rng
+        self.slept_s = 0.0
+        self._sleep = sleep
+
+    def delay(self, attempt: int) -> float:
+        """The next draw for retry ``attempt`` (no sleep)."""
+        if self.base_s == 0 or self.cap_s == 0:
+            return 0.0
+        return self.rng.uniform(0.0, min(self.cap_s, self.base_s * 2.0 ** min(attempt, 60)))
+
+    def wait(self, attempt: int) -> float:
+        """Sleeps the draw for retry ``attempt``; the seconds drawn."""
+        seconds = self.delay(attempt)
+        if seconds > 0:
+            self._sleep(seconds)
+            self.slept_s += seconds
+        return seconds
 
 
 @dataclass
@@ -231,7 +298,7 @@ class ParameterState:
     etag: str
 
 
-def _is_precondition_failed(error: Exception) -> bool:
+def is_precondition_failed(error: Exception) -> bool:
     response = getattr(error, "response", None) or {}
     code = response.get("Error", {}).get("Code", "")
     status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
@@ -253,22 +320,34 @@ class ParameterStore:
         self.counter = S3Counter()
         # The budget guard's cap on this invocation's requests (None: none).
         self.allowance: RequestAllowance | None = None
+        # Requests may be sent from several threads (the folder's parallel GETs).
+        self._lock = threading.Lock()
 
     # --- requests -----------------------------------------------------------
+    def _issue(self, kind: str) -> None:
+        """Admits (``_admit``) and counts a request about to be sent."""
+        with self._lock:
+            self._admit(kind)
+            self.counter.issued(kind)
+
+    def _ended(self, kind: str, seconds: float, size: int = 0) -> None:
+        with self._lock:
+            self.counter.ended(kind, seconds, size)
+
     def _admit(self, kind: str) -> None:
         """AllowanceSpent instead of a request over the allowance."""
         allowance = self.allowance
         if allowance is None:
             return
-        issued, cap = (self.counter.gets, allowance.gets) if kind == "get" else (self.counter.puts, allowance.puts)
+        issued, cap = {"get": (self.counter.gets, allowance.gets), "list": (self.counter.lists, allowance.lists)}.get(
+            kind, (self.counter.puts, allowance.puts))
         if issued >= cap:
             raise AllowanceSpent(f"the budget guard's allowance of {cap} S3 {kind.upper()}s is spent")
 
     def get(self, key: str) -> tuple[bytes, str]:
         """GET: (body, ETag). Counted also when it fails (e.g. 404).
         AllowanceSpent, before sending, when the allowance is spent."""
-        self._admit("get")
-        self.counter.issued("get")
+        self._issue("get")
         start = time.perf_counter()
         size = 0
         try:
@@ -276,20 +355,19 @@ class ParameterStore:
             body = response["Body"].read()
             size = len(body)
         finally:
-            self.counter.ended("get", time.perf_counter() - start, size)
+            self._ended("get", time.perf_counter() - start, size)
         return body, response["ETag"]
 
     def put(self, key: str, body: bytes, **conditions: str) -> str:
         """PUT (optionally conditional: IfMatch / IfNoneMatch); the new ETag.
         A refused condition raises botocore's ClientError (412), counted.
         AllowanceSpent, before sending, when the allowance is spent."""
-        self._admit("put")
-        self.counter.issued("put")
+        self._issue("put")
         start = time.perf_counter()
         try:
             response = self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, **conditions)
         finally:
-            self.counter.ended("put", time.perf_counter() - start)
+            self._ended("put", time.perf_counter() - start)
         return response["ETag"]
 
     # --- the store ----------------------------------------------------------
@@ -323,9 +401,11 @@ class ParameterStore:
         return ParameterState(state.params, state.version, epoch, applied, etag)
 
     def push(self, state: ParameterState, gradient: np.ndarray, learning_rate: float, epoch: int,
-             batch: int) -> tuple[ParameterState | None, int, int]:
+             batch: int, backoff: "Backoff | None" = None) -> tuple[ParameterState | None, int, int]:
         """Applies ``-learning_rate * gradient`` for ``batch`` of ``epoch`` by
-        compare-and-swap, starting from ``state`` (the worker's last read).
+        compare-and-swap (push protocol ``cas``), starting from ``state`` (the
+        worker's last read). After a refused write, ``backoff`` (if any)
+        sleeps before the re-read and the retry.
 
         Returns (new state or None if the batch was already applied, staleness,
         conflicts): staleness counts versions written between ``state`` and
@@ -346,13 +426,63 @@ class ParameterStore:
             try:
                 etag = self.put(self.key, body, IfMatch=state.etag)
             except Exception as error:  # botocore ClientError; kept import-free.
-                if not _is_precondition_failed(error):
+                if not is_precondition_failed(error):
                     raise
+                if backoff is not None:
+                    backoff.wait(conflicts)
                 conflicts += 1
                 state = self.read()
                 continue
             return (ParameterState(params, state.version + 1, epoch, applied, etag),
                     state.version - base_version, conflicts)
+
+    def overwrite(self, state: ParameterState, gradient: np.ndarray, learning_rate: float, epoch: int,
+                  batch: int) -> ParameterState | None:
+        """Push protocol ``overwrite`` (the asynchronous update, last writer
+        wins): one unconditional PUT of ``state`` (the worker's read) plus
+        this update, its version one more than the read's and ``batch`` added
+        to the read's bitmap. Whatever others wrote since the read is lost:
+        the object then holds exactly the chain of updates its version counts
+        and its bitmap lists (so a batch is still never applied twice), and a
+        batch pushed but absent from the final bitmap is a lost update.
+        None (nothing sent) when ``batch`` is already in the read's bitmap."""
+        if state.epoch != epoch:
+            raise RuntimeError(f"parameter store is at epoch {state.epoch}, the worker at {epoch}: "
+                               "an invocation outlived its epoch")
+        if state.applied[batch]:
+            return None
+        params = state.params - np.float32(learning_rate) * gradient
+        applied = state.applied.copy()
+        applied[batch] = True
+        etag = self.put(self.key, self.encode(params, state.version + 1, epoch, applied))
+        return ParameterState(params, state.version + 1, epoch, applied, etag)
+
+    def list_keys(self, prefix: str) -> list[str]:
+        """Every key under ``prefix`` (ListObjectsV2, one counted LIST
+        request per page of up to 1,000 keys). AllowanceSpent, before
+        sending, when the allowance of LISTs is spent."""
+        keys: list[str] = []
+        token: str | None = None
+        while True:
+            self._issue("list")
+            start = time.perf_counter()
+            try:
+                options = {"ContinuationToken": token} if token else {}
+                response = self.s3.list_objects_v2(Bucket=self.bucket, Prefix=prefix, **options)
+            finally:
+                self._ended("list", time.perf_counter() - start)
+            keys += [item["Key"] for item in response.get("Contents", [])]
+            token = response.get("NextContinuationToken")
+            if not response.get("IsTruncated") or not token:
+                return keys
+
+    def delete_keys(self, keys: list[str]) -> None:
+        """DeleteObjects on ``keys`` (1,000 a request). Not counted: S3 does
+        not bill DELETE requests."""
+        for at in range(0, len(keys), 1000):
+            chunk = keys[at:at + 1000]
+            self.s3.delete_objects(Bucket=self.bucket,
+                                   Delete={"Objects": [{"Key": k} for k in chunk], "Quiet": True})
 
     def manifest(self) -> dict[str, Any]:
         """The dataset's manifest (one GET)."""

@@ -67,6 +67,8 @@ RUNNER_EPOCH_FIELDS: dict[str, tuple[str, str]] = {
     "s3_unknown_invocations": ("count", "Invocations whose S3 requests nobody could report (an AWS timeout or "
                                         "crash): not in s3_gets, s3_puts nor the cost."),
     "action_clipped": ("", "True when the action had a coordinate outside the Box [-1, 1], clipped by the codec."),
+    "discarded_updates": ("count", "Push protocol fold: pushed deltas the folder discarded because their batch was "
+                                   "already applied (a re-invocation's re-push)."),
     "adjustment": ("", "What the codec or the platform changed of the epoch's action (clipped, memory clamped "
                        "up, fewer functions than asked), or empty."),
 }
@@ -75,7 +77,9 @@ RUNNER_EPOCH_FIELDS: dict[str, tuple[str, str]] = {
 # One row per invocation (siren.runner.job: _record_invocation).
 INVOCATION_FIELDS: dict[str, tuple[str, str]] = {
     "epoch": ("index", "0-based epoch of the invocation."),
-    "worker": ("index", "0-based worker share of the epoch; one past the last share for a recovery invocation."),
+    "worker": ("index", "0-based worker share of the epoch; one past the last share for a recovery invocation; -1 "
+                        "for the fold protocol's folder."),
+    "role": ("", "worker, or folder (push protocol fold: the function that folds the pushed updates)."),
     "attempt": ("count", "Attempt of this share, from 1 (throttled requests are not attempts)."),
     "status": ("", "Outcome: ok, error, timeout or throttled (siren.runner.backend)."),
     "error": ("", "The worker's error message (first 300 characters), empty when none."),
@@ -92,6 +96,7 @@ INVOCATION_FIELDS: dict[str, tuple[str, str]] = {
     "s3_gets": ("count", "S3 GET requests the invocation issued, also when it failed; NaN when unknown."),
     "s3_puts": ("count", "S3 PUT requests the invocation issued (refused compare-and-swaps included), also when "
                          "it failed; NaN when unknown."),
+    "s3_lists": ("count", "S3 LIST requests the invocation issued (the folder's; billed as PUTs); NaN when unknown."),
     "s3_counts_known": ("", "False when nobody could report the invocation's S3 requests (an AWS timeout or crash)."),
     "remaining": ("count", "Batches the invocation left for a re-invocation (deadline near or allowance spent)."),
     "stopped_by_allowance": ("", "True when the invocation left batches because its S3 allowance (the budget "
@@ -112,9 +117,11 @@ BATCH_FIELDS: dict[str, tuple[str, str]] = {
     "batch": ("index", "0-based index of the mini-batch in the epoch."),
     "fetch_s": ("s", "Time to GET the batch and the parameters."),
     "compute_s": ("s", "Gradient compute time (stretched by the emulated CPU share below one vCPU)."),
-    "update_s": ("s", "Time to push the update (compare-and-swap retries included)."),
-    "staleness": ("updates", "Parameter versions written between the worker's read and its push."),
+    "update_s": ("s", "Time to push the update (compare-and-swap back-offs and retries included)."),
+    "staleness": ("updates", "Parameter versions written between the worker's read and its push (fold: and its "
+                             "fold; -1 for a re-push the folder discarded)."),
     "conflicts": ("count", "Refused compare-and-swap pushes (412) before the update was applied."),
+    "backoff_s": ("s", "Time slept in jittered back-off after refused compare-and-swap pushes."),
     "skipped": ("", "True when the batch was already applied and was not applied again."),
     "version": ("updates", "Parameter store version after the push (or as read, when skipped)."),
     "loss": ("1", "Training loss of the batch before the update (NaN when skipped)."),

@@ -15,6 +15,21 @@ Event (JSON)::
                               sizes and the model to train
                               (``models.from_manifest``: softmax, mlp or
                               lenet)
+    push_protocol             optional, "cas" (default), "overwrite" or
+                              "fold" (protocol.py; the scenario's
+                              execution.push_protocol)
+    worker                    optional, the worker share's index (>= 0;
+                              default 0): names its updates under fold
+    cas_backoff_ms,           optional, the full-jitter back-off after a
+    cas_backoff_cap_ms        refused compare-and-swap: base and cap, ms,
+                              >= 0 (defaults 10 and 1000; 0 disables)
+    seed                      optional int (default 0): seeds the back-off's
+                              draws (one generator per epoch and batch)
+    role                      optional, "worker" (default) or "folder": the
+                              fold protocol's folder (fold.py), whose event
+                              has bucket, prefix, epoch, round (>= 0),
+                              fold_interval_ms (> 0) and allowance (with
+                              "lists")
     cpu_share                 optional, test-only, in (0, 1]: emulate
                               Lambda's CPU share by sleeping (1/share - 1) x
                               each compute phase (local backend; real
@@ -48,7 +63,9 @@ botocore can send S3 conditional writes (``PutObject`` with ``IfMatch``,
 botocore >= 1.35.69), which ``siren deploy`` checks.
 
 Response: per-batch timings (fetch = batch GET + parameter GET, compute,
-update = the compare-and-swap push with its retries), staleness, conflicts,
+update = the push: under cas with its back-offs and retries), staleness
+(under fold unknown here: -1, the folder reports it), conflicts, the seconds
+slept backing off (``backoff_s``),
 whether the batch was skipped (already applied by an earlier attempt); the
 S3 requests issued with their latencies; ``remaining``: the batches left when
 the invocation stopped early because its deadline was near or its allowance
@@ -73,6 +90,7 @@ backend's loopback keys locally) and are never logged.
 from __future__ import annotations
 
 import os
+import random
 import signal
 import time
 from typing import Any
@@ -80,8 +98,9 @@ from typing import Any
 
 # Relative imports: the Lambda package ships this folder under another name,
 # without the rest of siren (see deploy.py).
-from . import models
-from .protocol import AllowanceSpent, RequestAllowance, ParameterStore, S3Counter, batch_key, decode_batch, with_requests
+from . import fold, models
+from .protocol import (PUSH_PROTOCOLS, AllowanceSpent, Backoff, ParameterStore, RequestAllowance, S3Counter, batch_key,
+                       decode_batch, with_requests)
 
 __all__ = ["MAX_LEARNING_RATE", "MIN_BOTOCORE", "TEST_FIELDS", "TEST_FIELDS_ENV", "handler", "InjectedFault",
            "WorkerError"]
@@ -167,6 +186,8 @@ def handler(event: dict, context: Any = None) -> dict:
     try:
         if isinstance(event, dict) and event.get("probe") == "runtime":
             return _probe()
+        if isinstance(event, dict) and event.get("role", "worker") == "folder":
+            return _run_folder(event, context, requests)
         return _run(event, context, requests)
     except Exception as error:
         raise WorkerError(error, requests) from error
@@ -215,14 +236,14 @@ def _allowance(event: dict) -> tuple[float | None, RequestAllowance | None]:
     if not isinstance(allowance, dict):
         raise ValueError(f"event: field 'allowance' must be an object, got {allowance!r}")
     seconds = allowance.get("seconds")
-    gets, puts = allowance.get("gets"), allowance.get("puts")
+    gets, puts, lists = allowance.get("gets"), allowance.get("puts"), allowance.get("lists", 0)
     if seconds is not None and (not isinstance(seconds, (int, float)) or isinstance(seconds, bool)
                                 or not seconds >= 0):
         raise ValueError(f"event: field 'allowance.seconds' must be a number >= 0, got {seconds!r}")
-    for name, value in (("gets", gets), ("puts", puts)):
+    for name, value in (("gets", gets), ("puts", puts), ("lists", lists)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise ValueError(f"event: field 'allowance.{name}' must be an integer >= 0, got {value!r}")
-    return (float(seconds) if seconds is not None else None), RequestAllowance(gets=gets, puts=puts)
+    return (float(seconds) if seconds is not None else None), RequestAllowance(gets=gets, puts=puts, lists=lists)
 
 
 def _run(event: dict, context: Any, requests: S3Counter) -> dict:
@@ -242,6 +263,7 @@ def _run(event: dict, context: Any, requests: S3Counter) -> dict:
     fault = event.get("fault")
     if fault is not None and (not isinstance(fault, dict) or "token" not in fault):
         raise ValueError(f"event: field 'fault' must be an object with a 'token', got {fault!r}")
+    push = _push_options(event)
     s3 = _s3(os.environ.get("SIREN_S3_ENDPOINT") or None)
     store = ParameterStore(s3, _required(event, "bucket", str), _required(event, "prefix", str))
     store.counter = requests
@@ -262,7 +284,7 @@ def _run(event: dict, context: Any, requests: S3Counter) -> dict:
                 time.perf_counter() - started + _DEADLINE_SAFETY * slowest + 1.0 > allowed_s:
             return _response(store, rows, batches[position:], stopped="allowance")
         try:
-            row, took = _run_batch(store, event, epoch, batch, learning_rate, net, cpu_share)
+            row, took = _run_batch(store, event, epoch, batch, learning_rate, net, cpu_share, push)
         except AllowanceSpent:  # Not sent: this batch and the rest are left.
             return _response(store, rows, batches[position:], stopped="allowance")
         rows.append(row)
@@ -271,7 +293,7 @@ def _run(event: dict, context: Any, requests: S3Counter) -> dict:
 
 
 def _run_batch(store: ParameterStore, event: dict, epoch: int, batch: int, learning_rate: float,
-               net: models.Model, cpu_share: float) -> tuple[dict, float]:
+               net: models.Model, cpu_share: float, push: dict) -> tuple[dict, float]:
     """One batch: fetch, compute, push. Its row and how long it took (0 for
     a batch already applied, skipped)."""
     start = time.perf_counter()
@@ -281,20 +303,83 @@ def _run_batch(store: ParameterStore, event: dict, epoch: int, batch: int, learn
     fetched = time.perf_counter()
     if state.applied[batch]:
         return ({"batch": batch, "fetch_s": fetched - start, "compute_s": 0.0, "update_s": 0.0, "staleness": 0,
-                 "conflicts": 0, "skipped": True, "version": state.version, "loss": float("nan")}, 0.0)
+                 "conflicts": 0, "backoff_s": 0.0, "skipped": True, "version": state.version,
+                 "loss": float("nan")}, 0.0)
     batch_loss, gradient = net.loss_and_gradient(state.params, data)
     computed = time.perf_counter()
     if cpu_share < 1.0:
         time.sleep((computed - fetched) * (1.0 / cpu_share - 1.0))
         computed = time.perf_counter()
     _maybe_fail(store, event, batch, "before_push")
-    new_state, staleness, conflicts = store.push(state, gradient, learning_rate, epoch, batch)
+    new_state, staleness, conflicts, backoff_s = _push(store, state, gradient, learning_rate, epoch, batch, push)
     pushed = time.perf_counter()
     _maybe_fail(store, event, batch, "after_push")
     return ({"batch": batch, "fetch_s": fetched - start, "compute_s": computed - fetched,
-             "update_s": pushed - computed, "staleness": staleness, "conflicts": conflicts,
+             "update_s": pushed - computed, "staleness": staleness, "conflicts": conflicts, "backoff_s": backoff_s,
              "skipped": new_state is None, "version": new_state.version if new_state else state.version,
              "loss": batch_loss}, pushed - start)
+
+
+def _push_options(event: dict) -> dict:
+    """The push protocol's fields of ``event``, validated, with defaults."""
+    protocol = event.get("push_protocol", "cas")
+    if protocol not in PUSH_PROTOCOLS:
+        raise ValueError(f"event: field 'push_protocol' must be one of {', '.join(PUSH_PROTOCOLS)}, got {protocol!r}")
+    out: dict = {"protocol": protocol}
+    for name, default in (("worker", 0), ("seed", 0)):
+        value = event.get(name, default)
+        if not isinstance(value, int) or isinstance(value, bool) or (name == "worker" and value < 0):
+            raise ValueError(f"event: field '{name}' must be an integer{' >= 0' if name == 'worker' else ''}, "
+                             f"got {value!r}")
+        out[name] = value
+    for name, default in (("cas_backoff_ms", 10.0), ("cas_backoff_cap_ms", 1000.0)):
+        value = event.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 3.6e6:
+            raise ValueError(f"event: field '{name}' must be a number of ms in [0, 3600000], got {value!r}")
+        out[name] = float(value)
+    return out
+
+
+def _push(store: ParameterStore, state: Any, gradient: Any, learning_rate: float, epoch: int, batch: int,
+          push: dict) -> tuple[Any, int, int, float]:
+    """Pushes the batch's update by the event's protocol: (new state, or
+    None when the batch was already applied; staleness, -1 under fold where
+    the folder measures it; refused pushes; seconds slept backing off)."""
+    if push["protocol"] == "overwrite":
+        return store.overwrite(state, gradient, learning_rate, epoch, batch), 0, 0, 0.0
+    if push["protocol"] == "fold":
+        fold.push_delta(store, state, -float(learning_rate) * gradient, epoch, push["worker"], batch)
+        return state, -1, 0, 0.0
+    backoff = Backoff(push["cas_backoff_ms"] / 1000.0, push["cas_backoff_cap_ms"] / 1000.0,
+                      random.Random(f"{push['seed']}-{epoch}-{batch}"))
+    new_state, staleness, conflicts = store.push(state, gradient, learning_rate, epoch, batch, backoff)
+    return new_state, staleness, conflicts, backoff.slept_s
+
+
+def _run_folder(event: dict, context: Any, requests: S3Counter) -> dict:
+    """The fold protocol's folder (fold.run_folder) for one epoch."""
+    started = time.perf_counter()
+    epoch = _required(event, "epoch", int)
+    round_ = _required(event, "round", int)
+    interval_ms = _required(event, "fold_interval_ms", (int, float))
+    if epoch < 0 or round_ < 0 or not 0 < interval_ms <= 60000:
+        raise ValueError(f"event: folder fields must be epoch >= 0, round >= 0 and fold_interval_ms in (0, 60000], "
+                         f"got {epoch!r}, {round_!r}, {interval_ms!r}")
+    s3 = _s3(os.environ.get("SIREN_S3_ENDPOINT") or None)
+    store = ParameterStore(s3, _required(event, "bucket", str), _required(event, "prefix", str))
+    store.counter = requests
+    allowed_s, store.allowance = _allowance(event)
+
+    def time_left() -> float:
+        left = float("inf")
+        if context is not None:
+            left = context.get_remaining_time_in_millis() / 1000.0
+        if allowed_s is not None:
+            left = min(left, allowed_s - (time.perf_counter() - started))
+        return left
+
+    out = fold.run_folder(store, epoch, round_, float(interval_ms) / 1000.0, time_left)
+    return dict(store.counter.as_dict(), role="folder", batches=[], remaining=[], **out)
 
 
 def _response(store: ParameterStore, rows: list[dict], remaining: list[int], stopped: str = "") -> dict:

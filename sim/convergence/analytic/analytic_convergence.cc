@@ -208,6 +208,12 @@ void AnalyticModel::OnUpdateApplied(int, int64_t staleness, int local_steps) {
                                      step_gain_[local_steps], lr_scale_);
 }
 
+void AnalyticModel::OnUpdateOverwrote(int worker, int64_t, int local_steps) {
+  const double read = read_progress_[worker];
+  progress_ =
+      read + curve_.UpdateProgress(read, 0, step_gain_[local_steps], lr_scale_);
+}
+
 void AnalyticModel::OnRoundClosed(const std::vector<int32_t>& workers,
                                   int64_t samples) {
   (void)workers;

@@ -123,16 +123,35 @@ class AnalyticModel final : public ConvergenceModel {
 
   std::string name() const override { return "analytic"; }
   double InitialLoss() const override { return curve_.initial_loss(); }
-  // The batch order does not matter; the epoch's learning rate does.
-  void StartEpoch(int, int64_t, uint64_t) override {
+  // The batch order does not matter; the epoch's learning rate does, and
+  // the progress each worker read is kept (for overwrite).
+  void StartEpoch(int workers, int64_t, uint64_t) override {
     lr_scale_ = curve_.LrScaleAt(epoch_++);
+    read_progress_.assign(workers, 0.0);
   }
-  // Reads carry no state: staleness arrives with the update.
-  void OnParamsFetched(int) override {}
+  // Staleness arrives with the update; the progress read is kept for
+  // push_protocol overwrite.
+  void OnParamsFetched(int worker) override {
+    read_progress_[worker] = progress_;
+  }
   // Gradients are not computed: progress is added when an update lands.
   void OnBatchComputed(int, int64_t) override {}
   // HSP: progress += g(b) L^e r^a / (1 + penalty s (1 + gain closeness) r^q).
   void OnUpdateApplied(int worker, int64_t staleness, int local_steps) override;
+  // Overwrite: the store's parameters become the writer's read plus its
+  // update, so progress = (progress it read) + its staleness-free gain
+  // g(b) L^e. The overwritten updates' progress is gone (progress may
+  // fall); one that a later writer had read survives in that writer's copy,
+  // as it does in the parameters.
+  void OnUpdateOverwrote(int worker, int64_t overwritten,
+                         int local_steps) override;
+  // Fold: nothing is pending per worker; progress is added when the stored
+  // update is applied, as for apply.
+  void OnUpdateStored(int) override {}
+  void OnStoredUpdateApplied(int worker, int64_t staleness,
+                             int local_steps) override {
+    OnUpdateApplied(worker, staleness, local_steps);
+  }
   // BSP: one staleness-free update of the round's samples.
   void OnRoundClosed(const std::vector<int32_t>& workers,
                      int64_t samples) override;
@@ -152,6 +171,7 @@ class AnalyticModel final : public ConvergenceModel {
   double progress_ = 0;
   int64_t epoch_ = 0;                      // Epochs started.
   AnalyticConvergence::LrScale lr_scale_;  // Of the current epoch.
+  std::vector<double> read_progress_;      // Per worker: progress at its read.
 };
 
 }  // namespace siren::sim

@@ -112,6 +112,7 @@ SgdConvergence::SgdConvergence(const SgdConvergence& other)
       velocity_(other.velocity_),
       local_(other.local_),
       delta_(other.delta_),
+      stored_(other.stored_),
       batch_order_(other.batch_order_),
       progress_(other.progress_) {}
 
@@ -131,6 +132,7 @@ void SgdConvergence::StartEpoch(int workers, int64_t batches,
   learning_rate_ = static_cast<float>(schedule_.At(epochs_started_++));
   local_.assign(workers, Eigen::VectorXf::Zero(global_.size()));
   delta_.assign(workers, Eigen::VectorXf::Zero(global_.size()));
+  stored_.assign(workers, {});
   // Fisher-Yates over the epoch's batches.
   batch_order_.resize(batches);
   for (int64_t b = 0; b < batches; ++b) batch_order_[b] = b;
@@ -192,6 +194,27 @@ void SgdConvergence::DropLocalWork(int worker) { delta_[worker].setZero(); }
 
 void SgdConvergence::OnUpdateApplied(int worker, int64_t, int) {
   ApplyPush(worker);
+  progress_ += 1;
+}
+
+void SgdConvergence::OnUpdateOverwrote(int worker, int64_t, int) {
+  global_ = local_[worker];
+  delta_[worker].setZero();
+  progress_ += 1;
+}
+
+void SgdConvergence::OnUpdateStored(int worker) {
+  stored_[worker].push_back(delta_[worker]);
+  delta_[worker].setZero();
+}
+
+void SgdConvergence::OnStoredUpdateApplied(int worker, int64_t, int) {
+  if (stored_[worker].empty()) {
+    throw std::logic_error("sgd model: worker " + std::to_string(worker) +
+                           " has no stored update to apply");
+  }
+  ApplyUpdate(stored_[worker].front());
+  stored_[worker].pop_front();
   progress_ += 1;
 }
 

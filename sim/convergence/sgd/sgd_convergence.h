@@ -6,6 +6,7 @@
 
 #include <Eigen/Dense>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -59,6 +60,19 @@ class SgdConvergence final : public ConvergenceModel {
   // parameters (staleness is genuine here: it is in the copy the gradient
   // used).
   void OnUpdateApplied(int worker, int64_t staleness, int local_steps) override;
+  // Overwrite: the global parameters become the worker's copy, i.e.
+  // exactly the parameters it read plus its local steps; the overwritten
+  // updates are gone (momentum, a store-side velocity, does not apply: the
+  // store is a plain object).
+  void OnUpdateOverwrote(int worker, int64_t overwritten,
+                         int local_steps) override;
+  // Fold: the worker's pending update is set aside in its own queue (the
+  // object it wrote); the worker starts a fresh pending update.
+  void OnUpdateStored(int worker) override;
+  // Fold: the worker's oldest set-aside update is applied to the global
+  // parameters (through the velocity when momentum is on).
+  void OnStoredUpdateApplied(int worker, int64_t staleness,
+                             int local_steps) override;
   // BSP: every push of the round, in worker order.
   void OnRoundClosed(const std::vector<int32_t>& workers,
                      int64_t samples) override;
@@ -105,7 +119,9 @@ class SgdConvergence final : public ConvergenceModel {
   Eigen::VectorXf gradient_;            // Scratch of a local step.
   std::vector<Eigen::VectorXf> local_;  // Per worker: its copy.
   std::vector<Eigen::VectorXf> delta_;  // Per worker: its pending update.
-  std::vector<int64_t> batch_order_;    // Epoch batch -> data batch.
+  // Per worker: its stored, not yet applied updates (fold), oldest first.
+  std::vector<std::deque<Eigen::VectorXf>> stored_;
+  std::vector<int64_t> batch_order_;  // Epoch batch -> data batch.
   double progress_ = 0;
 };
 
