@@ -122,8 +122,9 @@ TEST(PushProtocolTest, FoldAppliesEveryUpdateOnceAndCountsTheFolderRequests) {
     for (const auto& [function, seconds] : recorder.billed_s_by_function) {
       billed_s += seconds;
     }
-    EXPECT_NEAR(r.billed_gb_s, billed_s * 1024 / 1024.0, 1e-9);
-    const Scenario& s = *Small();
+    EXPECT_NEAR(r.billed_gb_s, billed_s, 1e-9);  // 1024 MB: GB-s = s.
+    const auto scenario = Small();
+    const Scenario& s = *scenario;
     EXPECT_NEAR(r.cost.s3_request_usd,
                 r.s3_gets * s.billing.s3_usd_per_get +
                     (r.s3_puts + r.list_requests) * s.billing.s3_usd_per_put,
