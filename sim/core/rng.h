@@ -19,6 +19,7 @@ enum class RngStream : uint64_t {
   kS3Latency = 4,
   kBackoff = 5,
   kLossNoise = 6,
+  kJobDraw = 7,  // The per-episode job (sim/engine/job_draw.h).
 };
 
 // The SplitMix64 output function (Steele, Lea and Flood): a bijective,
