@@ -4,7 +4,9 @@ it with `siren train`, and evaluate policies and fixed schedules on the same
 held-out seeds, as rows of one table.
 
 Every row is a dict with: method, mean_jct_s, mean_cost_usd, success_rate,
-over_budget (episodes over the budget), config (text).
+over_budget (episodes over the budget), config (text), and per seed
+`jct_by_seed` and `success_by_seed` (for JCT on the seeds every method
+completes: `common_success_jct`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import time
 from pathlib import Path
 
 from siren import _core
-from siren.policy import evaluate_policy, load_policy
+from siren.policy import load_policy, policy_episode, summarise_policy_episodes
 
 # Held-out evaluation seeds start here (as `siren evaluate`).
 HELD_OUT_FIRST_SEED = 1_000_000
@@ -43,9 +45,12 @@ def train_policy(scenario_yaml: Path, out: Path, iterations: int, envs: int, thr
 
 def policy_row(policy, scenario: _core.Scenario, seeds: list[int], method: str, config: str) -> dict:
     """The deterministic policy on one job per seed."""
-    summary = evaluate_policy(policy, scenario, seeds)
+    episodes = [policy_episode(policy, scenario, seed) for seed in seeds]
+    summary = summarise_policy_episodes(episodes)
     return {"method": method, "mean_jct_s": summary["mean_jct_s"], "mean_cost_usd": summary["mean_cost_usd"],
-            "success_rate": summary["success_rate"], "over_budget": summary["over_budget"], "config": config}
+            "success_rate": summary["success_rate"], "over_budget": summary["over_budget"], "config": config,
+            "jct_by_seed": {e["seed"]: e["jct_s"] for e in episodes},
+            "success_by_seed": {e["seed"]: e["success"] for e in episodes}}
 
 
 def schedule_row(scenario: _core.Scenario, schedule: list[tuple[int, int]], seeds: list[int], method: str,
@@ -57,7 +62,18 @@ def schedule_row(scenario: _core.Scenario, schedule: list[tuple[int, int]], seed
     if len(schedule) == 1:
         config = f"{schedule[0][0]} x {schedule[0][1]} MB"
     return {"method": method, "mean_jct_s": e["mean_jct_s"], "mean_cost_usd": e["mean_cost_usd"],
-            "success_rate": e["success_rate"], "over_budget": e["over_budget"], "config": config}
+            "success_rate": e["success_rate"], "over_budget": e["over_budget"], "config": config,
+            "jct_by_seed": {x["seed"]: x["jct_s"] for x in e["episodes"]},
+            "success_by_seed": {x["seed"]: x["status"] == "converged" for x in e["episodes"]}}
+
+
+def common_success_jct(rows: list[dict]) -> tuple[list[int], list[float]]:
+    """The seeds on which every row's job converged, and each row's mean JCT
+    on them (a comparison of time at equal success, seed by seed)."""
+    seeds = [seed for seed in rows[0]["success_by_seed"] if all(row["success_by_seed"][seed] for row in rows)]
+    means = [sum(row["jct_by_seed"][seed] for seed in seeds) / len(seeds) if seeds else float("nan")
+             for row in rows]
+    return seeds, means
 
 
 def format_row(row: dict, reference: dict | None, budget: str = "") -> str:
