@@ -21,6 +21,7 @@
 #include "env/step_info.h"
 #include "env/thread_pool.h"
 #include "env/vector_env.h"
+#include "sim/engine/job_draw.h"
 
 namespace py = pybind11;
 
@@ -171,6 +172,25 @@ void DefineEnvBindings(py::module_& m) {
       "Observation fields in index order (see env/observation.h).");
   m.def("info_names", &env::InfoNames,
         "Columns of the per-step info row (see env/step_info.h).");
+  m.def(
+      "draw_episode_job",
+      [](const PyScenario& scenario, uint64_t seed) {
+        const sim::EpisodeJob job =
+            sim::DrawEpisodeJob(*scenario.scenario, seed);
+        py::dict out;
+        out["budget_usd"] = job.budget_usd;
+        out["dataset_scale"] = job.dataset_scale;
+        out["dataset_samples"] = sim::ApplyEpisodeJob(*scenario.scenario, job)
+                                     .workload.dataset_samples;
+        out["loss_noise_scale"] = job.loss_noise_scale;
+        out["compute_slowdown"] = job.compute_slowdown;
+        out["s3_slowdown"] = job.s3_slowdown;
+        return out;
+      },
+      py::arg("scenario"), py::arg("seed"),
+      "The job of the episode seeded with `seed` (sim/engine/job_draw.h): "
+      "budget_usd, dataset_scale, dataset_samples, loss_noise_scale, "
+      "compute_slowdown, s3_slowdown (the scenario's own without ranges).");
   m.def("episode_seed", &env::EpisodeSeed, py::arg("seed"), py::arg("k"),
         "The seed of the k-th auto-reset episode of a vector env slot first "
         "seeded with `seed`.");

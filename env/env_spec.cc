@@ -70,6 +70,11 @@ sim::ParamSection EnvParamSection() {
       "env.observation_clip", 100,
       PositiveUpTo(1e6, "[I] keeps observations finite in float32"),
       "Upper bound of normalised times and losses in the observation.", "[I]"));
+  p.push_back(StoredDouble(
+      "env.budget_scale_usd", 1, PositiveUpTo(1e6, "[I] observation unit"),
+      "Observation unit of the job's budget (observation index 10), USD; one "
+      "unit for every scenario, so that a policy sees which budget it has.",
+      "[I] the default preset's budgets are $0.10-$0.50"));
 
   sim::ParamSection section;
   section.name = "env (the MDP; read by env/, ignored by the simulator)";
@@ -95,6 +100,7 @@ EnvSpec EnvSpec::FromScenario(const sim::Scenario& scenario) {
   env.time_scale_s = p.Double("env.time_scale_s");
   env.batch_time_scale_s = p.Double("env.batch_time_scale_s");
   env.observation_clip = p.Double("env.observation_clip");
+  env.budget_scale_usd = p.Double("env.budget_scale_usd");
   return env;
 }
 

@@ -27,6 +27,7 @@ struct EnvSpec {
   double time_scale_s = 60;       // Observation unit of epoch durations.
   double batch_time_scale_s = 1;  // Observation unit of per-batch times.
   double observation_clip = 100;  // Upper bound of normalised times.
+  double budget_scale_usd = 1;    // Observation unit of the job's budget.
 
   static EnvSpec FromScenario(const sim::Scenario& scenario);
 };

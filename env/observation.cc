@@ -12,14 +12,21 @@ float Clip(double value, double high) {
   return static_cast<float>(std::clamp(value, 0.0, high));
 }
 
+// Indices 10-11: the episode's job.
+void WriteJobFields(const ObservationScale& s, float* out) {
+  const double clip = s.env.observation_clip;
+  out[10] = Clip(s.budget_usd / s.env.budget_scale_usd, clip);
+  out[11] = Clip(s.dataset_scale, clip);
+}
+
 }  // namespace
 
 const std::array<std::string, kObservationSize>& ObservationNames() {
   static const std::array<std::string, kObservationSize> kNames = {
-      "epoch_fraction",  "loss",         "epoch_duration",
-      "fetch_time",      "compute_time", "update_time",
-      "utilisation",     "functions",    "memory",
-      "budget_remaining"};
+      "epoch_fraction",   "loss",         "epoch_duration",
+      "fetch_time",       "compute_time", "update_time",
+      "utilisation",      "functions",    "memory",
+      "budget_remaining", "budget",       "dataset_scale"};
   return kNames;
 }
 
@@ -40,6 +47,15 @@ ObservationScale ObservationScale::FromScenario(const sim::Scenario& scenario,
   return scale;
 }
 
+ObservationScale ObservationScale::ForEpisode(
+    const sim::Scenario& base, const sim::Scenario& episode) const {
+  ObservationScale scale = *this;
+  scale.budget_usd = episode.job.budget_usd;
+  scale.dataset_scale = static_cast<double>(episode.workload.dataset_samples) /
+                        static_cast<double>(base.workload.dataset_samples);
+  return scale;
+}
+
 std::array<float, kObservationSize> ObservationLow(const ObservationScale&) {
   std::array<float, kObservationSize> low;
   low.fill(0.0f);
@@ -48,13 +64,15 @@ std::array<float, kObservationSize> ObservationLow(const ObservationScale&) {
 
 std::array<float, kObservationSize> ObservationHigh(const ObservationScale& s) {
   const float clip = static_cast<float>(s.env.observation_clip);
-  return {1.0f, clip, clip, clip, clip, clip, 1.0f, 1.0f, 1.0f, 1.0f};
+  return {1.0f, clip, clip, clip, clip, clip,
+          1.0f, 1.0f, 1.0f, 1.0f, clip, clip};
 }
 
 void WriteInitialObservation(const ObservationScale& s, float* out) {
   std::fill(out, out + kObservationSize, 0.0f);
   out[1] = Clip(1.0, s.env.observation_clip);
   out[9] = 1.0f;
+  WriteJobFields(s, out);
 }
 
 void WriteObservation(const ObservationScale& s, const sim::EpochResult& epoch,
@@ -73,6 +91,7 @@ void WriteObservation(const ObservationScale& s, const sim::EpochResult& epoch,
   out[8] =
       Clip(static_cast<double>(epoch.action.memory_mb) / s.max_memory_mb, 1.0);
   out[9] = Clip(1.0 - epoch.cumulative_cost_usd / s.budget_usd, 1.0);
+  WriteJobFields(s, out);
 }
 
 }  // namespace siren::env

@@ -15,6 +15,17 @@
 //  8      memory             w_t: last memory / largest size        [0, 1]
 //                            on the platform's memory grid
 //  9      budget_remaining   b_t: 1 - cost so far / budget (>= 0)   [0, 1]
+//  10     budget             the episode's budget /                 [0, clip]
+//                            env.budget_scale_usd
+//  11     dataset_scale      the episode's workload.dataset_samples [0, clip]
+//                            / the scenario's
+//
+// Indices 10 and 11 are constant within an episode; they differ between
+// episodes when the scenario draws its job per episode
+// (sim/engine/job_draw.h: job.budget_range,
+// variability.dataset_scale_range), so one policy can serve many jobs. The
+// other drawn quantities (loss noise, compute and S3 slowdowns) are not
+// observed directly, only through the epochs' times and losses.
 //
 // clip = env.observation_clip; values beyond a bound are clipped to it. Before
 // the first epoch the time fields, utilisation and last action are 0, the
@@ -32,7 +43,7 @@
 
 namespace siren::env {
 
-inline constexpr int kObservationSize = 10;
+inline constexpr int kObservationSize = 12;
 
 // Field names in index order.
 const std::array<std::string, kObservationSize>& ObservationNames();
@@ -41,7 +52,8 @@ const std::array<std::string, kObservationSize>& ObservationNames();
 struct ObservationScale {
   EnvSpec env;
   int max_epochs = 1;
-  double budget_usd = 1;
+  double budget_usd = 1;     // The episode's budget.
+  double dataset_scale = 1;  // The episode's dataset / the scenario's.
   double initial_loss = 1;   // The convergence model's loss before training.
   double max_memory_mb = 1;  // Largest size on the platform's memory grid.
 
@@ -51,6 +63,10 @@ struct ObservationScale {
   static ObservationScale FromScenario(const sim::Scenario& scenario,
                                        const sim::Platform& platform,
                                        double initial_loss);
+  // This scale for the episode of `episode`, drawn from `base`
+  // (sim/engine/job_draw.h): its budget and dataset scale.
+  ObservationScale ForEpisode(const sim::Scenario& base,
+                              const sim::Scenario& episode) const;
 };
 
 // Lower and upper bounds of every field.

@@ -8,12 +8,14 @@ SirenEnv::SirenEnv(std::shared_ptr<const sim::Scenario> scenario,
                    ActionEncoding encoding)
     : scenario_(scenario),
       simulation_(scenario, 0),
-      scale_(ObservationScale::FromScenario(*scenario, simulation_.platform(),
-                                            simulation_.true_loss())),
+      base_scale_(ObservationScale::FromScenario(
+          *scenario, simulation_.platform(), simulation_.true_loss())),
+      scale_(base_scale_),
       codec_(*scenario, scale_.env, simulation_.platform(), encoding) {}
 
 void SirenEnv::Reset(uint64_t seed, float* observation) {
   simulation_.Reset(seed);
+  scale_ = base_scale_.ForEpisode(*scenario_, simulation_.scenario());
   started_ = true;
   ended_ = false;
   steps_ = 0;

@@ -2,8 +2,10 @@
 //
 // Contract (OpenSpiel State habit: the public Step checks and counts, the
 // private DoStep works):
-//  - Reset(seed, obs) starts a new job seeded with `seed` and writes the
-//    initial observation (observation.h) into obs[kObservationSize].
+//  - Reset(seed, obs) starts a new job seeded with `seed` (drawn from the
+//    scenario's per-episode variability, if any: sim/engine/job_draw.h) and
+//    writes the initial observation (observation.h) into
+//    obs[kObservationSize].
 //  - Step(action, obs, info) decodes the two action values (action_codec.h),
 //    runs one epoch, writes the next observation and returns the reward and
 //    the end flags:
@@ -51,6 +53,11 @@ class SirenEnv {
   }
 
   const sim::Scenario& scenario() const { return *scenario_; }
+  // This episode's job (the scenario with its per-episode draws applied,
+  // sim/engine/job_draw.h); scenario() when it draws nothing.
+  const sim::Scenario& episode_scenario() const {
+    return simulation_.scenario();
+  }
   const ActionCodec& codec() const { return codec_; }
   const ObservationScale& observation_scale() const { return scale_; }
   bool needs_reset() const { return !started_ || ended_; }
@@ -65,7 +72,8 @@ class SirenEnv {
   // Built first: the scale and the codec take its platform and initial loss
   // instead of building their own.
   sim::Simulation simulation_;
-  ObservationScale scale_;
+  ObservationScale base_scale_;  // Of the scenario as given.
+  ObservationScale scale_;       // Of this episode's job (its budget).
   ActionCodec codec_;
   bool started_ = false;
   bool ended_ = false;

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import Callable
 
 import numpy as np
 import torch
@@ -81,8 +82,18 @@ class Agent(nn.Module):
         return action, dist.log_prob(action).sum(1), dist.entropy().sum(1), self.critic(x)
 
 
-def train(args: argparse.Namespace) -> tuple[Agent, float, int]:
-    envs = SirenVectorEnv(args.num_envs, scenario=args.scenario, autoreset_mode="same_step")
+# Called with the final infos of the episodes that ended at one step (a dict
+# of arrays, as SirenVectorEnv's "final_info") and their env indices; returns
+# True to stop training there.
+EpisodeWatch = Callable[[dict, np.ndarray], bool]
+
+
+def train(args: argparse.Namespace, watch: EpisodeWatch | None = None,
+          num_threads: int | None = None) -> tuple[Agent, float, int]:
+    """Trains for args.total_timesteps env steps, or until `watch` returns
+    True. Returns the agent, the wall time and the env steps taken."""
+    envs = SirenVectorEnv(args.num_envs, scenario=args.scenario, autoreset_mode="same_step",
+                          num_threads=num_threads)
     obs_dim = envs.single_observation_space.shape[0]
     act_dim = envs.single_action_space.shape[0]
     agent = Agent(obs_dim, act_dim)
@@ -123,6 +134,9 @@ def train(args: argparse.Namespace) -> tuple[Agent, float, int]:
                         reward[cut] += args.gamma * agent.get_value(final).flatten()
                 final_info = infos["final_info"]
                 recent_returns.extend(final_info["episode_return"][ended].tolist())
+                if watch is not None and watch(final_info, ended):
+                    envs.close()
+                    return agent, time.perf_counter() - start, ((iteration - 1) * t_max + step + 1) * n
             rew_buf[step] = reward
             next_obs = torch.as_tensor(next_obs_np)
             next_done = torch.as_tensor(np.logical_or(terminated, truncated), dtype=torch.float32)

@@ -6,7 +6,7 @@
 //                     [key=value ...]
 //   siren-agent export --checkpoint DIR/checkpoint.pt --out policy.pt
 //   siren-agent act --policy policy.pt < observations > actions
-//     (raw float32: [B, 10] in, [B, 2] out; for parity checks)
+//     (raw float32: [B, 12] in, [B, 2] out; for parity checks)
 #include <CLI/CLI.hpp>
 
 #include <cstdio>

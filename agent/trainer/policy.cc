@@ -1,13 +1,14 @@
 #include "agent/trainer/policy.h"
 
-#include "agent/trainer/trainer.h"
-
 #include <torch/script.h>
 
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
 #include <vector>
+
+#include "agent/trainer/trainer.h"
+#include "env/observation.h"
 
 namespace siren::agent {
 
@@ -51,8 +52,8 @@ ActorCriticImpl::ActorCriticImpl(int observation_size, int action_size,
   v1 = register_module("v1", torch::nn::Linear(observation_size, hidden));
   v2 = register_module("v2", torch::nn::Linear(hidden, hidden));
   v = register_module("v", torch::nn::Linear(hidden, 1));
-  log_std = register_parameter(
-      "log_std", torch::full({action_size}, initial_log_std));
+  log_std = register_parameter("log_std",
+                               torch::full({action_size}, initial_log_std));
   // Small initial means: the first policy acts near the action box's centre.
   torch::NoGradGuard no_grad;
   mu->weight.mul_(0.01);
@@ -97,11 +98,11 @@ def forward(self, obs):
 
 std::vector<float> RunExportedPolicy(const std::string& path,
                                      const std::vector<float>& observations) {
-  constexpr int64_t kObservation = 10;
+  constexpr int64_t kObservation = env::kObservationSize;
   if (observations.size() % kObservation != 0) {
     throw std::invalid_argument(
         "observations: got " + std::to_string(observations.size()) +
-        " values, expected a multiple of 10");
+        " values, expected a multiple of " + std::to_string(kObservation));
   }
   torch::jit::Module module;
   try {

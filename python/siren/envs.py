@@ -152,7 +152,7 @@ def info_row_to_dict(row: Iterable[float]) -> dict[str, Any]:
 class SirenEnv(gymnasium.Env):
     """One SIREN MDP: an episode is one training job on Lambda + S3.
 
-    Observation: Box(low, high, (10,), float32), the fields OBSERVATION_NAMES
+    Observation: Box(low, high, (12,), float32), the fields OBSERVATION_NAMES
     (env/observation.h). Action: Box(-1, 1, (2,), float32) ("box") or
     MultiDiscrete([function_bins, memory_bins]) ("multi_discrete"), decoded to
     (functions, memory) by env/action_codec.h. Reward: -env.reward_per_second

@@ -20,6 +20,7 @@ enum class RngStream : uint64_t {
   kBackoff = 5,
   kLossNoise = 6,
   kCasBackoff = 7,
+  kJobDraw = 8,  // The per-episode job (sim/engine/job_draw.h).
 };
 
 // The SplitMix64 output function (Steele, Lea and Flood): a bijective,

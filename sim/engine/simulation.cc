@@ -6,6 +6,7 @@
 
 #include "sim/engine/cost_projection.h"
 #include "sim/engine/epoch_engine.h"
+#include "sim/engine/job_draw.h"
 #include "sim/platform/platform.h"
 
 namespace siren::sim {
@@ -49,18 +50,24 @@ const char* JobStatusName(JobStatus status) {
 }
 
 Simulation::Simulation(std::shared_ptr<const Scenario> scenario, uint64_t seed)
-    : scenario_(std::move(scenario)),
+    : base_(std::move(scenario)),
+      scenario_(EpisodeScenario(base_, seed)),
+      varies_(JobVariability::FromScenario(*base_).Any()),
       state_(std::make_unique<SimulationState>(*scenario_, seed)) {}
 
 Simulation::~Simulation() = default;
 
 Simulation::Simulation(const Simulation& other)
-    : scenario_(other.scenario_),
+    : base_(other.base_),
+      scenario_(other.scenario_),
+      varies_(other.varies_),
       state_(std::make_unique<SimulationState>(*other.state_)) {}
 
 Simulation& Simulation::operator=(const Simulation& other) {
   if (this != &other) {
+    base_ = other.base_;
     scenario_ = other.scenario_;
+    varies_ = other.varies_;
     state_ = std::make_unique<SimulationState>(*other.state_);
     observers_.clear();
   }
@@ -71,6 +78,12 @@ Simulation::Simulation(Simulation&&) noexcept = default;
 Simulation& Simulation::operator=(Simulation&&) noexcept = default;
 
 void Simulation::Reset(uint64_t seed) {
+  if (varies_) {
+    // A new job each episode: its platform and engine are built from it.
+    scenario_ = EpisodeScenario(base_, seed);
+    state_ = std::make_unique<SimulationState>(*scenario_, seed);
+    return;
+  }
   state_->job = JobState(*scenario_, state_->engine.platform(), seed);
   state_->last_cost_usd = 0;
   state_->last_functions = 0;

@@ -46,7 +46,9 @@ class Simulation {
   Simulation& operator=(Simulation&&) noexcept;
 
   // Restarts the job from epoch 0 with a new seed (empty warm pool, zero
-  // progress and cost). Observers stay subscribed.
+  // progress and cost). Observers stay subscribed. When the scenario has
+  // per-episode variability (job_draw.h) the job is drawn anew from `seed`
+  // (the constructor draws it too), and scenario() is the drawn one.
   void Reset(uint64_t seed);
 
   // Runs one epoch with `action` and returns its result. Throws InvalidAction
@@ -69,7 +71,14 @@ class Simulation {
   void AddObserver(Observer* observer);
   void RemoveObserver(Observer* observer);
 
+  // The episode's scenario: the one given, with this episode's draws
+  // applied when it has per-episode variability (job_draw.h).
   const Scenario& scenario() const { return *scenario_; }
+  const std::shared_ptr<const Scenario>& scenario_ptr() const {
+    return scenario_;
+  }
+  // The scenario as given (the distribution the episodes are drawn from).
+  const Scenario& base_scenario() const { return *base_; }
   // The platform the job runs on (built once from the scenario).
   const Platform& platform() const;
   int epoch() const;         // Epochs completed.
@@ -91,7 +100,9 @@ class Simulation {
   // The row of an epoch the guard did not run; ends the job.
   EpochResult SkipForBudget(const Action& action, double projected);
 
-  std::shared_ptr<const Scenario> scenario_;
+  std::shared_ptr<const Scenario> base_;      // As given.
+  std::shared_ptr<const Scenario> scenario_;  // This episode's.
+  bool varies_ = false;  // Whether the scenario has per-episode variability.
   std::unique_ptr<SimulationState> state_;
   std::vector<Observer*> observers_;
 };

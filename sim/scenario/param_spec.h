@@ -54,6 +54,8 @@ struct ParamSpec {
   std::vector<std::pair<std::string, ParamValue>> variant_defaults;
   std::vector<std::string> enum_names;  // Allowed names, for kEnum only.
   ParamRange range;                     // For kInt, kDouble and kDoubleList.
+  // For kDoubleList: whether [] is a valid value (e.g. "no range").
+  bool allow_empty = false;
   // Largest value the C++ field can hold, for kInt (2^31 - 1 for an `int`).
   int64_t int_limit = std::numeric_limits<int64_t>::max();
   std::string doc;     // One line: what the parameter means.

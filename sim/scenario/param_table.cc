@@ -542,7 +542,8 @@ std::string ParamSpec::Expectation() const {
       return text;
     }
     case ParamType::kDoubleList:
-      return "a non-empty list of finite numbers" +
+      return std::string(allow_empty ? "a list" : "a non-empty list") +
+             " of finite numbers" +
              (range_text.empty() ? "" : ", each " + range_text);
   }
   return "";

@@ -238,7 +238,9 @@ void CheckValue(const ParamSpec& spec, const ParamValue& value,
     }
     case ParamType::kDoubleList: {
       const auto& list = std::get<std::vector<double>>(value);
-      if (list.empty()) FailValue(spec.path, got, expected, where);
+      if (list.empty() && !spec.allow_empty) {
+        FailValue(spec.path, got, expected, where);
+      }
       for (double v : list) {
         if (!std::isfinite(v) || !spec.range.Contains(v)) {
           FailValue(spec.path, got, expected, where);

@@ -76,7 +76,7 @@ def test_episode_types_and_bounds(env_id: str, encoding: str) -> None:
     env.action_space.seed(1)
     steps = 0
     while True:
-        assert obs.dtype == np.float32 and obs.shape == (10,) and obs.flags.c_contiguous
+        assert obs.dtype == np.float32 and obs.shape == (12,) and obs.flags.c_contiguous
         assert obs in space
         obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
         steps += 1
@@ -104,7 +104,7 @@ def test_episode_types_and_bounds(env_id: str, encoding: str) -> None:
 
 def test_spaces() -> None:
     env = SirenEnv()
-    assert env.observation_space.shape == (len(OBSERVATION_NAMES),) == (10,)
+    assert env.observation_space.shape == (len(OBSERVATION_NAMES),) == (12,)
     assert env.observation_space.dtype == np.float32
     assert np.isfinite(env.observation_space.low).all() and np.isfinite(env.observation_space.high).all()
     assert env.action_space == gymnasium.spaces.Box(-1, 1, (2,), np.float32)

@@ -19,7 +19,7 @@ def test_reset_and_step_types() -> None:
     venv = SirenSB3VecEnv(3, job__max_epochs=2)
     venv.seed(0)
     obs = venv.reset()
-    assert obs.shape == (3, 10) and obs.dtype == np.float32
+    assert obs.shape == (3, 12) and obs.dtype == np.float32
     assert venv.reset_infos == [{}, {}, {}]
     action = np.tile(venv.encode(1, 3008), (3, 1))
     obs, rewards, dones, infos = venv.step(action)

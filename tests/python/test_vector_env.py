@@ -42,7 +42,7 @@ def test_make_vec_vector_entry_point(env_id: str) -> None:
     assert envs.num_envs == 3
     assert envs.metadata["autoreset_mode"] is AutoresetMode.NEXT_STEP
     obs, infos = envs.reset(seed=0)
-    assert obs.shape == (3, 10) and obs in envs.observation_space and infos == {}
+    assert obs.shape == (3, 12) and obs in envs.observation_space and infos == {}
     obs, rewards, terminated, truncated, infos = envs.step(envs.action_space.sample())
     assert obs in envs.observation_space
     assert rewards.dtype == np.float64 and terminated.dtype == truncated.dtype == np.bool_
@@ -66,7 +66,7 @@ def test_spaces() -> None:
     single = SirenEnv()
     assert envs.single_observation_space == single.observation_space
     assert envs.single_action_space == single.action_space
-    assert envs.observation_space.shape == (4, 10) and envs.action_space.shape == (4, 2)
+    assert envs.observation_space.shape == (4, 12) and envs.action_space.shape == (4, 2)
     assert envs.num_threads == min(4, os.cpu_count())
 
 

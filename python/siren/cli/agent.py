@@ -158,7 +158,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.json is not None:
         check_output_file(args.json, "--json")
     _, metadata = load_policy(args.policy)
-    overrides = list(args.overrides)
+    # Every row is at one budget: a policy trained over job.budget_range is
+    # evaluated at each budget of --budgets (default job.budget_usd), not
+    # over its training range.
+    overrides = ["job.budget_range=[]", *args.overrides]
     if args.scenario is not None:
         yaml = _core.load_scenario(args.scenario).to_yaml()
     else:

@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""One policy for many budgets: a policy trained once over a range of
+budgets (job.budget_range, drawn per episode; the observation carries the
+episode's budget) against the oracle static configuration and grid search
+each tuned for one budget alone.
+
+Trains with `siren train` on the preset plus job.budget_range, then at each
+budget of --budgets evaluates, on the same held-out seeds (1,000,000
+onwards): the policy (deterministic), the oracle static configuration and
+GS, both tuned on seeds 0..k-1 at that budget. The check: at every budget
+the policy's mean JCT is within --tolerance (2 %) of the oracle static one,
+with no lower success.
+
+    .venv/bin/python experiments/one_policy_many_budgets.py --iterations 300
+    .venv/bin/python experiments/one_policy_many_budgets.py --quick   # a smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from policy_runs import (HEADER, HELD_OUT_FIRST_SEED, QUICK_ORACLE, common_success_jct, format_row, policy_row,
+                         schedule_row, train_policy, write_scenario)
+
+from siren import _core
+from siren.baselines import oracle_static
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--scenario", default="default", help="preset name (default: %(default)s)")
+    p.add_argument("--budgets", default="0.10,0.20,0.30,0.40,0.50", help="evaluation budgets, USD")
+    p.add_argument("--budget-range", default="0.10,0.50", help="training range lo,hi, USD")
+    p.add_argument("--budget-draw", default="log_uniform", choices=["log_uniform", "uniform"])
+    p.add_argument("--iterations", type=int, default=300, help="siren train iterations")
+    p.add_argument("--envs", type=int, default=16)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--seed", type=int, default=0, help="training seed")
+    p.add_argument("--eval-seeds", type=int, default=16, help="held-out seeds")
+    p.add_argument("--tuning-seeds", type=int, default=8, help="seeds 0..k-1 the baselines are tuned on")
+    p.add_argument("--tolerance", type=float, default=0.02, help="check: JCT at most oracle x (1 + this)")
+    p.add_argument("--out", default=None, help="training folder (default: a temporary one)")
+    p.add_argument("--quick", action="store_true",
+                   help="a smoke run: 3 iterations, 2 budgets, 2 seeds, a coarse oracle")
+    args = p.parse_args()
+    if args.quick:
+        args.iterations, args.envs, args.eval_seeds, args.tuning_seeds = 3, 4, 2, 2
+        args.budgets = "0.10,0.50"
+    return args
+
+
+def main() -> int:
+    args = parse_args()
+    lo, hi = (float(x) for x in args.budget_range.split(","))
+    budgets = [float(x) for x in args.budgets.split(",")]
+    held_out = list(range(HELD_OUT_FIRST_SEED, HELD_OUT_FIRST_SEED + args.eval_seeds))
+    tuning = list(range(args.tuning_seeds))
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(args.out) if args.out else Path(tmp) / "run"
+        out.mkdir(parents=True, exist_ok=True)
+        yaml = out.parent / f"{out.name}_scenario.yaml"
+        trained_on = write_scenario(args.scenario, [f"job.budget_range=[{lo}, {hi}]",
+                                                    f"job.budget_draw={args.budget_draw}"], yaml)
+        policy, train_s = train_policy(yaml, out, args.iterations, args.envs, args.threads, args.seed)
+    print(f"scenario={trained_on.name} trained once on job.budget_range=[{lo}, {hi}] ({args.budget_draw}), "
+          f"{args.iterations} iterations x {args.envs} envs, seed {args.seed}, {train_s:.0f} s; "
+          f"held-out seeds {held_out[0]}..{held_out[-1]}; baselines tuned per budget on seeds 0..{tuning[-1]}")
+    print(HEADER)
+    checks = []
+    for budget in budgets:
+        scenario = _core.load_scenario(args.scenario, [f"job.budget_usd={budget}"])
+        best = oracle_static(scenario, tuning, budget, num_threads=args.threads,
+                             **(QUICK_ORACLE if args.quick else {}))["best"]
+        oracle = schedule_row(scenario, [(best["functions"], best["memory_mb"])], held_out, "oracle static",
+                              args.threads)
+        gs = _core.grid_search(scenario, [budget], tuning, num_threads=args.threads)[0]["best"]
+        gs_row = schedule_row(scenario, [(gs["functions"], gs["memory_mb"])], held_out, "GS", args.threads)
+        mine = policy_row(policy, scenario, held_out, "one policy (all budgets)", "trained once")
+        for row in (mine, oracle, gs_row):
+            print(format_row(row, oracle, f"{budget:.2f}"))
+        seeds, means = common_success_jct([mine, oracle])
+        print(f"        on the {len(seeds)} seeds both converged: policy {means[0]:.2f} s, oracle static "
+              f"{means[1]:.2f} s ({(means[1] - means[0]) / means[1]:+.1%})")
+        ok = (mine["success_rate"] >= oracle["success_rate"]
+              and mine["mean_jct_s"] <= oracle["mean_jct_s"] * (1 + args.tolerance))
+        checks.append((budget, ok, mine["mean_jct_s"] / oracle["mean_jct_s"] - 1))
+    for budget, ok, excess in checks:
+        print(f"check budget={budget:.2f}: policy JCT {excess:+.1%} vs oracle static, "
+              f"{'PASS' if ok else 'FAIL'} (<= +{args.tolerance:.0%}, no lower success)")
+    print(f"check overall: {'PASS' if all(ok for _, ok, _ in checks) else 'FAIL'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
