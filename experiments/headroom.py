@@ -303,17 +303,18 @@ def probe_loss_vs_n(workload: str, era: str, args, ns: list[int], ref: tuple[int
     scenario = make_scenario(workload, era, args.data, ("workload.target_loss=1e-6", "job.budget_usd=1000"))
     out = {"ref": list(ref), "late_epochs": late_epochs, "ns": ns, "early": {}, "late": {}}
     for stage, k in (("early", 0), ("late", late_epochs)):
-        rows = {n: {"drop": [], "time_s": [], "loss_before": []} for n in ns}
+        rows = {n: {"drop": [], "time_s": [], "cost_usd": [], "loss_before": []} for n in ns}
         for seed in range(args.seeds):
             base = _core.Simulation(scenario, seed)
             for _ in range(k):
                 base.run_epoch(*ref)
             for n in ns:
                 sim = base.copy()
-                t, l0 = sim.time_s, sim.loss
+                t, c, l0 = sim.time_s, sim.cost_usd, sim.loss
                 sim.run_epoch(n, ref[1])
                 rows[n]["drop"].append(l0 - sim.loss)
                 rows[n]["time_s"].append(sim.time_s - t)
+                rows[n]["cost_usd"].append(sim.cost_usd - c)
                 rows[n]["loss_before"].append(l0)
         out[stage] = {str(n): r for n, r in rows.items()}
     return out
@@ -339,6 +340,42 @@ def probe_change_cost(workload: str, era: str, args, n: int, m: int) -> dict:
             times.append(sim.time_s - t)
             costs.append(sim.cost_usd - c)
         out[name] = {"action": list(action), "time_s": times, "cost_usd": costs}
+    return out
+
+
+def probe_frontier(workload: str, era: str, args, ratio: float, memories: int) -> dict:
+    """Static configurations without a budget (the oracle's coarse axes):
+    mean JCT, mean cost and successes on the tuning seeds. A dynamic
+    schedule below this frontier (faster at equal cost) gains by more than
+    choosing a better point of it."""
+    scenario = make_scenario(workload, era, args.data, ("job.budget_usd=1000",))
+    functions, memory = _core.oracle_axes(scenario, function_ratio=ratio, coarse_memory=memories)
+    [r] = _core.grid_search(scenario, [1000.0], list(range(args.seeds)), functions=list(functions),
+                            memory_mb=list(memory), num_threads=args.threads)
+    keep = ("functions", "memory_mb", "mean_jct_s", "mean_cost_usd", "successes")
+    return {"seeds": args.seeds, "points": [{k: pt[k] for k in keep} for pt in r["points"]]}
+
+
+def probe_lr_decay(workload: str, era: str, args, ns: list[int], memory_mb: int, epochs: int) -> dict:
+    """Held-out loss after each of `epochs` static epochs at each n, with the
+    constant learning rate and with cosine decay to 0.1x over those epochs
+    (convergence.sgd.lr_schedule): does decay change the staleness that late
+    training tolerates? Mean over the tuning seeds."""
+    out = {"ns": ns, "memory_mb": memory_mb, "epochs": epochs, "loss": {}}
+    for schedule in ("constant", "cosine"):
+        extra = ("workload.target_loss=1e-6", "job.budget_usd=1000", f"convergence.sgd.lr_schedule={schedule}",
+                 f"convergence.sgd.lr_cosine_epochs={epochs}", "convergence.sgd.lr_min_factor=0.1")
+        scenario = make_scenario(workload, era, args.data, extra)
+        for n in ns:
+            curves = []
+            for seed in range(args.seeds):
+                sim = _core.Simulation(scenario, seed)
+                curve = []
+                for _ in range(epochs):
+                    sim.run_epoch(n, memory_mb)
+                    curve.append(sim.loss)
+                curves.append(curve)
+            out["loss"][f"{schedule}|{n}"] = [sum(c[e] for c in curves) / len(curves) for e in range(epochs)]
     return out
 
 
@@ -373,6 +410,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--quick", action="store_true", help="softmax-digits, 2018, one budget, tiny search")
     p.add_argument("--no-probes", action="store_true")
+    p.add_argument("--lr-probe", action="store_true",
+                   help="only the learning-rate decay probe (constant vs cosine, per-epoch loss at several n)")
+    p.add_argument("--probes-from", type=Path, default=None,
+                   help="only the mechanism probes, at the oracle static configurations of this results file")
+    p.add_argument("--frontier", action="store_true",
+                   help="only the static time-cost frontier of each workload and era (no budget)")
     p.add_argument("--report", action="store_true",
                    help="only figures and tables from --out and its headroom_*.json siblings")
     p.add_argument("--figures", type=Path, default=FIGURES, help="where --report writes the figures")
@@ -389,17 +432,44 @@ def main(argv: list[str] | None = None) -> int:
         args.workloads, args.eras, args.factors = "softmax-digits", "2018", "2"
         args.seeds, args.heldout = 2, 3
     data = load(args.out)
+    if args.lr_probe:
+        for workload in args.workloads.split(","):
+            key = f"{workload}|2018"
+            if key not in data.setdefault("lr_decay", {}):
+                lo, hi = function_range(make_scenario(workload, "2018", args.data))
+                ns = sorted({min(max(k, lo), hi) for k in (1, 4, 8, 16, 32)})
+                data["lr_decay"][key] = probe_lr_decay(workload, "2018", args, ns, 1024, 8)
+                save(args.out, data)
+                print(f"lr probe {key}", flush=True)
+        return 0
+    if args.frontier:
+        for workload in args.workloads.split(","):
+            for era in args.eras.split(","):
+                key = f"{workload}|{era}"
+                if key not in data.setdefault("frontier", {}):
+                    t = time.time()
+                    small = workload == "lenet-mnist" or args.quick
+                    data["frontier"][key] = probe_frontier(workload, era, args, 2.0 if small else 1.25,
+                                                           4 if small else 12)
+                    data["frontier"][key]["seconds"] = time.time() - t
+                    save(args.out, data)
+                    print(f"frontier {key} [{time.time() - t:.0f}s]", flush=True)
+        return 0
+    # The cells whose oracle static configurations the probes start from.
+    cell_source = data["cells"] if args.probes_from is None else load(args.probes_from)["cells"]
     for workload in args.workloads.split(","):
         effort = EFFORT["quick" if args.quick else ("lenet" if workload == "lenet-mnist" else "cheap")]
         for era in args.eras.split(","):
             rkey = f"{workload}|{era}"
+            if args.probes_from is not None:
+                continue
             if rkey not in data["reference_cost"]:
                 data["reference_cost"][rkey] = reference_cost(make_scenario(workload, era, args.data), args.threads)
                 save(args.out, data)
             ref = data["reference_cost"][rkey]
             for factor in map(float, args.factors.split(",")):
                 key = f"{workload}|{era}|{factor:g}"
-                if key in data["cells"]:
+                if key in data["cells"] or args.probes_from is not None:
                     continue
                 cell = run_cell(workload, era, factor, round(ref * factor, 6), args, effort)
                 data["cells"][key] = cell
@@ -416,7 +486,9 @@ def main(argv: list[str] | None = None) -> int:
                 pkey = f"{workload}|{era}"
                 if pkey in data["probes"]:
                     continue
-                cells = [c for k, c in data["cells"].items() if k.startswith(pkey + "|")]
+                cells = [c for k, c in cell_source.items() if k.startswith(pkey + "|")]
+                if not cells:
+                    continue
                 cell = cells[len(cells) // 2]
                 n0, m0 = cell["oracle"]["functions"], cell["oracle"]["memory_mb"]
                 lo, hi = function_range(make_scenario(workload, era, args.data))

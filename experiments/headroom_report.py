@@ -61,19 +61,29 @@ def table(rows: list[dict]) -> str:
 
 
 def probe_table(data: dict) -> str:
-    out = ["| workload | era | ref n x MB | stage | loss before | drop per s at n = ... (mean over seeds) | best n |",
+    """Per workload, era and stage: the loss drop of one epoch at each n from
+    the same state, per epoch, per simulated second and per milli-dollar."""
+    out = ["| workload | era | ref n x MB | stage (loss before) | metric | at n = ... (mean over seeds) | best n |",
            "| --- | --- | --- | --- | --- | --- | --- |"]
-    for key, p in data["probes"].items():
+    for key, p in sorted(data["probes"].items()):
         lv = p["loss_vs_n"]
+        w, era = key.split("|")
         for stage in ("early", "late"):
             rows = lv[stage]
-            rates = {int(n): statistics.mean(d / t for d, t in zip(r["drop"], r["time_s"])) for n, r in rows.items()}
             before = statistics.mean(next(iter(rows.values()))["loss_before"])
-            best = max(rates, key=rates.get)
-            text = ", ".join(f"{n}: {v:.4f}" for n, v in sorted(rates.items()))
             label = "epoch 1" if stage == "early" else f"epoch {lv['late_epochs'] + 1}"
-            w, era = key.split("|")
-            out.append(f"| {w} | {era} | {lv['ref'][0]}x{lv['ref'][1]} | {label} | {before:.3f} | {text} | {best} |")
+            metrics = {"drop": lambda r: statistics.mean(r["drop"]),
+                       "drop/s": lambda r: statistics.mean(d / t for d, t in zip(r["drop"], r["time_s"]))}
+            metrics["epoch s"] = lambda r: statistics.mean(r["time_s"])
+            if all("cost_usd" in r for r in rows.values()):
+                metrics["drop/m$"] = lambda r: statistics.mean(d / (1e3 * c) for d, c in zip(r["drop"], r["cost_usd"]))
+                metrics["epoch m$"] = lambda r: 1e3 * statistics.mean(r["cost_usd"])
+            for name, f in metrics.items():
+                vals = {int(n): f(r) for n, r in rows.items()}
+                best = max(vals, key=vals.get) if name.startswith("drop") else ""
+                text = ", ".join(f"{n}: {v:.3g}" for n, v in sorted(vals.items()))
+                out.append(f"| {w} | {era} | {lv['ref'][0]}x{lv['ref'][1]} | {label} ({before:.3f}) | {name} | {text} "
+                           f"| {best} |")
     return "\n".join(out)
 
 
@@ -168,14 +178,106 @@ def figures(rows: list[dict], data: dict, out: Path) -> list[Path]:
     return written
 
 
+def frontier_figure(data: dict, out: Path) -> Path | None:
+    """Static configurations' mean JCT against mean cost (no budget), with
+    each cell's oracle static and best dynamic schedule (tuning seeds)."""
+    import matplotlib  # noqa: PLC0415
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    fr = data.get("frontier", {})
+    if not fr:
+        return None
+    from matplotlib.ticker import NullFormatter  # noqa: PLC0415
+
+    cols = min(4, len(fr))
+    rows = (len(fr) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 3.0 * rows), squeeze=False)
+    for ax in axes.flat[len(fr):]:
+        ax.set_visible(False)
+    for ax, (key, f) in zip(axes.flat, sorted(fr.items())):
+        pts = [p for p in f["points"] if p["successes"] == f["seeds"]]
+        ax.scatter([p["mean_cost_usd"] for p in pts], [p["mean_jct_s"] for p in pts], s=4, c="0.6")
+        front, best = [], float("inf")
+        for p in sorted(pts, key=lambda p: p["mean_cost_usd"]):
+            if p["mean_jct_s"] < best:
+                best = p["mean_jct_s"]
+                front.append(p)
+        ax.step([p["mean_cost_usd"] for p in front], [p["mean_jct_s"] for p in front], where="post", c="k", lw=0.8)
+        for ck, c in data["cells"].items():
+            if not ck.startswith(key + "|"):
+                continue
+            s, d = c["oracle"]["tune"], c["tune_dynamic"]
+            ax.axvline(c["budget_usd"], color="0.8", lw=0.6, ls=":")
+            ax.plot(s["mean_cost_usd"], s["mean_jct_s"], "o", mfc="none", c="C0")
+            ax.plot(d["mean_cost_usd"], d["mean_jct_s"], "x", c="C3")
+            ax.plot([s["mean_cost_usd"], d["mean_cost_usd"]], [s["mean_jct_s"], d["mean_jct_s"]], c="C3", lw=0.5)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.yaxis.set_minor_formatter(NullFormatter())
+        ax.set_title(key, fontsize=8)
+        ax.set_xlabel("mean cost $", fontsize=7)
+        ax.tick_params(labelsize=6)
+    axes[0][0].set_ylabel("mean JCT s (static: grey, frontier: black;\noracle static o, dynamic x)", fontsize=7)
+    fig.tight_layout()
+    path = out / "frontier.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def below_frontier_table(data: dict) -> str:
+    """For each cell: the fastest static point (all tuning seeds succeed, no
+    budget) whose mean cost is at most the dynamic schedule's, against the
+    dynamic schedule on the same seeds."""
+    out = ["| cell | dynamic JCT s / cost $ (tuning) | fastest static at <= that cost: n x MB, JCT s | dynamic below the static frontier by |",
+           "| --- | --- | --- | --- |"]
+    for ck, c in data["cells"].items():
+        key = "|".join(ck.split("|")[:2])
+        f = data.get("frontier", {}).get(key)
+        if not f or c["dynamic_is_static"]:
+            continue
+        d = c["tune_dynamic"]
+        if d["successes"] != len(d["jct_s"]):
+            continue
+        pts = [p for p in f["points"] if p["successes"] == f["seeds"] and p["mean_cost_usd"] <= d["mean_cost_usd"]]
+        if not pts:
+            out.append(f"| {ck} | {d['mean_jct_s']:.1f} / {d['mean_cost_usd']:.5f} | none | |")
+            continue
+        p = min(pts, key=lambda p: p["mean_jct_s"])
+        out.append(f"| {ck} | {d['mean_jct_s']:.1f} / {d['mean_cost_usd']:.5f} | {p['functions']}x{p['memory_mb']}, "
+                   f"{p['mean_jct_s']:.1f} | {100 * (p['mean_jct_s'] - d['mean_jct_s']) / p['mean_jct_s']:+.1f} % |")
+    return "\n".join(out)
+
+
+def lr_table(data: dict) -> str:
+    """Mean held-out loss after epochs 2, 4, 6, 8 of a static job at each n,
+    constant learning rate against cosine decay to 0.1x over 8 epochs."""
+    out = ["| workload | n | constant lr: loss after epoch 2 / 4 / 6 / 8 | cosine decay: loss after epoch 2 / 4 / 6 / 8 |",
+           "| --- | --- | --- | --- |"]
+    for key, p in sorted(data.get("lr_decay", {}).items()):
+        for n in p["ns"]:
+            c, d = p["loss"][f"constant|{n}"], p["loss"][f"cosine|{n}"]
+            pick = lambda xs: " / ".join(f"{xs[e]:.3f}" for e in (1, 3, 5, 7))  # noqa: E731
+            out.append(f"| {key.split('|')[0]} | {n} | {pick(c)} | {pick(d)} |")
+    return "\n".join(out)
+
+
 def report(data: dict, out: Path) -> None:
     rows = cell_rows(data)
-    for path in figures(rows, data, out):
-        print(f"wrote {path}")
+    for path in figures(rows, data, out) + [frontier_figure(data, out)]:
+        if path:
+            print(f"wrote {path}")
     print(table(rows))
     print()
     print(probe_table(data))
     print()
     print(change_table(data))
+    print()
+    print(below_frontier_table(data))
+    print()
+    print(lr_table(data))
     total = sum(r["seconds"] for r in rows) + sum(p.get("seconds", 0) for p in data["probes"].values())
     print(f"\ncells {len(rows)}, search + probes {total:.0f} s")
