@@ -30,6 +30,14 @@ a rerun only computes what is missing); ``--report`` regenerates the figures
     python experiments/headroom.py                  # the full map (see HEADROOM.md for its wall time)
     python experiments/headroom.py --quick --out /tmp/h.json   # < 1 minute, one small cell
     python experiments/headroom.py --report         # figures + tables from the cached JSON
+    python experiments/headroom.py --frontier --out experiments/results/headroom_frontier.json
+    python experiments/headroom.py --lr-probe --workloads logreg-ct --out experiments/results/headroom_lr.json
+
+`--frontier` (static time-cost points without a budget), `--lr-probe`
+(constant vs cosine learning rate at several n) and `--probes-from FILE`
+(the mechanism probes alone, at FILE's oracle static configurations) each
+write their own file; `--report` merges every experiments/results/
+headroom_*.json into the main one. Separate files let runs go in parallel.
 """
 
 from __future__ import annotations
@@ -37,7 +45,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import subprocess
 import sys
 import time

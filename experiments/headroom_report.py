@@ -43,6 +43,9 @@ def cell_rows(data: dict) -> list[dict]:
             "schedule": describe(c["cem"]["schedule"], c), "family": c["family"]["best"],
             "seconds": c["seconds"]["total"], "cell": c,
         })
+    order = ["logreg-ct", "softmax-digits", "mlp-digits", "lenet-digits", "lenet-mnist"]
+    rows.sort(key=lambda r: (order.index(r["workload"]) if r["workload"] in order else len(order), r["era"],
+                             r["factor"]))
     return rows
 
 
