@@ -195,7 +195,7 @@ def frontier_figure(data: dict, out: Path) -> Path | None:
     fr = data.get("frontier", {})
     if not fr:
         return None
-    from matplotlib.ticker import NullFormatter  # noqa: PLC0415
+    from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter  # noqa: PLC0415
 
     cols = min(4, len(fr))
     rows = (len(fr) + cols - 1) // cols
@@ -222,7 +222,8 @@ def frontier_figure(data: dict, out: Path) -> Path | None:
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.xaxis.set_minor_formatter(NullFormatter())
-        ax.yaxis.set_minor_formatter(NullFormatter())
+        ax.yaxis.set_minor_locator(LogLocator(subs=(2.0, 3.0, 5.0)))
+        ax.yaxis.set_minor_formatter(FormatStrFormatter("%g"))
         ax.set_title(key, fontsize=8)
         ax.set_xlabel("mean cost $", fontsize=7)
         ax.tick_params(labelsize=6)
