@@ -75,3 +75,65 @@ def test_param_store_benchmark_simulate_counts_what_each_protocol_spends() -> No
     assert fold["lost_updates"] == 0 and fold["folds"] > 0
     assert fold["store_requests_per_update"] == pytest.approx(
         3 + (fold["folds"] + fold["list_requests"]) / fold["updates"])
+
+
+def test_headroom_quick_map_and_report(tmp_path: Path) -> None:
+    """experiments/headroom.py --quick: one ground-truth cell (softmax on the
+    digits, 2018, twice the reference budget), its probes and the report."""
+    import json
+    import math
+
+    out = tmp_path / "headroom.json"
+    proc = subprocess.run(
+        [sys.executable, str(EXPERIMENTS / "headroom.py"), "--quick", "--out", str(out), "--data", str(tmp_path)],
+        capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(out.read_text())
+    [(key, cell)] = data["cells"].items()
+    assert key == "softmax-digits|2018|2"
+    ref = data["reference_cost"]["softmax-digits|2018"]
+    assert ref > 0 and math.isclose(cell["budget_usd"], round(2 * ref, 6))
+    # The ground truth ran: the scenario is the sgd model's, and the static
+    # configuration is one of the era's grid inside the env's range.
+    lo, hi = cell["function_range"]
+    assert lo <= cell["oracle"]["functions"] <= hi
+    assert (cell["oracle"]["memory_mb"] - 128) % 64 == 0 and 128 <= cell["oracle"]["memory_mb"] <= 3008
+    assert cell["oracle"]["evaluated"] > 1 and cell["family"]["count"] > 0
+    # The dynamic search starts from the oracle static and never reports a
+    # schedule worse than it on the tuning seeds, nor worse than the family
+    # schedules it was given.
+    assert cell["cem"]["objective"] <= cell["oracle"]["objective"]
+    assert cell["cem"]["objective"] <= cell["family"]["best_objective"]
+    assert cell["cem"]["history"] == sorted(cell["cem"]["history"], reverse=True)
+    # Re-running the reported schedule on the tuning seeds gives its objective
+    # (deterministic ground truth).
+    tune = cell["tune_dynamic"]
+    n_tune = len(cell["tune_seeds"])
+    assert math.isclose(tune["mean_jct_s"] + 1e5 * (1 - tune["successes"] / n_tune), cell["cem"]["objective"],
+                        rel_tol=1e-12)
+    for n, m in cell["cem"]["schedule"]:
+        assert lo <= n <= hi and (m - 128) % 64 == 0
+    held = cell["heldout"]
+    assert len(held["static"]["jct_s"]) == len(held["dynamic"]["jct_s"]) == len(cell["heldout_seeds"]) == 3
+    assert set(held["static"]["status"]) <= {"converged", "budget_exhausted", "epoch_limit"}
+    # Probes: one epoch at each n from the same state, early and late.
+    probe = data["probes"]["softmax-digits|2018"]
+    assert math.isclose(probe["initial_loss"], math.log(10))
+    for stage in ("early", "late"):
+        rows = probe["loss_vs_n"][stage]
+        assert sorted(map(int, rows)) == probe["loss_vs_n"]["ns"]
+        for r in rows.values():
+            assert all(t > 0 for t in r["time_s"]) and all(math.isfinite(d) for d in r["drop"])
+        # Every n starts from the same state (copies of one simulation).
+        assert len({tuple(r["loss_before"]) for r in rows.values()}) == 1
+    assert set(probe["change_cost"]) == {"stay", "double n", "m x1.5"}
+    # The report regenerates from the JSON: figures and tables.
+    figures = tmp_path / "figures"
+    proc = subprocess.run(
+        [sys.executable, str(EXPERIMENTS / "headroom.py"), "--report", "--out", str(out), "--figures", str(figures)],
+        capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert {p.name for p in figures.iterdir()} == {"gains.png", "schedules_softmax-digits.png", "probe_loss_vs_n.png"}
+    assert "| softmax-digits | 2018 |" in proc.stdout
