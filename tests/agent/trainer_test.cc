@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "env/observation.h"
+
 namespace siren::agent {
 namespace {
 
@@ -28,7 +30,7 @@ TrainerConfig Small(const std::string& name) {
 }
 
 std::vector<float> Probe() {
-  std::vector<float> obs(3 * 10);
+  std::vector<float> obs(3 * env::kObservationSize);
   for (size_t i = 0; i < obs.size(); ++i) obs[i] = 0.05f * (i % 17);
   return obs;
 }
