@@ -20,6 +20,7 @@
 #include "agent/trainer/anchor.h"
 #include "agent/trainer/policy.h"
 #include "agent/trainer/train_log.h"
+#include "env/action_codec.h"
 #include "env/observation.h"
 #include "env/step_info.h"
 #include "env/vector_env.h"
@@ -383,6 +384,9 @@ struct TrainingState {
   int next_iteration = 0;
   std::vector<IterationLog> log;
   double wall_s = 0;
+  // The safeguard exported the static policy (set after training; a
+  // checkpoint written before the safeguard ran holds false).
+  bool exported_static = false;
 };
 
 void SaveCheckpoint(const std::string& path,
@@ -415,6 +419,8 @@ void SaveCheckpoint(const std::string& path,
     for (int j = 0; j < kLogColumns; ++j) rows[i][j] = values[j];
   }
   archive.write("log", rows);
+  archive.write("exported_static",
+                torch::tensor({static_cast<int64_t>(state.exported_static)}));
   const std::string temporary = path + ".tmp";
   WithTorchErrors("cannot write the checkpoint '" + path + "'", "",
                   [&] { archive.save_to(temporary); });
@@ -455,6 +461,10 @@ void LoadArchive(const std::string& path, TrainingState& state,
   archive.read("config", text);
   if (config != nullptr) *config = ParseConfigText(TensorText(text));
   archive.read("log", rows);
+  torch::Tensor exported_static;
+  state.exported_static =
+      archive.try_read("exported_static", exported_static) &&
+      exported_static.item<int64_t>() != 0;
   state.log.clear();
   for (int64_t i = 0; i < rows.size(0); ++i) {
     IterationLog r;
@@ -844,6 +854,8 @@ std::vector<IterationLog> Train(
     const ValidationSummary fixed =
         RunValidation(vec, state, Acting::kAnchor, config.validation_seeds);
     static_only = !LearnedIsNoWorse(learned, fixed);
+    state.exported_static = static_only;
+    SaveCheckpoint(checkpoint, settings, state);  // Export reads the choice.
     report->validated = true;
     report->exported_learned = !static_only;
     report->safeguard = DescribeSafeguard(learned, fixed, !static_only);
@@ -894,7 +906,19 @@ void ExportCheckpoint(const std::string& checkpoint, const std::string& out) {
           ? sim::ParseScenario(saved.at("scenario_yaml"), {}, "checkpoint")
           : sim::LoadScenario(config.scenario, config.overrides);
   WithTorchErrors("--out: cannot write '" + out + "'", "", [&] {
-    ExportPolicy(state.model, state.norm, Metadata(scenario), out);
+    TrainReport report;
+    report.exported_learned = !state.exported_static;
+    if (saved.count("anchor") && saved.at("anchor") == "oracle") {
+      const double unit[2] = {state.model->anchor[0].item<double>(),
+                              state.model->anchor[1].item<double>()};
+      const env::DecodedAction anchor =
+          env::ActionCodec(scenario, env::ActionEncoding::kBox).Decode(unit);
+      report.anchored = true;
+      report.anchor_functions = anchor.functions;
+      report.anchor_memory_mb = anchor.memory_mb;
+    }
+    ExportPolicy(state.model, state.norm, Metadata(scenario, report), out,
+                 state.exported_static);
   });
 }
 
