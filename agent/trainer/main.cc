@@ -3,12 +3,12 @@
 //   siren-agent train [--scenario S] [--algorithm ppo|reinforce]
 //                     [--iterations N] [--envs N] [--threads N] [--seed S]
 //                     [--out DIR] [--resume | --force] [--stop-after N]
+//                     [--anchor oracle|none] [--no-safeguard] ...
 //                     [key=value ...]
 //   siren-agent export --checkpoint DIR/checkpoint.pt --out policy.pt
 //   siren-agent act --policy policy.pt < observations > actions
 //     (raw float32: [B, 12] in, [B, 2] out; for parity checks)
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -24,28 +24,37 @@ struct StopRequested {};
 
 int Train(siren::agent::TrainerConfig& config, int stop_after) {
   if (!config.quiet) {
-    std::printf("%5s %10s %9s %9s %7s %8s %9s %8s\n", "iter", "return",
-                "jct_s", "cost_usd", "success", "entropy", "steps/s",
-                "wall_s");
+    std::printf("%5s %10s %9s %9s %7s %8s %9s %8s\n", "iter", "return", "jct_s",
+                "cost_usd", "success", "entropy", "steps/s", "wall_s");
   }
   int seen = 0;
+  siren::agent::TrainReport report;
   try {
-    siren::agent::Train(config, [&](const siren::agent::IterationLog& r) {
-      if (!config.quiet) {
-        std::printf("%5d %10.4f %9.1f %9.4f %7.2f %8.3f %9.0f %8.1f\n",
-                    r.iteration, r.mean_return, r.mean_jct_s, r.mean_cost_usd,
-                    r.success_rate, r.entropy, r.env_steps_per_s, r.wall_s);
-        std::fflush(stdout);
-      }
-      if (stop_after > 0 && ++seen >= stop_after) throw StopRequested{};
-    });
+    siren::agent::Train(
+        config,
+        [&](const siren::agent::IterationLog& r) {
+          if (!config.quiet) {
+            std::printf("%5d %10.4f %9.1f %9.4f %7.2f %8.3f %9.0f %8.1f\n",
+                        r.iteration, r.mean_return, r.mean_jct_s,
+                        r.mean_cost_usd, r.success_rate, r.entropy,
+                        r.env_steps_per_s, r.wall_s);
+            std::fflush(stdout);
+          }
+          if (stop_after > 0 && ++seen >= stop_after) throw StopRequested{};
+        },
+        &report);
   } catch (const StopRequested&) {
     std::printf("stopped after %d iterations\n", seen);
     return 0;
   }
-  std::printf("policy=%s/policy.pt\nlog=%s/log.h5\ncheckpoint=%s/checkpoint.pt\n",
-              config.out_dir.c_str(), config.out_dir.c_str(),
-              config.out_dir.c_str());
+  if (report.anchored) {
+    std::printf("anchor: oracle static %d x %d MB\n", report.anchor_functions,
+                report.anchor_memory_mb);
+  }
+  if (report.validated) std::printf("%s\n", report.safeguard.c_str());
+  std::printf(
+      "policy=%s/policy.pt\nlog=%s/log.h5\ncheckpoint=%s/checkpoint.pt\n",
+      config.out_dir.c_str(), config.out_dir.c_str(), config.out_dir.c_str());
   return 0;
 }
 
@@ -56,20 +65,41 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   siren::agent::TrainerConfig config;
   int stop_after = 0;
-  CLI::App* train = app.add_subcommand("train", "train a policy on the simulator");
+  CLI::App* train =
+      app.add_subcommand("train", "train a policy on the simulator");
   train->add_option("--scenario", config.scenario, "preset name or YAML file");
   train->add_option("--algorithm", config.algorithm, "ppo or reinforce")
       ->check(CLI::IsMember({"ppo", "reinforce"}));
   train->add_option("--iterations", config.iterations, "training iterations");
-  train->add_option("--envs", config.num_envs, "parallel envs (episodes per iteration)");
+  train->add_option("--envs", config.num_envs,
+                    "parallel envs (episodes per iteration)");
   train->add_option("--threads", config.num_threads, "env stepping threads");
   train->add_option("--seed", config.seed, "random seed");
   train->add_option("--hidden", config.hidden, "units per hidden layer");
   train->add_option("--lr", config.learning_rate, "Adam learning rate");
   train->add_option("--gamma", config.gamma, "discount factor");
   train->add_option("--entropy-coef", config.entropy_coef, "entropy bonus");
-  train->add_option("--ppo-epochs", config.ppo_epochs, "PPO passes per iteration");
+  train->add_option("--ppo-epochs", config.ppo_epochs,
+                    "PPO passes per iteration");
   train->add_option("--minibatch", config.minibatch, "PPO minibatch size");
+  train->add_option("--initial-log-std", config.initial_log_std,
+                    "initial log std of the Gaussian (box units)");
+  train
+      ->add_option("--anchor", config.anchor,
+                   "oracle: the mean is the oracle static action plus a "
+                   "learned residual; none: the box's centre")
+      ->check(CLI::IsMember({"oracle", "none"}));
+  train->add_option("--tuning-seeds", config.tuning_seeds,
+                    "seeds 0..k-1 of the anchor's oracle static search");
+  train->add_option("--validation-seeds", config.validation_seeds,
+                    "episodes of the safeguard's comparison");
+  train->add_flag("!--no-safeguard", config.safeguard,
+                  "export the learned policy even when the oracle static "
+                  "action does better on the validation seeds");
+  train
+      ->add_option("--lr-schedule", config.lr_schedule,
+                   "linear (decay to 0) or constant")
+      ->check(CLI::IsMember({"linear", "constant"}));
   train->add_option("--checkpoint-every", config.checkpoint_every,
                     "iterations between checkpoints");
   train->add_option("--out", config.out_dir, "output directory");
@@ -81,12 +111,14 @@ int main(int argc, char** argv) {
   train->add_option("--stop-after", stop_after,
                     "stop after this many iterations of this invocation "
                     "(simulates a killed run)");
-  train->add_option("overrides", config.overrides, "scenario key=value overrides");
+  train->add_option("overrides", config.overrides,
+                    "scenario key=value overrides");
 
   std::string checkpoint, out;
-  CLI::App* export_cmd =
-      app.add_subcommand("export", "export a checkpoint's policy as TorchScript");
-  export_cmd->add_option("--checkpoint", checkpoint, "checkpoint.pt")->required();
+  CLI::App* export_cmd = app.add_subcommand(
+      "export", "export a checkpoint's policy as TorchScript");
+  export_cmd->add_option("--checkpoint", checkpoint, "checkpoint.pt")
+      ->required();
   export_cmd->add_option("--out", out, "output .pt path")->required();
 
   std::string policy;

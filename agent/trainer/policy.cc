@@ -54,6 +54,7 @@ ActorCriticImpl::ActorCriticImpl(int observation_size, int action_size,
   v = register_module("v", torch::nn::Linear(hidden, 1));
   log_std = register_parameter("log_std",
                                torch::full({action_size}, initial_log_std));
+  anchor = register_buffer("anchor", torch::zeros({action_size}));
   // Small initial means: the first policy acts near the action box's centre.
   torch::NoGradGuard no_grad;
   mu->weight.mul_(0.01);
@@ -61,7 +62,7 @@ ActorCriticImpl::ActorCriticImpl(int observation_size, int action_size,
 }
 
 torch::Tensor ActorCriticImpl::Mean(const torch::Tensor& x) {
-  return mu(torch::tanh(pi2(torch::tanh(pi1(x)))));
+  return anchor + mu(torch::tanh(pi2(torch::tanh(pi1(x)))));
 }
 
 torch::Tensor ActorCriticImpl::Value(const torch::Tensor& x) {
@@ -69,7 +70,8 @@ torch::Tensor ActorCriticImpl::Value(const torch::Tensor& x) {
 }
 
 void ExportPolicy(ActorCritic& model, RunningNorm& norm,
-                  const std::string& metadata_json, const std::string& path) {
+                  const std::string& metadata_json, const std::string& path,
+                  bool static_only) {
   torch::NoGradGuard no_grad;
   torch::jit::Module module("SirenPolicy");
   auto add = [&module](const std::string& name, const torch::Tensor& t) {
@@ -79,8 +81,10 @@ void ExportPolicy(ActorCritic& model, RunningNorm& norm,
   add("b1", model->pi1->bias);
   add("w2", model->pi2->weight);
   add("b2", model->pi2->bias);
-  add("w3", model->mu->weight);
-  add("b3", model->mu->bias);
+  add("w3",
+      static_only ? torch::zeros_like(model->mu->weight) : model->mu->weight);
+  add("b3", static_only ? torch::zeros_like(model->mu->bias) : model->mu->bias);
+  add("anchor", model->anchor);
   add("obs_mean", norm->mean);
   add("obs_var", norm->var);
   module.define(R"JIT(
@@ -89,7 +93,7 @@ def forward(self, obs):
     x = torch.clamp(x, -10.0, 10.0)
     h = torch.tanh(torch.addmm(self.b1, x, self.w1.t()))
     h = torch.tanh(torch.addmm(self.b2, h, self.w2.t()))
-    return torch.clamp(torch.addmm(self.b3, h, self.w3.t()), -1.0, 1.0)
+    return torch.clamp(self.anchor + torch.addmm(self.b3, h, self.w3.t()), -1.0, 1.0)
 )JIT");
   std::unordered_map<std::string, std::string> extra{
       {"siren.json", metadata_json}};

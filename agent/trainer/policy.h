@@ -3,10 +3,11 @@
 //
 // Exported file (policy.pt): a TorchScript module whose forward(obs) takes a
 // float32 [B, 10] batch of raw observations (env/observation.h) and returns
-// the deterministic action, the Gaussian mean clamped to [-1, 1], as float32
-// [B, 2] in the Box encoding (env/action_codec.h). The normaliser is inside
-// (buffers obs_mean, obs_var). The extra file "siren.json" carries the
-// decoding metadata: the scenario YAML, the action encoding and the
+// the deterministic action, the Gaussian mean (anchor + residual) clamped to
+// [-1, 1], as float32 [B, 2] in the Box encoding (env/action_codec.h). The
+// static export zeroes the residual's last layer: it returns the anchor. The
+// normaliser is inside (buffers obs_mean, obs_var). The extra file "siren.json"
+// carries the decoding metadata: the scenario YAML, the action encoding and the
 // observation field names, so that a runner decodes actions exactly as the
 // simulator does (siren._core.Env.decode). Python torch.jit.load and C++
 // torch::jit::load run it.
@@ -30,8 +31,11 @@ struct RunningNormImpl : torch::nn::Module {
 };
 TORCH_MODULE(RunningNorm);
 
-// Gaussian policy with a tanh MLP mean and a state-independent log std, and
-// a separate tanh MLP value function, both over normalised observations.
+// Gaussian policy whose mean is a fixed anchor action (buffer `anchor`, the
+// oracle static action; 0, the box's centre, without one) plus a tanh MLP
+// residual, with a state-independent log std, and a separate tanh MLP value
+// function, both over normalised observations. The residual's last layer
+// starts near 0, so the first policy acts near the anchor.
 struct ActorCriticImpl : torch::nn::Module {
   ActorCriticImpl(int observation_size, int action_size, int hidden,
                   double initial_log_std);
@@ -40,12 +44,15 @@ struct ActorCriticImpl : torch::nn::Module {
   torch::nn::Linear pi1{nullptr}, pi2{nullptr}, mu{nullptr};
   torch::nn::Linear v1{nullptr}, v2{nullptr}, v{nullptr};
   torch::Tensor log_std;
+  torch::Tensor anchor;  // [action_size], float32.
 };
 TORCH_MODULE(ActorCritic);
 
-// Writes the TorchScript policy described above to `path`.
+// Writes the TorchScript policy described above to `path`; with
+// `static_only` the residual is zero (the policy returns the anchor).
 void ExportPolicy(ActorCritic& model, RunningNorm& norm,
-                  const std::string& metadata_json, const std::string& path);
+                  const std::string& metadata_json, const std::string& path,
+                  bool static_only = false);
 
 }  // namespace siren::agent
 

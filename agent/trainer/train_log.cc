@@ -13,8 +13,8 @@ namespace {
 void WriteScalar(hid_t object, const std::string& name, hid_t type,
                  const void* value) {
   const hid_t space = H5Screate(H5S_SCALAR);
-  const hid_t attr = H5Acreate2(object, name.c_str(), type, space, H5P_DEFAULT,
-                                H5P_DEFAULT);
+  const hid_t attr =
+      H5Acreate2(object, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT);
   H5Awrite(attr, type, value);
   H5Aclose(attr);
   H5Sclose(space);
@@ -62,7 +62,8 @@ void WriteColumn(hid_t file, const LogColumn& column, hid_t type,
 }  // namespace
 
 const std::vector<LogColumn>& TrainLogColumns() {
-  // Units in the vocabulary of the epoch field table (sim/core/epoch_fields.cc).
+  // Units in the vocabulary of the epoch field table
+  // (sim/core/epoch_fields.cc).
   static const std::vector<LogColumn> columns = {
       {"iteration", "index", "0-based training iteration."},
       {"mean_return", "",
@@ -114,7 +115,8 @@ void WriteTrainLog(const std::string& path,
       WriteColumn(file, column, H5T_NATIVE_INT64, values);
     } else {
       std::vector<double> values;
-      for (const IterationLog& row : log) values.push_back(floats.at(name)(row));
+      for (const IterationLog& row : log)
+        values.push_back(floats.at(name)(row));
       WriteColumn(file, column, H5T_NATIVE_DOUBLE, values);
     }
   }

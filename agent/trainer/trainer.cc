@@ -17,8 +17,10 @@
 #include <type_traits>
 #include <variant>
 
+#include "agent/trainer/anchor.h"
 #include "agent/trainer/policy.h"
 #include "agent/trainer/train_log.h"
+#include "env/action_codec.h"
 #include "env/observation.h"
 #include "env/step_info.h"
 #include "env/vector_env.h"
@@ -59,6 +61,21 @@ void Validate(const TrainerConfig& c) {
   if (!(c.clip > 0)) Bad("clip", std::to_string(c.clip), "> 0");
   if (c.ppo_epochs < 1) Bad("ppo_epochs", std::to_string(c.ppo_epochs), ">= 1");
   if (c.minibatch < 1) Bad("minibatch", std::to_string(c.minibatch), ">= 1");
+  if (c.anchor != "oracle" && c.anchor != "none") {
+    Bad("anchor", "'" + c.anchor + "'", "\"oracle\" or \"none\"");
+  }
+  if (c.lr_schedule != "linear" && c.lr_schedule != "constant") {
+    Bad("lr_schedule", "'" + c.lr_schedule + "'", "\"linear\" or \"constant\"");
+  }
+  if (!std::isfinite(c.initial_log_std)) {
+    Bad("initial_log_std", std::to_string(c.initial_log_std), "finite");
+  }
+  if (c.tuning_seeds < 1) {
+    Bad("tuning_seeds", std::to_string(c.tuning_seeds), ">= 1");
+  }
+  if (c.validation_seeds < 1) {
+    Bad("validation_seeds", std::to_string(c.validation_seeds), ">= 1");
+  }
   if (c.checkpoint_every < 1) {
     Bad("checkpoint_every", std::to_string(c.checkpoint_every), ">= 1");
   }
@@ -92,6 +109,12 @@ std::map<std::string, LogAttribute> LogAttributes(
           {"minibatch", static_cast<int64_t>(c.minibatch)},
           {"entropy_coef", c.entropy_coef},
           {"iterations", static_cast<int64_t>(c.iterations)},
+          {"initial_log_std", c.initial_log_std},
+          {"anchor", c.anchor},
+          {"tuning_seeds", static_cast<int64_t>(c.tuning_seeds)},
+          {"validation_seeds", static_cast<int64_t>(c.validation_seeds)},
+          {"safeguard", static_cast<int64_t>(c.safeguard ? 1 : 0)},
+          {"lr_schedule", c.lr_schedule},
           {"version", std::string(SIREN_VERSION)}};
 }
 
@@ -137,6 +160,10 @@ const std::vector<std::pair<std::string, std::string>> kResumeKeys = {
     {"ppo_epochs", "--ppo-epochs"},
     {"minibatch", "--minibatch"},
     {"entropy_coef", "--entropy-coef"},
+    {"initial_log_std", "--initial-log-std"},
+    {"anchor", "--anchor"},
+    {"tuning_seeds", "--tuning-seeds"},
+    {"lr_schedule", "--lr-schedule"},
 };
 
 // The leaves of a block-style YAML text (as ScenarioToYaml writes it):
@@ -311,7 +338,8 @@ uint64_t EnvSeed(uint64_t seed, int iteration, int env) {
                       0x8CB92BA72F3D8DD7ull * (static_cast<uint64_t>(env) + 1));
 }
 
-std::string Metadata(const sim::Scenario& scenario) {
+std::string Metadata(const sim::Scenario& scenario,
+                     const TrainReport& report = {}) {
   std::string names;
   for (const std::string& n : env::ObservationNames()) {
     names += (names.empty() ? "\"" : ", \"") + n + "\"";
@@ -321,9 +349,17 @@ std::string Metadata(const sim::Scenario& scenario) {
     if (c == '"' || c == '\\') yaml += '\\';
     yaml += c == '\n' ? std::string("\\n") : std::string(1, c);
   }
-  return "{\"format\": \"siren-policy-1\", \"action_encoding\": \"box\", "
-         "\"observation_names\": [" +
-         names + "], \"scenario_yaml\": \"" + yaml + "\"}";
+  std::string exported;
+  if (report.anchored) {
+    exported = "\"anchor\": {\"functions\": " +
+               std::to_string(report.anchor_functions) +
+               ", \"memory_mb\": " + std::to_string(report.anchor_memory_mb) +
+               "}, \"exported\": \"" +
+               (report.exported_learned ? "learned" : "oracle static") + "\", ";
+  }
+  return "{\"format\": \"siren-policy-1\", \"action_encoding\": \"box\", " +
+         exported + "\"observation_names\": [" + names +
+         "], \"scenario_yaml\": \"" + yaml + "\"}";
 }
 
 // One env's episode within an iteration's rollout.
@@ -336,6 +372,7 @@ struct Episode {
   torch::Tensor final_observation;  // For truncation bootstrap.
   double jct_s = 0, cost_usd = 0;
   bool success = false;
+  bool over_budget = false;  // cost_usd > job.budget_usd.
 };
 
 // The state saved in a checkpoint.
@@ -347,6 +384,9 @@ struct TrainingState {
   int next_iteration = 0;
   std::vector<IterationLog> log;
   double wall_s = 0;
+  // The safeguard exported the static policy (set after training; a
+  // checkpoint written before the safeguard ran holds false).
+  bool exported_static = false;
 };
 
 void SaveCheckpoint(const std::string& path,
@@ -379,6 +419,8 @@ void SaveCheckpoint(const std::string& path,
     for (int j = 0; j < kLogColumns; ++j) rows[i][j] = values[j];
   }
   archive.write("log", rows);
+  archive.write("exported_static",
+                torch::tensor({static_cast<int64_t>(state.exported_static)}));
   const std::string temporary = path + ".tmp";
   WithTorchErrors("cannot write the checkpoint '" + path + "'", "",
                   [&] { archive.save_to(temporary); });
@@ -419,6 +461,10 @@ void LoadArchive(const std::string& path, TrainingState& state,
   archive.read("config", text);
   if (config != nullptr) *config = ParseConfigText(TensorText(text));
   archive.read("log", rows);
+  torch::Tensor exported_static;
+  state.exported_static =
+      archive.try_read("exported_static", exported_static) &&
+      exported_static.item<int64_t>() != 0;
   state.log.clear();
   for (int64_t i = 0; i < rows.size(0); ++i) {
     IterationLog r;
@@ -458,14 +504,16 @@ torch::Tensor GaussianLogProb(const torch::Tensor& actions,
   return (-0.5 * z.pow(2) - log_std - 0.5 * std::log(2 * M_PI)).sum(-1);
 }
 
-// Collects one episode per env with the current policy.
-std::vector<Episode> Rollout(const TrainerConfig& config, env::VectorEnv& vec,
-                             TrainingState& state, int iteration,
+// How a rollout acts: sampling from the Gaussian (training), its mean (the
+// exported learned policy) or the anchor alone (the exported static one).
+enum class Acting { kSample, kMean, kAnchor };
+
+// Collects one episode per env from `seeds` (one per env).
+std::vector<Episode> Rollout(env::VectorEnv& vec, TrainingState& state,
+                             const std::vector<uint64_t>& seeds, Acting acting,
                              int64_t* steps) {
-  const int n = config.num_envs;
+  const int n = vec.num_envs();
   const int info_size = env::InfoSize();
-  std::vector<uint64_t> seeds(n);
-  for (int j = 0; j < n; ++j) seeds[j] = EnvSeed(config.seed, iteration, j);
   std::vector<float> obs(n * env::kObservationSize);
   vec.Reset(seeds.data(), obs.data());
   std::vector<double> rewards(n), info(static_cast<size_t>(n) * info_size);
@@ -487,17 +535,22 @@ std::vector<Episode> Rollout(const TrainerConfig& config, env::VectorEnv& vec,
   const auto jct_column = column("cumulative_time_s");
   const auto cost_column = column("cumulative_cost_usd");
   const auto status_column = column("status");
+  const double budget_usd = vec.env(0).scenario().job.budget_usd;
   int remaining = n;
   torch::NoGradGuard no_grad;
   while (remaining > 0) {
     const torch::Tensor x =
         torch::from_blob(obs.data(), {n, env::kObservationSize}).clone();
     const torch::Tensor normed = state.norm->Apply(x);
-    const torch::Tensor mean = state.model->Mean(normed);
-    const torch::Tensor noise =
-        at::normal(0.0, 1.0, mean.sizes(), state.generator);
+    const torch::Tensor mean =
+        acting == Acting::kAnchor
+            ? state.model->anchor.unsqueeze(0).expand({n, kActionSize})
+            : state.model->Mean(normed);
     const torch::Tensor action =
-        mean + noise * torch::exp(state.model->log_std);
+        acting == Acting::kSample
+            ? mean + at::normal(0.0, 1.0, mean.sizes(), state.generator) *
+                         torch::exp(state.model->log_std)
+            : mean;
     const torch::Tensor log_prob =
         GaussianLogProb(action, mean, state.model->log_std);
     const torch::Tensor value = state.model->Value(normed);
@@ -523,12 +576,43 @@ std::vector<Episode> Rollout(const TrainerConfig& config, env::VectorEnv& vec,
         e.cost_usd = row[cost_column];
         e.success = row[status_column] ==
                     static_cast<double>(sim::JobStatus::kConverged);
+        e.over_budget = e.cost_usd > budget_usd;
         active[j] = 0;
         --remaining;
       }
     }
   }
   return episodes;
+}
+
+// The deterministic policy (`acting` kMean or kAnchor) over `count`
+// validation seeds, in batches of the vector env's size (the last padded
+// with repeated seeds whose episodes are dropped).
+ValidationSummary RunValidation(env::VectorEnv& vec, TrainingState& state,
+                                Acting acting, int count) {
+  ValidationSummary summary;
+  const int n = vec.num_envs();
+  int64_t steps = 0;
+  for (int begin = 0; begin < count; begin += n) {
+    std::vector<uint64_t> seeds(n);
+    for (int j = 0; j < n; ++j) {
+      seeds[j] = kFirstValidationSeed +
+                 static_cast<uint64_t>(std::min(begin + j, count - 1));
+    }
+    const std::vector<Episode> episodes =
+        Rollout(vec, state, seeds, acting, &steps);
+    for (int j = 0; j < n && begin + j < count; ++j) {
+      const Episode& e = episodes[j];
+      ++summary.episodes;
+      summary.successes += e.success ? 1 : 0;
+      summary.over_budget += e.over_budget ? 1 : 0;
+      summary.mean_jct_s += e.jct_s;
+      summary.mean_cost_usd += e.cost_usd;
+    }
+  }
+  summary.mean_jct_s /= summary.episodes;
+  summary.mean_cost_usd /= summary.episodes;
+  return summary;
 }
 
 // Refuses to overwrite a run unless --force (which removes its files) and to
@@ -578,8 +662,11 @@ void PrepareRunFolder(const TrainerConfig& config) {
 
 std::vector<IterationLog> Train(
     const TrainerConfig& config,
-    const std::function<void(const IterationLog&)>& on_iteration) {
+    const std::function<void(const IterationLog&)>& on_iteration,
+    TrainReport* report) {
   Validate(config);
+  TrainReport local_report;
+  if (report == nullptr) report = &local_report;
   auto scenario = std::make_shared<const sim::Scenario>(
       sim::LoadScenario(config.scenario, config.overrides));
   torch::set_num_threads(1);
@@ -603,14 +690,38 @@ std::vector<IterationLog> Train(
     }
   }
 
+  if (config.anchor == "oracle") {
+    // Deterministic, so a resumed run finds the anchor its checkpoint holds.
+    const StaticAnchor anchor =
+        ComputeStaticAnchor(*scenario, config.tuning_seeds, config.num_threads);
+    torch::NoGradGuard no_grad;
+    state.model->anchor.copy_(
+        torch::tensor({static_cast<float>(anchor.action[0]),
+                       static_cast<float>(anchor.action[1])}));
+    report->anchored = true;
+    report->anchor_functions = anchor.functions;
+    report->anchor_memory_mb = anchor.memory_mb;
+  }
   env::VectorEnv vec(scenario, config.num_envs, env::ActionEncoding::kBox,
                      env::AutoresetMode::kNextStep, config.num_threads);
   const auto attributes = LogAttributes(config, scenario_yaml);
   int64_t total_steps = state.log.empty() ? 0 : state.log.back().env_steps;
   for (int it = state.next_iteration; it < config.iterations; ++it) {
     const auto start = std::chrono::steady_clock::now();
+    if (config.lr_schedule == "linear") {
+      const double lr = config.learning_rate *
+                        (1.0 - static_cast<double>(it) / config.iterations);
+      for (auto& group : state.optimizer->param_groups()) {
+        static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+      }
+    }
     int64_t steps = 0;
-    std::vector<Episode> episodes = Rollout(config, vec, state, it, &steps);
+    std::vector<uint64_t> seeds(config.num_envs);
+    for (int j = 0; j < config.num_envs; ++j) {
+      seeds[j] = EnvSeed(config.seed, it, j);
+    }
+    std::vector<Episode> episodes =
+        Rollout(vec, state, seeds, Acting::kSample, &steps);
     const double rollout_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
             .count();
@@ -734,9 +845,25 @@ std::vector<IterationLog> Train(
       SaveCheckpoint(checkpoint, settings, state);
     }
   }
+  // The safeguard: the learned policy is exported only when it is no worse
+  // than the anchor's static action on the validation seeds.
+  bool static_only = false;
+  if (config.anchor == "oracle" && config.safeguard) {
+    const ValidationSummary learned =
+        RunValidation(vec, state, Acting::kMean, config.validation_seeds);
+    const ValidationSummary fixed =
+        RunValidation(vec, state, Acting::kAnchor, config.validation_seeds);
+    static_only = !LearnedIsNoWorse(learned, fixed);
+    state.exported_static = static_only;
+    SaveCheckpoint(checkpoint, settings, state);  // Export reads the choice.
+    report->validated = true;
+    report->exported_learned = !static_only;
+    report->safeguard = DescribeSafeguard(learned, fixed, !static_only);
+  }
   const std::string policy = config.out_dir + "/policy.pt";
   WithTorchErrors("cannot write the policy '" + policy + "'", "", [&] {
-    ExportPolicy(state.model, state.norm, Metadata(*scenario), policy);
+    ExportPolicy(state.model, state.norm, Metadata(*scenario, *report), policy,
+                 static_only);
   });
   return state.log;
 }
@@ -779,7 +906,19 @@ void ExportCheckpoint(const std::string& checkpoint, const std::string& out) {
           ? sim::ParseScenario(saved.at("scenario_yaml"), {}, "checkpoint")
           : sim::LoadScenario(config.scenario, config.overrides);
   WithTorchErrors("--out: cannot write '" + out + "'", "", [&] {
-    ExportPolicy(state.model, state.norm, Metadata(scenario), out);
+    TrainReport report;
+    report.exported_learned = !state.exported_static;
+    if (saved.count("anchor") && saved.at("anchor") == "oracle") {
+      const double unit[2] = {state.model->anchor[0].item<double>(),
+                              state.model->anchor[1].item<double>()};
+      const env::DecodedAction anchor =
+          env::ActionCodec(scenario, env::ActionEncoding::kBox).Decode(unit);
+      report.anchored = true;
+      report.anchor_functions = anchor.functions;
+      report.anchor_memory_mb = anchor.memory_mb;
+    }
+    ExportPolicy(state.model, state.norm, Metadata(scenario, report), out,
+                 state.exported_static);
   });
 }
 

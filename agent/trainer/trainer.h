@@ -10,12 +10,15 @@
 //  - "reinforce": SIREN's policy gradient, Monte-Carlo returns minus a learned
 //    value baseline, one step per iteration.
 // Observation normalisation keeps running mean/variance of every observation
-// collected so far (updated after each rollout). Because every iteration
-// starts from fresh envs, a checkpoint (networks, optimiser, normaliser, the
-// torch generator, the iteration and the log) is a complete state: --resume
-// continues with the same numbers as an uninterrupted run. Single-threaded
-// torch on CPU and the env's thread-count independence make runs
-// deterministic under a seed.
+// collected so far (updated after each rollout).
+// With anchor "oracle" (the default) the Gaussian mean is the oracle static
+// action plus a learned residual, and the exported policy passes the
+// safeguard on validation seeds or is the static one (anchor.h). Because every
+// iteration starts from fresh envs, a checkpoint (networks, optimiser,
+// normaliser, the torch generator, the iteration and the log) is a complete
+// state: --resume continues with the same numbers as an uninterrupted run.
+// Single-threaded torch on CPU and the env's thread-count independence make
+// runs deterministic under a seed.
 #ifndef SIREN_AGENT_TRAINER_TRAINER_H_
 #define SIREN_AGENT_TRAINER_TRAINER_H_
 
@@ -27,16 +30,16 @@
 namespace siren::agent {
 
 struct TrainerConfig {
-  std::string scenario = "default";       // Preset name or YAML path.
-  std::vector<std::string> overrides;     // key=value scenario overrides.
-  std::string algorithm = "ppo";          // "ppo" or "reinforce".
+  std::string scenario = "default";    // Preset name or YAML path.
+  std::vector<std::string> overrides;  // key=value scenario overrides.
+  std::string algorithm = "ppo";       // "ppo" or "reinforce".
   int iterations = 100;
   int num_envs = 16;
-  int num_threads = 2;                    // Env stepping threads.
+  int num_threads = 2;  // Env stepping threads.
   uint64_t seed = 0;
-  int hidden = 64;                        // Units per hidden layer (2 layers).
+  int hidden = 64;  // Units per hidden layer (2 layers).
   double learning_rate = 3e-4;
-  double gamma = 1.0;                     // Episodes are short and finite.
+  double gamma = 1.0;  // Episodes are short and finite.
   double gae_lambda = 0.95;
   double clip = 0.2;
   int ppo_epochs = 4;
@@ -44,11 +47,23 @@ struct TrainerConfig {
   double entropy_coef = 0.0;
   double value_coef = 0.5;
   double max_grad_norm = 0.5;
-  double initial_log_std = -0.5;
-  int checkpoint_every = 10;              // Iterations between checkpoints.
-  std::string out_dir = "runs/siren";     // checkpoint.pt, log.h5, policy.pt
-  bool resume = false;                    // Continue out_dir's run.
-  bool force = false;                     // Replace out_dir's run.
+  // Initial log std of the Gaussian, per action coordinate ([-1, 1] box):
+  // -1.5 (std 0.22) explores around the anchor; [I] measured against -0.5
+  // in agent/README.md.
+  double initial_log_std = -1.5;
+  // "oracle": the mean starts at the oracle static action (anchor.h);
+  // "none": at the box's centre (the policy before the anchor).
+  std::string anchor = "oracle";
+  int tuning_seeds = 8;       // Seeds 0..k-1 of the anchor's search.
+  int validation_seeds = 32;  // Safeguard episodes, from kFirstValidationSeed.
+  bool safeguard = true;      // Export the static policy when it is better.
+  // "linear": the learning rate decays linearly to 0 over `iterations`;
+  // "constant".
+  std::string lr_schedule = "linear";
+  int checkpoint_every = 10;           // Iterations between checkpoints.
+  std::string out_dir = "runs/siren";  // checkpoint.pt, log.h5, policy.pt
+  bool resume = false;                 // Continue out_dir's run.
+  bool force = false;                  // Replace out_dir's run.
   bool quiet = false;
 };
 
@@ -56,13 +71,22 @@ struct TrainerConfig {
 struct IterationLog {
   int iteration = 0;
   double mean_return = 0;
-  double mean_jct_s = 0;       // Job completion (stop) time per episode.
+  double mean_jct_s = 0;  // Job completion (stop) time per episode.
   double mean_cost_usd = 0;
-  double success_rate = 0;     // Target reached within budget.
+  double success_rate = 0;  // Target reached within budget.
   double entropy = 0;
   double env_steps_per_s = 0;
-  double wall_s = 0;           // Cumulative wall time of the run.
-  int64_t env_steps = 0;       // Cumulative.
+  double wall_s = 0;      // Cumulative wall time of the run.
+  int64_t env_steps = 0;  // Cumulative.
+};
+
+// What the end of training found (for the command line to print).
+struct TrainReport {
+  bool anchored = false;
+  int anchor_functions = 0, anchor_memory_mb = 0;
+  bool validated = false;        // The safeguard ran.
+  bool exported_learned = true;  // false: the static policy was exported.
+  std::string safeguard;         // DescribeSafeguard's line.
 };
 
 // Validates `config` (throws std::invalid_argument naming the field) and
@@ -75,7 +99,8 @@ struct IterationLog {
 // removed first); std::invalid_argument says what differs otherwise.
 std::vector<IterationLog> Train(
     const TrainerConfig& config,
-    const std::function<void(const IterationLog&)>& on_iteration = {});
+    const std::function<void(const IterationLog&)>& on_iteration = {},
+    TrainReport* report = nullptr);
 
 // Exports the policy of a checkpoint as TorchScript (see policy.h).
 void ExportCheckpoint(const std::string& checkpoint, const std::string& out);

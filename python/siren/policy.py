@@ -222,7 +222,11 @@ def export_onnx(policy_path: str | Path, onnx_path: str | Path) -> list[Path]:
             x = torch.clamp((obs - self.obs_mean) / torch.sqrt(self.obs_var + 1e-8), -10.0, 10.0)
             h = torch.tanh(torch.addmm(self.b1, x, self.w1.t()))
             h = torch.tanh(torch.addmm(self.b2, h, self.w2.t()))
-            return torch.clamp(torch.addmm(self.b3, h, self.w3.t()), -1.0, 1.0)
+            mean = torch.addmm(self.b3, h, self.w3.t())
+            # Policies trained with an anchor add it (the oracle static action).
+            if hasattr(self, "anchor"):
+                mean = self.anchor + mean
+            return torch.clamp(mean, -1.0, 1.0)
 
     data = Path(f"{onnx_path}.data")
     if data.exists():

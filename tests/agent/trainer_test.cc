@@ -3,11 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "agent/trainer/anchor.h"
 #include "env/observation.h"
 
 namespace siren::agent {
@@ -24,6 +26,8 @@ TrainerConfig Small(const std::string& name) {
   config.checkpoint_every = 2;
   config.quiet = true;
   config.overrides = {"job.max_epochs=12"};
+  config.tuning_seeds = 2;  // A quick anchor search and safeguard.
+  config.validation_seeds = 6;
   config.out_dir = ::testing::TempDir() + "/siren_trainer_" + name;
   std::filesystem::remove_all(config.out_dir);
   return config;
@@ -112,6 +116,64 @@ TEST(TrainerTest, BadSettingsNameTheField) {
   EXPECT_THROW(Train(config), std::invalid_argument);
   EXPECT_THROW(ExportCheckpoint("/nonexistent/checkpoint.pt", "/tmp/x.pt"),
                std::invalid_argument);
+}
+
+TEST(TrainerTest, SafeguardKeepsTheLearnedPolicyOnlyWhenNoWorse) {
+  ValidationSummary fixed{32, 29, 0, 81.25, 0.2374};
+  ValidationSummary learned = fixed;
+  EXPECT_TRUE(LearnedIsNoWorse(learned, fixed));  // Ties keep it.
+  learned.mean_jct_s = 81.26;
+  EXPECT_FALSE(LearnedIsNoWorse(learned, fixed));
+  learned = fixed;
+  learned.successes = 28;
+  learned.mean_jct_s = 70;
+  EXPECT_FALSE(LearnedIsNoWorse(learned, fixed));  // Faster, fewer successes.
+  learned = fixed;
+  learned.over_budget = 1;
+  EXPECT_FALSE(LearnedIsNoWorse(learned, fixed));
+  learned = fixed;
+  learned.successes = 32;
+  learned.mean_jct_s = 87.12;
+  EXPECT_FALSE(LearnedIsNoWorse(learned, fixed));  // Safer but slower.
+}
+
+TEST(TrainerTest, ExportIsTheSafeguardsChoiceAndStaticPlaysTheAnchor) {
+  TrainerConfig config = Small("safeguard");
+  config.iterations = 2;
+  TrainReport report;
+  Train(config, {}, &report);
+  ASSERT_TRUE(report.anchored);
+  ASSERT_TRUE(report.validated);
+  EXPECT_NE(report.safeguard.find(report.exported_learned
+                                      ? "exported the learned"
+                                      : "exported the oracle static"),
+            std::string::npos)
+      << report.safeguard;
+  const std::vector<float> actions =
+      RunExportedPolicy(config.out_dir + "/policy.pt", Probe());
+  if (!report.exported_learned) {
+    // A zero residual: every observation gets the anchor.
+    for (size_t i = 2; i < actions.size(); ++i) {
+      EXPECT_EQ(actions[i], actions[i % 2]);
+    }
+  }
+  // The checkpoint carries the choice: its export is the same file's policy.
+  const std::string again = config.out_dir + "/again.pt";
+  ExportCheckpoint(config.out_dir + "/checkpoint.pt", again);
+  EXPECT_EQ(RunExportedPolicy(again, Probe()), actions);
+}
+
+TEST(TrainerTest, WithoutAnchorTheMeanStartsAtTheCentre) {
+  TrainerConfig config = Small("free");
+  config.iterations = 1;
+  config.anchor = "none";
+  TrainReport report;
+  Train(config, {}, &report);
+  EXPECT_FALSE(report.anchored);
+  EXPECT_FALSE(report.validated);
+  for (float x : RunExportedPolicy(config.out_dir + "/policy.pt", Probe())) {
+    EXPECT_LT(std::abs(x), 0.2f);  // Near the box's centre after 1 step.
+  }
 }
 
 }  // namespace

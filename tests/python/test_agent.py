@@ -17,7 +17,9 @@ from siren.policy import agent_path, evaluate_policy, load_policy
 
 from conftest import run_cli
 
+# A small anchor search and safeguard (the defaults search on 8 seeds).
 TRAIN = ("train", "--iterations", "4", "--envs", "4", "--checkpoint-every", "2", "--quiet",
+         "--tuning-seeds", "2", "--validation-seeds", "4",
          "job.max_epochs=12")
 LEARNING_FIELDS = ("iteration", "mean_return", "mean_jct_s", "mean_cost_usd", "success_rate",
                    "entropy", "env_steps")

@@ -26,7 +26,8 @@ from siren.runner.protocol import S3Counter
 
 from conftest import CLI_TIMEOUT_S, synthetic_trace_parts, write_synthetic_trace
 
-TINY_TRAIN = ("--iterations", "2", "--envs", "2", "--checkpoint-every", "1", "--quiet", "job.max_epochs=2")
+TINY_TRAIN = ("--iterations", "2", "--envs", "2", "--checkpoint-every", "1", "--quiet", "--tuning-seeds", "1",
+              "--validation-seeds", "2", "job.max_epochs=2")
 
 
 @dataclass(frozen=True)

@@ -121,7 +121,8 @@ def test_sweep_table_has_the_format_sweep_prints(cli) -> None:
 
 
 def test_evaluate_table_has_the_format_evaluate_prints(cli, tmp_path) -> None:
-    train = cli("train", "--out", "run", "--iterations", "1", "--envs", "2", "--quiet", "job.max_epochs=4")
+    train = cli("train", "--out", "run", "--iterations", "1", "--envs", "2", "--quiet", "--tuning-seeds", "1",
+                "--validation-seeds", "2", "job.max_epochs=4")
     assert train.returncode == 0, train.stderr
     proc = cli("evaluate", "--policy", "run/policy.pt", "--seeds", "2", "--tuning-seeds", "2", "--quiet",
                "--oracle-ratio", "2", "--oracle-coarse-memory", "4", "job.max_epochs=4")

@@ -53,7 +53,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     command = [str(agent_path()), "train", "--scenario", args.scenario, "--algorithm", args.algorithm,
                "--iterations", str(args.iterations), "--envs", str(args.envs),
                "--threads", str(args.threads), "--seed", str(args.seed), "--out", args.out,
-               "--lr", str(args.lr), "--checkpoint-every", str(args.checkpoint_every)]
+               "--lr", str(args.lr), "--checkpoint-every", str(args.checkpoint_every),
+               "--anchor", args.anchor, "--tuning-seeds", str(args.tuning_seeds),
+               "--validation-seeds", str(args.validation_seeds), "--lr-schedule", args.lr_schedule,
+               "--initial-log-std", repr(args.initial_log_std)]
+    if args.no_safeguard:
+        command.append("--no-safeguard")
     if args.resume:
         command.append("--resume")
     if args.force:
@@ -225,6 +230,22 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default: %(default)s)")
     p.add_argument("--checkpoint-every", type=positive_int, default=10,
                    help="iterations between checkpoints (default: %(default)s)")
+    p.add_argument("--anchor", choices=["oracle", "none"], default="oracle",
+                   help="oracle (default): the policy is the oracle static action (searched on the tuning seeds "
+                        "as `siren evaluate` does) plus a learned residual; none: a free policy from the action "
+                        "box's centre")
+    p.add_argument("--tuning-seeds", type=positive_int, default=8,
+                   help="seeds 0..k-1 of the anchor's oracle static search (default: %(default)s, evaluate's)")
+    p.add_argument("--validation-seeds", type=positive_int, default=32,
+                   help="episodes on which the safeguard compares the learned policy with the oracle static "
+                        "action (default: %(default)s)")
+    p.add_argument("--no-safeguard", action="store_true",
+                   help="export the learned policy even when the oracle static action does better on the "
+                        "validation seeds")
+    p.add_argument("--lr-schedule", choices=["linear", "constant"], default="linear",
+                   help="learning rate: linear decay to 0 over --iterations (default) or constant")
+    p.add_argument("--initial-log-std", type=float, default=-1.5,
+                   help="initial log std of the Gaussian in action-box units (default: %(default)s)")
     p.add_argument("--out", default="runs/siren", help="output directory (default: %(default)s)")
     p.add_argument("--resume", action="store_true",
                    help="continue the run in OUT from OUT/checkpoint.pt (the scenario, algorithm, --envs, "

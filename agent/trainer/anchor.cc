@@ -1,0 +1,70 @@
+#include "agent/trainer/anchor.h"
+
+#include <cstdio>
+#include <stdexcept>
+
+#include "agent/baselines/evaluation.h"
+#include "agent/baselines/grid_search.h"
+#include "agent/baselines/oracle_static.h"
+#include "env/action_codec.h"
+#include "env/thread_pool.h"
+
+namespace siren::agent {
+
+StaticAnchor ComputeStaticAnchor(const sim::Scenario& scenario,
+                                 int tuning_seeds, int threads) {
+  if (tuning_seeds < 1) {
+    throw std::invalid_argument("tuning_seeds: got " +
+                                std::to_string(tuning_seeds) +
+                                ", expected >= 1");
+  }
+  env::ThreadPool pool(threads);
+  const std::vector<uint64_t> seeds = baselines::SeedRange(0, tuning_seeds);
+  const double budget = scenario.job.budget_usd;
+  // As `siren evaluate`: GS on its default grid, then the oracle search with
+  // GS's optimum included.
+  const auto grid = baselines::GridSearch(scenario, {budget},
+                                          baselines::GridSpec{}, seeds, pool);
+  baselines::OracleStaticOptions options;
+  options.include = {grid[0].points[grid[0].best].action};
+  const auto oracle =
+      baselines::OracleStatic(scenario, {budget}, seeds, options, pool);
+  const baselines::GridPoint& best = oracle[0].best;
+  StaticAnchor anchor;
+  anchor.functions = best.action.functions;
+  anchor.memory_mb = best.action.memory_mb;
+  const env::ActionCodec codec(scenario, env::ActionEncoding::kBox);
+  anchor.action = codec.Encode(anchor.functions, anchor.memory_mb);
+  anchor.tuning_mean_jct_s = best.evaluation.mean_jct_s;
+  anchor.tuning_success_rate = best.evaluation.success_rate;
+  anchor.evaluated =
+      static_cast<int>(grid[0].points.size()) + oracle[0].evaluated;
+  return anchor;
+}
+
+bool LearnedIsNoWorse(const ValidationSummary& learned,
+                      const ValidationSummary& fixed) {
+  return learned.successes >= fixed.successes &&
+         learned.over_budget <= fixed.over_budget &&
+         learned.mean_jct_s <= fixed.mean_jct_s;
+}
+
+std::string DescribeSafeguard(const ValidationSummary& learned,
+                              const ValidationSummary& fixed,
+                              bool exported_learned) {
+  char text[512];
+  std::snprintf(
+      text, sizeof text,
+      "safeguard on %d validation seeds: learned %d/%d successes, %d over "
+      "budget, mean JCT %.2f s, $%.4f; oracle static %d/%d, %d over budget, "
+      "%.2f s, $%.4f -> exported the %s policy",
+      learned.episodes, learned.successes, learned.episodes,
+      learned.over_budget, learned.mean_jct_s, learned.mean_cost_usd,
+      fixed.successes, fixed.episodes, fixed.over_budget, fixed.mean_jct_s,
+      fixed.mean_cost_usd,
+      exported_learned ? "learned"
+                       : "oracle static (the learned one is worse)");
+  return text;
+}
+
+}  // namespace siren::agent

@@ -1,0 +1,76 @@
+// The learner's anchor and safeguard (torch-free): what makes the trained
+// policy never worse than the best static schedule.
+//
+// Anchor. Before training, the oracle static configuration (n, m) of the
+// scenario at its own budget is searched on the tuning seeds 0..k-1 exactly
+// as `siren evaluate` searches it: grid search on its default grid, then the
+// oracle static search (agent/baselines/oracle_static.h, default options)
+// with the grid's optimum included. With the same seeds (evaluate's
+// --tuning-seeds, default 8) both find the same configuration. Its Box
+// action (env/action_codec.h, Encode) is the anchor: the policy's Gaussian
+// mean is anchor + a residual that starts near 0, so training starts at the
+// oracle static action (which spends up to the budget's edge) instead of the
+// action box's centre.
+//
+// Safeguard. After training, the deterministic learned policy and the
+// anchor's constant action run on the same validation seeds (disjoint from
+// the tuning seeds, the trainer's hashed episode seeds and evaluate's
+// held-out seeds). The learned policy is exported only when it is no worse:
+// at least as many successes, no more over-budget episodes and a mean JCT
+// at most the static one's; otherwise the exported policy is the static one
+// (the same network with a zero residual, so it outputs the anchor).
+#ifndef SIREN_AGENT_TRAINER_ANCHOR_H_
+#define SIREN_AGENT_TRAINER_ANCHOR_H_
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/scenario/scenario.h"
+
+namespace siren::agent {
+
+// First validation seed: far from the tuning seeds 0..k-1 and below the
+// held-out seeds of `siren evaluate` (1,000,000 on).
+inline constexpr uint64_t kFirstValidationSeed = 500'000;
+
+struct StaticAnchor {
+  int functions = 0;
+  int memory_mb = 0;
+  std::array<double, 2> action{};  // Box encoding of (functions, memory_mb).
+  double tuning_mean_jct_s = 0;    // On the tuning seeds.
+  double tuning_success_rate = 0;
+  int evaluated = 0;  // Configurations the searches ran.
+};
+
+// The oracle static anchor of `scenario` at job.budget_usd, searched on
+// seeds 0..tuning_seeds-1 with `threads` simulation threads. Deterministic;
+// does not depend on `threads`. Throws std::invalid_argument naming
+// tuning_seeds unless >= 1.
+StaticAnchor ComputeStaticAnchor(const sim::Scenario& scenario,
+                                 int tuning_seeds, int threads);
+
+// One policy's outcome over the validation seeds.
+struct ValidationSummary {
+  int episodes = 0;
+  int successes = 0;
+  int over_budget = 0;  // Episodes whose cost exceeds job.budget_usd.
+  double mean_jct_s = 0;
+  double mean_cost_usd = 0;
+};
+
+// The safeguard's rule: `learned` is kept when it has at least the static
+// successes, at most its over-budget episodes, and a mean JCT at most the
+// static one's.
+bool LearnedIsNoWorse(const ValidationSummary& learned,
+                      const ValidationSummary& fixed);
+
+// One line that says which policy was exported and why, with the numbers.
+std::string DescribeSafeguard(const ValidationSummary& learned,
+                              const ValidationSummary& fixed,
+                              bool exported_learned);
+
+}  // namespace siren::agent
+
+#endif  // SIREN_AGENT_TRAINER_ANCHOR_H_
