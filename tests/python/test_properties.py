@@ -91,6 +91,12 @@ class Param:
     high_open: bool = False
     choices: tuple[str, ...] = ()
 
+    @property
+    def allow_empty(self) -> bool:
+        """A list parameter whose table row allows [] ("a list", not "a
+        non-empty list")."""
+        return self.type == "list" and "non-empty" not in self.expected
+
     def in_range(self, value: float) -> bool:
         if not math.isfinite(value):
             return False
@@ -153,7 +159,7 @@ def check_scenario_in_table_ranges(scenario: siren.Scenario) -> None:
         elif p.type == "double":
             assert isinstance(value, float) and p.in_range(value), (p.path, value)
         elif p.type == "list":
-            assert value and all(p.in_range(v) for v in value), (p.path, value)
+            assert (value or p.allow_empty) and all(p.in_range(v) for v in value), (p.path, value)
         elif p.type == "bool":
             assert isinstance(value, bool), (p.path, value)
         elif p.type == "enum":
@@ -359,7 +365,7 @@ def verdict(p: Param, value: Value) -> bool | None:
                 numbers.append(float(item))
             except OverflowError:
                 return False
-        return bool(numbers) and all(p.in_range(v) for v in numbers)
+        return (bool(numbers) or p.allow_empty) and all(p.in_range(v) for v in numbers)
     if p.type == "bool":
         return isinstance(x, bool)
     if p.type == "enum":
