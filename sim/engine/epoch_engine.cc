@@ -631,12 +631,16 @@ void EpochEngine::ApplyAsyncUpdate(int32_t i, SimTime now) {
   Worker& w = workers_[i];
   const int64_t staleness = job_->version - w.fetched_version;
   job_->convergence->OnUpdateApplied(i, staleness, w.local_steps);
+  CommitVersion(i, now, staleness);
+}
+
+void EpochEngine::CommitVersion(int32_t i, SimTime now, int64_t staleness) {
   if (scenario_.s3.server_slots > 0) apply_times_.push_back(now);
   ++job_->version;
   ++result_.updates;
   staleness_sum_ += staleness;
   result_.max_staleness = std::max(result_.max_staleness, staleness);
-  w.local_steps = 0;
+  workers_[i].local_steps = 0;
   for (Observer* o : *observers_) {
     o->OnUpdateApplied(i, SimTimeToSeconds(now), job_->version, staleness);
   }
@@ -649,16 +653,7 @@ void EpochEngine::OverwriteParams(int32_t i, SimTime now) {
   const int64_t overwritten = job_->version - w.fetched_version;
   job_->convergence->OnUpdateOverwrote(i, overwritten, w.local_steps);
   overwrite_parent_.push_back(w.fetched_version);
-  if (scenario_.s3.server_slots > 0) apply_times_.push_back(now);
-  ++job_->version;
-  ++result_.updates;
-  staleness_sum_ += overwritten;
-  result_.max_staleness = std::max(result_.max_staleness, overwritten);
-  w.local_steps = 0;
-  for (Observer* o : *observers_) {
-    o->OnUpdateApplied(i, SimTimeToSeconds(now), job_->version, overwritten);
-  }
-  ContinueAfterPush(i, now);
+  CommitVersion(i, now, overwritten);
 }
 
 int64_t EpochEngine::CountLostUpdates() const {

@@ -193,6 +193,9 @@ class EpochEngine {
   void OverwriteParams(int32_t i, SimTime now);
   // push_protocol fold: worker i's update is stored in its own object.
   void StoreUpdate(int32_t i, SimTime now);
+  // A new version from worker i's push (applied or overwritten) with
+  // `staleness`: counted, observed, then the worker goes on.
+  void CommitVersion(int32_t i, SimTime now, int64_t staleness);
   // After worker i's push: its next step, or the end of its share.
   void ContinueAfterPush(int32_t i, SimTime now);
   // Worker i waits `duration` in `phase` (no request), or times out.

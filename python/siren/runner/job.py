@@ -630,15 +630,7 @@ class RealJob:
             if result.status == THROTTLED:
                 ledger.settle(0.0)  # Not run, not billed.
                 throttles += 1
-                if throttles > MAX_THROTTLES:
-                    raise RunnerError(f"epoch {epoch}, worker {worker}: throttled {MAX_THROTTLES} times in a row; "
-                                      "is the function's reserved or the account's concurrency used up?")
-                delay = min(self._backoff_cap, self._backoff_base * 2 ** min(throttles - 1, 20))
-                with log.lock:
-                    log.throttles += 1
-                    log.scaling_throttles += int(result.scaling_throttle)
-                    jitter = self._rng.uniform(0.5, 1.0)
-                self._cancelled.wait(delay * jitter)
+                self._back_off_throttled(f"epoch {epoch}, worker {worker}", throttles, result, log)
                 continue
             attempt, throttles = attempt + 1, 0
             row = self._record_invocation(epoch, worker, attempt, todo, result, sent, returned, log, memory_mb,
@@ -662,6 +654,21 @@ class RealJob:
                 # Re-invoke for what the failed attempt did not apply.
                 state = self.store.read()
                 todo = [b for b in todo if not state.applied[b]]
+
+    def _back_off_throttled(self, who: str, throttles: int, result, log: _EpochLog) -> None:
+        """After the ``throttles``-th throttle in a row of ``who`` (a worker or
+        the folder): counts it, then waits a jittered exponential back-off
+        (or less, when the job is cancelled); more than ``MAX_THROTTLES`` in
+        a row is an error."""
+        if throttles > MAX_THROTTLES:
+            raise RunnerError(f"{who}: throttled {MAX_THROTTLES} times in a row; is the function's reserved or the "
+                              "account's concurrency used up?")
+        delay = min(self._backoff_cap, self._backoff_base * 2 ** min(throttles - 1, 20))
+        with log.lock:
+            log.throttles += 1
+            log.scaling_throttles += int(result.scaling_throttle)
+            jitter = self._rng.uniform(0.5, 1.0)
+        self._cancelled.wait(delay * jitter)
 
     def _run_folder(self, epoch: int, round_: int, memory_mb: int, log: _EpochLog, epoch_start: float, guard: dict,
                     ledger: EpochLedger) -> None:
@@ -691,15 +698,7 @@ class RealJob:
             if result.status == THROTTLED:
                 ledger.settle(0.0, usd)
                 throttles += 1
-                if throttles > MAX_THROTTLES:
-                    raise RunnerError(f"epoch {epoch}, folder: throttled {MAX_THROTTLES} times in a row; is the "
-                                      "function's reserved or the account's concurrency used up?")
-                delay = min(self._backoff_cap, self._backoff_base * 2 ** min(throttles - 1, 20))
-                with log.lock:
-                    log.throttles += 1
-                    log.scaling_throttles += int(result.scaling_throttle)
-                    jitter = self._rng.uniform(0.5, 1.0)
-                self._cancelled.wait(delay * jitter)
+                self._back_off_throttled(f"epoch {epoch}, folder", throttles, result, log)
                 continue
             attempt, throttles = attempt + 1, 0
             row = self._record_invocation(epoch, -1, attempt, [], result, sent, returned, log, memory_mb, allowance,

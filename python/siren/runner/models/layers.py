@@ -23,6 +23,17 @@ from numpy.lib.stride_tricks import sliding_window_view
 __all__ = ["conv_backward", "conv_forward", "dense_rows", "pool_backward", "pool_forward", "softmax_cross_entropy"]
 
 
+def layer_offsets(layers: list[tuple[int, int]]) -> tuple[list[int], int]:
+    """Where each (inputs, outputs) layer's weights, then biases, start in
+    the flat parameter vector (the C++ networks' layout), and the total
+    parameter count."""
+    offsets, total = [], 0
+    for n_in, n_out in layers:
+        offsets.append(total)
+        total += n_in * n_out + n_out
+    return offsets, total
+
+
 def dense_rows(batch: dict, features: int) -> np.ndarray:
     """The CSR batch (``indptr``, ``indices``, ``values``) as a float32
     rows x features matrix."""

@@ -29,7 +29,7 @@ import numpy as np
 
 from .base import Model
 from .init import glorot_uniform, he_normal
-from .layers import (conv_backward, conv_forward, dense_rows, pool_backward, pool_forward,
+from .layers import (conv_backward, conv_forward, dense_rows, layer_offsets, pool_backward, pool_forward,
                      softmax_cross_entropy)
 
 __all__ = ["LeNetModel"]
@@ -65,11 +65,7 @@ class LeNetModel(Model):
         # (in, out) of each layer as a dense layer: conv1, conv2, dense1, dense2.
         self.layers = [(self.kernel ** 2, self.c1), (self.kernel ** 2 * self.c1, self.c2), (self.flat, self.dense),
                        (self.dense, self.classes)]
-        self.offsets, total = [], 0
-        for n_in, n_out in self.layers:
-            self.offsets.append(total)
-            total += n_in * n_out + n_out
-        self._count = total
+        self.offsets, self._count = layer_offsets(self.layers)
 
     @property
     def parameter_count(self) -> int:

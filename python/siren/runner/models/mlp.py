@@ -19,7 +19,7 @@ import numpy as np
 
 from .base import Model
 from .init import glorot_uniform, he_normal
-from .layers import dense_rows, softmax_cross_entropy
+from .layers import dense_rows, layer_offsets, softmax_cross_entropy
 
 __all__ = ["MlpModel"]
 
@@ -36,11 +36,7 @@ class MlpModel(Model):
         self.init_seed = int(init_seed)
         widths = [self.features, *self.hidden, self.classes]
         self.layers = list(zip(widths[:-1], widths[1:]))
-        self.offsets, total = [], 0
-        for n_in, n_out in self.layers:
-            self.offsets.append(total)
-            total += n_in * n_out + n_out
-        self._count = total
+        self.offsets, self._count = layer_offsets(self.layers)
 
     @property
     def parameter_count(self) -> int:
