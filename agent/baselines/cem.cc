@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <utility>
 
+#include "agent/baselines/require_option.h"
 #include "env/env_spec.h"
 #include "sim/core/rng.h"
 #include "sim/platform/platform.h"
@@ -32,29 +32,23 @@ struct Candidate {
   double objective = 0;
 };
 
-void Require(bool ok, const std::string& name, double value,
-             const std::string& expected) {
-  if (ok) return;
-  std::ostringstream message;
-  message << name << ": got " << value << ", expected " << expected;
-  throw std::invalid_argument(message.str());
-}
-
 void Validate(const CemOptions& o, size_t seeds) {
-  Require(seeds > 0, "seeds", 0, "at least one seed");
-  Require(o.slots >= 1, "slots", o.slots, "an integer >= 1");
-  Require(o.population >= 1, "population", o.population, "an integer >= 1");
-  Require(o.elite_fraction > 0 && o.elite_fraction <= 1, "elite_fraction",
-          o.elite_fraction, "a number in (0, 1]");
-  Require(o.iterations >= 1, "iterations", o.iterations, "an integer >= 1");
+  RequireOption(seeds > 0, "seeds", 0, "at least one seed");
+  RequireOption(o.slots >= 1, "slots", o.slots, "an integer >= 1");
+  RequireOption(o.population >= 1, "population", o.population,
+                "an integer >= 1");
+  RequireOption(o.elite_fraction > 0 && o.elite_fraction <= 1, "elite_fraction",
+                o.elite_fraction, "a number in (0, 1]");
+  RequireOption(o.iterations >= 1, "iterations", o.iterations,
+                "an integer >= 1");
   for (const auto& [name, value] :
        {std::pair{"initial_std_log_n", o.initial_std_log_n},
         std::pair{"initial_std_memory", o.initial_std_memory},
         std::pair{"min_std_log_n", o.min_std_log_n},
         std::pair{"min_std_memory", o.min_std_memory},
         std::pair{"failure_penalty_s", o.failure_penalty_s}}) {
-    Require(std::isfinite(value) && value >= 0, name, value,
-            "a finite number >= 0");
+    RequireOption(std::isfinite(value) && value >= 0, name, value,
+                  "a finite number >= 0");
   }
 }
 
@@ -109,8 +103,8 @@ CemResult CemSearch(std::shared_ptr<const sim::Scenario> scenario,
     Point p{std::vector<double>(slots), std::vector<double>(slots)};
     for (int t = 0; t < slots; ++t) {
       const sim::Action& a = schedule[std::min<size_t>(t, schedule.size() - 1)];
-      Require(a.functions >= 1, what + ": functions", a.functions,
-              "an integer >= 1");
+      RequireOption(a.functions >= 1, what + ": functions", a.functions,
+                    "an integer >= 1");
       p.log_n[t] = clip(std::log(a.functions), log_low, log_high);
       p.memory[t] = MemoryIndex(feasible, a.memory_mb, what);
     }

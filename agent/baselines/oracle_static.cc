@@ -5,11 +5,11 @@
 #include <map>
 #include <memory>
 #include <set>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <utility>
 
+#include "agent/baselines/require_option.h"
 #include "env/env_spec.h"
 #include "sim/platform/platform.h"
 
@@ -20,25 +20,19 @@ namespace {
 // grid.
 using Key = std::pair<int, int>;
 
-void Require(bool ok, const std::string& name, double value,
-             const std::string& expected) {
-  if (ok) return;
-  std::ostringstream message;
-  message << name << ": got " << value << ", expected " << expected;
-  throw std::invalid_argument(message.str());
-}
-
 void Validate(const OracleStaticOptions& o, size_t seeds) {
-  Require(seeds > 0, "seeds", 0, "at least one seed");
-  Require(std::isfinite(o.function_ratio) && o.function_ratio > 1,
-          "function_ratio", o.function_ratio, "a finite number > 1");
-  Require(o.coarse_memory >= 2, "coarse_memory", o.coarse_memory,
-          "an integer >= 2");
-  Require(o.starts >= 1, "starts", o.starts, "an integer >= 1");
-  Require(o.function_step >= 1, "function_step", o.function_step,
-          "an integer >= 1");
-  Require(o.memory_step >= 1, "memory_step", o.memory_step, "an integer >= 1");
-  Require(o.max_rounds >= 1, "max_rounds", o.max_rounds, "an integer >= 1");
+  RequireOption(seeds > 0, "seeds", 0, "at least one seed");
+  RequireOption(std::isfinite(o.function_ratio) && o.function_ratio > 1,
+                "function_ratio", o.function_ratio, "a finite number > 1");
+  RequireOption(o.coarse_memory >= 2, "coarse_memory", o.coarse_memory,
+                "an integer >= 2");
+  RequireOption(o.starts >= 1, "starts", o.starts, "an integer >= 1");
+  RequireOption(o.function_step >= 1, "function_step", o.function_step,
+                "an integer >= 1");
+  RequireOption(o.memory_step >= 1, "memory_step", o.memory_step,
+                "an integer >= 1");
+  RequireOption(o.max_rounds >= 1, "max_rounds", o.max_rounds,
+                "an integer >= 1");
 }
 
 // One pattern search.
@@ -138,8 +132,9 @@ std::vector<Key> Neighbours(const Search& s, int low_n, int high_n,
 
 std::vector<int> OracleCoarseFunctions(const sim::Scenario& scenario,
                                        const OracleStaticOptions& options) {
-  Require(std::isfinite(options.function_ratio) && options.function_ratio > 1,
-          "function_ratio", options.function_ratio, "a finite number > 1");
+  RequireOption(
+      std::isfinite(options.function_ratio) && options.function_ratio > 1,
+      "function_ratio", options.function_ratio, "a finite number > 1");
   const env::EnvSpec env_spec = env::EnvSpec::FromScenario(scenario);
   const int high = env_spec.max_functions;
   std::vector<int> values;
@@ -154,8 +149,8 @@ std::vector<int> OracleCoarseFunctions(const sim::Scenario& scenario,
 
 std::vector<int> OracleCoarseMemory(const sim::Scenario& scenario,
                                     const OracleStaticOptions& options) {
-  Require(options.coarse_memory >= 2, "coarse_memory", options.coarse_memory,
-          "an integer >= 2");
+  RequireOption(options.coarse_memory >= 2, "coarse_memory",
+                options.coarse_memory, "an integer >= 2");
   const std::vector<int> feasible = FeasibleMemory(scenario);
   const int count = static_cast<int>(feasible.size());
   const int stride = AutoMemoryStride(count, options.coarse_memory);
@@ -196,10 +191,11 @@ std::vector<OracleStaticResult> OracleStatic(const sim::Scenario& scenario,
     }
   }
   for (const sim::Action& a : options.include) {
-    Require(a.functions >= low_n && a.functions <= high_n, "include: functions",
-            a.functions,
-            "an integer in [env.min_functions, env.max_functions] = [" +
-                std::to_string(low_n) + ", " + std::to_string(high_n) + "]");
+    RequireOption(a.functions >= low_n && a.functions <= high_n,
+                  "include: functions", a.functions,
+                  "an integer in [env.min_functions, env.max_functions] = [" +
+                      std::to_string(low_n) + ", " + std::to_string(high_n) +
+                      "]");
     const std::string problem = sim::MemoryError(scenario, a.memory_mb);
     if (!problem.empty()) throw std::invalid_argument("include: " + problem);
     coarse.push_back({a.functions, memory_index(a.memory_mb)});
