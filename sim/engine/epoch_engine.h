@@ -198,6 +198,9 @@ class EpochEngine {
   void CommitVersion(int32_t i, SimTime now, int64_t staleness);
   // After worker i's push: its next step, or the end of its share.
   void ContinueAfterPush(int32_t i, SimTime now);
+  // The phase worker i starts at `now` ends after `duration`, or at its
+  // deadline with a timeout, whichever comes first.
+  void EndPhaseAfter(int32_t i, SimTime duration, SimTime now);
   // Worker i waits `duration` in `phase` (no request), or times out.
   void Wait(int32_t i, Phase phase, SimTime duration, SimTime now);
   SimTime CasBackoff(int32_t attempt);
@@ -208,6 +211,9 @@ class EpochEngine {
   void FolderTimeOut(SimTime now, SimTime deadline);
   // The folder's next LIST, at its next period tick (or now if late).
   void ScheduleFold(SimTime now);
+  // After a fold (or an empty LIST): the folder ends when its last LIST
+  // came after the last worker finished, else it folds again.
+  void FinishOrFoldAgain(SimTime now);
   // Commits the current fold: its updates applied in key order.
   void CommitFold(SimTime now);
   // Lost updates of an overwrite epoch (see the class comment).

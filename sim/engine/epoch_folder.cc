@@ -43,6 +43,16 @@ void EpochEngine::ScheduleFold(SimTime now) {
   }
 }
 
+void EpochEngine::FinishOrFoldAgain(SimTime now) {
+  if (workers_done_at_ <= list_seen_at_) {
+    // Its last LIST came after the last worker finished: nothing is left.
+    EndInvocation(folder_, now, /*timed_out=*/false);
+    FinishWorker(folder_, now);
+  } else {
+    ScheduleFold(now);
+  }
+}
+
 void EpochEngine::OnFolderPhaseDone(SimTime now) {
   Worker& f = workers_[folder_];
   switch (f.phase) {
@@ -59,12 +69,7 @@ void EpochEngine::OnFolderPhaseDone(SimTime now) {
           [&](const StoredUpdate& u) { return u.stored_at > list_seen_at_; });
       folding_.assign(stored_.begin(), seen);
       if (folding_.empty()) {
-        if (workers_done_at_ <= list_seen_at_) {
-          EndInvocation(folder_, now, /*timed_out=*/false);
-          FinishWorker(folder_, now);
-        } else {
-          ScheduleFold(now);
-        }
+        FinishOrFoldAgain(now);
         break;
       }
       // Key order: `<worker>-<seq>`, the numbers zero-padded.
@@ -81,13 +86,7 @@ void EpochEngine::OnFolderPhaseDone(SimTime now) {
       break;
     case Phase::kFoldPut:
       CommitFold(now);
-      if (workers_done_at_ <= list_seen_at_) {
-        // Its LIST came after the last worker finished: nothing is left.
-        EndInvocation(folder_, now, /*timed_out=*/false);
-        FinishWorker(folder_, now);
-      } else {
-        ScheduleFold(now);
-      }
+      FinishOrFoldAgain(now);
       break;
     default:
       throw std::logic_error("epoch engine: bad folder phase");
