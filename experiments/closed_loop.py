@@ -24,8 +24,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from policy_runs import (HEADER, HELD_OUT_FIRST_SEED, QUICK_ORACLE, common_success_jct, format_row, policy_row,
-                         schedule_row, train_policy, write_scenario)
+from policy_runs import (HEADER, HELD_OUT_FIRST_SEED, QUICK_ORACLE, add_training_arguments, common_success_jct,
+                         format_row, policy_row, schedule_row, train_policy, write_scenario)
 
 from siren import _core
 from siren.baselines import oracle_static
@@ -47,16 +47,10 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--budget", type=float, default=0.25, help="job.budget_usd, USD")
     p.add_argument("--variability", default=";".join(VARIABILITY),
                    help="key=value overrides separated by ';' (default: %(default)s)")
-    p.add_argument("--iterations", type=int, default=300, help="siren train iterations")
-    p.add_argument("--envs", type=int, default=16)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--seed", type=int, default=0, help="training seed")
-    p.add_argument("--eval-seeds", type=int, default=16, help="held-out seeds")
-    p.add_argument("--tuning-seeds", type=int, default=8, help="seeds 0..k-1 the open-loop schedules are tuned on")
+    add_training_arguments(p, "the open-loop schedules are")
     p.add_argument("--cem-slots", type=int, default=10, help="CEM epoch slots")
     p.add_argument("--cem-population", type=int, default=48)
     p.add_argument("--cem-iterations", type=int, default=15)
-    p.add_argument("--out", default=None, help="training folder (default: a temporary one)")
     p.add_argument("--policy", default=None,
                    help="evaluate this exported policy.pt (trained on the same scenario) instead of training")
     p.add_argument("--quick", action="store_true",

@@ -22,8 +22,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from policy_runs import (HEADER, HELD_OUT_FIRST_SEED, QUICK_ORACLE, common_success_jct, format_row, policy_row,
-                         schedule_row, train_policy, write_scenario)
+from policy_runs import (HEADER, HELD_OUT_FIRST_SEED, QUICK_ORACLE, add_training_arguments, common_success_jct,
+                         format_row, policy_row, schedule_row, train_policy, write_scenario)
 
 from siren import _core
 from siren.baselines import oracle_static
@@ -35,14 +35,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--budgets", default="0.10,0.20,0.30,0.40,0.50", help="evaluation budgets, USD")
     p.add_argument("--budget-range", default="0.10,0.50", help="training range lo,hi, USD")
     p.add_argument("--budget-draw", default="log_uniform", choices=["log_uniform", "uniform"])
-    p.add_argument("--iterations", type=int, default=300, help="siren train iterations")
-    p.add_argument("--envs", type=int, default=16)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--seed", type=int, default=0, help="training seed")
-    p.add_argument("--eval-seeds", type=int, default=16, help="held-out seeds")
-    p.add_argument("--tuning-seeds", type=int, default=8, help="seeds 0..k-1 the baselines are tuned on")
+    add_training_arguments(p, "the baselines are")
     p.add_argument("--tolerance", type=float, default=0.02, help="check: JCT at most oracle x (1 + this)")
-    p.add_argument("--out", default=None, help="training folder (default: a temporary one)")
     p.add_argument("--quick", action="store_true",
                    help="a smoke run: 3 iterations, 2 budgets, 2 seeds, a coarse oracle")
     args = p.parse_args()

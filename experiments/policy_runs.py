@@ -25,6 +25,19 @@ HELD_OUT_FIRST_SEED = 1_000_000
 QUICK_ORACLE = {"function_ratio": 2.0, "coarse_memory": 4, "starts": 1, "function_step": 16, "memory_step": 8}
 
 
+def add_training_arguments(p, tuned_what: str) -> None:
+    """The options both policy experiments share: training (iterations,
+    envs, threads, seed, out) and seeds (held-out, tuning); `tuned_what`
+    names what the tuning seeds tune."""
+    p.add_argument("--iterations", type=int, default=300, help="siren train iterations")
+    p.add_argument("--envs", type=int, default=16)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--seed", type=int, default=0, help="training seed")
+    p.add_argument("--eval-seeds", type=int, default=16, help="held-out seeds")
+    p.add_argument("--tuning-seeds", type=int, default=8, help=f"seeds 0..k-1 {tuned_what} tuned on")
+    p.add_argument("--out", default=None, help="training folder (default: a temporary one)")
+
+
 def write_scenario(base: str, overrides: list[str], path: Path) -> _core.Scenario:
     """Loads preset `base` with `overrides`, writes it to `path` as YAML."""
     scenario = _core.load_scenario(base, overrides)
