@@ -522,7 +522,13 @@ void EpochEngine::StartPhase(int32_t i, Phase phase, SimTime now) {
   } else {
     w.served_at = AddTime(now, duration);
   }
-  EndPhaseAfter(i, duration, now);
+  w.phase_start = now;
+  const SimTime end = AddTime(now, duration);
+  if (end > w.deadline) {
+    queue_.Push(w.deadline, i, kTimeout);
+  } else {
+    queue_.Push(end, i, kPhaseDone);
+  }
 }
 
 void EpochEngine::OnPhaseDone(int32_t i, SimTime now) {
@@ -679,8 +685,10 @@ void EpochEngine::ContinueAfterPush(int32_t i, SimTime now) {
   }
 }
 
-void EpochEngine::EndPhaseAfter(int32_t i, SimTime duration, SimTime now) {
+void EpochEngine::Wait(int32_t i, Phase phase, SimTime duration, SimTime now) {
+  if (stopped_) return;
   Worker& w = workers_[i];
+  w.phase = phase;
   w.phase_start = now;
   const SimTime end = AddTime(now, duration);
   if (end > w.deadline) {
@@ -688,13 +696,6 @@ void EpochEngine::EndPhaseAfter(int32_t i, SimTime duration, SimTime now) {
   } else {
     queue_.Push(end, i, kPhaseDone);
   }
-}
-
-void EpochEngine::Wait(int32_t i, Phase phase, SimTime duration, SimTime now) {
-  if (stopped_) return;
-  Worker& w = workers_[i];
-  w.phase = phase;
-  EndPhaseAfter(i, duration, now);
 }
 
 SimTime EpochEngine::CasBackoff(int32_t attempt) {

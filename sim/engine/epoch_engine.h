@@ -198,9 +198,6 @@ class EpochEngine {
   void CommitVersion(int32_t i, SimTime now, int64_t staleness);
   // After worker i's push: its next step, or the end of its share.
   void ContinueAfterPush(int32_t i, SimTime now);
-  // The phase worker i starts at `now` ends after `duration`, or at its
-  // deadline with a timeout, whichever comes first.
-  void EndPhaseAfter(int32_t i, SimTime duration, SimTime now);
   // Worker i waits `duration` in `phase` (no request), or times out.
   void Wait(int32_t i, Phase phase, SimTime duration, SimTime now);
   SimTime CasBackoff(int32_t attempt);
