@@ -64,6 +64,36 @@ def _noise_floor(scenario_path: Path, trace: dict, seeds: int) -> tuple[float, f
             float(np.max(cost.std(axis=0) / cost.mean(axis=0))), float(within.mean()))
 
 
+def _sources(traces: list[dict]) -> None:
+    """Per run and epoch, what an epoch's time is made of: the cold starts'
+    init (epoch 0), the mean batch fetch (batch and parameter GETs), compute
+    and push (PUT, with refused pushes' re-reads and retries, back-off
+    excluded) per batch, and the back-off slept in all; then the spread
+    (sd / mean) of each over the warm epochs of every run."""
+    print("run epoch  init_s  fetch_ms  compute_ms  push_ms  backoff_s  refused  duration_s")
+    warm: dict[str, list[float]] = {}
+    for i, trace in enumerate(traces):
+        epochs, batches, invocations = trace["epochs"], trace["batches"], trace["invocations"]
+        for e in range(len(epochs["epoch"])):
+            rows = np.asarray(batches["epoch"]) == e
+            cold = (np.asarray(invocations["epoch"]) == e) & np.asarray(invocations["cold"], dtype=bool)
+            backoff = np.asarray(batches["backoff_s"])[rows]
+            values = {"fetch_ms": 1e3 * float(np.mean(np.asarray(batches["fetch_s"])[rows])),
+                      "compute_ms": 1e3 * float(np.mean(np.asarray(batches["compute_s"])[rows])),
+                      "push_ms": 1e3 * float(np.mean(np.asarray(batches["update_s"])[rows] - backoff)),
+                      "backoff_s": float(np.sum(backoff)), "refused": float(epochs["update_conflicts"][e]),
+                      "duration_s": float(epochs["duration_s"][e])}
+            init = float(np.mean(np.asarray(invocations["init_s"])[cold])) if cold.any() else 0.0
+            print(f"{i:>3} {e:>5}  {init:6.3f}  {values['fetch_ms']:8.2f}  {values['compute_ms']:10.2f}  "
+                  f"{values['push_ms']:7.2f}  {values['backoff_s']:9.3f}  {values['refused']:7.0f}  "
+                  f"{values['duration_s']:10.3f}")
+            if e > 0:
+                for key, value in values.items():
+                    warm.setdefault(key, []).append(value)
+    print("spread (sd / mean) over the warm epochs of every run: " + ", ".join(
+        f"{key} {np.std(v) / np.mean(v):.0%}" if np.mean(v) > 0 else f"{key} -" for key, v in warm.items()))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True, help="folder for the traces, scenario and comparisons")
@@ -73,6 +103,7 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--seeds", type=int, default=20, help="simulated seeds (default: %(default)s)")
     parser.add_argument("--push-protocol", default="cas")
+    parser.add_argument("--reuse", action="store_true", help="keep the traces already in --out (recalibrate only)")
     parser.add_argument("overrides", nargs="*", metavar="key=value")
     args = parser.parse_args()
     if not 1 <= args.calibrate_on < args.runs:
@@ -83,6 +114,8 @@ def main() -> int:
     overrides = COMMON + args.overrides
     paths = [out / f"run{i}.h5" for i in range(args.runs)]
     for path in paths:
+        if args.reuse and path.exists():
+            continue
         _siren("run", "--schedule", args.schedule, "--epochs", str(args.epochs), "--push-protocol",
                args.push_protocol, "--out", str(path), *overrides)
     scenario = out / "cal.yaml"
@@ -109,6 +142,7 @@ def main() -> int:
               f"{' '.join(str(int(k)) for k in epochs['update_conflicts']):<16} "
               f"{100 * repeat[0]:5.1f}% {100 * repeat[1]:5.1f}%      "
               f"{100 * worst['duration_s']:5.1f}% {100 * worst['cost_total_usd']:5.1f}%")
+    _sources(traces)
     spread_duration, spread_cost, within = _noise_floor(scenario, traces[-1], args.seeds)
     print(f"noise floor (calibrated simulator, {args.seeds} seeds): one epoch's spread sd/mean up to "
           f"{100 * spread_duration:.1f}% in duration, {100 * spread_cost:.1f}% in cost; {100 * within:.0f}% of "

@@ -21,6 +21,9 @@ What ``calibrate`` fits, from which columns of the trace (runner/trace.py):
   spread, are chosen by replaying the trace's actions in the simulator and
   minimising the squared relative errors of epoch duration and cost. An AWS
   trace keeps S3 unlimited (``--server-slots 0``);
+- the runner's own S3 requests per epoch (``runner_s3_gets``,
+  ``runner_s3_puts``: the PUT that opens the epoch's parameter object and
+  the barrier's GET, billed with the epoch): ``execution.coordinator_s3_*``;
 - compute: ``lambda.gflops_per_vcpu`` so that the median batch compute time
   at the trace's memory sizes matches the workload's FLOPs, with
   ``lambda.max_vcpus`` 1 (the numpy worker is single-threaded) and
@@ -297,6 +300,17 @@ def calibrate(trace: dict | Sequence[dict], base: _core.Scenario | None = None, 
         batch_objects = sizes_per_batch[~parameter_sized]
         if len(batch_objects):
             overrides.append(f"workload.sample_bytes={float(np.median(batch_objects)) / batch_size:.6g}")
+
+    # The runner's own requests per epoch (the PUT that opens the epoch's
+    # parameter object, the barrier's GET), billed with the epoch: the
+    # simulator's coordinator requests (median over epochs; older traces
+    # lack the columns).
+    for column, name in (("runner_s3_gets", "execution.coordinator_s3_gets"),
+                         ("runner_s3_puts", "execution.coordinator_s3_puts")):
+        if column in epochs and len(epochs[column]):
+            count = int(round(float(np.median(np.asarray(epochs[column], dtype=np.float64)))))
+            overrides.append(f"{name}={count}")
+            fit[name.split(".")[1]] = count
 
     # Compute throughput per vCPU (single-threaded numpy: max_vcpus 1).
     skipped = np.asarray(batches["skipped"], dtype=bool)
