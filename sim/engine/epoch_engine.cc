@@ -174,6 +174,20 @@ EpochResult EpochEngine::Run(const Action& action, JobState& job,
   last_list_at_ = list_seen_at_ = start;
   const auto functions = static_cast<int32_t>(workers_.size());
   for (int32_t i = 0; i < functions; ++i) queue_.Push(start, i, kInvoke);
+  // The coordinator's own requests (execution.coordinator_s3_*), reserved
+  // up front: an epoch whose budget cannot pay them stops before it starts.
+  const int64_t coordinator_gets = scenario_.execution.coordinator_s3_gets;
+  const int64_t coordinator_puts = scenario_.execution.coordinator_s3_puts;
+  if (coordinator_gets + coordinator_puts > 0) {
+    if (Reserve(static_cast<double>(coordinator_gets) * s3_get_usd_ +
+                    static_cast<double>(coordinator_puts) * s3_put_usd_,
+                start)) {
+      result_.s3_gets += coordinator_gets;
+      result_.s3_puts += coordinator_puts;
+    } else {
+      StopForBudget(start);
+    }
+  }
 
   // The event loop.
   int64_t events = 0;

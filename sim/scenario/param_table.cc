@@ -320,6 +320,24 @@ std::vector<ParamSection> BuildCoreSections() {
       "objects, ms (a fold that takes longer starts the next at once).",
       "[I]", [](auto& s) -> auto& { return s.execution.fold_interval_ms; }));
   t->push_back(Int(
+      "execution.coordinator_s3_gets", 0,
+      Between(0, 1e6, "[I] far above any coordinator's requests per epoch"),
+      "S3 GETs the job's coordinator makes per epoch outside the functions, "
+      "billed with the epoch (siren.runner: 1, its barrier read of the "
+      "parameter object; siren calibrate sets it from a trace).",
+      "[I] 0: a coordinator that keeps the epoch's state in memory; "
+      "siren.runner/job.py",
+      [](auto& s) -> auto& { return s.execution.coordinator_s3_gets; }));
+  t->push_back(Int(
+      "execution.coordinator_s3_puts", 0,
+      Between(0, 1e6, "[I] far above any coordinator's requests per epoch"),
+      "S3 PUTs the job's coordinator makes per epoch outside the functions, "
+      "billed with the epoch (siren.runner: 1, the PUT that opens the "
+      "epoch's parameter object; siren calibrate sets it from a trace).",
+      "[I] 0: a coordinator that keeps the epoch's state in memory; "
+      "siren.runner/job.py",
+      [](auto& s) -> auto& { return s.execution.coordinator_s3_puts; }));
+  t->push_back(Int(
       "execution.sync_every", 1,
       Between(1, 1e6, "[I] at most an epoch's mini-batches (1e6) per push"),
       "Local steps between parameter pushes; 1 under bsp.", "DESIGN.md 2.2",

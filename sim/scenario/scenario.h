@@ -98,6 +98,11 @@ struct ExecutionSpec {
   double cas_backoff_cap_ms = 1000;
   // push_protocol fold: the folder's period between LISTs, ms.
   double fold_interval_ms = 50;
+  // S3 requests of the job's coordinator per epoch, outside the functions
+  // (the runner: one PUT opening the epoch's parameter object, one GET of
+  // it at the barrier), billed with the epoch.
+  int coordinator_s3_gets = 0;
+  int coordinator_s3_puts = 0;
 };
 
 // How a job is kept within its budget (job.budget_guard). Either way no job

@@ -531,20 +531,35 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from siren.runner.trace import check_run_trace, read_run_trace
 
     check_output_file(args.output, "--output")
-    trace = read_run_trace(args.trace)
-    _about_trace(args.trace, lambda: check_run_trace(trace))
-    base = _core.load_scenario(args.scenario, list(args.overrides)) if args.scenario else None
+    # The positionals are one or more traces, then key=value overrides
+    # (argparse hands them all to `trace`): a word with '=' that is no file
+    # is an override.
+    paths = [word for word in args.trace if "=" not in word or Path(word).exists()]
+    overrides = [word for word in args.trace if word not in paths] + list(args.overrides)
+    if not paths:
+        raise ValueError("calibrate: expected at least one trace (an HDF5 file of `siren run --out`) before the "
+                         f"key=value overrides, got only {' '.join(overrides)}")
+    traces = []
+    for path in paths:
+        trace = read_run_trace(path)
+        _about_trace(path, lambda: check_run_trace(trace))
+        traces.append(trace)
+    base = _core.load_scenario(args.scenario, overrides) if args.scenario else None
+    named = paths[0] if len(paths) == 1 else " ".join(paths)
     with progress_bar(None, "calibrate: server search", args.quiet, unit="replay") as bar:
         def progress(done: int, total: int) -> None:
             bar.total = total
             bar.update(done - bar.n)
 
-        result = _about_trace(args.trace, lambda: calibrate(trace, base, server_slots=args.server_slots,
-                                                             progress=progress))
+        result = _about_trace(named, lambda: calibrate(traces if len(traces) > 1 else traces[0], base,
+                                                       server_slots=args.server_slots, progress=progress))
     fit = dict(result["fit"])
     limits = fit.pop("at_search_limit", {})
-    header = [f"# Calibrated by `siren calibrate {args.trace}` from a {trace['attrs']['backend']} runner trace",
-              f"# ({len(trace['epochs']['epoch'])} epochs). Fitted: "
+    epochs = sum(len(trace["epochs"]["epoch"]) for trace in traces)
+    runs = f"{len(traces)} {traces[0]['attrs']['backend']} runner traces" if len(traces) > 1 else \
+        f"a {traces[0]['attrs']['backend']} runner trace"
+    header = [f"# Calibrated by `siren calibrate {named}` from {runs}",
+              f"# ({epochs} epochs). Fitted: "
               + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in fit.items())]
     header += [f"# At its search limit (the best fit may lie beyond): {name}: {text}" for name, text in limits.items()]
     header += ["# Overrides applied to the trace's scenario:"] + [f"#   {o}" for o in result["overrides"]]
@@ -583,6 +598,10 @@ def cmd_compare_sim(args: argparse.Namespace) -> int:
     for key, total in result["totals"].items():
         print(f"total {key}: real {total['real']:.6g} sim {total['sim']:.6g} error {100 * total['error']:+.1f}%")
     print("max |error| per epoch: " + ", ".join(f"{k} {100 * v:.1f}%" for k, v in result["max_abs_error"].items()))
+    if args.seeds > 1:
+        print("simulator's spread over seeds (sd / mean), largest per epoch: "
+              + ", ".join(f"{k} {100 * v:.1f}%" for k, v in result["max_spread"].items())
+              + " (one run's epoch lies about this far from the mean by chance alone)")
     for caveat in result.get("caveats", []):
         print(f"note: {caveat}", file=sys.stderr)
     if args.json:
@@ -649,8 +668,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     add_overrides(p)
     p.set_defaults(handler=cmd_run)
 
-    p = sub.add_parser("calibrate", help="fit the simulator's platform and convergence parameters to a runner trace")
-    p.add_argument("trace", help="an HDF5 trace of `siren run --out`")
+    p = sub.add_parser("calibrate", help="fit the simulator's platform and convergence parameters to runner traces")
+    p.add_argument("trace", nargs="+", help="one or more HDF5 traces of `siren run --out`, runs of the same job "
+                                            "(several are pooled: statistics over all their rows, the server "
+                                            "search over every run's epochs)")
     p.add_argument("-o", "--output", required=True, help="calibrated scenario YAML to write")
     p.add_argument("--scenario", default=None, help="base scenario (default: the one stored in the trace)")
     p.add_argument("--server-slots", type=non_negative_int, default=None,

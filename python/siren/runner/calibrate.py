@@ -21,6 +21,9 @@ What ``calibrate`` fits, from which columns of the trace (runner/trace.py):
   spread, are chosen by replaying the trace's actions in the simulator and
   minimising the squared relative errors of epoch duration and cost. An AWS
   trace keeps S3 unlimited (``--server-slots 0``);
+- the runner's own S3 requests per epoch (``runner_s3_gets``,
+  ``runner_s3_puts``: the PUT that opens the epoch's parameter object and
+  the barrier's GET, billed with the epoch): ``execution.coordinator_s3_*``;
 - compute: ``lambda.gflops_per_vcpu`` so that the median batch compute time
   at the trace's memory sizes matches the workload's FLOPs, with
   ``lambda.max_vcpus`` 1 (the numpy worker is single-threaded) and
@@ -40,6 +43,12 @@ the column), and a fitted value at the edge of its search range is reported
 in ``fit["at_search_limit"]`` (the best fit may lie beyond it). Epoch rows
 that the budget guard skipped are left out.
 
+Several traces of the same job (``calibrate([a, b])``, ``siren calibrate
+a.h5 b.h5``) are pooled (trace_pool.py): one short run's statistics carry
+its own noise (on the digits, 4 functions under compare-and-swap refused
+31-60 pushes per epoch, sd / mean 21 %, across warm epochs of one action
+in three runs; each refusal is a billed PUT and GET).
+
 One trace at one (n, m) cannot tell how S3 latency grows with concurrency
 on the server, nor the CPU share at memory sizes it did not visit: calibrate
 on a schedule like the ones you will simulate.
@@ -49,7 +58,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -57,6 +66,7 @@ import numpy as np
 from siren import _core
 from siren.runner.protocol import ParameterStore
 from siren.runner.trace import check_run_trace
+from siren.runner.trace_pool import pool_traces
 
 __all__ = ["calibrate", "check_finite_timings", "compare", "ran_epochs", "replay_caveats"]
 
@@ -182,19 +192,30 @@ def _progress(trace: dict, scenario: _core.Scenario, b2: float, initial_loss: fl
     return np.asarray(out)
 
 
-def calibrate(trace: dict, base: _core.Scenario | None = None, server_slots: int | None = None,
+def calibrate(trace: dict | Sequence[dict], base: _core.Scenario | None = None, server_slots: int | None = None,
               progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
-    """Fits the simulator to ``trace`` (read_run_trace). ``server_slots``:
+    """Fits the simulator to ``trace`` (read_run_trace), or to several
+    traces of the same job (a list: trace_pool.pool_traces; the statistics
+    are taken over all their rows, the convergence curve through all their
+    epochs, and the server search minimises the replay error over every
+    run, each replayed from its own start). ``server_slots``:
     the most requests S3 may serve at once, tried from 1 up (default: the
     traced machine's cores, at most MAX_SERVER_SLOTS, for a local-backend
     trace; 0, unlimited, for AWS). ``progress(done, total)`` is called as
     the server search replays candidates. Returns {"overrides": [...],
     "scenario": _core.Scenario, "yaml": str, "fit": {...}}; fit's
     "at_search_limit" (when present) names the fitted values at an end of
-    their search range. ValueError for a non-finite timing."""
-    check_run_trace(trace)
-    trace = ran_epochs(trace)
-    check_finite_timings(trace)
+    their search range. ValueError for a non-finite timing, or for traces
+    of different jobs."""
+    runs = [trace] if isinstance(trace, dict) else list(trace)
+    for index, run in enumerate(runs):
+        try:
+            check_run_trace(run)
+            runs[index] = ran_epochs(run)
+            check_finite_timings(runs[index])
+        except ValueError as error:
+            raise ValueError(f"trace {index + 1}: {error}" if len(runs) > 1 else str(error)) from None
+    trace = pool_traces(runs)
     if server_slots is None:
         # The local stand-in's server shares the machine's cores with the
         # workers: up to that many requests progress at once.
@@ -280,6 +301,17 @@ def calibrate(trace: dict, base: _core.Scenario | None = None, server_slots: int
         if len(batch_objects):
             overrides.append(f"workload.sample_bytes={float(np.median(batch_objects)) / batch_size:.6g}")
 
+    # The runner's own requests per epoch (the PUT that opens the epoch's
+    # parameter object, the barrier's GET), billed with the epoch: the
+    # simulator's coordinator requests (median over epochs; older traces
+    # lack the columns).
+    for column, name in (("runner_s3_gets", "execution.coordinator_s3_gets"),
+                         ("runner_s3_puts", "execution.coordinator_s3_puts")):
+        if column in epochs and len(epochs[column]):
+            count = int(round(float(np.median(np.asarray(epochs[column], dtype=np.float64)))))
+            overrides.append(f"{name}={count}")
+            fit[name.split(".")[1]] = count
+
     # Compute throughput per vCPU (single-threaded numpy: max_vcpus 1).
     skipped = np.asarray(batches["skipped"], dtype=bool)
     compute = np.asarray(batches["compute_s"])[~skipped]
@@ -306,9 +338,10 @@ def calibrate(trace: dict, base: _core.Scenario | None = None, server_slots: int
         fit["convergence"] = "not fitted: fewer than 2 epochs"
     else:
         try:
-            effective = _progress(trace, base, 0.5 * float(loss.min()), initial_loss)
+            effective = np.concatenate([_progress(run, base, 0.5 * float(loss.min()), initial_loss) for run in runs])
             b2 = _fit_optimus(loss, effective, initial_loss)[2]
-            fitted = _fit_optimus(loss, _progress(trace, base, b2, initial_loss), initial_loss)
+            fitted = _fit_optimus(loss, np.concatenate([_progress(run, base, b2, initial_loss) for run in runs]),
+                                  initial_loss)
         except ValueError as error:
             fit["convergence"] = f"not fitted: {error}"
     if fitted is not None:
@@ -332,7 +365,7 @@ def calibrate(trace: dict, base: _core.Scenario | None = None, server_slots: int
     single = trace["attrs"].get("single_function", True)
     overrides.append(f"lambda.single_function={'true' if single in (True, 1, 'True', 'true') else 'false'}")
     if server_slots:
-        overrides += _fit_server(trace, base, overrides, server_slots, fit, progress)
+        overrides += _fit_server(runs, base, overrides, server_slots, fit, progress)
     scenario = _core.parse_scenario(base.to_yaml(), overrides, "calibration")
     return {"overrides": overrides, "scenario": scenario, "yaml": scenario.to_yaml(), "fit": fit}
 
@@ -349,20 +382,22 @@ def _service_grid(get_s: np.ndarray, put_s: np.ndarray) -> np.ndarray:
     return np.concatenate([SERVICE_MS, np.asarray(longer[1:])])
 
 
-def _fit_server(trace: dict, base: _core.Scenario, overrides: list[str], slots: int, fit: dict,
+def _fit_server(runs: list[dict], base: _core.Scenario, overrides: list[str], slots: int, fit: dict,
                 progress: Callable[[int, int], None] | None = None) -> list[str]:
     """S3 as a finite-capacity endpoint (the local stand-in's one server
     process): the service time, base latency and spread that make the
-    simulator's epoch durations and costs closest to the trace's, by
-    replaying its actions (least squares of the relative errors of both; 3
-    seeds per candidate). Cost enters because compare-and-swap conflicts,
-    which cost requests, depend on these timings."""
-    get_s, put_s = np.asarray(trace["requests"]["get_s"]), np.asarray(trace["requests"]["put_s"])
-    real_duration = np.asarray(trace["epochs"]["duration_s"], dtype=np.float64)
-    real_cost = np.asarray(trace["epochs"]["cost_total_usd"], dtype=np.float64)
+    simulator's epoch durations and costs closest to the traces', by
+    replaying each run's actions from its start (least squares of the
+    relative errors of both over every epoch of every run; 3 seeds per
+    candidate). Cost enters because compare-and-swap conflicts, which cost
+    requests, depend on these timings."""
+    get_s = np.concatenate([np.asarray(run["requests"]["get_s"]) for run in runs])
+    put_s = np.concatenate([np.asarray(run["requests"]["put_s"]) for run in runs])
+    real_duration = np.concatenate([np.asarray(run["epochs"]["duration_s"], dtype=np.float64) for run in runs])
+    real_cost = np.concatenate([np.asarray(run["epochs"]["cost_total_usd"], dtype=np.float64) for run in runs])
     base_yaml = base.to_yaml()
     fixed = overrides + _replay_overrides(_core.parse_scenario(base_yaml, overrides, "calibration"),
-                                          len(real_duration))
+                                          max(len(run["epochs"]["epoch"]) for run in runs))
     best = None
     max_slots = slots
     service_grid = _service_grid(get_s, put_s)
@@ -377,9 +412,11 @@ def _fit_server(trace: dict, base: _core.Scenario, overrides: list[str], slots: 
                              f"s3.get_latency_median_ms={get_ms:.4g}", f"s3.put_latency_median_ms={put_ms:.4g}",
                              f"s3.latency_sigma={sigma}"]
                 scenario = _core.parse_scenario(base_yaml, fixed + candidate, "calibration")
-                simulated = _simulate(trace, scenario, [0, 1, 2])
-                error = float(np.mean(((simulated["duration_s"] - real_duration) / real_duration) ** 2)
-                              + np.mean(((simulated["cost_total_usd"] - real_cost) / real_cost) ** 2))
+                simulated = [_simulate(run, scenario, [0, 1, 2]) for run in runs]
+                duration = np.concatenate([replay["duration_s"] for replay in simulated])
+                cost = np.concatenate([replay["cost_total_usd"] for replay in simulated])
+                error = float(np.mean(((duration - real_duration) / real_duration) ** 2)
+                              + np.mean(((cost - real_cost) / real_cost) ** 2))
                 if best is None or error < best[0]:
                     best = (error, candidate, dict(server_slots=slots, server_service_ms=float(service_ms),
                                                    get_ms=float(get_ms), put_ms=float(put_ms),
@@ -414,23 +451,29 @@ def _replay_overrides(scenario: _core.Scenario, epochs: int) -> list[str]:
 
 
 def _replay(trace: dict, scenario: _core.Scenario, seeds: list[int]) -> dict[str, np.ndarray]:
-    """The simulator's mean duration, cost and loss per epoch over ``seeds``,
-    on the trace's actions, whatever the scenario's stopping rule."""
+    """The simulator's duration, cost and loss per epoch from each of
+    ``seeds`` (arrays of seeds x epochs), on the trace's actions, whatever
+    the scenario's stopping rule."""
     limits = _replay_overrides(scenario, len(trace["epochs"]["epoch"]))
-    return _simulate(trace, _core.parse_scenario(scenario.to_yaml(), limits, "replay"), seeds)
+    return _simulate_seeds(trace, _core.parse_scenario(scenario.to_yaml(), limits, "replay"), seeds)
 
 
 def _simulate(trace: dict, scenario: _core.Scenario, seeds: list[int]) -> dict[str, np.ndarray]:
+    """The mean over ``seeds`` of _simulate_seeds."""
+    return {key: values.mean(axis=0) for key, values in _simulate_seeds(trace, scenario, seeds).items()}
+
+
+def _simulate_seeds(trace: dict, scenario: _core.Scenario, seeds: list[int]) -> dict[str, np.ndarray]:
     """_replay's work on a scenario that already lets every epoch run."""
     epochs = trace["epochs"]
     actions = list(zip(epochs["action_functions"], epochs["action_memory_mb"]))
-    out = {key: np.zeros(len(actions)) for key in ("duration_s", "cost_total_usd", "loss")}
-    for seed in seeds:
+    out = {key: np.zeros((len(seeds), len(actions))) for key in ("duration_s", "cost_total_usd", "loss")}
+    for s, seed in enumerate(seeds):
         simulation = _core.Simulation(scenario, seed)
         for i, (functions, memory_mb) in enumerate(actions):
             result = simulation.run_epoch(int(functions), int(memory_mb))
             for key in out:
-                out[key][i] += result[key] / len(seeds)
+                out[key][s, i] = result[key]
     return out
 
 
@@ -454,15 +497,20 @@ def replay_caveats(trace: dict) -> list[str]:
 
 def compare(trace: dict, scenario: _core.Scenario, seeds: list[int]) -> dict[str, Any]:
     """Replays the trace's actions in the simulator from each seed. Per epoch:
-    real and simulated (mean over seeds) duration, cost and loss, and the
-    relative errors; plus the totals and ``caveats`` (replay_caveats).
-    ValueError for a non-finite timing."""
+    real and simulated (mean over seeds) duration, cost and loss, the
+    relative errors, and the simulator's spread over the seeds (``spread_*``:
+    standard deviation / mean, 0 for one seed: how far one run's epoch may
+    lie from the mean by chance alone, by the simulator's account); plus
+    the totals, the largest error and spread of any epoch (``max_abs_error``,
+    ``max_spread``) and ``caveats`` (replay_caveats). ValueError for a
+    non-finite timing."""
     check_run_trace(trace)
     trace = ran_epochs(trace)
     check_finite_timings(trace)
     epochs = trace["epochs"]
     actions = list(zip(epochs["action_functions"], epochs["action_memory_mb"]))
-    simulated = _replay(trace, scenario, seeds)
+    per_seed = _replay(trace, scenario, seeds)
+    simulated = {key: values.mean(axis=0) for key, values in per_seed.items()}
     rows = []
     for i, (functions, memory_mb) in enumerate(actions):
         row = {"epoch": i, "functions": int(functions), "memory_mb": int(memory_mb)}
@@ -470,11 +518,13 @@ def compare(trace: dict, scenario: _core.Scenario, seeds: list[int]) -> dict[str
             real, sim = float(epochs[key][i]), float(simulated[key][i])
             row[f"real_{key}"], row[f"sim_{key}"] = real, sim
             row[f"error_{key}"] = (sim - real) / real if real else float("nan")
+            row[f"spread_{key}"] = float(np.std(per_seed[key][:, i]) / sim) if sim else float("nan")
         rows.append(row)
     totals = {}
     for key in ("duration_s", "cost_total_usd"):
         real, sim = float(np.sum(epochs[key])), float(np.sum(simulated[key]))
         totals[key] = {"real": real, "sim": sim, "error": (sim - real) / real if real else float("nan")}
     worst = {key: float(max(abs(r[f"error_{key}"]) for r in rows)) for key in simulated}
-    return {"rows": rows, "totals": totals, "max_abs_error": worst, "seeds": seeds,
+    spread = {key: float(max(r[f"spread_{key}"] for r in rows)) for key in simulated}
+    return {"rows": rows, "totals": totals, "max_abs_error": worst, "max_spread": spread, "seeds": seeds,
             "caveats": replay_caveats(trace)}

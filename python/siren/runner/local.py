@@ -23,9 +23,12 @@ What is emulated, and how (each configurable):
     function, burst 1000 and 100/s; before 2023: a burst of 3,000 then 500
     per minute). The simulator's ``lambda.scaling.*``;
   - the CPU share: with ``emulate_cpu_share``, a function of m MB below one
-    vCPU (``mb_per_vcpu``) sleeps (1/share - 1) x each compute phase, the way
-    Lambda's CFS quota stretches it; above one vCPU nothing changes (the
-    worker's numpy is single-threaded, on Lambda too);
+    vCPU (``mb_per_vcpu``) makes each compute phase last its CPU time /
+    share (it sleeps what its wall time has not yet taken), the way
+    Lambda's CFS quota stretches it; a host whose cores are busy with other
+    work thus stretches it no further, unless its share of a core falls
+    below the function's; above one vCPU nothing changes (the worker's
+    numpy is single-threaded, on Lambda too);
   - memory is not enforced: a process may use more than m MB.
 
 The sandboxes' environment enables the worker's test-only event fields

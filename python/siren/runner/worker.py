@@ -31,9 +31,10 @@ Event (JSON)::
                               fold_interval_ms (> 0) and allowance (with
                               "lists")
     cpu_share                 optional, test-only, in (0, 1]: emulate
-                              Lambda's CPU share by sleeping (1/share - 1) x
-                              each compute phase (local backend; real
-                              Lambda throttles for real)
+                              Lambda's CPU share: each compute phase lasts
+                              its CPU time / share (it sleeps the rest;
+                              _share_sleep_s) (local backend; real Lambda
+                              throttles for real)
     fault                     optional, test-only: {"token", "at_batch",
                               "when": "before_push" | "after_push", "how":
                               "raise" (default) | "exit" | "hang"} fails once
@@ -305,10 +306,11 @@ def _run_batch(store: ParameterStore, event: dict, epoch: int, batch: int, learn
         return ({"batch": batch, "fetch_s": fetched - start, "compute_s": 0.0, "update_s": 0.0, "staleness": 0,
                  "conflicts": 0, "backoff_s": 0.0, "skipped": True, "version": state.version,
                  "loss": float("nan")}, 0.0)
+    cpu_start = time.process_time()
     batch_loss, gradient = net.loss_and_gradient(state.params, data)
     computed = time.perf_counter()
     if cpu_share < 1.0:
-        time.sleep((computed - fetched) * (1.0 / cpu_share - 1.0))
+        time.sleep(_share_sleep_s(time.process_time() - cpu_start, computed - fetched, cpu_share))
         computed = time.perf_counter()
     _maybe_fail(store, event, batch, "before_push")
     new_state, staleness, conflicts, backoff_s = _push(store, state, gradient, learning_rate, epoch, batch, push)
@@ -318,6 +320,18 @@ def _run_batch(store: ParameterStore, event: dict, epoch: int, batch: int, learn
              "update_s": pushed - computed, "staleness": staleness, "conflicts": conflicts, "backoff_s": backoff_s,
              "skipped": new_state is None, "version": new_state.version if new_state else state.version,
              "loss": batch_loss}, pushed - start)
+
+
+def _share_sleep_s(cpu_s: float, wall_s: float, cpu_share: float) -> float:
+    """How long to sleep after a compute phase that used ``cpu_s`` seconds
+    of CPU in ``wall_s`` seconds of wall time, so that it lasts what it
+    would on ``cpu_share`` of a core: cpu_s / cpu_share in all (a CFS quota
+    lets the function run cpu_share of each period). Measured from the CPU
+    time, not the wall time, so that a host whose cores are shared with
+    other work does not stretch the emulated phase further: the wait for
+    a core counts towards the throttling Lambda would have imposed, and
+    only a host slower than the share itself shows through."""
+    return max(0.0, cpu_s / cpu_share - wall_s)
 
 
 def _push_options(event: dict) -> dict:

@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""How well real runs of one schedule repeat on the local stand-in, and how
+well the simulator calibrated on some of them predicts the others: the
+numbers behind the calibration check (every epoch of a held-out run within
+15 % in duration and 5 % in cost).
+
+Runs ``--runs`` jobs of the same schedule (``siren run``), calibrates on
+the first ``--calibrate-on`` of them (``siren calibrate`` pools several),
+replays every other run (``siren compare-sim``, ``--seeds`` simulated seeds
+averaged) and prints, per run: each epoch's duration, cost and refused
+compare-and-swap pushes (each one a billed PUT and GET), the largest
+difference of any epoch from the first run's, and for a held-out run the
+calibrated simulator's largest error per epoch. It also prints the noise
+floor of the check by the calibrated simulator's own account: the spread of
+one epoch over simulated seeds (sd / mean, largest epoch) and the fraction
+of simulated runs whose every epoch lies within the tolerances of the
+simulated mean, i.e. how often a simulator that is exactly right would pass
+against one real run.
+
+    .venv/bin/python experiments/calibration_repeatability.py --out build/rep
+    .venv/bin/python experiments/calibration_repeatability.py --out build/rep-mlp convergence.sgd.model=mlp \\
+        convergence.sgd.mlp.hidden1=128 convergence.sgd.learning_rate=0.3
+
+The host's load average before and after is printed: on a shared machine
+the runs measure its other work too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from siren import _core
+from siren.runner.calibrate import _replay_overrides, _simulate_seeds
+from siren.runner.trace import read_run_trace
+
+DURATION_TOLERANCE, COST_TOLERANCE = 0.15, 0.05  # The issue's check, per epoch.
+COMMON = ["job.budget_usd=1", "job.max_epochs=20", "workload.target_loss=0.081"]
+
+
+def _siren(*args: str) -> None:
+    proc = subprocess.run([sys.executable, "-m", "siren", *args], capture_output=True, text=True)
+    if proc.returncode:
+        sys.exit(f"siren {' '.join(args)} failed:\n{proc.stderr}")
+
+
+def _noise_floor(scenario_path: Path, trace: dict, seeds: int) -> tuple[float, float, float]:
+    """(largest per-epoch spread of duration, of cost, fraction of simulated
+    runs within the tolerances of the simulated mean in every epoch)."""
+    scenario = _core.load_scenario(str(scenario_path), [])
+    scenario = _core.parse_scenario(scenario.to_yaml(), _replay_overrides(scenario, len(trace["epochs"]["epoch"])),
+                                    "replay")
+    runs = _simulate_seeds(trace, scenario, list(range(seeds)))
+    duration, cost = runs["duration_s"], runs["cost_total_usd"]
+    within = ((np.abs(duration / duration.mean(axis=0) - 1) <= DURATION_TOLERANCE).all(axis=1)
+              & (np.abs(cost / cost.mean(axis=0) - 1) <= COST_TOLERANCE).all(axis=1))
+    return (float(np.max(duration.std(axis=0) / duration.mean(axis=0))),
+            float(np.max(cost.std(axis=0) / cost.mean(axis=0))), float(within.mean()))
+
+
+def _sources(traces: list[dict]) -> None:
+    """Per run and epoch, what an epoch's time is made of: the cold starts'
+    init (epoch 0), the mean batch fetch (batch and parameter GETs), compute
+    and push (PUT, with refused pushes' re-reads and retries, back-off
+    excluded) per batch, and the back-off slept in all; then the spread
+    (sd / mean) of each over the warm epochs of every run."""
+    print("run epoch  init_s  fetch_ms  compute_ms  push_ms  backoff_s  refused  duration_s")
+    warm: dict[str, list[float]] = {}
+    for i, trace in enumerate(traces):
+        epochs, batches, invocations = trace["epochs"], trace["batches"], trace["invocations"]
+        for e in range(len(epochs["epoch"])):
+            rows = np.asarray(batches["epoch"]) == e
+            cold = (np.asarray(invocations["epoch"]) == e) & np.asarray(invocations["cold"], dtype=bool)
+            backoff = np.asarray(batches["backoff_s"])[rows]
+            values = {"fetch_ms": 1e3 * float(np.mean(np.asarray(batches["fetch_s"])[rows])),
+                      "compute_ms": 1e3 * float(np.mean(np.asarray(batches["compute_s"])[rows])),
+                      "push_ms": 1e3 * float(np.mean(np.asarray(batches["update_s"])[rows] - backoff)),
+                      "backoff_s": float(np.sum(backoff)), "refused": float(epochs["update_conflicts"][e]),
+                      "duration_s": float(epochs["duration_s"][e])}
+            init = float(np.mean(np.asarray(invocations["init_s"])[cold])) if cold.any() else 0.0
+            print(f"{i:>3} {e:>5}  {init:6.3f}  {values['fetch_ms']:8.2f}  {values['compute_ms']:10.2f}  "
+                  f"{values['push_ms']:7.2f}  {values['backoff_s']:9.3f}  {values['refused']:7.0f}  "
+                  f"{values['duration_s']:10.3f}")
+            if e > 0:
+                for key, value in values.items():
+                    warm.setdefault(key, []).append(value)
+    print("spread (sd / mean) over the warm epochs of every run: " + ", ".join(
+        f"{key} {np.std(v) / np.mean(v):.0%}" if np.mean(v) > 0 else f"{key} -" for key, v in warm.items()))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", required=True, help="folder for the traces, scenario and comparisons")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--calibrate-on", type=int, default=2, help="calibrate on the first this many runs")
+    parser.add_argument("--schedule", default="4:1024")
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--seeds", type=int, default=20, help="simulated seeds (default: %(default)s)")
+    parser.add_argument("--push-protocol", default="cas")
+    parser.add_argument("--reuse", action="store_true", help="keep the traces already in --out (recalibrate only)")
+    parser.add_argument("overrides", nargs="*", metavar="key=value")
+    args = parser.parse_args()
+    if not 1 <= args.calibrate_on < args.runs:
+        parser.error(f"--calibrate-on: expected 1 <= it < --runs ({args.runs}), got {args.calibrate_on}")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"load average before: {os.getloadavg()[0]:.1f} (1 min) on {os.cpu_count()} cores")
+    overrides = COMMON + args.overrides
+    paths = [out / f"run{i}.h5" for i in range(args.runs)]
+    for path in paths:
+        if args.reuse and path.exists():
+            continue
+        _siren("run", "--schedule", args.schedule, "--epochs", str(args.epochs), "--push-protocol",
+               args.push_protocol, "--out", str(path), *overrides)
+    scenario = out / "cal.yaml"
+    _siren("calibrate", *map(str, paths[:args.calibrate_on]), "-o", str(scenario), "--quiet")
+    print(f"load average after the runs: {os.getloadavg()[0]:.1f}")
+    traces = [read_run_trace(path) for path in paths]
+    first = traces[0]["epochs"]
+    print(f"schedule {args.schedule}, {args.epochs} epochs, push protocol {args.push_protocol}, "
+          f"{' '.join(args.overrides) or 'softmax'}; calibrated on runs 0-{args.calibrate_on - 1}")
+    print("run  role        duration_s per epoch          cost_usd x 1e6 per epoch     refused pushes   "
+          "vs run 0: dur, cost   sim vs run: dur, cost")
+    for i, (path, trace) in enumerate(zip(paths, traces)):
+        epochs = trace["epochs"]
+        duration, cost = np.asarray(epochs["duration_s"]), np.asarray(epochs["cost_total_usd"])
+        repeat = (np.max(np.abs(duration / np.asarray(first["duration_s"]) - 1)),
+                  np.max(np.abs(cost / np.asarray(first["cost_total_usd"]) - 1)))
+        held_out = i >= args.calibrate_on
+        cmp_path = out / f"cmp{i}.json"
+        _siren("compare-sim", str(path), "--scenario", str(scenario), "--seeds", str(args.seeds), "--json",
+               str(cmp_path))
+        worst = json.loads(cmp_path.read_text())["max_abs_error"]
+        print(f"{i:>3}  {'held-out' if held_out else 'calibrated':<10}  "
+              f"{' '.join(f'{d:6.3f}' for d in duration):<28}  {' '.join(f'{c * 1e6:6.1f}' for c in cost):<28} "
+              f"{' '.join(str(int(k)) for k in epochs['update_conflicts']):<16} "
+              f"{100 * repeat[0]:5.1f}% {100 * repeat[1]:5.1f}%      "
+              f"{100 * worst['duration_s']:5.1f}% {100 * worst['cost_total_usd']:5.1f}%")
+    _sources(traces)
+    spread_duration, spread_cost, within = _noise_floor(scenario, traces[-1], args.seeds)
+    print(f"noise floor (calibrated simulator, {args.seeds} seeds): one epoch's spread sd/mean up to "
+          f"{100 * spread_duration:.1f}% in duration, {100 * spread_cost:.1f}% in cost; {100 * within:.0f}% of "
+          f"simulated runs have every epoch within {DURATION_TOLERANCE:.0%} / {COST_TOLERANCE:.0%} of the mean")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
