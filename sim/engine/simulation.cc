@@ -96,8 +96,7 @@ bool Simulation::NeedsProjection(const Action& action) const {
   const double estimate =
       s.last_cost_usd * action.memory_mb / s.job.memory_mb *
       std::max(1.0, static_cast<double>(action.functions) / s.last_functions);
-  const double left = scenario_->job.budget_usd - s.job.cost_usd;
-  return left <=
+  return budget_left_usd() <=
          kProjectBelowEstimates * scenario_->job.budget_margin * estimate;
 }
 
@@ -201,6 +200,9 @@ const Platform& Simulation::platform() const {
 int Simulation::epoch() const { return state_->job.epoch; }
 double Simulation::time_s() const {
   return SimTimeToSeconds(state_->job.clock);
+}
+double Simulation::budget_left_usd() const {
+  return scenario_->job.budget_usd - state_->job.cost_usd;
 }
 double Simulation::cost_usd() const { return state_->job.cost_usd; }
 double Simulation::loss() const { return state_->job.loss; }
