@@ -42,7 +42,7 @@ StepOutcome SirenEnv::Step(const double* action, float* observation,
   return outcome;
 }
 
-DecodedAction SirenEnv::ClampToBudget(const DecodedAction& action) const {
+DecodedAction SirenEnv::ClampToBudget(const DecodedAction& action) {
   const sim::Action requested{action.functions, action.memory_mb};
   // Far from the budget's end the guard does not project, and neither does
   // the clamp: the action is affordable by a wide margin.
@@ -60,7 +60,7 @@ DecodedAction SirenEnv::ClampToBudget(const DecodedAction& action) const {
         try {
           // The guard's test (Simulation::RunEpoch): run unless projected
           // over the budget left.
-          return simulation_.ProjectEpochCost(a).bound_usd <= left;
+          return simulation_.ProjectAndRemember(a).bound_usd <= left;
         } catch (const sim::InvalidAction&) {
           return false;  // Cannot run at all (too slow for the timeout).
         }

@@ -74,7 +74,7 @@ class SirenEnv {
                      StepInfo* info);
   // env.action_clamp budget: `action`, or the closest one the guard's
   // projection finds affordable (budget_clamped set).
-  DecodedAction ClampToBudget(const DecodedAction& action) const;
+  DecodedAction ClampToBudget(const DecodedAction& action);
 
   std::shared_ptr<const sim::Scenario> scenario_;
   // Built first: the scale and the codec take its platform and initial loss

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "sim/engine/cost_projection.h"
 #include "sim/engine/epoch_engine.h"
@@ -25,6 +27,9 @@ class SimulationState {
   // job.memory_mb): the guard's quick estimate.
   double last_cost_usd = 0;
   int last_functions = 0;
+  // ProjectAndRemember's projections for the epoch about to run (cleared
+  // when it runs and on Reset).
+  std::vector<std::pair<Action, CostProjection>> remembered;
 };
 
 namespace {
@@ -87,6 +92,7 @@ void Simulation::Reset(uint64_t seed) {
   state_->job = JobState(*scenario_, state_->engine.platform(), seed);
   state_->last_cost_usd = 0;
   state_->last_functions = 0;
+  state_->remembered.clear();
 }
 
 bool Simulation::NeedsProjection(const Action& action) const {
@@ -127,6 +133,19 @@ CostProjection Simulation::ProjectEpochCost(const Action& action) const {
   return ProjectChecked(action);
 }
 
+CostProjection Simulation::ProjectAndRemember(const Action& action) {
+  CheckAction(action);
+  for (const auto& [known, projection] : state_->remembered) {
+    if (known.functions == action.functions &&
+        known.memory_mb == action.memory_mb) {
+      return projection;
+    }
+  }
+  const CostProjection projection = ProjectChecked(action);
+  state_->remembered.emplace_back(action, projection);
+  return projection;
+}
+
 CostProjection Simulation::ProjectChecked(const Action& action) const {
   const JobState& job = state_->job;
   return sim::ProjectEpochCost(
@@ -155,9 +174,18 @@ EpochResult Simulation::RunEpoch(const Action& action) {
   double projected = 0;  // None made.
   if (scenario_->job.budget_guard == BudgetGuard::kProject &&
       NeedsProjection(action)) {
-    projected = ProjectChecked(action).bound_usd;
+    projected = -1;
+    for (const auto& [known, projection] : state_->remembered) {
+      if (known.functions == action.functions &&
+          known.memory_mb == action.memory_mb) {
+        projected = projection.bound_usd;
+      }
+    }
+    if (projected < 0) projected = ProjectChecked(action).bound_usd;
+    state_->remembered.clear();
     if (projected > left) return SkipForBudget(action, projected);
   }
+  state_->remembered.clear();
   EpochResult result = state_->engine.Run(
       action, job, observers_, left - 1e-9 * scenario_->job.budget_usd);
   result.projected_cost_usd = projected;

@@ -67,6 +67,13 @@ class Simulation {
   // InvalidAction for an action RunEpoch would refuse.
   CostProjection ProjectEpochCost(const Action& action) const;
 
+  // ProjectEpochCost, remembered until the epoch runs: RunEpoch's guard
+  // reuses the projection of an action projected here (the projection is
+  // deterministic, so the result is the one it would compute) instead of
+  // simulating it again. For a caller that tests actions before choosing one
+  // (the env's budget clamp).
+  CostProjection ProjectAndRemember(const Action& action);
+
   // Whether RunEpoch would project `action` (the first epoch, or the budget
   // left under 4 x job.budget_margin x the last epoch's cost scaled to the
   // action; see RunEpoch). When false, the budget left is far above the

@@ -115,6 +115,28 @@ TEST(BudgetClampTest, NeverGoesBelowMinFunctions) {
   EXPECT_EQ(d.action.functions, 4);
 }
 
+// --- the remembered projection ----------------------------------------------
+
+TEST(BudgetClampTest, ARememberedProjectionIsTheOneTheGuardWouldMake) {
+  auto scenario = std::make_shared<const sim::Scenario>(
+      sim::LoadScenario("default", {"job.budget_usd=0.1"}));
+  sim::Simulation remembering(scenario, 11), plain(scenario, 11);
+  while (!plain.done()) {
+    const sim::Action action{300, 2048};
+    // Projections of other actions on the way, as the clamp makes them.
+    remembering.ProjectAndRemember({150, 2048});
+    EXPECT_EQ(remembering.ProjectAndRemember(action).bound_usd,
+              plain.ProjectEpochCost(action).bound_usd);
+    const sim::EpochResult a = remembering.RunEpoch(action);
+    const sim::EpochResult b = plain.RunEpoch(action);
+    EXPECT_EQ(a.projected_cost_usd, b.projected_cost_usd);
+    EXPECT_EQ(a.cumulative_cost_usd, b.cumulative_cost_usd);
+    EXPECT_EQ(a.cumulative_time_s, b.cumulative_time_s);
+    EXPECT_EQ(a.budget_stop, b.budget_stop);
+  }
+  EXPECT_TRUE(remembering.done());
+}
+
 // --- the env ---------------------------------------------------------------
 
 std::shared_ptr<const sim::Scenario> Load(const std::string& clamp,
