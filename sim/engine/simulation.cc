@@ -133,14 +133,19 @@ CostProjection Simulation::ProjectEpochCost(const Action& action) const {
   return ProjectChecked(action);
 }
 
-CostProjection Simulation::ProjectAndRemember(const Action& action) {
-  CheckAction(action);
+const CostProjection* Simulation::Remembered(const Action& action) const {
   for (const auto& [known, projection] : state_->remembered) {
     if (known.functions == action.functions &&
         known.memory_mb == action.memory_mb) {
-      return projection;
+      return &projection;
     }
   }
+  return nullptr;
+}
+
+CostProjection Simulation::ProjectAndRemember(const Action& action) {
+  CheckAction(action);
+  if (const CostProjection* known = Remembered(action)) return *known;
   const CostProjection projection = ProjectChecked(action);
   state_->remembered.emplace_back(action, projection);
   return projection;
@@ -174,14 +179,8 @@ EpochResult Simulation::RunEpoch(const Action& action) {
   double projected = 0;  // None made.
   if (scenario_->job.budget_guard == BudgetGuard::kProject &&
       NeedsProjection(action)) {
-    projected = -1;
-    for (const auto& [known, projection] : state_->remembered) {
-      if (known.functions == action.functions &&
-          known.memory_mb == action.memory_mb) {
-        projected = projection.bound_usd;
-      }
-    }
-    if (projected < 0) projected = ProjectChecked(action).bound_usd;
+    const CostProjection* known = Remembered(action);
+    projected = known ? known->bound_usd : ProjectChecked(action).bound_usd;
     state_->remembered.clear();
     if (projected > left) return SkipForBudget(action, projected);
   }

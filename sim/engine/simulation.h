@@ -109,6 +109,8 @@ class Simulation {
  private:
   // Throws InvalidAction for an action that cannot run (see RunEpoch).
   void CheckAction(const Action& action) const;
+  // ProjectAndRemember's projection of `action` this epoch, or null.
+  const CostProjection* Remembered(const Action& action) const;
   // ProjectEpochCost of an action CheckAction accepted.
   CostProjection ProjectChecked(const Action& action) const;
   // The row of an epoch the guard did not run; ends the job.
