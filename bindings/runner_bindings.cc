@@ -2,11 +2,13 @@
 // by the runner is decoded, scored, observed and billed by the same C++ code
 // as a simulated one, so a policy sees identical inputs in simulation and in
 // reality. Thin: conversions and checks only.
+#include <pybind11/functional.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
 #include <cmath>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,6 +22,7 @@
 #include "sim/core/epoch_fields.h"
 #include "sim/core/event_queue.h"
 #include "sim/engine/billing_meter.h"
+#include "sim/engine/budget_clamp.h"
 #include "sim/engine/cost_projection.h"
 #include "sim/engine/job_status.h"
 #include "sim/platform/platform.h"
@@ -342,6 +345,60 @@ void DefineRunnerBindings(py::module_& m) {
       "instances. Keys: mean_usd, max_usd, bound_usd (max x "
       "job.budget_margin), samples, and the mean sample's mix: "
       "mean_duration_usd, mean_s3_gets, mean_s3_puts, mean_s3_lists.");
+
+  m.def(
+      "clamp_to_budget",
+      [](const PyScenario& scenario, int functions, int memory_mb,
+         const std::function<bool(int, int)>& affordable,
+         std::optional<int> min_functions) {
+        const sim::Scenario& s = *scenario.scenario;
+        if (functions < 1) {
+          throw py::value_error("functions: must be >= 1, got " +
+                                std::to_string(functions));
+        }
+        const std::shared_ptr<const sim::Platform> platform =
+            sim::MakePlatform(s);
+        const std::string memory_error =
+            sim::MemoryError(*platform, s, memory_mb);
+        if (!memory_error.empty()) throw py::value_error(memory_error);
+        const int lowest =
+            min_functions.has_value()
+                ? *min_functions
+                : static_cast<int>(s.params.Int("env.min_functions"));
+        if (lowest < 1) {
+          throw py::value_error("min_functions: must be >= 1, got " +
+                                std::to_string(lowest));
+        }
+        std::vector<int> sizes;
+        for (int size : platform->MemoryGrid()) {
+          if (sim::MemoryError(*platform, s, size).empty()) {
+            sizes.push_back(size);
+          }
+        }
+        const sim::BudgetClamp clamp = sim::ClampToBudget(
+            {functions, memory_mb}, sizes, lowest, [&](const sim::Action& a) {
+              return affordable(a.functions, a.memory_mb);
+            });
+        py::dict out;
+        out["functions"] = clamp.action.functions;
+        out["memory_mb"] = clamp.action.memory_mb;
+        out["clamped"] = clamp.clamped;
+        out["affordable"] = clamp.affordable;
+        out["checks"] = clamp.checks;
+        return out;
+      },
+      py::arg("scenario"), py::arg("functions"), py::arg("memory_mb"),
+      py::arg("affordable"), py::arg("min_functions") = py::none(),
+      "The budget clamp of env.action_clamp budget (sim/engine/"
+      "budget_clamp.h), for a caller with its own test of what the budget "
+      "left can pay: affordable(functions, memory_mb) -> bool, normally the "
+      "budget guard's (project_epoch_cost x margin against the budget left). "
+      "Returns the requested action when affordable, else the closest "
+      "affordable one (same memory, the most functions by bisection; else "
+      "the largest smaller feasible memory), else the requested one with "
+      "affordable False. Keys: functions, memory_mb, clamped, affordable, "
+      "checks (calls of affordable). min_functions: the fewest functions "
+      "to fall back to (default: the scenario's env.min_functions).");
 }
 
 }  // namespace siren::bindings

@@ -80,6 +80,7 @@ DecodedAction ActionCodec::DecodeUnit(double x_functions,
                                       double x_memory) const {
   DecodedAction decoded;
   decoded.functions = FunctionsAt(std::clamp(x_functions, 0.0, 1.0));
+  decoded.requested_functions = decoded.functions;
   const size_t index = static_cast<size_t>(std::lround(
       std::clamp(x_memory, 0.0, 1.0) * static_cast<double>(grid_.size() - 1)));
   decoded.requested_memory_mb = grid_[index];

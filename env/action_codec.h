@@ -38,6 +38,11 @@ struct DecodedAction {
   int memory_mb = 0;            // What runs (after clamping).
   int requested_memory_mb = 0;  // What the action asked for.
   bool memory_clamped = false;  // requested < smallest feasible size.
+  // What the action asked for before the budget clamp (env.action_clamp;
+  // functions and memory_mb are what runs), and whether the clamp changed it.
+  // The codec sets requested_functions = functions; SirenEnv clamps.
+  int requested_functions = 0;
+  bool budget_clamped = false;
 };
 
 class ActionCodec {

@@ -75,6 +75,19 @@ sim::ParamSection EnvParamSection() {
       "Observation unit of the job's budget (observation index 10), USD; one "
       "unit for every scenario, so that a policy sees which budget it has.",
       "[I] the default preset's budgets are $0.10-$0.50"));
+  p.push_back(StoredEnum(
+      "env.action_clamp", {"none", "budget"}, "none",
+      "What an epoch runs when the budget guard's projection of the action "
+      "(job.budget_margin x its cost, projected as the guard projects it) "
+      "exceeds the budget left. none: the action as asked, so the guard "
+      "ends the job (budget_exhausted, nothing overspent); budget: the "
+      "closest affordable action (same memory and fewer functions, by "
+      "bisection on the projection; else a smaller memory), reported in "
+      "the step info (requested_functions, budget_clamped); the job ends as "
+      "with none only when not even env.min_functions at the smallest "
+      "feasible memory are affordable.",
+      "[I] none keeps the MDP of the paper; budget measured in "
+      "agent/README.md (The budget as a constraint)"));
 
   sim::ParamSection section;
   section.name = "env (the MDP; read by env/, ignored by the simulator)";
@@ -101,6 +114,9 @@ EnvSpec EnvSpec::FromScenario(const sim::Scenario& scenario) {
   env.batch_time_scale_s = p.Double("env.batch_time_scale_s");
   env.observation_clip = p.Double("env.observation_clip");
   env.budget_scale_usd = p.Double("env.budget_scale_usd");
+  env.action_clamp = p.String("env.action_clamp") == "budget"
+                         ? ActionClamp::kBudget
+                         : ActionClamp::kNone;
   return env;
 }
 

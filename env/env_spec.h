@@ -12,6 +12,11 @@ namespace siren::env {
 // How actions are mapped to a number of functions.
 enum class FunctionScale { kLog, kLinear };
 
+// What the env does with an action the budget cannot pay (env.action_clamp):
+// run it (kNone: the budget guard ends the job) or run the closest affordable
+// one instead (kBudget: sim/engine/budget_clamp.h).
+enum class ActionClamp { kNone, kBudget };
+
 // Reward per epoch: -reward_per_second * epoch seconds; on success (target
 // loss within budget) +success_bonus; when the budget runs out first
 // -budget_penalty.
@@ -28,6 +33,7 @@ struct EnvSpec {
   double batch_time_scale_s = 1;  // Observation unit of per-batch times.
   double observation_clip = 100;  // Upper bound of normalised times.
   double budget_scale_usd = 1;    // Observation unit of the job's budget.
+  ActionClamp action_clamp = ActionClamp::kNone;
 
   static EnvSpec FromScenario(const sim::Scenario& scenario);
 };

@@ -7,7 +7,12 @@
 //    writes the initial observation (observation.h) into
 //    obs[kObservationSize].
 //  - Step(action, obs, info) decodes the two action values (action_codec.h),
-//    runs one epoch, writes the next observation and returns the reward and
+//    with env.action_clamp budget replaces an action whose projected cost
+//    exceeds the budget left by the closest affordable one
+//    (sim/engine/budget_clamp.h; the guard's own projection and test, made
+//    only when the guard would project: near the budget's end and at the
+//    first epoch; info->action says what ran and what was asked), runs one
+//    epoch, writes the next observation and returns the reward and
 //    the end flags:
 //      reward = -env.reward_per_second * epoch seconds,
 //               + env.success_bonus  when the target loss is reached within
@@ -67,6 +72,9 @@ class SirenEnv {
  private:
   StepOutcome DoStep(const DecodedAction& action, float* observation,
                      StepInfo* info);
+  // env.action_clamp budget: `action`, or the closest one the guard's
+  // projection finds affordable (budget_clamped set).
+  DecodedAction ClampToBudget(const DecodedAction& action);
 
   std::shared_ptr<const sim::Scenario> scenario_;
   // Built first: the scale and the codec take its platform and initial loss

@@ -9,7 +9,8 @@ namespace {
 
 // The env's own columns around the epoch-result ones.
 constexpr const char* kActionColumns[] = {
-    "functions", "memory_mb", "requested_memory_mb", "memory_clamped"};
+    "functions",      "memory_mb",           "requested_memory_mb",
+    "memory_clamped", "requested_functions", "budget_clamped"};
 constexpr const char* kEpisodeColumns[] = {"episode_return", "episode_length"};
 
 // The epoch fields the info carries (a non-empty info_name), in table order.
@@ -48,6 +49,8 @@ void WriteInfoRow(const StepInfo& info, double episode_return,
   *row++ = static_cast<double>(info.action.memory_mb);
   *row++ = static_cast<double>(info.action.requested_memory_mb);
   *row++ = info.action.memory_clamped ? 1.0 : 0.0;
+  *row++ = static_cast<double>(info.action.requested_functions);
+  *row++ = info.action.budget_clamped ? 1.0 : 0.0;
   for (const sim::EpochField* field : InfoFields()) {
     *row++ = sim::EpochFieldNumber(*field, info.epoch);
   }

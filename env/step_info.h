@@ -4,10 +4,11 @@
 // a dict and the vector buffer into Gymnasium's dict of arrays.
 //
 // Layout: the decoded action (functions, memory_mb, requested_memory_mb,
-// memory_clamped), then every epoch-result field with an info column in the
-// field table (sim/core/epoch_fields.h, `info_name`, table order), then
-// episode_return and episode_length. A field enters the info by giving it an
-// info_name there.
+// memory_clamped, requested_functions, budget_clamped: what ran and what was
+// asked, SirenEnv's budget clamp included), then every epoch-result field with
+// an info column in the field table (sim/core/epoch_fields.h, `info_name`,
+// table order), then episode_return and episode_length. A field enters the info
+// by giving it an info_name there.
 #ifndef SIREN_ENV_STEP_INFO_H_
 #define SIREN_ENV_STEP_INFO_H_
 

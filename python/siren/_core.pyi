@@ -385,3 +385,10 @@ def project_epoch_cost(scenario: Scenario, functions: int, memory_mb: int, previ
     """The budget guard's projection of one epoch. Keys: mean_usd, max_usd,
     bound_usd (max x job.budget_margin), samples, mean_duration_usd,
     mean_s3_gets, mean_s3_puts, mean_s3_lists."""
+
+
+def clamp_to_budget(scenario: Scenario, functions: int, memory_mb: int, affordable: Callable[[int, int], bool],
+                    min_functions: int | None = None) -> dict[str, Any]:
+    """The budget clamp of env.action_clamp budget with the caller's test of
+    what the budget left pays. Keys: functions, memory_mb, clamped,
+    affordable, checks."""

@@ -46,10 +46,10 @@ STATUS_NAMES: tuple[str, ...] = tuple(EPOCH_FIELDS_BY_NAME["status"]["labels"])
 # Info columns that hold counts (exact integers stored as doubles) and flags:
 # the env's own, and the epoch fields of type "int" that the info carries.
 INT_INFO_NAMES = frozenset(
-    {"functions", "memory_mb", "requested_memory_mb", "episode_length"}
+    {"functions", "memory_mb", "requested_memory_mb", "requested_functions", "episode_length"}
     | {field["info"] for field in EPOCH_FIELDS if field["info"] is not None and field["type"] == "int"}
 )
-BOOL_INFO_NAMES = frozenset({"memory_clamped"})
+BOOL_INFO_NAMES = frozenset({"memory_clamped", "budget_clamped"})
 _STATUS_COLUMN = INFO_NAMES.index("status")
 # Simulator seeds are drawn in [0, 2^63) from the env's np_random.
 SEED_HIGH = 2**63
@@ -140,11 +140,12 @@ def encode_action(core_env: _core.Env, action_space: spaces.Space, functions: in
 
 def info_row_to_dict(row: Iterable[float]) -> dict[str, Any]:
     """One info row (env/step_info.h) as a dict of Python numbers: counts as
-    int, memory_clamped as bool, status as its name, the rest as float."""
+    int, memory_clamped and budget_clamped as bool, status as its name, the rest as float."""
     info: dict[str, Any] = dict(zip(INFO_NAMES, row.tolist() if isinstance(row, np.ndarray) else row))
     for name in INT_INFO_NAMES:
         info[name] = int(info[name])
-    info["memory_clamped"] = bool(info["memory_clamped"])
+    for name in BOOL_INFO_NAMES:
+        info[name] = bool(info[name])
     info["status"] = STATUS_NAMES[int(info["status"])]
     return info
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "sim/engine/cost_projection.h"
 #include "sim/engine/epoch_engine.h"
@@ -25,6 +27,9 @@ class SimulationState {
   // job.memory_mb): the guard's quick estimate.
   double last_cost_usd = 0;
   int last_functions = 0;
+  // ProjectAndRemember's projections for the epoch about to run (cleared
+  // when it runs and on Reset).
+  std::vector<std::pair<Action, CostProjection>> remembered;
 };
 
 namespace {
@@ -87,6 +92,7 @@ void Simulation::Reset(uint64_t seed) {
   state_->job = JobState(*scenario_, state_->engine.platform(), seed);
   state_->last_cost_usd = 0;
   state_->last_functions = 0;
+  state_->remembered.clear();
 }
 
 bool Simulation::NeedsProjection(const Action& action) const {
@@ -96,8 +102,7 @@ bool Simulation::NeedsProjection(const Action& action) const {
   const double estimate =
       s.last_cost_usd * action.memory_mb / s.job.memory_mb *
       std::max(1.0, static_cast<double>(action.functions) / s.last_functions);
-  const double left = scenario_->job.budget_usd - s.job.cost_usd;
-  return left <=
+  return budget_left_usd() <=
          kProjectBelowEstimates * scenario_->job.budget_margin * estimate;
 }
 
@@ -128,6 +133,24 @@ CostProjection Simulation::ProjectEpochCost(const Action& action) const {
   return ProjectChecked(action);
 }
 
+const CostProjection* Simulation::Remembered(const Action& action) const {
+  for (const auto& [known, projection] : state_->remembered) {
+    if (known.functions == action.functions &&
+        known.memory_mb == action.memory_mb) {
+      return &projection;
+    }
+  }
+  return nullptr;
+}
+
+CostProjection Simulation::ProjectAndRemember(const Action& action) {
+  CheckAction(action);
+  if (const CostProjection* known = Remembered(action)) return *known;
+  const CostProjection projection = ProjectChecked(action);
+  state_->remembered.emplace_back(action, projection);
+  return projection;
+}
+
 CostProjection Simulation::ProjectChecked(const Action& action) const {
   const JobState& job = state_->job;
   return sim::ProjectEpochCost(
@@ -156,9 +179,12 @@ EpochResult Simulation::RunEpoch(const Action& action) {
   double projected = 0;  // None made.
   if (scenario_->job.budget_guard == BudgetGuard::kProject &&
       NeedsProjection(action)) {
-    projected = ProjectChecked(action).bound_usd;
+    const CostProjection* known = Remembered(action);
+    projected = known ? known->bound_usd : ProjectChecked(action).bound_usd;
+    state_->remembered.clear();
     if (projected > left) return SkipForBudget(action, projected);
   }
+  state_->remembered.clear();
   EpochResult result = state_->engine.Run(
       action, job, observers_, left - 1e-9 * scenario_->job.budget_usd);
   result.projected_cost_usd = projected;
@@ -201,6 +227,9 @@ const Platform& Simulation::platform() const {
 int Simulation::epoch() const { return state_->job.epoch; }
 double Simulation::time_s() const {
   return SimTimeToSeconds(state_->job.clock);
+}
+double Simulation::budget_left_usd() const {
+  return scenario_->job.budget_usd - state_->job.cost_usd;
 }
 double Simulation::cost_usd() const { return state_->job.cost_usd; }
 double Simulation::loss() const { return state_->job.loss; }

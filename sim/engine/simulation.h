@@ -67,6 +67,22 @@ class Simulation {
   // InvalidAction for an action RunEpoch would refuse.
   CostProjection ProjectEpochCost(const Action& action) const;
 
+  // ProjectEpochCost, remembered until the epoch runs: RunEpoch's guard
+  // reuses the projection of an action projected here (the projection is
+  // deterministic, so the result is the one it would compute) instead of
+  // simulating it again. For a caller that tests actions before choosing one
+  // (the env's budget clamp).
+  CostProjection ProjectAndRemember(const Action& action);
+
+  // Whether RunEpoch would project `action` (the first epoch, or the budget
+  // left under 4 x job.budget_margin x the last epoch's cost scaled to the
+  // action; see RunEpoch). When false, the budget left is far above the
+  // epoch's likely cost and the guard lets it run unprojected.
+  bool NeedsProjection(const Action& action) const;
+  // job.budget_usd less the cost so far: what the guard compares a
+  // projection with.
+  double budget_left_usd() const;
+
   // Subscribes `observer` (not owned; must outlive its subscription).
   void AddObserver(Observer* observer);
   void RemoveObserver(Observer* observer);
@@ -93,10 +109,10 @@ class Simulation {
  private:
   // Throws InvalidAction for an action that cannot run (see RunEpoch).
   void CheckAction(const Action& action) const;
+  // ProjectAndRemember's projection of `action` this epoch, or null.
+  const CostProjection* Remembered(const Action& action) const;
   // ProjectEpochCost of an action CheckAction accepted.
   CostProjection ProjectChecked(const Action& action) const;
-  // Whether the guard projects `action` (see RunEpoch in simulation.cc).
-  bool NeedsProjection(const Action& action) const;
   // The row of an epoch the guard did not run; ends the job.
   EpochResult SkipForBudget(const Action& action, double projected);
 

@@ -207,6 +207,8 @@ TEST(EpochFieldsTest, InfoRowCarriesTheTableFieldsWithAnInfoName) {
   info.action.memory_mb = 3;
   info.action.requested_memory_mb = 1;
   info.action.memory_clamped = true;
+  info.action.requested_functions = 5;
+  info.action.budget_clamped = true;
   std::vector<double> row(env::InfoSize(), -1.0);
   env::WriteInfoRow(info, -7.25, 9, row.data());
   const auto column = [&](std::string_view name) {
@@ -228,9 +230,11 @@ TEST(EpochFieldsTest, InfoRowCarriesTheTableFieldsWithAnInfoName) {
   EXPECT_EQ(column("memory_mb"), 3.0);
   EXPECT_EQ(column("requested_memory_mb"), 1.0);
   EXPECT_EQ(column("memory_clamped"), 1.0);
+  EXPECT_EQ(column("requested_functions"), 5.0);
+  EXPECT_EQ(column("budget_clamped"), 1.0);
   EXPECT_EQ(column("episode_return"), -7.25);
   EXPECT_EQ(column("episode_length"), 9.0);
-  EXPECT_EQ(env::InfoSize(), carried + 6);
+  EXPECT_EQ(env::InfoSize(), carried + 8);
 }
 
 }  // namespace

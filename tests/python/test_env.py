@@ -12,7 +12,7 @@ from gymnasium.utils.env_checker import check_env as gym_check_env
 
 import siren
 from siren import _core
-from siren.envs import INFO_NAMES, INT_INFO_NAMES, OBSERVATION_NAMES, STATUS_NAMES, SirenEnv
+from siren.envs import BOOL_INFO_NAMES, INFO_NAMES, INT_INFO_NAMES, OBSERVATION_NAMES, STATUS_NAMES, SirenEnv
 
 from conftest import PRESETS
 
@@ -86,7 +86,7 @@ def test_episode_types_and_bounds(env_id: str, encoding: str) -> None:
         for name, value in info.items():
             if name in INT_INFO_NAMES:
                 assert type(value) is int, name
-            elif name == "memory_clamped":
+            elif name in BOOL_INFO_NAMES:
                 assert type(value) is bool
             elif name == "status":
                 assert value in STATUS_NAMES

@@ -122,8 +122,9 @@ def test_runner_fields_do_not_shadow_the_table() -> None:
 def test_info_carries_the_table_fields_with_an_info_column() -> None:
     carried = [field for field in EPOCH_FIELDS if field["info"] is not None]
     names = list(INFO_NAMES)
-    assert names[:4] == ["functions", "memory_mb", "requested_memory_mb", "memory_clamped"]
-    assert names[4:-2] == [field["info"] for field in carried]
+    assert names[:6] == ["functions", "memory_mb", "requested_memory_mb", "memory_clamped", "requested_functions",
+                         "budget_clamped"]
+    assert names[6:-2] == [field["info"] for field in carried]
     assert names[-2:] == ["episode_return", "episode_length"]
     assert STATUS_NAMES == ("running", "converged", "budget_exhausted", "epoch_limit")
     assert {field["info"] for field in carried if field["type"] == "int"} <= INT_INFO_NAMES

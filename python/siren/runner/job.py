@@ -68,6 +68,14 @@ the epoch's ``budget_stop`` column says how (``before_epoch``: the skipped
 row; ``mid_epoch``: the guard refused an invocation, and ``failure`` lists
 the batches left undone).
 
+With the scenario's ``env.action_clamp=budget`` (as the simulated env does,
+env/siren_env.h), an action the guard would not run is first replaced by the
+closest one it would (``_core.clamp_to_budget``: same memory and the most
+functions the guard's own test accepts, else a smaller memory); the epoch's
+``budget_clamped`` and ``requested_functions`` columns and its
+``adjustment`` say so. The job then ends ``budget_exhausted`` only when not
+even the fewest functions at the smallest feasible memory can run.
+
 Money is the platform's word: each invocation is billed from the billed
 duration Lambda reports (REPORT line), else from its measured handler time
 plus its measured INIT phase where the generation bills INIT; every
@@ -285,22 +293,13 @@ class RealJob:
         if self._ended:
             raise RuntimeError("step() before reset() or after the job ended")
         decoded = self.codec.decode(np.asarray(action, dtype=np.float64))
-        functions, memory_mb = decoded["functions"], decoded["memory_mb"]
         adjustments = self._action_adjustments(action, decoded)
-        projection = self._projection(functions, memory_mb)
-        projected = projection["max_usd"] * self.budget_margin * self._correction
         left = self.scenario.budget_usd - self._cumulative("cumulative_cost_usd")
-        used = min(functions, len(self.dataset.batches))
-        runner_reserve = self._runner_reserve(used, memory_mb)
         if self._timeout_s is None:
             self._timeout_s = float(getattr(self.backend, "timeout_s", None) or self.scenario.get("lambda.timeout_s"))
-        folder = None
-        if self.push_protocol == "fold":
-            folder = folder_allowance(self.scenario, memory_mb, used, len(self.dataset.batches),
-                                      self._fold_interval_ms / 1000.0, projection, self._timeout_s)
-        plan = plan_epoch(self.scenario, memory_mb, used, left, self._timeout_s, projection, runner_reserve, folder)
-        why = ("its projected cost exceeds the budget left" if projected + runner_reserve > left
-               else "the budget left cannot pay one short invocation per function" if plan is None else "")
+        decoded = self._clamp_to_budget(decoded, left, adjustments)
+        functions, memory_mb = decoded["functions"], decoded["memory_mb"]
+        projection, projected, runner_reserve, plan, why = self._guard(functions, memory_mb, left)
         if why:
             outcome = self._stop_for_budget(decoded, projected, why)
             self._note_adjustments(outcome[-1], adjustments)
@@ -315,7 +314,9 @@ class RealJob:
                 raise lost from None
             raise
         record.update(requested_memory_mb=decoded["requested_memory_mb"],
-                      memory_clamped=decoded["memory_clamped"], projected_cost_usd=projected)
+                      memory_clamped=decoded["memory_clamped"], projected_cost_usd=projected,
+                      requested_functions=decoded["requested_functions"],
+                      budget_clamped=decoded["budget_clamped"])
         if projection["mean_usd"] > 0:
             self._correction = max(self._correction, record["cost_total_usd"] / projection["mean_usd"])
         if record["functions_used"] < functions:
@@ -336,6 +337,44 @@ class RealJob:
         self._ended = status != "running"
         terminated = scored["terminated"] or status in ("budget_exhausted", "failed")
         return scored["observation"], scored["reward"], terminated, scored["truncated"], record
+
+    def _guard(self, functions: int, memory_mb: int, left: float) -> tuple[dict, float, float, Any, str]:
+        """The budget guard's test of an epoch of ``functions`` at
+        ``memory_mb`` with ``left`` of budget: (projection, projected cost,
+        runner reserve, plan, why), ``why`` empty when the epoch may run."""
+        projection = self._projection(functions, memory_mb)
+        projected = projection["max_usd"] * self.budget_margin * self._correction
+        used = min(functions, len(self.dataset.batches))
+        runner_reserve = self._runner_reserve(used, memory_mb)
+        folder = None
+        if self.push_protocol == "fold":
+            folder = folder_allowance(self.scenario, memory_mb, used, len(self.dataset.batches),
+                                      self._fold_interval_ms / 1000.0, projection, self._timeout_s)
+        plan = plan_epoch(self.scenario, memory_mb, used, left, self._timeout_s, projection, runner_reserve, folder)
+        why = ("its projected cost exceeds the budget left" if projected + runner_reserve > left
+               else "the budget left cannot pay one short invocation per function" if plan is None else "")
+        return projection, projected, runner_reserve, plan, why
+
+    def _clamp_to_budget(self, decoded: dict, left: float, adjustments: list[tuple[str, str]]) -> dict:
+        """With the scenario's env.action_clamp budget, the decoded action,
+        or the closest one the guard lets run (``_core.clamp_to_budget``
+        with the guard's own test, ``_guard``), as the simulated env clamps
+        it; a change is added to ``adjustments``. Adds requested_functions
+        and budget_clamped to the decoded dict."""
+        decoded = dict(decoded, requested_functions=decoded["functions"], budget_clamped=False)
+        if self.scenario.get("env.action_clamp") != "budget":
+            return decoded
+        functions, memory_mb = decoded["functions"], decoded["memory_mb"]
+        clamp = _core.clamp_to_budget(self.scenario, functions, memory_mb,
+                                      lambda n, m: not self._guard(n, m, left)[-1])
+        if not clamp["clamped"]:
+            return decoded
+        decoded.update(functions=clamp["functions"], memory_mb=clamp["memory_mb"], budget_clamped=True)
+        adjustments.append(("budget_clamped", f"{functions} functions at {memory_mb} MB clamped to "
+                                              f"{clamp['functions']} at {clamp['memory_mb']} MB: the budget guard "
+                                              f"would not run the action with ${left:.6f} left "
+                                              "(env.action_clamp=budget)"))
+        return decoded
 
     def _action_adjustments(self, action: Any, decoded: dict) -> list[tuple[str, str]]:
         """(kind, text) of each change the codec made to ``action``."""
@@ -406,7 +445,8 @@ class RealJob:
                          why: str) -> tuple[np.ndarray, float, bool, bool, dict]:
         self._ended = True
         record = {"epoch": len(self.records), "action_functions": decoded["functions"],
-                  "action_memory_mb": decoded["memory_mb"], "status": "budget_exhausted",
+                  "action_memory_mb": decoded["memory_mb"], "requested_functions": decoded["requested_functions"],
+                  "budget_clamped": decoded["budget_clamped"], "status": "budget_exhausted",
                   "budget_stop": "before_epoch", "projected_cost_usd": projected,
                   "cumulative_cost_usd": self._cumulative("cumulative_cost_usd"),
                   "cumulative_time_s": self._cumulative("cumulative_time_s"), "skipped": True,

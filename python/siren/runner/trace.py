@@ -60,6 +60,10 @@ RUNNER_EPOCH_FIELDS: dict[str, tuple[str, str]] = {
     "parameter_version": ("count", "Parameter store version after the epoch."),
     "requested_memory_mb": ("MB", "Memory the action asked for, before clamping to a feasible size."),
     "memory_clamped": ("", "True when the requested memory was clamped up."),
+    "requested_functions": ("count", "Functions the action asked for, before the budget clamp "
+                                     "(env.action_clamp=budget)."),
+    "budget_clamped": ("", "True when the budget clamp (env.action_clamp=budget) replaced the action by the closest "
+                           "one the budget guard runs."),
     "skipped": ("", "True for the row of an epoch the budget guard did not run."),
     "budget_reason": ("", "Why the budget guard did not run the epoch (skipped rows), or empty."),
     "function_timeout_s": ("s", "The function's timeout in the epoch (the budget guard lowers it when the budget "
