@@ -66,10 +66,18 @@ struct ValidationSummary {
 bool LearnedIsNoWorse(const ValidationSummary& learned,
                       const ValidationSummary& fixed);
 
-// One line that says which policy was exported and why, with the numbers.
+// One line that says which policy was exported and why, with the numbers;
+// `fixed_name` names the fixed policy ("oracle static" or "schedule").
 std::string DescribeSafeguard(const ValidationSummary& learned,
                               const ValidationSummary& fixed,
-                              bool exported_learned);
+                              bool exported_learned,
+                              const std::string& fixed_name = "oracle static");
+
+// One line comparing the schedule anchor with the plain oracle static one
+// on the validation seeds (the safeguard's rule) and saying which is kept.
+std::string DescribeAnchorCheck(const ValidationSummary& schedule,
+                                const ValidationSummary& plain,
+                                bool kept_schedule);
 
 }  // namespace siren::agent
 
