@@ -54,8 +54,13 @@ def parse_args() -> argparse.Namespace:
     args = p.parse_args()
     if args.quick:
         args.iterations, args.envs, args.eval_seeds, args.tuning_seeds = 3, 4, 2, 2
-        args.budgets, args.anchor_budgets = "0.10,0.30", 2
+        args.budgets, args.anchor_budgets = "0.10,0.30,0.50", 2
     return args
+
+
+def budget_label(budget: float) -> str:
+    """0.10, 0.50; 0.165 with the digits it needs."""
+    return f"{budget:.2f}" if round(budget, 2) == budget else f"{budget:g}"
 
 
 def table_configurations(policy, table: dict, scenario: _core.Scenario, budget: float,
@@ -113,9 +118,10 @@ def main() -> int:
         floor, mixed = table_configurations(policy, table, scenario, budget, args.budget_draw)
         floor_row = schedule_row(scenario, [floor], held_out, "table alone, floor", args.threads)
         mixed_row = schedule_row(scenario, [mixed], held_out, "table alone, interp.", args.threads)
-        print(f"budget {budget:.4f}: {'a grid point' if on_grid else 'not a grid point'} of the anchor table")
+        label = budget_label(budget)
+        print(f"budget {label}: {'a grid point' if on_grid else 'not a grid point'} of the anchor table")
         for row in (mine, oracle, gs_row, floor_row, mixed_row):
-            print(format_row(row, oracle, f"{budget:.3f}"))
+            print(format_row(row, oracle, label))
         seeds, means = common_success_jct([mine, oracle])
         print(f"        on the {len(seeds)} seeds both converged: policy {means[0]:.2f} s, oracle static "
               f"{means[1]:.2f} s ({(means[1] - means[0]) / means[1]:+.1%})")
@@ -123,7 +129,7 @@ def main() -> int:
               and mine["mean_jct_s"] <= oracle["mean_jct_s"] * (1 + args.tolerance))
         checks.append((budget, ok, mine["mean_jct_s"] / oracle["mean_jct_s"] - 1))
     for budget, ok, excess in checks:
-        print(f"check budget={budget:.2f}: policy JCT {excess:+.1%} vs oracle static, "
+        print(f"check budget={budget_label(budget)}: policy JCT {excess:+.1%} vs oracle static, "
               f"{'PASS' if ok else 'FAIL'} (<= +{args.tolerance:.0%}, no lower success)")
     print(f"check overall: {'PASS' if all(ok for _, ok, _ in checks) else 'FAIL'}")
     return 0
