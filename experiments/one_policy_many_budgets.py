@@ -4,29 +4,40 @@ budgets (job.budget_range, drawn per episode; the observation carries the
 episode's budget) against the oracle static configuration and grid search
 each tuned for one budget alone.
 
-Trains with `siren train` on the preset plus job.budget_range, then at each
-budget of --budgets evaluates, on the same held-out seeds (1,000,000
-onwards): the policy (deterministic), the oracle static configuration and
-GS, both tuned on seeds 0..k-1 at that budget. The check: at every budget
-the policy's mean JCT is within --tolerance (2 %) of the oracle static one,
-with no lower success.
+Trains with `siren train` on the preset plus job.budget_range (its anchor
+is the table of oracle static configurations at --anchor-budgets grid
+budgets over the range, agent/trainer/anchor_table.h), then at each budget
+of --budgets evaluates, on the same held-out seeds (1,000,000 onwards): the
+policy (deterministic), the oracle static configuration and GS, both tuned
+on seeds 0..k-1 at that budget, and the anchor table alone under two
+lookups: "floor" (the trainer's: the configuration of the largest grid
+budget <= the job's) and "interpolated" (the Box actions of the two
+neighbouring grid budgets mixed linearly in log budget, then decoded; a
+measurement of that alternative, not what the trainer exports). Each
+budget is marked as a grid point of the table or not. The check: at every
+budget the policy's mean JCT is within --tolerance (2 %) of the oracle
+static one, with no lower success.
 
-    .venv/bin/python experiments/one_policy_many_budgets.py --iterations 300
+    .venv/bin/python experiments/one_policy_many_budgets.py --iterations 200 \
+        --budgets 0.10,0.11,0.165,0.25,0.37,0.45,0.50
     .venv/bin/python experiments/one_policy_many_budgets.py --quick   # a smoke run
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
 from policy_runs import (HEADER, HELD_OUT_FIRST_SEED, QUICK_ORACLE, add_training_arguments, common_success_jct,
                          format_row, policy_row, schedule_row, train_policy, write_scenario)
 
 from siren import _core
 from siren.baselines import oracle_static
+from siren.policy import load_policy
 
 
 def parse_args() -> argparse.Namespace:
@@ -35,6 +46,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--budgets", default="0.10,0.20,0.30,0.40,0.50", help="evaluation budgets, USD")
     p.add_argument("--budget-range", default="0.10,0.50", help="training range lo,hi, USD")
     p.add_argument("--budget-draw", default="log_uniform", choices=["log_uniform", "uniform"])
+    p.add_argument("--anchor-budgets", type=int, default=9, help="grid budgets of the policy's anchor table")
     add_training_arguments(p, "the baselines are")
     p.add_argument("--tolerance", type=float, default=0.02, help="check: JCT at most oracle x (1 + this)")
     p.add_argument("--quick", action="store_true",
@@ -42,8 +54,31 @@ def parse_args() -> argparse.Namespace:
     args = p.parse_args()
     if args.quick:
         args.iterations, args.envs, args.eval_seeds, args.tuning_seeds = 3, 4, 2, 2
-        args.budgets = "0.10,0.50"
+        args.budgets, args.anchor_budgets = "0.10,0.30,0.50", 2
     return args
+
+
+def budget_label(budget: float) -> str:
+    """0.10, 0.50; 0.165 with the digits it needs."""
+    return f"{budget:.2f}" if round(budget, 2) == budget else f"{budget:g}"
+
+
+def table_configurations(policy, table: dict, scenario: _core.Scenario, budget: float,
+                         draw: str) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The anchor table's static configuration at `budget` under the floor
+    lookup (the trainer's) and under interpolation between the neighbouring
+    grid budgets (Box actions mixed linearly in log budget, or in budget for
+    a uniform draw, then decoded)."""
+    budgets = table["budgets_usd"]
+    cells = policy.anchor_table[:, 0, :].numpy().astype(np.float64)
+    lo = max([k for k, b in enumerate(budgets) if b <= budget * (1 + 1e-6)], default=0)
+    floor = tuple(table["rows"][lo][0])
+    if lo + 1 >= len(budgets) or budget <= budgets[lo]:
+        return floor, floor
+    scale = math.log if draw == "log_uniform" else (lambda x: x)
+    t = (scale(budget) - scale(budgets[lo])) / (scale(budgets[lo + 1]) - scale(budgets[lo]))
+    decoded = _core.Env(scenario, "box").decode((1 - t) * cells[lo] + t * cells[lo + 1])
+    return floor, (decoded["functions"], decoded["memory_mb"])
 
 
 def main() -> int:
@@ -58,7 +93,13 @@ def main() -> int:
         yaml = out.parent / f"{out.name}_scenario.yaml"
         trained_on = write_scenario(args.scenario, [f"job.budget_range=[{lo}, {hi}]",
                                                     f"job.budget_draw={args.budget_draw}"], yaml)
-        policy, train_s = train_policy(yaml, out, args.iterations, args.envs, args.threads, args.seed)
+        policy, train_s = train_policy(yaml, out, args.iterations, args.envs, args.threads, args.seed,
+                                       ("--anchor-budgets", str(args.anchor_budgets),
+                                        "--tuning-seeds", str(args.tuning_seeds)))
+        _, metadata = load_policy(out / "policy.pt")
+    table = metadata["anchor_table"]
+    print(f"anchor table ({len(table['budgets_usd'])} grid budgets, exported: {metadata['exported']}): "
+          + ", ".join(f"${b:.4f} {row[0][0]} x {row[0][1]} MB" for b, row in zip(table["budgets_usd"], table["rows"])))
     print(f"scenario={trained_on.name} trained once on job.budget_range=[{lo}, {hi}] ({args.budget_draw}), "
           f"{args.iterations} iterations x {args.envs} envs, seed {args.seed}, {train_s:.0f} s; "
           f"held-out seeds {held_out[0]}..{held_out[-1]}; baselines tuned per budget on seeds 0..{tuning[-1]}")
@@ -73,8 +114,14 @@ def main() -> int:
         gs = _core.grid_search(scenario, [budget], tuning, num_threads=args.threads)[0]["best"]
         gs_row = schedule_row(scenario, [(gs["functions"], gs["memory_mb"])], held_out, "GS", args.threads)
         mine = policy_row(policy, scenario, held_out, "one policy (all budgets)", "trained once")
-        for row in (mine, oracle, gs_row):
-            print(format_row(row, oracle, f"{budget:.2f}"))
+        on_grid = any(math.isclose(budget, b, rel_tol=1e-9) for b in table["budgets_usd"])
+        floor, mixed = table_configurations(policy, table, scenario, budget, args.budget_draw)
+        floor_row = schedule_row(scenario, [floor], held_out, "table alone, floor", args.threads)
+        mixed_row = schedule_row(scenario, [mixed], held_out, "table alone, interp.", args.threads)
+        label = budget_label(budget)
+        print(f"budget {label}: {'a grid point' if on_grid else 'not a grid point'} of the anchor table")
+        for row in (mine, oracle, gs_row, floor_row, mixed_row):
+            print(format_row(row, oracle, label))
         seeds, means = common_success_jct([mine, oracle])
         print(f"        on the {len(seeds)} seeds both converged: policy {means[0]:.2f} s, oracle static "
               f"{means[1]:.2f} s ({(means[1] - means[0]) / means[1]:+.1%})")
@@ -82,7 +129,7 @@ def main() -> int:
               and mine["mean_jct_s"] <= oracle["mean_jct_s"] * (1 + args.tolerance))
         checks.append((budget, ok, mine["mean_jct_s"] / oracle["mean_jct_s"] - 1))
     for budget, ok, excess in checks:
-        print(f"check budget={budget:.2f}: policy JCT {excess:+.1%} vs oracle static, "
+        print(f"check budget={budget_label(budget)}: policy JCT {excess:+.1%} vs oracle static, "
               f"{'PASS' if ok else 'FAIL'} (<= +{args.tolerance:.0%}, no lower success)")
     print(f"check overall: {'PASS' if all(ok for _, ok, _ in checks) else 'FAIL'}")
     return 0

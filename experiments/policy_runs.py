@@ -45,12 +45,14 @@ def write_scenario(base: str, overrides: list[str], path: Path) -> _core.Scenari
     return scenario
 
 
-def train_policy(scenario_yaml: Path, out: Path, iterations: int, envs: int, threads: int, seed: int):
-    """`siren train` on the YAML scenario; returns (TorchScript policy, wall s)."""
+def train_policy(scenario_yaml: Path, out: Path, iterations: int, envs: int, threads: int, seed: int,
+                 extra: tuple[str, ...] = ()):
+    """`siren train` on the YAML scenario (plus `extra` options); returns
+    (TorchScript policy, wall s)."""
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "siren", "train", "--scenario", str(scenario_yaml), "--iterations",
                     str(iterations), "--envs", str(envs), "--threads", str(threads), "--seed", str(seed),
-                    "--quiet", "--force", "--out", str(out)], check=True)
+                    "--quiet", "--force", "--out", str(out), *extra], check=True)
     wall = time.perf_counter() - start
     policy, _ = load_policy(out / "policy.pt")
     return policy, wall

@@ -51,19 +51,37 @@ bool LearnedIsNoWorse(const ValidationSummary& learned,
 
 std::string DescribeSafeguard(const ValidationSummary& learned,
                               const ValidationSummary& fixed,
-                              bool exported_learned) {
+                              bool exported_learned,
+                              const std::string& fixed_name) {
   char text[512];
+  const std::string exported =
+      exported_learned ? "learned" : fixed_name + " (the learned one is worse)";
   std::snprintf(
       text, sizeof text,
       "safeguard on %d validation seeds: learned %d/%d successes, %d over "
-      "budget, mean JCT %.2f s, $%.4f; oracle static %d/%d, %d over budget, "
+      "budget, mean JCT %.2f s, $%.4f; %s %d/%d, %d over budget, "
       "%.2f s, $%.4f -> exported the %s policy",
       learned.episodes, learned.successes, learned.episodes,
       learned.over_budget, learned.mean_jct_s, learned.mean_cost_usd,
-      fixed.successes, fixed.episodes, fixed.over_budget, fixed.mean_jct_s,
-      fixed.mean_cost_usd,
-      exported_learned ? "learned"
-                       : "oracle static (the learned one is worse)");
+      fixed_name.c_str(), fixed.successes, fixed.episodes, fixed.over_budget,
+      fixed.mean_jct_s, fixed.mean_cost_usd, exported.c_str());
+  return text;
+}
+
+std::string DescribeAnchorCheck(const ValidationSummary& schedule,
+                                const ValidationSummary& plain,
+                                bool kept_schedule) {
+  char text[512];
+  std::snprintf(
+      text, sizeof text,
+      "anchor check on %d validation seeds: schedule %d/%d successes, %d "
+      "over budget, mean JCT %.2f s, $%.4f; oracle static %d/%d, %d over "
+      "budget, %.2f s, $%.4f -> the fixed policy is the %s",
+      schedule.episodes, schedule.successes, schedule.episodes,
+      schedule.over_budget, schedule.mean_jct_s, schedule.mean_cost_usd,
+      plain.successes, plain.episodes, plain.over_budget, plain.mean_jct_s,
+      plain.mean_cost_usd,
+      kept_schedule ? "schedule" : "oracle static (the schedule is worse)");
   return text;
 }
 

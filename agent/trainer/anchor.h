@@ -12,13 +12,23 @@
 // oracle static action (which spends up to the budget's edge) instead of the
 // action box's centre.
 //
+// This is one cell of the anchor table (anchor_table.h): with
+// job.budget_range the search runs at each grid budget (one row each), and
+// `--anchor schedule` replaces each row's action by a per-epoch schedule
+// searched from it.
+//
 // Safeguard. After training, the deterministic learned policy and the
-// anchor's constant action run on the same validation seeds (disjoint from
-// the tuning seeds, the trainer's hashed episode seeds and evaluate's
-// held-out seeds). The learned policy is exported only when it is no worse:
-// at least as many successes, no more over-budget episodes and a mean JCT
-// at most the static one's; otherwise the exported policy is the static one
-// (the same network with a zero residual, so it outputs the anchor).
+// anchor alone (the table's lookup) run on the same validation seeds
+// (disjoint from the tuning seeds, the trainer's hashed episode seeds and
+// evaluate's held-out seeds; each episode's over-budget test uses its own,
+// possibly drawn, budget). The learned policy is exported only when it is
+// no worse: at least as many successes, no more over-budget episodes and a
+// mean JCT at most the anchor's; otherwise the exported policy is the
+// anchor alone (the same network with a zero residual). With the schedule
+// anchor, the schedule table is first compared with the plain oracle
+// static table by the same rule; the better one (the schedule on ties) is
+// the fixed policy the learned one must match and the one exported when it
+// does not.
 #ifndef SIREN_AGENT_TRAINER_ANCHOR_H_
 #define SIREN_AGENT_TRAINER_ANCHOR_H_
 
@@ -66,10 +76,18 @@ struct ValidationSummary {
 bool LearnedIsNoWorse(const ValidationSummary& learned,
                       const ValidationSummary& fixed);
 
-// One line that says which policy was exported and why, with the numbers.
+// One line that says which policy was exported and why, with the numbers;
+// `fixed_name` names the fixed policy ("oracle static" or "schedule").
 std::string DescribeSafeguard(const ValidationSummary& learned,
                               const ValidationSummary& fixed,
-                              bool exported_learned);
+                              bool exported_learned,
+                              const std::string& fixed_name = "oracle static");
+
+// One line comparing the schedule anchor with the plain oracle static one
+// on the validation seeds (the safeguard's rule) and saying which is kept.
+std::string DescribeAnchorCheck(const ValidationSummary& schedule,
+                                const ValidationSummary& plain,
+                                bool kept_schedule);
 
 }  // namespace siren::agent
 

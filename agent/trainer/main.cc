@@ -3,7 +3,8 @@
 //   siren-agent train [--scenario S] [--algorithm ppo|reinforce]
 //                     [--iterations N] [--envs N] [--threads N] [--seed S]
 //                     [--out DIR] [--resume | --force] [--stop-after N]
-//                     [--anchor oracle|none] [--no-safeguard] ...
+//                     [--anchor oracle|schedule|none] [--anchor-budgets K]
+//                     [--no-safeguard] ...
 //                     [key=value ...]
 //   siren-agent export --checkpoint DIR/checkpoint.pt --out policy.pt
 //   siren-agent act --policy policy.pt < observations > actions
@@ -48,8 +49,10 @@ int Train(siren::agent::TrainerConfig& config, int stop_after) {
     return 0;
   }
   if (report.anchored) {
-    std::printf("anchor: oracle static %d x %d MB\n", report.anchor_functions,
-                report.anchor_memory_mb);
+    std::printf("anchor: %s\n", report.anchor_description.c_str());
+  }
+  if (!report.anchor_check.empty()) {
+    std::printf("%s\n", report.anchor_check.c_str());
   }
   if (report.validated) std::printf("%s\n", report.safeguard.c_str());
   std::printf(
@@ -86,9 +89,13 @@ int main(int argc, char** argv) {
                     "initial log std of the Gaussian (box units)");
   train
       ->add_option("--anchor", config.anchor,
-                   "oracle: the mean is the oracle static action plus a "
-                   "learned residual; none: the box's centre")
-      ->check(CLI::IsMember({"oracle", "none"}));
+                   "oracle: the mean is the oracle static action (per budget "
+                   "with job.budget_range) plus a learned residual; "
+                   "schedule: the best open-loop per-epoch schedule searched "
+                   "from it; none: the box's centre")
+      ->check(CLI::IsMember({"oracle", "schedule", "none"}));
+  train->add_option("--anchor-budgets", config.anchor_budgets,
+                    "grid budgets of the anchor table over job.budget_range");
   train->add_option("--tuning-seeds", config.tuning_seeds,
                     "seeds 0..k-1 of the anchor's oracle static search");
   train->add_option("--validation-seeds", config.validation_seeds,

@@ -11,6 +11,13 @@
 #include "env/observation.h"
 
 namespace siren::agent {
+namespace {
+
+// The observation's budget field (env/observation.h, index 10), which the
+// exported forward reads as obs[:, 10:11].
+constexpr int kBudgetIndex = 10;
+
+}  // namespace
 
 RunningNormImpl::RunningNormImpl(int size) {
   mean = register_buffer("mean", torch::zeros({size}, torch::kFloat64));
@@ -61,8 +68,41 @@ ActorCriticImpl::ActorCriticImpl(int observation_size, int action_size,
   mu->bias.zero_();
 }
 
-torch::Tensor ActorCriticImpl::Mean(const torch::Tensor& x) {
-  return anchor + mu(torch::tanh(pi2(torch::tanh(pi1(x)))));
+void ActorCriticImpl::SetAnchorTable(const torch::Tensor& table,
+                                     const torch::Tensor& budgets,
+                                     int max_epochs) {
+  torch::NoGradGuard no_grad;
+  anchor.copy_(table[0][0]);
+  anchor_epochs = max_epochs;
+  if (table.size(0) == 1 && table.size(1) == 1) {
+    anchor_table = torch::Tensor();
+    anchor_budgets = torch::Tensor();
+    return;
+  }
+  anchor_table = table.to(torch::kFloat32).clone();
+  anchor_budgets = budgets.to(torch::kFloat32).clone();
+}
+
+torch::Tensor ActorCriticImpl::Anchor(const torch::Tensor& obs) {
+  const int64_t n = obs.size(0);
+  if (!anchor_table.defined()) {
+    return anchor.unsqueeze(0).expand({n, anchor.size(0)});
+  }
+  // As the exported forward (ExportPolicy) looks it up.
+  const torch::Tensor budget =
+      obs.select(1, kBudgetIndex).unsqueeze(1) * (1.0 + 1e-6);
+  const torch::Tensor row =
+      torch::clamp_min((budget >= anchor_budgets.unsqueeze(0)).sum(1) - 1, 0);
+  const torch::Tensor column =
+      torch::clamp(torch::round(obs.select(1, 0) * anchor_epochs), 0,
+                   anchor_table.size(1) - 1)
+          .to(torch::kLong);
+  return anchor_table.index({row, column});
+}
+
+torch::Tensor ActorCriticImpl::Mean(const torch::Tensor& x,
+                                    const torch::Tensor& obs) {
+  return Anchor(obs) + mu(torch::tanh(pi2(torch::tanh(pi1(x)))));
 }
 
 torch::Tensor ActorCriticImpl::Value(const torch::Tensor& x) {
@@ -84,7 +124,14 @@ void ExportPolicy(ActorCritic& model, RunningNorm& norm,
   add("w3",
       static_only ? torch::zeros_like(model->mu->weight) : model->mu->weight);
   add("b3", static_only ? torch::zeros_like(model->mu->bias) : model->mu->bias);
-  add("anchor", model->anchor);
+  // The anchor table (a 1 x 1 table is the `anchor` buffer).
+  const bool table = model->anchor_table.defined();
+  add("anchor_table", table
+                          ? model->anchor_table
+                          : model->anchor.view({1, 1, model->anchor.size(0)}));
+  add("anchor_budgets", table ? model->anchor_budgets : torch::zeros({1}));
+  add("anchor_epochs",
+      torch::full({1}, static_cast<float>(model->anchor_epochs)));
   add("obs_mean", norm->mean);
   add("obs_var", norm->var);
   module.define(R"JIT(
@@ -93,7 +140,11 @@ def forward(self, obs):
     x = torch.clamp(x, -10.0, 10.0)
     h = torch.tanh(torch.addmm(self.b1, x, self.w1.t()))
     h = torch.tanh(torch.addmm(self.b2, h, self.w2.t()))
-    return torch.clamp(self.anchor + torch.addmm(self.b3, h, self.w3.t()), -1.0, 1.0)
+    budget = obs[:, 10:11] * (1.0 + 1e-6)
+    row = torch.clamp((budget >= self.anchor_budgets.unsqueeze(0)).sum(1) - 1, min=0)
+    column = torch.clamp(torch.round(obs[:, 0] * self.anchor_epochs), 0.0, float(self.anchor_table.size(1) - 1)).long()
+    anchor = self.anchor_table[row, column]
+    return torch.clamp(anchor + torch.addmm(self.b3, h, self.w3.t()), -1.0, 1.0)
 )JIT");
   std::unordered_map<std::string, std::string> extra{
       {"siren.json", metadata_json}};

@@ -18,6 +18,7 @@
 #include <variant>
 
 #include "agent/trainer/anchor.h"
+#include "agent/trainer/anchor_table.h"
 #include "agent/trainer/policy.h"
 #include "agent/trainer/train_log.h"
 #include "env/action_codec.h"
@@ -25,6 +26,7 @@
 #include "env/step_info.h"
 #include "env/vector_env.h"
 #include "sim/core/rng.h"
+#include "sim/engine/job_draw.h"
 #include "sim/scenario/scenario_loader.h"
 
 namespace siren::agent {
@@ -61,8 +63,11 @@ void Validate(const TrainerConfig& c) {
   if (!(c.clip > 0)) Bad("clip", std::to_string(c.clip), "> 0");
   if (c.ppo_epochs < 1) Bad("ppo_epochs", std::to_string(c.ppo_epochs), ">= 1");
   if (c.minibatch < 1) Bad("minibatch", std::to_string(c.minibatch), ">= 1");
-  if (c.anchor != "oracle" && c.anchor != "none") {
-    Bad("anchor", "'" + c.anchor + "'", "\"oracle\" or \"none\"");
+  if (c.anchor != "oracle" && c.anchor != "schedule" && c.anchor != "none") {
+    Bad("anchor", "'" + c.anchor + "'", "\"oracle\", \"schedule\" or \"none\"");
+  }
+  if (c.anchor_budgets < 2) {
+    Bad("anchor_budgets", std::to_string(c.anchor_budgets), ">= 2");
   }
   if (c.lr_schedule != "linear" && c.lr_schedule != "constant") {
     Bad("lr_schedule", "'" + c.lr_schedule + "'", "\"linear\" or \"constant\"");
@@ -111,6 +116,7 @@ std::map<std::string, LogAttribute> LogAttributes(
           {"iterations", static_cast<int64_t>(c.iterations)},
           {"initial_log_std", c.initial_log_std},
           {"anchor", c.anchor},
+          {"anchor_budgets", static_cast<int64_t>(c.anchor_budgets)},
           {"tuning_seeds", static_cast<int64_t>(c.tuning_seeds)},
           {"validation_seeds", static_cast<int64_t>(c.validation_seeds)},
           {"safeguard", static_cast<int64_t>(c.safeguard ? 1 : 0)},
@@ -162,6 +168,7 @@ const std::vector<std::pair<std::string, std::string>> kResumeKeys = {
     {"entropy_coef", "--entropy-coef"},
     {"initial_log_std", "--initial-log-std"},
     {"anchor", "--anchor"},
+    {"anchor_budgets", "--anchor-budgets"},
     {"tuning_seeds", "--tuning-seeds"},
     {"lr_schedule", "--lr-schedule"},
 };
@@ -350,12 +357,16 @@ std::string Metadata(const sim::Scenario& scenario,
     yaml += c == '\n' ? std::string("\\n") : std::string(1, c);
   }
   std::string exported;
-  if (report.anchored) {
+  if (report.anchored && report.anchor_table_json.empty()) {
     exported = "\"anchor\": {\"functions\": " +
                std::to_string(report.anchor_functions) +
                ", \"memory_mb\": " + std::to_string(report.anchor_memory_mb) +
                "}, \"exported\": \"" +
                (report.exported_learned ? "learned" : "oracle static") + "\", ";
+  } else if (report.anchored) {
+    exported =
+        "\"anchor_table\": " + report.anchor_table_json + ", \"exported\": \"" +
+        (report.exported_learned ? "learned" : report.exported_anchor) + "\", ";
   }
   return "{\"format\": \"siren-policy-1\", \"action_encoding\": \"box\", " +
          exported + "\"observation_names\": [" + names +
@@ -372,7 +383,7 @@ struct Episode {
   torch::Tensor final_observation;  // For truncation bootstrap.
   double jct_s = 0, cost_usd = 0;
   bool success = false;
-  bool over_budget = false;  // cost_usd > job.budget_usd.
+  bool over_budget = false;  // cost_usd > the episode's budget.
 };
 
 // The state saved in a checkpoint.
@@ -387,6 +398,10 @@ struct TrainingState {
   // The safeguard exported the static policy (set after training; a
   // checkpoint written before the safeguard ran holds false).
   bool exported_static = false;
+  // The anchor table's kind ("oracle", "schedule"; "" without an anchor)
+  // and row budgets in USD.
+  std::string anchor_kind;
+  std::vector<double> anchor_budgets_usd;
 };
 
 void SaveCheckpoint(const std::string& path,
@@ -421,6 +436,19 @@ void SaveCheckpoint(const std::string& path,
   archive.write("log", rows);
   archive.write("exported_static",
                 torch::tensor({static_cast<int64_t>(state.exported_static)}));
+  archive.write("anchor_kind", TextTensor(state.anchor_kind));
+  archive.write(
+      "anchor_budgets_usd",
+      torch::tensor(state.anchor_budgets_usd.empty() ? std::vector<double>{0.0}
+                                                     : state.anchor_budgets_usd,
+                    torch::kFloat64));
+  archive.write(
+      "anchor_epochs",
+      torch::tensor({static_cast<int64_t>(state.model->anchor_epochs)}));
+  if (state.model->anchor_table.defined()) {
+    archive.write("anchor_table", state.model->anchor_table);
+    archive.write("anchor_budgets", state.model->anchor_budgets);
+  }
   const std::string temporary = path + ".tmp";
   WithTorchErrors("cannot write the checkpoint '" + path + "'", "",
                   [&] { archive.save_to(temporary); });
@@ -465,6 +493,24 @@ void LoadArchive(const std::string& path, TrainingState& state,
   state.exported_static =
       archive.try_read("exported_static", exported_static) &&
       exported_static.item<int64_t>() != 0;
+  // The anchor table (absent from checkpoints of the 1 x 1 anchor's days:
+  // the model's `anchor` buffer is the table then).
+  torch::Tensor kind, budgets_usd, epochs, table, budgets;
+  if (archive.try_read("anchor_kind", kind)) {
+    state.anchor_kind = TensorText(kind);
+  }
+  if (archive.try_read("anchor_budgets_usd", budgets_usd)) {
+    state.anchor_budgets_usd.assign(
+        budgets_usd.data_ptr<double>(),
+        budgets_usd.data_ptr<double>() + budgets_usd.numel());
+  }
+  if (archive.try_read("anchor_epochs", epochs)) {
+    state.model->anchor_epochs = static_cast<int>(epochs.item<int64_t>());
+  }
+  if (archive.try_read("anchor_table", table) &&
+      archive.try_read("anchor_budgets", budgets)) {
+    state.model->SetAnchorTable(table, budgets, state.model->anchor_epochs);
+  }
   state.log.clear();
   for (int64_t i = 0; i < rows.size(0); ++i) {
     IterationLog r;
@@ -505,7 +551,8 @@ torch::Tensor GaussianLogProb(const torch::Tensor& actions,
 }
 
 // How a rollout acts: sampling from the Gaussian (training), its mean (the
-// exported learned policy) or the anchor alone (the exported static one).
+// exported learned policy) or the anchor table alone (the exported static
+// one).
 enum class Acting { kSample, kMean, kAnchor };
 
 // Collects one episode per env from `seeds` (one per env).
@@ -535,17 +582,21 @@ std::vector<Episode> Rollout(env::VectorEnv& vec, TrainingState& state,
   const auto jct_column = column("cumulative_time_s");
   const auto cost_column = column("cumulative_cost_usd");
   const auto status_column = column("status");
-  const double budget_usd = vec.env(0).scenario().job.budget_usd;
+  // Each episode's own budget (drawn per seed with job.budget_range).
+  std::vector<double> budget_usd(n);
+  for (int j = 0; j < n; ++j) {
+    budget_usd[j] =
+        sim::DrawEpisodeJob(vec.env(0).scenario(), seeds[j]).budget_usd;
+  }
   int remaining = n;
   torch::NoGradGuard no_grad;
   while (remaining > 0) {
     const torch::Tensor x =
         torch::from_blob(obs.data(), {n, env::kObservationSize}).clone();
     const torch::Tensor normed = state.norm->Apply(x);
-    const torch::Tensor mean =
-        acting == Acting::kAnchor
-            ? state.model->anchor.unsqueeze(0).expand({n, kActionSize})
-            : state.model->Mean(normed);
+    const torch::Tensor mean = acting == Acting::kAnchor
+                                   ? state.model->Anchor(x)
+                                   : state.model->Mean(normed, x);
     const torch::Tensor action =
         acting == Acting::kSample
             ? mean + at::normal(0.0, 1.0, mean.sizes(), state.generator) *
@@ -576,7 +627,7 @@ std::vector<Episode> Rollout(env::VectorEnv& vec, TrainingState& state,
         e.cost_usd = row[cost_column];
         e.success = row[status_column] ==
                     static_cast<double>(sim::JobStatus::kConverged);
-        e.over_budget = e.cost_usd > budget_usd;
+        e.over_budget = e.cost_usd > budget_usd[j];
         active[j] = 0;
         --remaining;
       }
@@ -613,6 +664,57 @@ ValidationSummary RunValidation(env::VectorEnv& vec, TrainingState& state,
   summary.mean_jct_s /= summary.episodes;
   summary.mean_cost_usd /= summary.episodes;
   return summary;
+}
+
+// Sets the model's anchor table (and the state's record of it) to `table`.
+void InstallAnchorTable(TrainingState& state, const AnchorTable& table,
+                        const std::string& kind) {
+  const int64_t rows = table.rows(), columns = table.columns;
+  torch::Tensor cells = torch::empty({rows, columns, kActionSize});
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < columns; ++c) {
+      const auto& a = table.actions[r * columns + c];
+      for (int i = 0; i < kActionSize; ++i) {
+        cells[r][c][i] = static_cast<float>(a[i]);
+      }
+    }
+  }
+  state.model->SetAnchorTable(cells,
+                              torch::tensor(table.budget_keys, torch::kFloat32),
+                              table.max_epochs);
+  state.anchor_kind = kind;
+  state.anchor_budgets_usd = table.budgets_usd;
+}
+
+// The model's anchor table for siren.json: {"kind", "budgets_usd",
+// "max_epochs", "rows": [[[n, m] per column] per row]}, decoded from the
+// table's Box actions.
+std::string AnchorTableJson(TrainingState& state,
+                            const sim::Scenario& scenario) {
+  const env::ActionCodec codec(scenario, env::ActionEncoding::kBox);
+  const torch::Tensor table =
+      state.model->anchor_table.defined()
+          ? state.model->anchor_table
+          : state.model->anchor.view({1, 1, kActionSize});
+  std::string budgets, rows;
+  for (double b : state.anchor_budgets_usd) {
+    budgets += (budgets.empty() ? "" : ", ") + Exact(b);
+  }
+  for (int64_t r = 0; r < table.size(0); ++r) {
+    std::string row;
+    for (int64_t c = 0; c < table.size(1); ++c) {
+      const double unit[2] = {table[r][c][0].item<double>(),
+                              table[r][c][1].item<double>()};
+      const env::DecodedAction a = codec.Decode(unit);
+      row += (row.empty() ? "[" : ", [") + std::to_string(a.functions) + ", " +
+             std::to_string(a.memory_mb) + "]";
+    }
+    rows += (rows.empty() ? "[" : ", [") + row + "]";
+  }
+  return "{\"kind\": \"" + state.anchor_kind + "\", \"budgets_usd\": [" +
+         budgets +
+         "], \"max_epochs\": " + std::to_string(state.model->anchor_epochs) +
+         ", \"rows\": [" + rows + "]}";
 }
 
 // Refuses to overwrite a run unless --force (which removes its files) and to
@@ -690,17 +792,28 @@ std::vector<IterationLog> Train(
     }
   }
 
-  if (config.anchor == "oracle") {
-    // Deterministic, so a resumed run finds the anchor its checkpoint holds.
-    const StaticAnchor anchor =
-        ComputeStaticAnchor(*scenario, config.tuning_seeds, config.num_threads);
-    torch::NoGradGuard no_grad;
-    state.model->anchor.copy_(
-        torch::tensor({static_cast<float>(anchor.action[0]),
-                       static_cast<float>(anchor.action[1])}));
+  // The anchor table; deterministic, so a resumed run finds the anchor its
+  // checkpoint holds.
+  AnchorTable oracle_table, schedule_table;
+  if (config.anchor != "none") {
+    oracle_table =
+        ComputeOracleAnchorTable(*scenario, config.anchor_budgets,
+                                 config.tuning_seeds, config.num_threads);
+    if (config.anchor == "schedule") {
+      schedule_table = ComputeScheduleAnchorTable(
+          *scenario, oracle_table, config.tuning_seeds, config.num_threads,
+          ScheduleSearchOptions{});
+    }
+    const AnchorTable& used =
+        config.anchor == "schedule" ? schedule_table : oracle_table;
+    InstallAnchorTable(state, used, config.anchor);
     report->anchored = true;
-    report->anchor_functions = anchor.functions;
-    report->anchor_memory_mb = anchor.memory_mb;
+    report->anchor_functions = oracle_table.at(0, 0).functions;
+    report->anchor_memory_mb = oracle_table.at(0, 0).memory_mb;
+    report->anchor_description = DescribeAnchorTable(used, config.anchor);
+    if (config.anchor == "schedule" || used.rows() > 1) {
+      report->anchor_table_json = AnchorTableJson(state, *scenario);
+    }
   }
   env::VectorEnv vec(scenario, config.num_envs, env::ActionEncoding::kBox,
                      env::AutoresetMode::kNextStep, config.num_threads);
@@ -775,7 +888,8 @@ std::vector<IterationLog> Train(
     auto loss_on = [&](const torch::Tensor& idx) {
       const torch::Tensor x = obs_batch.index_select(0, idx);
       const torch::Tensor lp =
-          GaussianLogProb(act_batch.index_select(0, idx), state.model->Mean(x),
+          GaussianLogProb(act_batch.index_select(0, idx),
+                          state.model->Mean(x, obs_raw.index_select(0, idx)),
                           state.model->log_std);
       const torch::Tensor a = adv_batch.index_select(0, idx);
       torch::Tensor policy_loss;
@@ -846,19 +960,49 @@ std::vector<IterationLog> Train(
     }
   }
   // The safeguard: the learned policy is exported only when it is no worse
-  // than the anchor's static action on the validation seeds.
+  // than the anchor alone on the validation seeds. With the schedule anchor,
+  // the anchor is first compared with the plain oracle static table the same
+  // way; the better of the two is the fixed policy the learned one must
+  // match, and the one exported when it does not.
   bool static_only = false;
-  if (config.anchor == "oracle" && config.safeguard) {
+  std::string fixed_name =
+      config.anchor == "schedule" ? "schedule" : "oracle static";
+  if (config.anchor != "none" && config.safeguard) {
     const ValidationSummary learned =
         RunValidation(vec, state, Acting::kMean, config.validation_seeds);
-    const ValidationSummary fixed =
+    ValidationSummary fixed =
         RunValidation(vec, state, Acting::kAnchor, config.validation_seeds);
-    static_only = !LearnedIsNoWorse(learned, fixed);
+    if (config.anchor == "schedule") {
+      InstallAnchorTable(state, oracle_table, "oracle");
+      const ValidationSummary plain =
+          RunValidation(vec, state, Acting::kAnchor, config.validation_seeds);
+      const bool keep_schedule = LearnedIsNoWorse(fixed, plain);
+      report->anchor_check = DescribeAnchorCheck(fixed, plain, keep_schedule);
+      if (keep_schedule) {
+        InstallAnchorTable(state, schedule_table, "schedule");
+      } else {
+        fixed = plain;
+        fixed_name = "oracle static";
+      }
+      static_only = !LearnedIsNoWorse(learned, fixed);
+      if (!static_only && !keep_schedule) {
+        // The learned residual was trained on the schedule table.
+        InstallAnchorTable(state, schedule_table, "schedule");
+      }
+    } else {
+      static_only = !LearnedIsNoWorse(learned, fixed);
+    }
     state.exported_static = static_only;
     SaveCheckpoint(checkpoint, settings, state);  // Export reads the choice.
     report->validated = true;
     report->exported_learned = !static_only;
-    report->safeguard = DescribeSafeguard(learned, fixed, !static_only);
+    report->exported_anchor = fixed_name;
+    report->anchor_table_json =
+        config.anchor == "oracle" && state.anchor_budgets_usd.size() == 1
+            ? ""
+            : AnchorTableJson(state, *scenario);
+    report->safeguard =
+        DescribeSafeguard(learned, fixed, !static_only, fixed_name);
   }
   const std::string policy = config.out_dir + "/policy.pt";
   WithTorchErrors("cannot write the policy '" + policy + "'", "", [&] {
@@ -908,7 +1052,7 @@ void ExportCheckpoint(const std::string& checkpoint, const std::string& out) {
   WithTorchErrors("--out: cannot write '" + out + "'", "", [&] {
     TrainReport report;
     report.exported_learned = !state.exported_static;
-    if (saved.count("anchor") && saved.at("anchor") == "oracle") {
+    if (saved.count("anchor") && saved.at("anchor") != "none") {
       const double unit[2] = {state.model->anchor[0].item<double>(),
                               state.model->anchor[1].item<double>()};
       const env::DecodedAction anchor =
@@ -916,6 +1060,12 @@ void ExportCheckpoint(const std::string& checkpoint, const std::string& out) {
       report.anchored = true;
       report.anchor_functions = anchor.functions;
       report.anchor_memory_mb = anchor.memory_mb;
+      report.exported_anchor =
+          state.anchor_kind == "schedule" ? "schedule" : "oracle static";
+      if (saved.at("anchor") == "schedule" ||
+          state.model->anchor_table.defined()) {
+        report.anchor_table_json = AnchorTableJson(state, scenario);
+      }
     }
     ExportPolicy(state.model, state.norm, Metadata(scenario, report), out,
                  state.exported_static);

@@ -51,9 +51,16 @@ struct TrainerConfig {
   // -1.5 (std 0.22) explores around the anchor; [I] measured against -0.5
   // in agent/README.md.
   double initial_log_std = -1.5;
-  // "oracle": the mean starts at the oracle static action (anchor.h);
-  // "none": at the box's centre (the policy before the anchor).
+  // "oracle": the mean starts at the oracle static action (anchor.h), per
+  // budget with job.budget_range (anchor_table.h); "schedule": at the best
+  // open-loop per-epoch schedule searched from it; "none": at the box's
+  // centre (the policy before the anchor).
   std::string anchor = "oracle";
+  // Grid budgets of the anchor table over job.budget_range (ignored
+  // without a range). [I] 9: nine oracle searches at training start; on the
+  // default preset over $0.10-$0.50 the oracle JCT falls 7-26 % from one
+  // grid budget to the next (README, *The anchor as a table*).
+  int anchor_budgets = 9;
   int tuning_seeds = 8;       // Seeds 0..k-1 of the anchor's search.
   int validation_seeds = 32;  // Safeguard episodes, from kFirstValidationSeed.
   bool safeguard = true;      // Export the static policy when it is better.
@@ -83,10 +90,17 @@ struct IterationLog {
 // What the end of training found (for the command line to print).
 struct TrainReport {
   bool anchored = false;
-  int anchor_functions = 0, anchor_memory_mb = 0;
+  int anchor_functions = 0, anchor_memory_mb = 0;  // Cell (0, 0).
+  // The table, one line per row, and as siren.json's "anchor_table" (empty
+  // for the 1 x 1 oracle anchor, which siren.json gives as "anchor").
+  std::string anchor_description;
+  std::string anchor_table_json;
   bool validated = false;        // The safeguard ran.
-  bool exported_learned = true;  // false: the static policy was exported.
-  std::string safeguard;         // DescribeSafeguard's line.
+  bool exported_learned = true;  // false: the fixed policy was exported.
+  // The fixed policy: "oracle static" or "schedule".
+  std::string exported_anchor = "oracle static";
+  std::string anchor_check;  // Schedule vs plain static (DescribeAnchorCheck).
+  std::string safeguard;     // DescribeSafeguard's line.
 };
 
 // Validates `config` (throws std::invalid_argument naming the field) and

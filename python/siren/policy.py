@@ -223,8 +223,15 @@ def export_onnx(policy_path: str | Path, onnx_path: str | Path) -> list[Path]:
             h = torch.tanh(torch.addmm(self.b1, x, self.w1.t()))
             h = torch.tanh(torch.addmm(self.b2, h, self.w2.t()))
             mean = torch.addmm(self.b3, h, self.w3.t())
-            # Policies trained with an anchor add it (the oracle static action).
-            if hasattr(self, "anchor"):
+            # The anchor table's cell of each observation (agent/trainer/policy.h);
+            # files of before the table hold one anchor.
+            if hasattr(self, "anchor_table"):
+                budget = obs[:, 10:11] * (1.0 + 1e-6)
+                row = torch.clamp((budget >= self.anchor_budgets.unsqueeze(0)).sum(1) - 1, min=0)
+                column = torch.clamp(torch.round(obs[:, 0] * self.anchor_epochs), 0.0,
+                                     float(self.anchor_table.size(1) - 1)).long()
+                mean = self.anchor_table[row, column] + mean
+            elif hasattr(self, "anchor"):
                 mean = self.anchor + mean
             return torch.clamp(mean, -1.0, 1.0)
 

@@ -1,6 +1,6 @@
 """The many-jobs experiments run end to end in --quick mode and print their
 tables and checks (experiments/one_policy_many_budgets.py, closed_loop.py,
-bench_training.py)."""
+bench_training.py, headroom_capture.py)."""
 
 from __future__ import annotations
 
@@ -23,12 +23,24 @@ def run(script: str, *args: str) -> str:
 
 def test_one_policy_many_budgets_quick() -> None:
     out = run("one_policy_many_budgets.py")
-    # Each budget has the policy, the oracle static and GS rows, and a check.
-    for budget in ("0.10", "0.50"):
-        methods = re.findall(rf"^\s*{budget}\s+(one policy \(all budgets\)|oracle static|GS)\s", out, re.MULTILINE)
-        assert sorted(methods) == ["GS", "one policy (all budgets)", "oracle static"], out
-        assert re.search(rf"^check budget={budget}: policy JCT [+-][0-9.]+% vs oracle static, (PASS|FAIL)", out,
-                         re.MULTILINE), out
+    # Each budget has the policy, the oracle static, GS and the anchor table
+    # alone (two lookups), says whether it is a grid budget of the table
+    # (--quick: 2 grid budgets, $0.10 and $0.50), and has a check.
+    for budget, grid in (("0.10", True), ("0.30", False), ("0.50", True)):
+        methods = re.findall(rf"^\s*{budget}\s+(one policy \(all budgets\)|oracle static|GS|table alone, floor|"
+                             rf"table alone, interp\.)\s", out, re.MULTILINE)
+        assert sorted(methods) == ["GS", "one policy (all budgets)", "oracle static", "table alone, floor",
+                                   "table alone, interp."], out
+        assert f"budget {budget}: {'a grid point' if grid else 'not a grid point'} of the anchor table" in out, out
+        assert re.search(rf"^check budget={budget}: policy JCT [+-][0-9.]+% vs oracle static, (PASS|FAIL)",
+                         out, re.MULTILINE), out
+    # At a grid budget the floor lookup is that budget's row, the table's
+    # last one at $0.50.
+    table = re.search(r"^anchor table \(2 grid budgets, exported: [a-z ]+\): \$0\.1000 (\d+) x (\d+) MB, "
+                      r"\$0\.5000 (\d+) x (\d+) MB$", out, re.MULTILINE)
+    assert table, out
+    floor = re.search(r"^\s*0\.50\s+table alone, floor .* (\d+) x (\d+) MB$", out, re.MULTILINE)
+    assert floor and floor.groups() == table.groups()[2:], out
     assert re.search(r"^check overall: (PASS|FAIL)$", out, re.MULTILINE), out
 
 
@@ -50,3 +62,13 @@ def test_bench_training_quick_runs_three_learners() -> None:
     for learner in ("siren", "sb3", "cleanrl"):
         assert re.search(rf"^{learner}: trained wall_s=[0-9.]+ env_steps=[0-9]+", out, re.MULTILINE), out
     assert len(re.findall(r"^  level oracle\+0% ", out, re.MULTILINE)) == 3, out
+
+
+@pytest.mark.slow
+def test_headroom_capture_quick_reports_the_captured_share() -> None:
+    out = run("headroom_capture.py")
+    for method in ("oracle static (map)", "best dynamic (map)", "policy's anchor alone", "policy"):
+        assert re.search(rf"^  {re.escape(method)}\s+\d+/3 successes", out, re.MULTILINE), out
+    assert re.search(r"^  anchor table \((schedule|oracle)\): ", out, re.MULTILINE), out
+    assert re.search(r"captured -?[0-9]+% -> (PASS|FAIL)", out), out
+    assert re.search(r"^check overall: (PASS|FAIL)$", out, re.MULTILINE), out

@@ -54,7 +54,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                "--iterations", str(args.iterations), "--envs", str(args.envs),
                "--threads", str(args.threads), "--seed", str(args.seed), "--out", args.out,
                "--lr", str(args.lr), "--checkpoint-every", str(args.checkpoint_every),
-               "--anchor", args.anchor, "--tuning-seeds", str(args.tuning_seeds),
+               "--anchor", args.anchor, "--anchor-budgets", str(args.anchor_budgets),
+               "--tuning-seeds", str(args.tuning_seeds),
                "--validation-seeds", str(args.validation_seeds), "--lr-schedule", args.lr_schedule,
                "--initial-log-std", repr(args.initial_log_std)]
     if args.no_safeguard:
@@ -230,10 +231,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default: %(default)s)")
     p.add_argument("--checkpoint-every", type=positive_int, default=10,
                    help="iterations between checkpoints (default: %(default)s)")
-    p.add_argument("--anchor", choices=["oracle", "none"], default="oracle",
+    p.add_argument("--anchor", choices=["oracle", "schedule", "none"], default="oracle",
                    help="oracle (default): the policy is the oracle static action (searched on the tuning seeds "
-                        "as `siren evaluate` does) plus a learned residual; none: a free policy from the action "
-                        "box's centre")
+                        "as `siren evaluate` does; with job.budget_range one per grid budget) plus a learned "
+                        "residual; schedule: the best open-loop per-epoch schedule searched from it (structured "
+                        "ramps and CEM); none: a free policy from the action box's centre")
+    p.add_argument("--anchor-budgets", type=positive_int, default=9,
+                   help="grid budgets of the anchor table over job.budget_range, both ends included; an "
+                        "episode uses the largest one <= its budget (default: %(default)s)")
     p.add_argument("--tuning-seeds", type=positive_int, default=8,
                    help="seeds 0..k-1 of the anchor's oracle static search (default: %(default)s, evaluate's)")
     p.add_argument("--validation-seeds", type=positive_int, default=32,

@@ -1,0 +1,269 @@
+#include "agent/trainer/anchor_table.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <set>
+#include <stdexcept>
+
+#include "agent/baselines/cem.h"
+#include "agent/trainer/anchor.h"
+#include "env/action_codec.h"
+#include "env/env_spec.h"
+#include "env/thread_pool.h"
+#include "sim/engine/job_draw.h"
+#include "sim/scenario/scenario_loader.h"
+
+namespace siren::agent {
+namespace {
+
+// A number as text that reads back exactly.
+std::string Exact(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.17g", value);
+  return text;
+}
+
+// The observation's float32 budget (env/observation.cc: index 10).
+float BudgetKey(const sim::Scenario& scenario, double budget_usd) {
+  const env::EnvSpec spec = env::EnvSpec::FromScenario(scenario);
+  return static_cast<float>(
+      std::min(budget_usd / spec.budget_scale_usd, spec.observation_clip));
+}
+
+// An empty table for `scenario` with the given rows and columns.
+AnchorTable EmptyTable(const sim::Scenario& scenario,
+                       const std::vector<double>& budgets, int columns) {
+  AnchorTable table;
+  table.budgets_usd = budgets;
+  for (double b : budgets) table.budget_keys.push_back(BudgetKey(scenario, b));
+  table.max_epochs = scenario.job.max_epochs;
+  table.columns = columns;
+  const size_t cells = budgets.size() * static_cast<size_t>(columns);
+  table.configurations.resize(cells);
+  table.actions.resize(cells);
+  table.tuning_mean_jct_s.resize(budgets.size());
+  table.tuning_success_rate.resize(budgets.size());
+  return table;
+}
+
+}  // namespace
+
+int AnchorTable::Row(float observed_budget) const {
+  int row = 0;
+  for (int k = 1; k < rows(); ++k) {
+    if (observed_budget * (1 + 1e-6f) >= budget_keys[k]) row = k;
+  }
+  return row;
+}
+
+int AnchorTable::Column(float epoch_fraction) const {
+  const float epoch =
+      std::round(epoch_fraction * static_cast<float>(max_epochs));
+  return static_cast<int>(
+      std::clamp(epoch, 0.0f, static_cast<float>(columns - 1)));
+}
+
+baselines::Schedule AnchorTable::RowSchedule(int row) const {
+  baselines::Schedule schedule;
+  for (int c = 0; c < columns; ++c) schedule.push_back(at(row, c));
+  while (schedule.size() > 1 &&
+         schedule.back().functions == schedule[schedule.size() - 2].functions &&
+         schedule.back().memory_mb == schedule[schedule.size() - 2].memory_mb) {
+    schedule.pop_back();
+  }
+  return schedule;
+}
+
+std::string AnchorTable::DescribeRow(int row) const {
+  const baselines::Schedule schedule = RowSchedule(row);
+  if (schedule.size() == 1) {
+    return std::to_string(schedule[0].functions) + " x " +
+           std::to_string(schedule[0].memory_mb) + " MB";
+  }
+  std::string text;
+  for (const sim::Action& a : schedule) {
+    text += (text.empty() ? "" : ",") + std::to_string(a.functions) + ":" +
+            std::to_string(a.memory_mb);
+  }
+  return text;
+}
+
+std::vector<double> AnchorBudgets(const sim::Scenario& scenario, int k) {
+  const sim::JobVariability v = sim::JobVariability::FromScenario(scenario);
+  if (v.budget_range.empty()) return {scenario.job.budget_usd};
+  if (k < 2) {
+    throw std::invalid_argument(
+        "anchor_budgets: got " + std::to_string(k) +
+        ", expected >= 2 (grid budgets over job.budget_range, both ends "
+        "included)");
+  }
+  const double lo = v.budget_range[0], hi = v.budget_range[1];
+  std::vector<double> budgets(k);
+  for (int i = 0; i < k; ++i) {
+    const double x = static_cast<double>(i) / (k - 1);
+    budgets[i] =
+        v.budget_log_uniform ? lo * std::pow(hi / lo, x) : lo + (hi - lo) * x;
+  }
+  budgets.front() = lo;
+  budgets.back() = hi;
+  return budgets;
+}
+
+sim::Scenario FixedBudgetScenario(const sim::Scenario& scenario,
+                                  double budget_usd) {
+  return sim::ParseScenario(
+      sim::ScenarioToYaml(scenario),
+      {"job.budget_range=[]", "job.budget_usd=" + Exact(budget_usd)},
+      "the anchor's per-budget scenario");
+}
+
+AnchorTable ComputeOracleAnchorTable(const sim::Scenario& scenario, int k,
+                                     int tuning_seeds, int threads) {
+  const std::vector<double> budgets = AnchorBudgets(scenario, k);
+  const bool ranged =
+      !sim::JobVariability::FromScenario(scenario).budget_range.empty();
+  AnchorTable table = EmptyTable(scenario, budgets, 1);
+  for (int row = 0; row < table.rows(); ++row) {
+    // Without a range the scenario itself (the 1 x 1 table of before).
+    const StaticAnchor anchor =
+        ranged
+            ? ComputeStaticAnchor(FixedBudgetScenario(scenario, budgets[row]),
+                                  tuning_seeds, threads)
+            : ComputeStaticAnchor(scenario, tuning_seeds, threads);
+    table.configurations[row] = {anchor.functions, anchor.memory_mb};
+    table.actions[row] = anchor.action;
+    table.tuning_mean_jct_s[row] = anchor.tuning_mean_jct_s;
+    table.tuning_success_rate[row] = anchor.tuning_success_rate;
+    table.evaluated += anchor.evaluated;
+  }
+  return table;
+}
+
+std::string DescribeAnchorTable(const AnchorTable& table,
+                                const std::string& kind) {
+  if (kind == "oracle" && table.rows() == 1) {
+    return "oracle static " + table.DescribeRow(0);
+  }
+  std::string text =
+      (kind == "schedule" ? "per-epoch schedule from the oracle static"
+                          : std::string("oracle static")) +
+      (table.rows() > 1 ? ", per budget (the row of the largest grid budget "
+                          "<= the episode's):"
+                        : ":");
+  for (int row = 0; row < table.rows(); ++row) {
+    char line[96];
+    std::snprintf(line, sizeof line, "\n  $%.4f: ", table.budgets_usd[row]);
+    char tail[96];
+    std::snprintf(tail, sizeof tail, " (tuning: JCT %.2f s, success %.2f)",
+                  table.tuning_mean_jct_s[row], table.tuning_success_rate[row]);
+    text += line + table.DescribeRow(row) + tail;
+  }
+  return text;
+}
+
+std::vector<baselines::Schedule> StructuredSchedules(int n0, int m0, int lo,
+                                                     int hi, int length) {
+  const auto clip = [&](double n) {
+    return static_cast<int>(std::clamp(std::lround(n), static_cast<long>(lo),
+                                       static_cast<long>(hi)));
+  };
+  std::vector<baselines::Schedule> out;
+  for (double start : {0.25, 0.5, 1.0, 2.0, 4.0}) {
+    for (double r : {0.5, 0.7, 0.85, 1.2, 1.4, 2.0}) {
+      baselines::Schedule s;
+      for (int e = 0; e < length; ++e) {
+        s.push_back({clip(n0 * start * std::pow(r, e)), m0});
+      }
+      out.push_back(s);
+    }
+  }
+  const std::pair<double, double> pairs[] = {
+      {0.5, 2.0}, {2.0, 0.5}, {1.0, 2.0},  {0.5, 1.0},
+      {1.0, 0.5}, {2.0, 1.0}, {0.25, 1.0}, {1.0, 4.0}};
+  for (int k : {1, 2, 3, 5}) {
+    for (const auto& [a, b] : pairs) {
+      baselines::Schedule s(k, sim::Action{clip(n0 * a), m0});
+      s.push_back({clip(n0 * b), m0});
+      out.push_back(s);
+    }
+  }
+  // Trim repeated tails, drop duplicates and the static itself.
+  std::set<std::vector<std::pair<int, int>>> seen = {{{n0, m0}}};
+  std::vector<baselines::Schedule> unique;
+  for (baselines::Schedule s : out) {
+    while (s.size() > 1 && s.back().functions == s[s.size() - 2].functions &&
+           s.back().memory_mb == s[s.size() - 2].memory_mb) {
+      s.pop_back();
+    }
+    std::vector<std::pair<int, int>> key;
+    for (const sim::Action& a : s) key.emplace_back(a.functions, a.memory_mb);
+    if (seen.insert(key).second) unique.push_back(s);
+  }
+  return unique;
+}
+
+AnchorTable ComputeScheduleAnchorTable(const sim::Scenario& scenario,
+                                       const AnchorTable& oracle,
+                                       int tuning_seeds, int threads,
+                                       const ScheduleSearchOptions& options) {
+  if (oracle.columns != 1) {
+    throw std::invalid_argument(
+        "oracle: the schedule search starts from a one-column anchor table");
+  }
+  const bool ranged =
+      !sim::JobVariability::FromScenario(scenario).budget_range.empty();
+  env::ThreadPool pool(threads);
+  const std::vector<uint64_t> seeds = baselines::SeedRange(0, tuning_seeds);
+  const env::EnvSpec spec = env::EnvSpec::FromScenario(scenario);
+  const env::ActionCodec codec(scenario, env::ActionEncoding::kBox);
+  AnchorTable table = EmptyTable(scenario, oracle.budgets_usd, options.slots);
+  table.evaluated = oracle.evaluated;
+  for (int row = 0; row < table.rows(); ++row) {
+    const auto budgeted = std::make_shared<const sim::Scenario>(
+        ranged ? FixedBudgetScenario(scenario, oracle.budgets_usd[row])
+               : scenario);
+    const sim::Action start = oracle.at(row, 0);
+    // The structured schedules, ranked as CEM ranks (objective, then order).
+    std::vector<std::pair<double, baselines::Schedule>> ranked;
+    for (const baselines::Schedule& s : StructuredSchedules(
+             start.functions, start.memory_mb, spec.min_functions,
+             spec.max_functions, options.slots)) {
+      const baselines::Evaluation e =
+          baselines::EvaluateSchedule(budgeted, s, seeds, pool);
+      ranked.emplace_back(baselines::CemObjective(e, 1e5), s);
+    }
+    table.evaluated += static_cast<int>(ranked.size());
+    std::stable_sort(
+        ranked.begin(), ranked.end(),
+        [](const auto& a, const auto& b) { return a.first < b.first; });
+    baselines::CemOptions cem;
+    cem.slots = options.slots;
+    cem.population = options.population;
+    cem.iterations = options.iterations;
+    cem.seed = options.seed;
+    cem.initial = start;
+    cem.initial_std_log_n = options.initial_std_log_n;
+    cem.initial_std_memory = options.initial_std_memory;
+    cem.include = {{start}};
+    for (size_t i = 0; i < ranked.size() && i < 3; ++i) {
+      cem.include.push_back(ranked[i].second);
+    }
+    const baselines::CemResult result =
+        baselines::CemSearch(budgeted, seeds, cem, pool);
+    table.evaluated += result.evaluated;
+    for (int c = 0; c < table.columns; ++c) {
+      const sim::Action a =
+          result.best[std::min<size_t>(c, result.best.size() - 1)];
+      const size_t cell = static_cast<size_t>(row) * table.columns + c;
+      table.configurations[cell] = a;
+      table.actions[cell] = codec.Encode(a.functions, a.memory_mb);
+    }
+    table.tuning_mean_jct_s[row] = result.best_evaluation.mean_jct_s;
+    table.tuning_success_rate[row] = result.best_evaluation.success_rate;
+  }
+  return table;
+}
+
+}  // namespace siren::agent
