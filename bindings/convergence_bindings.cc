@@ -58,6 +58,8 @@ py::dict ConvergenceToDict(const sim::AnalyticSpec& c) {
   out["batch_exponent"] = c.batch_exponent;
   out["lr_progress_exponent"] = c.lr_progress_exponent;
   out["staleness_lr_exponent"] = c.staleness_lr_exponent;
+  out["collapse_staleness"] = c.collapse_staleness;
+  out["collapse_loss"] = c.collapse_loss;
   return out;
 }
 

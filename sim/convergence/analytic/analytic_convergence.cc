@@ -123,6 +123,29 @@ ParamSection AnalyticParamSection() {
       "constant rate.",
       kLrSource));
   p.push_back(StoredDouble(
+      "convergence.collapse_staleness", 0.0,
+      Between(0, 1e6,
+              "[I] 0 (never) or a mean staleness per epoch; any bound above "
+              "the largest staleness a job can see is never reached"),
+      "Mean staleness of an epoch's applied updates (times r, the epoch's "
+      "learning rate over epoch 0's) at and above which the run collapses "
+      "for good: progress returns to 0, the loss to convergence.collapse_loss. "
+      "0: never.",
+      "sgd model: the lenet-mnist LeNet (rate 0.02, momentum 0.9) dies at "
+      "the uniform prediction (loss ln 10) from 4 functions on, its ReLUs "
+      "dead (experiments/collapse.py); delayed SGD is stable only while rate "
+      "x delay stays bounded (Mitliagkas et al. 2016, Zhang et al. 2016). "
+      "0 by default (never collapses); `siren fit-convergence` fits it, and "
+      "a preset that sets it names the fit in its YAML"));
+  p.push_back(StoredDouble(
+      "convergence.collapse_loss", 0.0,
+      Between(0, 1e9, "[I] 0 (the initial loss) or a loss"),
+      "The loss of a run collapsed by convergence.collapse_staleness; 0: the "
+      "initial loss b1^-curve_exponent + b2.",
+      "sgd model: a collapsed net predicts the class prior, loss ln(classes) "
+      "(ln 10 = 2.303 on the digits and MNIST), not its initial loss "
+      "(experiments/collapse.py); `siren fit-convergence` fits it"));
+  p.push_back(StoredDouble(
       "convergence.loss_noise_sigma", 0.01,
       Between(0, 3, "[I] a log-normal sigma of 3 is a 20x spread at one sigma"),
       "Log-normal sigma on the observed loss.", "[I]"));
@@ -148,6 +171,8 @@ AnalyticSpec AnalyticSpec::FromScenario(const Scenario& scenario) {
   spec.staleness_gain = p.Double("convergence.staleness_gain");
   spec.lr_progress_exponent = p.Double("convergence.lr_progress_exponent");
   spec.staleness_lr_exponent = p.Double("convergence.staleness_lr_exponent");
+  spec.collapse_staleness = p.Double("convergence.collapse_staleness");
+  spec.collapse_loss = p.Double("convergence.collapse_loss");
   spec.loss_noise_sigma = p.Double("convergence.loss_noise_sigma");
   spec.lr = LrSchedule::FromScenario(scenario);
   return spec;
@@ -166,6 +191,8 @@ void AnalyticSpec::WriteTo(Scenario& scenario) const {
   p.Set("convergence.staleness_gain", staleness_gain);
   p.Set("convergence.lr_progress_exponent", lr_progress_exponent);
   p.Set("convergence.staleness_lr_exponent", staleness_lr_exponent);
+  p.Set("convergence.collapse_staleness", collapse_staleness);
+  p.Set("convergence.collapse_loss", collapse_loss);
   p.Set("convergence.loss_noise_sigma", loss_noise_sigma);
 }
 
@@ -188,7 +215,7 @@ AnalyticConvergence::LrScale AnalyticConvergence::LrScaleAt(
   if (spec_.lr.IsConstant()) return {};
   const double r = spec_.lr.Factor(epoch);
   return {std::pow(r, spec_.lr_progress_exponent),
-          std::pow(r, spec_.staleness_lr_exponent)};
+          std::pow(r, spec_.staleness_lr_exponent), r};
 }
 
 AnalyticModel::AnalyticModel(const Scenario& scenario)
@@ -204,11 +231,15 @@ AnalyticModel::AnalyticModel(const Scenario& scenario)
 }
 
 void AnalyticModel::OnUpdateApplied(int, int64_t staleness, int local_steps) {
+  epoch_staleness_ += static_cast<double>(staleness);
+  ++epoch_updates_;
+  if (collapsed_) return;
   progress_ += curve_.UpdateProgress(progress_, staleness,
                                      step_gain_[local_steps], lr_scale_);
 }
 
 void AnalyticModel::OnUpdateOverwrote(int worker, int64_t, int local_steps) {
+  if (collapsed_) return;
   const double read = read_progress_[worker];
   progress_ =
       read + curve_.UpdateProgress(read, 0, step_gain_[local_steps], lr_scale_);
@@ -217,13 +248,20 @@ void AnalyticModel::OnUpdateOverwrote(int worker, int64_t, int local_steps) {
 void AnalyticModel::OnRoundClosed(const std::vector<int32_t>& workers,
                                   int64_t samples) {
   (void)workers;
+  if (collapsed_) return;
   const double gain = curve_.StepGain(static_cast<double>(samples), 1);
   progress_ += curve_.UpdateProgress(progress_, 0, gain, lr_scale_);
 }
 
 EpochLoss AnalyticModel::EndEpoch(Rng& loss_rng) {
+  if (!collapsed_ && epoch_updates_ > 0 &&
+      curve_.Collapses(epoch_staleness_ / static_cast<double>(epoch_updates_),
+                       lr_scale_)) {
+    collapsed_ = true;
+    progress_ = 0;
+  }
   EpochLoss loss;
-  loss.truth = curve_.Loss(progress_);
+  loss.truth = collapsed_ ? curve_.collapsed_loss() : curve_.Loss(progress_);
   loss.observed = curve_.Observe(loss.truth, loss_rng);
   return loss;
 }

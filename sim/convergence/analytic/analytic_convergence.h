@@ -12,6 +12,17 @@
 // under the default constant rate): a decayed rate makes each update
 // smaller and staleness more tolerable. The observed loss carries log-normal
 // noise.
+//
+// Collapse (convergence.collapse_staleness T, 0 = never): an epoch whose
+// applied updates have a mean staleness s_mean with s_mean * r >= T
+// destabilises SGD for good: progress returns to 0 and stays there, and the
+// loss sits at convergence.collapse_loss (the initial loss when 0) from that
+// epoch on. This is what the `sgd`
+// model's LeNet on MNIST does (README, "The held-out check"): stale momentum
+// steps overshoot, the ReLUs die and the net predicts the class prior
+// (loss ln 10) for the rest of the job. The bound scales with the rate
+// (s_mean * r): delayed gradient descent is stable while rate x delay stays
+// below a constant (Mitliagkas et al. 2016; Zhang et al. 2016).
 #ifndef SIREN_SIM_CONVERGENCE_ANALYTIC_ANALYTIC_CONVERGENCE_H_
 #define SIREN_SIM_CONVERGENCE_ANALYTIC_ANALYTIC_CONVERGENCE_H_
 
@@ -42,6 +53,8 @@ struct AnalyticSpec {
   double staleness_gain = 0;
   double lr_progress_exponent = 0;   // Progress scales as r^this.
   double staleness_lr_exponent = 0;  // Staleness harm scales as r^this.
+  double collapse_staleness = 0;     // 0: never collapses (see above).
+  double collapse_loss = 0;          // Loss once collapsed; 0: initial loss.
   double loss_noise_sigma = 0;       // Log-normal sigma on the observed loss.
   LrSchedule lr;  // The job's learning-rate schedule (convergence.sgd.lr_*).
 
@@ -59,6 +72,7 @@ ParamSection AnalyticParamSection();
 struct AnalyticLrScale {
   double progress = 1;
   double harm = 1;
+  double rate = 1;  // r itself.
 };
 
 // The curve: loss over progress, and the progress of one update. Also used
@@ -73,6 +87,10 @@ class AnalyticConvergence {
            spec_.b2;
   }
   double initial_loss() const { return initial_loss_; }
+  // The loss of a collapsed run: collapse_loss, or the initial loss when 0.
+  double collapsed_loss() const {
+    return spec_.collapse_loss > 0 ? spec_.collapse_loss : initial_loss_;
+  }
 
   // Closeness to convergence in [0, 1) at progress k: the fraction of the
   // way from the initial loss l0 to the floor b2 on a log scale,
@@ -102,6 +120,14 @@ class AnalyticConvergence {
     return step_gain * lr.progress / harm;
   }
 
+  // Whether an epoch whose applied updates had mean staleness
+  // `mean_staleness`, at learning-rate scale `lr`, collapses the run:
+  // collapse_staleness > 0 and mean_staleness * r >= collapse_staleness.
+  bool Collapses(double mean_staleness, const LrScale& lr = {}) const {
+    return spec_.collapse_staleness > 0 &&
+           mean_staleness * lr.rate >= spec_.collapse_staleness;
+  }
+
   // The observed loss: true loss times exp(N(0, sigma^2)).
   double Observe(double true_loss, Rng& rng) const {
     return rng.LogNormal(true_loss, spec_.loss_noise_sigma);
@@ -128,6 +154,8 @@ class AnalyticModel final : public ConvergenceModel {
   void StartEpoch(int workers, int64_t, uint64_t) override {
     lr_scale_ = curve_.LrScaleAt(epoch_++);
     read_progress_.assign(workers, 0.0);
+    epoch_staleness_ = 0;
+    epoch_updates_ = 0;
   }
   // Staleness arrives with the update; the progress read is kept for
   // push_protocol overwrite.
@@ -136,7 +164,8 @@ class AnalyticModel final : public ConvergenceModel {
   }
   // Gradients are not computed: progress is added when an update lands.
   void OnBatchComputed(int, int64_t) override {}
-  // HSP: progress += g(b) L^e r^a / (1 + penalty s (1 + gain closeness) r^q).
+  // HSP: progress += g(b) L^e r^a / (1 + penalty s (1 + gain closeness) r^q);
+  // nothing once the run has collapsed. Counts the epoch's staleness.
   void OnUpdateApplied(int worker, int64_t staleness, int local_steps) override;
   // Overwrite: the store's parameters become the writer's read plus its
   // update, so progress = (progress it read) + its staleness-free gain
@@ -157,7 +186,9 @@ class AnalyticModel final : public ConvergenceModel {
                      int64_t samples) override;
   // Lost work never reached the store: nothing to undo.
   void OnLocalWorkDropped(int) override {}
-  // Loss at the progress reached; observed with log-normal noise.
+  // Collapses the run if this epoch's mean staleness reaches the bound
+  // (Collapses); then the loss at the progress reached, observed with
+  // log-normal noise.
   EpochLoss EndEpoch(Rng& loss_rng) override;
   double progress() const override { return progress_; }
   std::unique_ptr<ConvergenceModel> Clone() const override {
@@ -172,6 +203,9 @@ class AnalyticModel final : public ConvergenceModel {
   int64_t epoch_ = 0;                      // Epochs started.
   AnalyticConvergence::LrScale lr_scale_;  // Of the current epoch.
   std::vector<double> read_progress_;      // Per worker: progress at its read.
+  double epoch_staleness_ = 0;  // Sum over this epoch's applied updates.
+  int64_t epoch_updates_ = 0;   // Applied updates this epoch.
+  bool collapsed_ = false;      // For good (collapse_staleness).
 };
 
 }  // namespace siren::sim

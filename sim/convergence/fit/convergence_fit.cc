@@ -36,6 +36,7 @@ struct Trace {
   double initial_loss = 0;
   std::vector<double> lr_factor;                // Per epoch: lr(e) / lr(0).
   std::vector<std::vector<int32_t>> staleness;  // Per epoch, per update.
+  std::vector<double> mean_staleness;           // Per epoch (0: no update).
   std::vector<double> loss;                     // Per epoch.
 };
 
@@ -43,6 +44,8 @@ struct Candidate {
   double b0 = 0, b1 = 0, b2 = 0, penalty = 0, gain = 0, batch_exponent = 0;
   double lr_progress = 0, lr_harm = 0;  // The two learning-rate exponents.
   double curve = 1;                     // The curve exponent p.
+  double collapse = 0;                  // collapse_staleness (0: never).
+  double collapse_loss = 0;             // The loss once collapsed.
 };
 
 // `spec` with the parameters of `c`.
@@ -56,29 +59,42 @@ AnalyticSpec WithCandidate(AnalyticSpec spec, const Candidate& c) {
   spec.lr_progress_exponent = c.lr_progress;
   spec.staleness_lr_exponent = c.lr_harm;
   spec.curve_exponent = c.curve;
+  spec.collapse_staleness = c.collapse;
+  spec.collapse_loss = c.collapse_loss;
   return spec;
 }
 
-// Progress after each epoch of `trace` under `c`.
+// Progress after each epoch of `trace` under `c`; kCollapsed from the epoch
+// the run collapses on (c.collapse).
+constexpr double kCollapsed = -1;
 std::vector<double> Replay(const Trace& trace, const Candidate& c,
                            const AnalyticSpec& base) {
   const AnalyticConvergence model(WithCandidate(base, c));
   const double step_gain = model.StepGain(trace.batch, trace.local_steps);
   std::vector<double> progress;
   double k = 0;
+  bool collapsed = false;
   for (size_t e = 0; e < trace.staleness.size(); ++e) {
     const double r = trace.lr_factor[e];
     const AnalyticConvergence::LrScale lr{std::pow(r, c.lr_progress),
-                                          std::pow(r, c.lr_harm)};
-    for (int32_t s : trace.staleness[e]) {
-      k += model.UpdateProgress(k, s, step_gain, lr);
+                                          std::pow(r, c.lr_harm), r};
+    if (!collapsed) {
+      for (int32_t s : trace.staleness[e]) {
+        k += model.UpdateProgress(k, s, step_gain, lr);
+      }
+      // As AnalyticModel::EndEpoch: a collapse is for good.
+      if (!trace.staleness[e].empty() &&
+          model.Collapses(trace.mean_staleness[e], lr)) {
+        collapsed = true;
+      }
     }
-    progress.push_back(k);
+    progress.push_back(collapsed ? kCollapsed : k);
   }
   return progress;
 }
 
 double Predict(const Candidate& c, double k) {
+  if (k == kCollapsed) return c.collapse_loss;
   return std::pow(c.b0 * k + c.b1, -c.curve) + c.b2;
 }
 
@@ -121,6 +137,7 @@ double FitOptimus(const std::vector<Trace>& traces, Candidate& c,
       rows.push_back(row(0.0, t.initial_loss));
       const std::vector<double> k = Replay(t, c, base);
       for (size_t e = 0; e < k.size(); ++e) {
+        if (k[e] == kCollapsed) continue;  // Not on the curve.
         if (t.loss[e] <= c.b2) return std::numeric_limits<double>::infinity();
         rows.push_back(row(k[e], t.loss[e]));
       }
@@ -140,7 +157,49 @@ double FitOptimus(const std::vector<Trace>& traces, Candidate& c,
     c.b0 = x[0];
     c.b1 = x[1];
   }
+  // The collapsed loss minimising the squared relative errors of the
+  // collapsed epochs: sum(1/l) / sum(1/l^2). 0 (the initial loss) if none.
+  double inverse = 0, inverse_square = 0;
+  for (const Trace& t : traces) {
+    const std::vector<double> k = Replay(t, c, base);
+    for (size_t e = 0; e < k.size(); ++e) {
+      if (k[e] != kCollapsed) continue;
+      inverse += 1 / t.loss[e];
+      inverse_square += 1 / (t.loss[e] * t.loss[e]);
+    }
+  }
+  c.collapse_loss = inverse_square > 0 ? inverse / inverse_square : 0.0;
+  // A collapsed net has lost what it learnt: a bound whose collapsed epochs
+  // sit below half the initial loss is a plateau, not a collapse.
+  if (inverse_square > 0 &&
+      c.collapse_loss < 0.5 * traces.front().initial_loss) {
+    return std::numeric_limits<double>::infinity();
+  }
   return Score(traces, c, base);
+}
+
+// The collapse bounds worth trying: 0 (never), and one between each pair of
+// neighbouring values of mean staleness x rate over every run's epochs (the
+// midpoint: every bound between two values collapses the same epochs).
+// Values within 2 % of each other count as one, which keeps the grid short.
+std::vector<double> CollapseThresholds(const std::vector<Trace>& traces) {
+  std::vector<double> values;
+  for (const Trace& t : traces) {
+    for (size_t e = 0; e < t.mean_staleness.size(); ++e) {
+      const double v = t.mean_staleness[e] * t.lr_factor[e];
+      if (v > 0 && !t.staleness[e].empty()) values.push_back(v);
+    }
+  }
+  std::sort(values.begin(), values.end());
+  std::vector<double> distinct;
+  for (double v : values) {
+    if (distinct.empty() || v > distinct.back() * 1.02) distinct.push_back(v);
+  }
+  std::vector<double> thresholds = {0.0};
+  for (size_t i = 1; i < distinct.size(); ++i) {
+    thresholds.push_back(0.5 * (distinct[i - 1] + distinct[i]));
+  }
+  return thresholds;
 }
 
 }  // namespace
@@ -199,6 +258,11 @@ FitResult FitConvergence(
       if (on_epoch) on_epoch(++done_epochs, total_epochs);
     }
     trace.staleness = std::move(recorder.staleness);
+    for (const std::vector<int32_t>& epoch : trace.staleness) {
+      double sum = 0;
+      for (int32_t s : epoch) sum += s;
+      trace.mean_staleness.push_back(epoch.empty() ? 0.0 : sum / epoch.size());
+    }
     result.sgd_loss.push_back(trace.loss);
     result.mean_staleness.push_back(updates ? staleness_sum / updates : 0.0);
     traces.push_back(std::move(trace));
@@ -235,6 +299,7 @@ FitResult FitConvergence(
   // the learning-rate exponents), then coordinate descent. Penalties up to
   // 10: deep nets can stop learning at a staleness of ten (README, deep
   // models).
+  const std::vector<double> collapse_grid = CollapseThresholds(traces);
   Candidate best;
   double best_score = std::numeric_limits<double>::infinity();
   const AnalyticSpec& spec = base_spec;
@@ -247,24 +312,27 @@ FitResult FitConvergence(
     }
     return false;
   };
-  for (double fraction : {0.5, 0.8, 0.9, 0.95, 0.98}) {
-    for (double penalty : {0.0, 1e-4, 1e-3, 0.01, 0.1, 1.0, 10.0}) {
-      for (double gain : {0.0, 2.0, 8.0}) {
-        if (penalty == 0 && gain != 0) continue;
-        for (double curve : {0.5, 1.0, 2.0, 3.0}) {
-          for (double exponent : exponents) {
-            for (double lr_progress : lr_progress_grid) {
-              for (double lr_harm : lr_harm_grid) {
-                if (penalty == 0 && lr_harm != lr_harm_grid.front()) continue;
-                Candidate c;
-                c.b2 = fraction * min_loss;
-                c.penalty = penalty;
-                c.gain = gain;
-                c.batch_exponent = exponent;
-                c.lr_progress = lr_progress;
-                c.lr_harm = lr_harm;
-                c.curve = curve;
-                consider(c);
+  for (double collapse : collapse_grid) {
+    for (double fraction : {0.5, 0.8, 0.9, 0.95, 0.98}) {
+      for (double penalty : {0.0, 1e-4, 1e-3, 0.01, 0.1, 1.0, 10.0}) {
+        for (double gain : {0.0, 2.0, 8.0}) {
+          if (penalty == 0 && gain != 0) continue;
+          for (double curve : {0.5, 1.0, 2.0, 3.0}) {
+            for (double exponent : exponents) {
+              for (double lr_progress : lr_progress_grid) {
+                for (double lr_harm : lr_harm_grid) {
+                  if (penalty == 0 && lr_harm != lr_harm_grid.front()) continue;
+                  Candidate c;
+                  c.b2 = fraction * min_loss;
+                  c.penalty = penalty;
+                  c.gain = gain;
+                  c.batch_exponent = exponent;
+                  c.lr_progress = lr_progress;
+                  c.lr_harm = lr_harm;
+                  c.curve = curve;
+                  c.collapse = collapse;
+                  consider(c);
+                }
               }
             }
           }

@@ -15,7 +15,13 @@
 // outer seven are searched on a coarse grid, then by coordinate descent
 // (the batch exponent only when the runs' batch sizes differ, a and q only
 // when some run's learning rate changes; otherwise they keep the scenario's
-// values). The score is the sum of
+// values). The collapse bound (collapse_staleness) is a step in the
+// replay: it is tried at 0 (never) and between every two neighbouring
+// per-epoch mean stalenesses (x rate) of the runs, each with the coarse grid
+// above, and kept fixed in the descent; the collapsed loss is the mean
+// (in relative error) of the collapsed epochs' losses, and a bound is
+// refused when that is below half the initial loss (a plateau, not a
+// collapse: the net has not lost what it learnt). The score is the sum of
 // squared relative errors of the per-epoch loss. b2 is searched below both
 // the lowest measured loss and the scenario's target loss, so the fitted
 // scenario stays valid; when the sgd runs end above the target the fit has to
