@@ -68,6 +68,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         command.append("--quiet")
     if args.stop_after:
         command += ["--stop-after", str(args.stop_after)]
+    if args.snapshot_every:
+        command += ["--snapshot-every", str(args.snapshot_every)]
     return _agent(command + list(args.overrides))
 
 
@@ -260,6 +262,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quiet", action="store_true", help="no per-iteration table")
     p.add_argument("--stop-after", type=positive_int, default=None,
                    help="stop after this many iterations of this invocation (as if killed)")
+    p.add_argument("--snapshot-every", type=non_negative_int, default=0,
+                   help="also write the deterministic learned policy (no safeguard) to OUT/snapshots/policy_<k>.pt "
+                        "before the first update and every N iterations, for time-to-policy measurements "
+                        "(default: 0, none)")
     add_overrides(p)
     p.set_defaults(handler=cmd_train)
 
