@@ -4,7 +4,8 @@
 //                     [--iterations N] [--envs N] [--threads N] [--seed S]
 //                     [--out DIR] [--resume | --force] [--stop-after N]
 //                     [--anchor oracle|schedule|none] [--anchor-budgets K]
-//                     [--no-safeguard] [--snapshot-every N] ...
+//                     [--no-safeguard] [--snapshot-every N]
+//                     [--max-train-s S] ...
 //                     [key=value ...]
 //   siren-agent export --checkpoint DIR/checkpoint.pt --out policy.pt
 //   siren-agent act --policy policy.pt < observations > actions
@@ -115,6 +116,9 @@ int main(int argc, char** argv) {
                     "also write the deterministic learned policy to "
                     "OUT/snapshots/policy_<k>.pt every N iterations (0: "
                     "none)");
+  train->add_option("--max-train-s", config.max_train_s,
+                    "stop iterating once the anchor search and the "
+                    "iterations have taken this many seconds (0: no cap)");
   train->add_option("--out", config.out_dir, "output directory");
   train->add_flag("--resume", config.resume, "continue from OUT/checkpoint.pt");
   train->add_flag("--force", config.force,

@@ -84,6 +84,10 @@ void Validate(const TrainerConfig& c) {
   if (c.checkpoint_every < 1) {
     Bad("checkpoint_every", std::to_string(c.checkpoint_every), ">= 1");
   }
+  if (!(c.max_train_s >= 0) || !std::isfinite(c.max_train_s)) {
+    Bad("max_train_s", std::to_string(c.max_train_s),
+        "a finite number >= 0 (0: no cap)");
+  }
   if (c.snapshot_every < 0) {
     Bad("snapshot_every", std::to_string(c.snapshot_every),
         ">= 0 (0: no snapshots)");
@@ -982,10 +986,17 @@ std::vector<IterationLog> Train(
         it + 1 == config.iterations) {
       SaveCheckpoint(checkpoint, settings, state);
     }
+    const bool capped =
+        config.max_train_s > 0 &&
+        report->anchor_search_s + state.wall_s >= config.max_train_s;
+    if (capped && (it + 1) % config.checkpoint_every != 0) {
+      SaveCheckpoint(checkpoint, settings, state);
+    }
     if (config.snapshot_every > 0 && ((it + 1) % config.snapshot_every == 0 ||
-                                      it + 1 == config.iterations)) {
+                                      it + 1 == config.iterations || capped)) {
       snapshot(it + 1);
     }
+    if (capped) break;
   }
   // The safeguard: the learned policy is exported only when it is no worse
   // than the anchor alone on the validation seeds. With the schedule anchor,

@@ -75,6 +75,12 @@ struct TrainerConfig {
   // out of the log's wall_s. [I] for time-to-policy measurements
   // (experiments/bench_training.py); not a --resume setting.
   int snapshot_every = 0;
+  // 0: none. > 0: stop after the first iteration at which the anchor
+  // search's time plus the log's wall_s reaches this many seconds (then the
+  // safeguard and the export run as after the last iteration); the learning
+  // rate still decays over `iterations`. [I] a wall-time cap for
+  // time-to-policy measurements; not a --resume setting.
+  double max_train_s = 0;
   std::string out_dir = "runs/siren";  // checkpoint.pt, log.h5, policy.pt
   bool resume = false;                 // Continue out_dir's run.
   bool force = false;                  // Replace out_dir's run.

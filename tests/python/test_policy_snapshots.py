@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import h5py
 import numpy as np
 import pytest
 import torch
@@ -64,3 +65,15 @@ def test_no_snapshots_by_default_and_a_negative_count_is_refused(tmp_path) -> No
     assert re.search(r"^anchor_search_s=[0-9.]+ safeguard_s=[0-9.]*[1-9]", proc.stdout, re.MULTILINE), proc.stdout
     proc = run_cli(*TRAIN, "--snapshot-every", "-1", "--out", str(tmp_path / "bad"))
     assert proc.returncode == 2 and "--snapshot-every" in proc.stderr, proc.stderr
+
+
+def test_max_train_s_stops_the_run_and_still_exports(tmp_path) -> None:
+    # The anchor search alone takes longer than the cap: one iteration, then
+    # the safeguard and the export as after the last.
+    out = tmp_path / "capped"
+    proc = run_cli(*TRAIN, "--max-train-s", "0.001", "--snapshot-every", "3", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    with h5py.File(out / "log.h5") as log:
+        assert log["wall_s"].shape == (1,)
+    assert (out / "policy.pt").exists() and "safeguard on 4 validation seeds" in proc.stdout, proc.stdout
+    assert sorted(p.name for p in (out / "snapshots").iterdir()) == ["policy_0.pt", "policy_1.pt"]

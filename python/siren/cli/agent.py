@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from siren import _core
-from siren._argtypes import checked_list, non_negative_int, positive_int
+from siren._argtypes import checked_list, non_negative_float, non_negative_int, positive_int
 from siren.backends import Backend, CemJob, PolicyJob, ScheduleJob
 from siren.cli._common import (
     add_backend_arguments,
@@ -70,6 +70,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         command += ["--stop-after", str(args.stop_after)]
     if args.snapshot_every:
         command += ["--snapshot-every", str(args.snapshot_every)]
+    if args.max_train_s:
+        command += ["--max-train-s", repr(args.max_train_s)]
     return _agent(command + list(args.overrides))
 
 
@@ -266,6 +268,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="also write the deterministic learned policy (no safeguard) to OUT/snapshots/policy_<k>.pt "
                         "before the first update and every N iterations, for time-to-policy measurements "
                         "(default: 0, none)")
+    p.add_argument("--max-train-s", type=non_negative_float, default=0.0,
+                   help="stop iterating once the anchor search and the iterations have taken this many seconds of "
+                        "wall time, then validate and export as at the end (default: 0, no cap)")
     add_overrides(p)
     p.set_defaults(handler=cmd_train)
 
