@@ -219,8 +219,9 @@ def run_siren(args: argparse.Namespace, scenario: _core.Scenario, anchor: str, p
         progress.add(evaluate_policy(policy, scenario, eval_seeds), train_s, int(steps[k - 1]) if k > 0 else 0)
     iterations_s = float(wall[-1])
     return {"train_s": extra + iterations_s, "env_steps": int(steps[-1]), "steps_per_s": steps[-1] / iterations_s,
-            "extra": f"anchor search {anchor_s:.1f} s + safeguard {safeguard_s:.1f} s" if anchor == "oracle"
-            else "", "note": safeguard_line}
+            "extra": f"{len(wall)} iterations" + (f", anchor search {anchor_s:.1f} s + safeguard "
+                                                  f"{safeguard_s:.1f} s" if anchor == "oracle" else ""),
+            "note": safeguard_line}
 
 
 def run_sb3(args: argparse.Namespace, scenario: _core.Scenario, tuned: bool, progress: Progress,
@@ -348,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
             r = run_learner(name, args, scenario, progress, eval_seeds)
             results[name] = (r, progress)
             best = progress.best_jct_s
-            best_text = f"{best / target.jct_s - 1:+.1%}" if np.isfinite(best) else "n/a"
+            best_text = f"{best / target.jct_s - 1:+.2%}" if np.isfinite(best) else "n/a"
             print(f"{name}: trained wall_s={r['train_s']:.1f} env_steps={r['env_steps']} "
                   f"steps_per_s={r['steps_per_s']:.0f} evaluations={progress.points} "
                   f"best_eval_vs_oracle={best_text}" + (f" ({r['extra']})" if r["extra"] else ""))
