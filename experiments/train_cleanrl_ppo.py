@@ -82,13 +82,14 @@ class Agent(nn.Module):
         return action, dist.log_prob(action).sum(1), dist.entropy().sum(1), self.critic(x)
 
 
-# Called with the final infos of the episodes that ended at one step (a dict
-# of arrays, as SirenVectorEnv's "final_info") and their env indices; returns
-# True to stop training there.
-EpisodeWatch = Callable[[dict, np.ndarray], bool]
+# Called with the agent and the env steps taken so far, before the first
+# step (0) and after every step of the vector env; returns True to stop
+# training there. Its own time is part of train()'s wall time: a caller that
+# evaluates the agent in it subtracts that time itself.
+StepWatch = Callable[[Agent, int], bool]
 
 
-def train(args: argparse.Namespace, watch: EpisodeWatch | None = None,
+def train(args: argparse.Namespace, watch: StepWatch | None = None,
           num_threads: int | None = None) -> tuple[Agent, float, int]:
     """Trains for args.total_timesteps env steps, or until `watch` returns
     True. Returns the agent, the wall time and the env steps taken."""
@@ -115,6 +116,9 @@ def train(args: argparse.Namespace, watch: EpisodeWatch | None = None,
     next_done = torch.zeros(n)
     recent_returns: list[float] = []
     start = time.perf_counter()
+    if watch is not None and watch(agent, 0):
+        envs.close()
+        return agent, time.perf_counter() - start, 0
     for iteration in range(1, num_iterations + 1):
         optimizer.param_groups[0]["lr"] = (1.0 - (iteration - 1) / num_iterations) * args.learning_rate
         for step in range(t_max):
@@ -132,11 +136,11 @@ def train(args: argparse.Namespace, watch: EpisodeWatch | None = None,
                     final = torch.as_tensor(np.stack([infos["final_obs"][i] for i in cut]))
                     with torch.no_grad():
                         reward[cut] += args.gamma * agent.get_value(final).flatten()
-                final_info = infos["final_info"]
-                recent_returns.extend(final_info["episode_return"][ended].tolist())
-                if watch is not None and watch(final_info, ended):
-                    envs.close()
-                    return agent, time.perf_counter() - start, ((iteration - 1) * t_max + step + 1) * n
+                recent_returns.extend(infos["final_info"]["episode_return"][ended].tolist())
+            steps_taken = ((iteration - 1) * t_max + step + 1) * n
+            if watch is not None and watch(agent, steps_taken):
+                envs.close()
+                return agent, time.perf_counter() - start, steps_taken
             rew_buf[step] = reward
             next_obs = torch.as_tensor(next_obs_np)
             next_done = torch.as_tensor(np.logical_or(terminated, truncated), dtype=torch.float32)

@@ -4,7 +4,8 @@
 //                     [--iterations N] [--envs N] [--threads N] [--seed S]
 //                     [--out DIR] [--resume | --force] [--stop-after N]
 //                     [--anchor oracle|schedule|none] [--anchor-budgets K]
-//                     [--no-safeguard] ...
+//                     [--no-safeguard] [--snapshot-every N]
+//                     [--max-train-s S] ...
 //                     [key=value ...]
 //   siren-agent export --checkpoint DIR/checkpoint.pt --out policy.pt
 //   siren-agent act --policy policy.pt < observations > actions
@@ -55,6 +56,8 @@ int Train(siren::agent::TrainerConfig& config, int stop_after) {
     std::printf("%s\n", report.anchor_check.c_str());
   }
   if (report.validated) std::printf("%s\n", report.safeguard.c_str());
+  std::printf("anchor_search_s=%.3f safeguard_s=%.3f\n", report.anchor_search_s,
+              report.safeguard_s);
   std::printf(
       "policy=%s/policy.pt\nlog=%s/log.h5\ncheckpoint=%s/checkpoint.pt\n",
       config.out_dir.c_str(), config.out_dir.c_str(), config.out_dir.c_str());
@@ -109,6 +112,13 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"linear", "constant"}));
   train->add_option("--checkpoint-every", config.checkpoint_every,
                     "iterations between checkpoints");
+  train->add_option("--snapshot-every", config.snapshot_every,
+                    "also write the deterministic learned policy to "
+                    "OUT/snapshots/policy_<k>.pt every N iterations (0: "
+                    "none)");
+  train->add_option("--max-train-s", config.max_train_s,
+                    "stop iterating once the anchor search and the "
+                    "iterations have taken this many seconds (0: no cap)");
   train->add_option("--out", config.out_dir, "output directory");
   train->add_flag("--resume", config.resume, "continue from OUT/checkpoint.pt");
   train->add_flag("--force", config.force,

@@ -84,6 +84,14 @@ void Validate(const TrainerConfig& c) {
   if (c.checkpoint_every < 1) {
     Bad("checkpoint_every", std::to_string(c.checkpoint_every), ">= 1");
   }
+  if (!(c.max_train_s >= 0) || !std::isfinite(c.max_train_s)) {
+    Bad("max_train_s", std::to_string(c.max_train_s),
+        "a finite number >= 0 (0: no cap)");
+  }
+  if (c.snapshot_every < 0) {
+    Bad("snapshot_every", std::to_string(c.snapshot_every),
+        ">= 0 (0: no snapshots)");
+  }
 }
 
 // A number as text that reads back exactly.
@@ -757,7 +765,13 @@ void PrepareRunFolder(const TrainerConfig& config) {
     fs::remove(dir / name);
     fs::remove(dir / (name + ".tmp"));
   }
+  fs::remove_all(dir / "snapshots");  // A replaced run's policy snapshots.
   fs::create_directories(dir);
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+      .count();
 }
 
 }  // namespace
@@ -796,6 +810,7 @@ std::vector<IterationLog> Train(
   // checkpoint holds.
   AnchorTable oracle_table, schedule_table;
   if (config.anchor != "none") {
+    const auto search_start = std::chrono::steady_clock::now();
     oracle_table =
         ComputeOracleAnchorTable(*scenario, config.anchor_budgets,
                                  config.tuning_seeds, config.num_threads);
@@ -814,11 +829,24 @@ std::vector<IterationLog> Train(
     if (config.anchor == "schedule" || used.rows() > 1) {
       report->anchor_table_json = AnchorTableJson(state, *scenario);
     }
+    report->anchor_search_s = SecondsSince(search_start);
   }
   env::VectorEnv vec(scenario, config.num_envs, env::ActionEncoding::kBox,
                      env::AutoresetMode::kNextStep, config.num_threads);
   const auto attributes = LogAttributes(config, scenario_yaml);
   int64_t total_steps = state.log.empty() ? 0 : state.log.back().env_steps;
+  // The deterministic learned policy after `done` iterations (snapshot_every).
+  auto snapshot = [&](int done) {
+    const std::filesystem::path dir =
+        std::filesystem::path(config.out_dir) / "snapshots";
+    std::filesystem::create_directories(dir);
+    const std::string path =
+        (dir / ("policy_" + std::to_string(done) + ".pt")).string();
+    WithTorchErrors("cannot write the policy snapshot '" + path + "'", "", [&] {
+      ExportPolicy(state.model, state.norm, Metadata(*scenario, *report), path);
+    });
+  };
+  if (config.snapshot_every > 0 && state.next_iteration == 0) snapshot(0);
   for (int it = state.next_iteration; it < config.iterations; ++it) {
     const auto start = std::chrono::steady_clock::now();
     if (config.lr_schedule == "linear") {
@@ -958,6 +986,17 @@ std::vector<IterationLog> Train(
         it + 1 == config.iterations) {
       SaveCheckpoint(checkpoint, settings, state);
     }
+    const bool capped =
+        config.max_train_s > 0 &&
+        report->anchor_search_s + state.wall_s >= config.max_train_s;
+    if (capped && (it + 1) % config.checkpoint_every != 0) {
+      SaveCheckpoint(checkpoint, settings, state);
+    }
+    if (config.snapshot_every > 0 && ((it + 1) % config.snapshot_every == 0 ||
+                                      it + 1 == config.iterations || capped)) {
+      snapshot(it + 1);
+    }
+    if (capped) break;
   }
   // The safeguard: the learned policy is exported only when it is no worse
   // than the anchor alone on the validation seeds. With the schedule anchor,
@@ -968,6 +1007,7 @@ std::vector<IterationLog> Train(
   std::string fixed_name =
       config.anchor == "schedule" ? "schedule" : "oracle static";
   if (config.anchor != "none" && config.safeguard) {
+    const auto validation_start = std::chrono::steady_clock::now();
     const ValidationSummary learned =
         RunValidation(vec, state, Acting::kMean, config.validation_seeds);
     ValidationSummary fixed =
@@ -992,6 +1032,7 @@ std::vector<IterationLog> Train(
     } else {
       static_only = !LearnedIsNoWorse(learned, fixed);
     }
+    report->safeguard_s = SecondsSince(validation_start);
     state.exported_static = static_only;
     SaveCheckpoint(checkpoint, settings, state);  // Export reads the choice.
     report->validated = true;

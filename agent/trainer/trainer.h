@@ -67,7 +67,20 @@ struct TrainerConfig {
   // "linear": the learning rate decays linearly to 0 over `iterations`;
   // "constant".
   std::string lr_schedule = "linear";
-  int checkpoint_every = 10;           // Iterations between checkpoints.
+  int checkpoint_every = 10;  // Iterations between checkpoints.
+  // 0: none. N >= 1: the deterministic learned policy (as `siren export`
+  // of a checkpoint, no safeguard) is also written to
+  // out_dir/snapshots/policy_<k>.pt after k = 0 (before the first update),
+  // N, 2N, ... iterations and the last; the time spent writing them is kept
+  // out of the log's wall_s. [I] for time-to-policy measurements
+  // (experiments/bench_training.py); not a --resume setting.
+  int snapshot_every = 0;
+  // 0: none. > 0: stop after the first iteration at which the anchor
+  // search's time plus the log's wall_s reaches this many seconds (then the
+  // safeguard and the export run as after the last iteration); the learning
+  // rate still decays over `iterations`. [I] a wall-time cap for
+  // time-to-policy measurements; not a --resume setting.
+  double max_train_s = 0;
   std::string out_dir = "runs/siren";  // checkpoint.pt, log.h5, policy.pt
   bool resume = false;                 // Continue out_dir's run.
   bool force = false;                  // Replace out_dir's run.
@@ -101,6 +114,9 @@ struct TrainReport {
   std::string exported_anchor = "oracle static";
   std::string anchor_check;  // Schedule vs plain static (DescribeAnchorCheck).
   std::string safeguard;     // DescribeSafeguard's line.
+  // Wall time of the anchor's search and of the safeguard's validation
+  // episodes (0 when not run); not part of the log's wall_s.
+  double anchor_search_s = 0, safeguard_s = 0;
 };
 
 // Validates `config` (throws std::invalid_argument naming the field) and

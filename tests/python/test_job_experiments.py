@@ -61,7 +61,13 @@ def test_bench_training_quick_runs_three_learners() -> None:
     assert re.search(r"oracle_jct_s=[0-9.]+", out), out
     for learner in ("siren", "sb3", "cleanrl"):
         assert re.search(rf"^{learner}: trained wall_s=[0-9.]+ env_steps=[0-9]+", out, re.MULTILINE), out
-    assert len(re.findall(r"^  level oracle\+0% ", out, re.MULTILINE)) == 3, out
+    assert len(re.findall(r"^  level oracle\+0% \([0-9.]+ s\): (not reached|[0-9.]+ s \([0-9,]+ steps\))$", out,
+                          re.MULTILINE)) == 3, out
+    # SB3 and CleanRL-style PPO were evaluated before training and during it.
+    for learner in ("sb3", "cleanrl"):
+        evaluations = re.search(rf"^{learner}: .* evaluations=([0-9]+) ", out, re.MULTILINE)
+        assert evaluations and int(evaluations[1]) >= 2, out
+    assert re.search(r"^\| \$0\.25 \| Siren PPO \(C\+\+, libtorch\), oracle static anchor \|", out, re.MULTILINE), out
 
 
 @pytest.mark.slow

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from siren import _core
-from siren._argtypes import checked_list, non_negative_int, positive_int
+from siren._argtypes import checked_list, non_negative_float, non_negative_int, positive_int
 from siren.backends import Backend, CemJob, PolicyJob, ScheduleJob
 from siren.cli._common import (
     add_backend_arguments,
@@ -68,6 +68,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         command.append("--quiet")
     if args.stop_after:
         command += ["--stop-after", str(args.stop_after)]
+    if args.snapshot_every:
+        command += ["--snapshot-every", str(args.snapshot_every)]
+    if args.max_train_s:
+        command += ["--max-train-s", repr(args.max_train_s)]
     return _agent(command + list(args.overrides))
 
 
@@ -260,6 +264,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quiet", action="store_true", help="no per-iteration table")
     p.add_argument("--stop-after", type=positive_int, default=None,
                    help="stop after this many iterations of this invocation (as if killed)")
+    p.add_argument("--snapshot-every", type=non_negative_int, default=0,
+                   help="also write the deterministic learned policy (no safeguard) to OUT/snapshots/policy_<k>.pt "
+                        "before the first update and every N iterations, for time-to-policy measurements "
+                        "(default: 0, none)")
+    p.add_argument("--max-train-s", type=non_negative_float, default=0.0,
+                   help="stop iterating once the anchor search and the iterations have taken this many seconds of "
+                        "wall time, then validate and export as at the end (default: 0, no cap)")
     add_overrides(p)
     p.set_defaults(handler=cmd_train)
 
