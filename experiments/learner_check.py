@@ -70,6 +70,8 @@ def main() -> int:
     parser.add_argument("--factors", default=",".join(map(str, BUDGET_FACTORS)),
                         help="budgets as factors of each preset's own (default: %(default)s)")
     parser.add_argument("--train-seeds", type=int, default=3, help="training seeds 0..k-1 (default: %(default)s)")
+    parser.add_argument("--seeds", default=None,
+                        help="comma-separated training seeds instead of 0..k-1 (e.g. 1,2 to add seeds to a run)")
     parser.add_argument("--held-out", type=int, default=16, help="held-out seeds (default: %(default)s)")
     parser.add_argument("--tuning-seeds", type=int, default=8, help="oracle static tuning seeds (default: 8)")
     parser.add_argument("--iterations", type=int, default=300, help="PPO iterations (default: %(default)s)")
@@ -80,7 +82,8 @@ def main() -> int:
     presets = args.presets.split(",")
     factors = [float(f) for f in args.factors.split(",")]
     if args.quick:
-        presets, factors, args.train_seeds, args.iterations = ["lenet-mnist"], [1.0], 1, 60
+        presets, factors, args.train_seeds, args.seeds, args.iterations = ["lenet-mnist"], [1.0], 1, None, 60
+    train_seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else list(range(args.train_seeds))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     held_out = list(range(HELD_OUT_FIRST_SEED, HELD_OUT_FIRST_SEED + args.held_out))
@@ -94,7 +97,7 @@ def main() -> int:
             scenario = siren.load_scenario(preset, [f"job.budget_usd={budget!r}"])
             n, m = oracle_static(scenario, budget, args.tuning_seeds, args.threads)
             fixed = _core.evaluate_schedule(scenario, [(n, m)], held_out, num_threads=args.threads)
-            for seed in range(args.train_seeds):
+            for seed in train_seeds:
                 run = out / f"{preset}-{budget:g}-{seed}"
                 wall, safeguard = train(preset, budget, seed, args, run)
                 policy, metadata = load_policy(run / "policy.pt")
@@ -116,8 +119,10 @@ def main() -> int:
                       f"{100 * ratio:+8.2f}% {learned['success_rate']:5.2f}/{fixed['success_rate']:5.2f} "
                       f"{learned['mean_cost_usd']:8.4f} {learned['over_budget']:4d} "
                       f"{row['exported'].split()[0]:>8} {wall:7.0f} {'yes' if passed else 'NO':>4}", flush=True)
-    (out / "results.json").write_text(json.dumps({"held_out": held_out, "iterations": args.iterations,
-                                                  "rows": rows}, indent=1))
+                # Written after every row, so a run cut short keeps the rows it finished.
+                (out / "results.json").write_text(json.dumps(
+                    {"held_out": held_out, "iterations": args.iterations, "train_args": args.train_args,
+                     "rows": rows}, indent=1))
     failed = [r for r in rows if not r["pass"]]
     print(f"{len(rows) - len(failed)}/{len(rows)} pass; results in {out / 'results.json'}")
     return 1 if failed else 0
