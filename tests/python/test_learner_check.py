@@ -1,0 +1,73 @@
+"""experiments/learner_check.py: its pass rule (at most 1 % slower than the
+oracle static configuration on the held-out seeds, no lower success, no
+episode over the budget) and one cell end to end (a 2-iteration training on
+softmax-digits), whose row must follow that rule and, when the safeguard
+exported the static policy, equal the oracle static configuration."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
+sys.path.insert(0, str(EXPERIMENTS))
+
+import learner_check  # noqa: E402
+
+
+def outcome(jct: float, success: float = 1.0, over: int = 0) -> dict:
+    return {"mean_jct_s": jct, "success_rate": success, "over_budget": over}
+
+
+def test_verdict_allows_one_percent_and_no_more() -> None:
+    assert learner_check.verdict(outcome(101.0), outcome(100.0)) == pytest.approx((0.01, True))
+    ratio, passed = learner_check.verdict(outcome(101.2), outcome(100.0))
+    assert ratio == pytest.approx(0.012) and not passed
+    assert learner_check.verdict(outcome(90.0), outcome(100.0)) == pytest.approx((-0.1, True))
+
+
+def test_verdict_fails_lower_success_and_overspend_even_when_faster() -> None:
+    assert not learner_check.verdict(outcome(50.0, success=0.9375), outcome(100.0, success=1.0))[1]
+    assert not learner_check.verdict(outcome(50.0, over=1), outcome(100.0))[1]
+    # Higher success than the static configuration is no reason to fail.
+    assert learner_check.verdict(outcome(100.5, success=1.0), outcome(100.0, success=0.875))[1]
+
+
+def test_common_success_ratio_uses_only_seeds_both_converged_on() -> None:
+    ratio, seeds = learner_check.common_success_ratio({1: 10.0, 2: 30.0, 3: 5.0}, {1: True, 2: True, 3: False},
+                                                      {1: 10.0, 2: 20.0, 3: 50.0}, {1: True, 2: True, 3: True})
+    assert seeds == 2 and ratio == pytest.approx(40.0 / 30.0 - 1)
+    assert learner_check.common_success_ratio({1: 1.0}, {1: False}, {1: 1.0}, {1: True}) == (None, 0)
+
+
+@pytest.mark.slow
+def test_one_cell_end_to_end_and_reuse(tmp_path: Path) -> None:
+    base = [sys.executable, str(EXPERIMENTS / "learner_check.py"), "--presets", "softmax-digits", "--factors", "1.0",
+            "--train-seeds", "1", "--held-out", "4", "--tuning-seeds", "2", "--iterations", "2", "--threads", "1",
+            "--out", str(tmp_path)]
+    train = ["--", "--envs", "4", "--validation-seeds", "4"]
+    proc = subprocess.run(base + train, capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)
+    assert proc.returncode in (0, 1), proc.stderr[-3000:]
+    document = json.loads((tmp_path / "results.json").read_text())
+    assert document["held_out"] == list(range(1_000_000, 1_000_004)) and document["iterations"] == 2
+    [row] = document["rows"]
+    # The trainer's anchor is the configuration the check compares with.
+    assert row["anchor"] == {"functions": row["oracle"][0], "memory_mb": row["oracle"][1]}
+    assert row["pass"] == learner_check.verdict(
+        outcome(row["policy_jct_s"], row["policy_success"], row["policy_over_budget"]),
+        outcome(row["oracle_jct_s"], row["oracle_success"], row["oracle_over_budget"]))[1]
+    assert proc.returncode == (0 if row["pass"] else 1)
+    if row["exported"] == "oracle static":
+        assert row["vs_oracle"] == 0.0 and row["pass"] and row["policy_jct_s"] == pytest.approx(row["oracle_jct_s"])
+    assert row["safeguard"].startswith("safeguard on 4 validation seeds")
+    # --reuse evaluates the same policy again without training it.
+    again = subprocess.run(base + ["--reuse"], capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+    assert again.returncode == proc.returncode, again.stderr[-3000:]
+    [reused] = json.loads((tmp_path / "results.json").read_text())["rows"]
+    assert reused["train_wall_s"] is None and row["train_wall_s"] > 0
+    assert {k: v for k, v in reused.items() if k != "train_wall_s"} == {k: v for k, v in row.items()
+                                                                      if k != "train_wall_s"}
