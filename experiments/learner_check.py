@@ -65,8 +65,19 @@ def train(preset: str, budget: float, seed: int, args: argparse.Namespace, out: 
     if done.returncode != 0:
         raise RuntimeError(f"siren train failed ({' '.join(command)}): {done.stderr.strip()}")
     safeguard = next((line for line in done.stdout.splitlines() if line.startswith("safeguard")), "")
-    (out / "safeguard.txt").write_text(safeguard + "\n")  # For --reuse.
-    return time.monotonic() - start, safeguard
+    wall = time.monotonic() - start
+    (out / "check_training.json").write_text(json.dumps({"wall_s": wall, "safeguard": safeguard}))  # For --reuse.
+    return wall, safeguard
+
+
+def trained(out: Path) -> tuple[float | None, str]:
+    """The wall time and safeguard line `train` saved in run folder `out`
+    (None and "" for a folder trained otherwise)."""
+    saved = out / "check_training.json"
+    if not saved.exists():
+        return None, ""
+    document = json.loads(saved.read_text())
+    return document["wall_s"], document["safeguard"]
 
 
 def verdict(learned: dict, fixed: dict) -> tuple[float, bool]:
@@ -111,7 +122,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2, help="simulation threads (default: %(default)s)")
     parser.add_argument("--out", default="build/learner_check", help="run folders and results.json")
     parser.add_argument("--reuse", action="store_true",
-                        help="evaluate the policy.pt already in a run folder instead of training it again")
+                        help="evaluate the policy.pt already in a run folder instead of training it again "
+                             "(its wall time and safeguard line kept from the training)")
     parser.add_argument("train_args", nargs="*", help="extra `siren train` arguments (after --)")
     args = parser.parse_args()
     presets = args.presets.split(",")
@@ -138,8 +150,7 @@ def main() -> int:
             for seed in train_seeds:
                 run = out / f"{preset}-{budget:g}-{seed}"
                 if args.reuse and (run / "policy.pt").exists():
-                    wall, saved = None, run / "safeguard.txt"
-                    safeguard = saved.read_text().strip() if saved.exists() else ""
+                    wall, safeguard = trained(run)
                 else:
                     wall, safeguard = train(preset, budget, seed, args, run)
                 policy, metadata = load_policy(run / "policy.pt")
