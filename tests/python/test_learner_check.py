@@ -2,7 +2,8 @@
 oracle static configuration on the held-out seeds, no lower success, no
 episode over the budget) and one cell end to end (a 2-iteration training on
 softmax-digits), whose row must follow that rule and, when the safeguard
-exported the static policy, equal the oracle static configuration."""
+exported the static policy, equal the oracle static configuration; and
+learner_check_report.py's merge of split runs."""
 
 from __future__ import annotations
 
@@ -72,3 +73,22 @@ def test_one_cell_end_to_end_and_reuse(tmp_path: Path) -> None:
     [reused] = json.loads((tmp_path / "results.json").read_text())["rows"]
     assert reused == row and row["train_wall_s"] > 0
     assert policy.stat().st_mtime_ns == written
+
+
+def test_report_merges_in_preset_order_and_refuses_mixed_checks() -> None:
+    import learner_check_report as report
+
+    def row(preset: str, budget: float, seed: int) -> dict:
+        return {"preset": preset, "budget_usd": budget, "train_seed": seed}
+
+    def document(*rows: dict, held_out: int = 16) -> dict:
+        return {"held_out": list(range(held_out)), "iterations": 100, "train_args": [], "rows": list(rows)}
+
+    merged = report.merge([document(row("softmax-digits", 0.01, 0), row("lenet-mnist", 0.4, 1)),
+                           document(row("lenet-mnist", 0.4, 0), row("lenet-mnist", 0.15, 2))])
+    assert [(r["preset"], r["budget_usd"], r["train_seed"]) for r in merged["rows"]] == [
+        ("lenet-mnist", 0.15, 2), ("lenet-mnist", 0.4, 0), ("lenet-mnist", 0.4, 1), ("softmax-digits", 0.01, 0)]
+    with pytest.raises(ValueError, match="more than one file"):
+        report.merge([document(row("lenet-mnist", 0.4, 0)), document(row("lenet-mnist", 0.4, 0))])
+    with pytest.raises(ValueError, match="held_out"):
+        report.merge([document(row("lenet-mnist", 0.4, 0)), document(row("lenet-mnist", 0.4, 1), held_out=4)])
