@@ -15,11 +15,25 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 
 from learner_check import PRESETS
 
 CHECK_KEYS = ("held_out", "iterations", "train_args")
+# The trainer's safeguard line (agent/trainer/anchor.cc DescribeSafeguard).
+SAFEGUARD = re.compile(r"learned (\d+/\d+) successes, \d+ over budget, mean JCT ([0-9.]+) s, .*; "
+                       r"oracle static (\d+/\d+), \d+ over budget, ([0-9.]+) s")
+
+
+def validation(safeguard: str) -> str:
+    """The safeguard's comparison on the validation seeds, shortened:
+    "learned 32/32 30.16 s, static 30/32 28.31 s" ("-" when not saved)."""
+    match = SAFEGUARD.search(safeguard or "")
+    if not match:
+        return "-"
+    learned, learned_jct, fixed, fixed_jct = match.groups()
+    return f"learned {learned} {learned_jct} s, static {fixed} {fixed_jct} s"
 
 
 def merge(documents: list[dict]) -> dict:
@@ -53,8 +67,8 @@ def merge(documents: list[dict]) -> dict:
 def cell_table(rows: list[dict]) -> list[str]:
     """Markdown: one line per (preset, budget), training seeds side by side."""
     lines = ["| preset | budget | training seeds | oracle static (held-out JCT, success) | "
-             "policy vs oracle static, per seed | policy success | over budget | exported (per seed) |",
-             "|---|---|---|---|---|---|---|---|"]
+             "policy vs oracle static, per seed | policy success | over budget | exported (per seed) | pass |",
+             "|---|---|---|---|---|---|---|---|---|"]
     cells: dict[tuple, list[dict]] = {}
     for row in rows:
         cells.setdefault((row["preset"], row["budget_usd"]), []).append(row)
@@ -66,15 +80,16 @@ def cell_table(rows: list[dict]) -> list[str]:
         exported = ", ".join("static" if r["exported"] == "oracle static" else r["exported"] for r in runs)
         lines.append(f"| {preset} | ${budget:g} | {seeds} | {n} x {m} MB ({runs[0]['oracle_jct_s']:.2f} s, "
                      f"{runs[0]['oracle_success']:.2f}) | {ratios} | {successes} | "
-                     f"{sum(r['policy_over_budget'] for r in runs)} | {exported} |")
+                     f"{sum(r['policy_over_budget'] for r in runs)} | {exported} | "
+                     f"{sum(r['pass'] for r in runs)}/{len(runs)} |")
     return lines
 
 
 def run_table(rows: list[dict]) -> list[str]:
     """Markdown: one line per run."""
     lines = ["| preset | budget | seed | policy JCT s | oracle static JCT s | ratio | vs oracle on common successes "
-             "| success (policy / static) | over budget | exported | pass | train s |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| success (policy / static) | over budget | exported | validation seeds | pass | train s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         common = "-" if r.get("vs_oracle_common") is None else (
             f"{100 * r['vs_oracle_common']:+.2f} % ({r['common_seeds']} seeds)")
@@ -82,7 +97,7 @@ def run_table(rows: list[dict]) -> list[str]:
         lines.append(f"| {r['preset']} | ${r['budget_usd']:g} | {r['train_seed']} | {r['policy_jct_s']:.2f} | "
                      f"{r['oracle_jct_s']:.2f} | {r['policy_jct_s'] / r['oracle_jct_s']:.4f} | {common} | "
                      f"{r['policy_success']:.2f} / {r['oracle_success']:.2f} | {r['policy_over_budget']} | "
-                     f"{r['exported']} | {'yes' if r['pass'] else 'NO'} | {wall} |")
+                     f"{r['exported']} | {validation(r.get('safeguard'))} | {'yes' if r['pass'] else 'NO'} | {wall} |")
     return lines
 
 
