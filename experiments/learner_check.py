@@ -9,7 +9,8 @@ included). A run passes when the policy's mean JCT is at most 1 % above the
 oracle static one, its success rate is not lower and no episode spends more
 than the budget. Prints one row per (preset, budget, training seed) and
 writes them as JSON (after every row). Each row also carries the JCT ratio
-on the held-out seeds both converged on (`vs_oracle_common`): information
+on the held-out seeds both converged on (`vs_oracle_common`), the per-seed
+JCTs and the paired standard error of the ratio (`paired_se`): information
 only, the pass rule is the one above.
 
     .venv/bin/python experiments/learner_check.py            # full: 4 x 3 x 3 trainings
@@ -23,6 +24,7 @@ validation); kept out of CI. tests/python/test_learner.py checks the cheap
 part (a short training never exports a policy worse than the oracle static
 one on a small preset); tests/python/test_learner_check.py runs this script
 on one cell with 2 iterations and checks the pass rule.
+experiments/learner_check_report.py merges split runs and prints tables.
 """
 
 from __future__ import annotations
@@ -105,6 +107,18 @@ def common_success_ratio(policy_jct: dict[int, float], policy_success: dict[int,
     return (0.0 if abs(ratio) < 1e-12 else ratio), len(seeds)
 
 
+def paired_standard_error(policy_jct: list[float], fixed_jct: list[float]) -> float | None:
+    """The standard error of the mean per-seed JCT difference (policy -
+    static, the same seeds in the same order) as a share of the static mean
+    JCT: how finely these seeds resolve the ratio. None below 2 seeds."""
+    if len(policy_jct) < 2:
+        return None
+    diffs = [p - f for p, f in zip(policy_jct, fixed_jct, strict=True)]
+    mean = sum(diffs) / len(diffs)
+    variance = sum((d - mean) ** 2 for d in diffs) / (len(diffs) - 1)
+    return (variance / len(diffs)) ** 0.5 / (sum(fixed_jct) / len(fixed_jct))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
@@ -161,12 +175,15 @@ def main() -> int:
                     {e["seed"]: e["jct_s"] for e in episodes}, {e["seed"]: e["success"] for e in episodes},
                     {e["seed"]: e["jct_s"] for e in fixed["episodes"]},
                     {e["seed"]: e["status"] == "converged" for e in fixed["episodes"]})
+                policy_jct, fixed_jct = [e["jct_s"] for e in episodes], [e["jct_s"] for e in fixed["episodes"]]
                 row = {"preset": preset, "budget_usd": budget, "train_seed": seed, "oracle": [n, m],
                        "oracle_jct_s": fixed["mean_jct_s"], "oracle_success": fixed["success_rate"],
                        "oracle_cost_usd": fixed["mean_cost_usd"], "oracle_over_budget": fixed["over_budget"],
                        "policy_jct_s": learned["mean_jct_s"], "policy_success": learned["success_rate"],
                        "policy_cost_usd": learned["mean_cost_usd"], "policy_over_budget": learned["over_budget"],
                        "vs_oracle": ratio, "vs_oracle_common": common, "common_seeds": common_seeds,
+                       "paired_se": paired_standard_error(policy_jct, fixed_jct),
+                       "policy_jct_by_seed": policy_jct, "oracle_jct_by_seed": fixed_jct,
                        "exported": metadata.get("exported", "learned"), "anchor": metadata.get("anchor"),
                        "safeguard": safeguard, "train_wall_s": wall, "pass": passed}
                 rows.append(row)

@@ -58,6 +58,8 @@ def test_one_cell_end_to_end_and_reuse(tmp_path: Path) -> None:
     [row] = document["rows"]
     # The trainer's anchor is the configuration the check compares with.
     assert row["anchor"] == {"functions": row["oracle"][0], "memory_mb": row["oracle"][1]}
+    assert len(row["policy_jct_by_seed"]) == len(row["oracle_jct_by_seed"]) == 4 and row["paired_se"] >= 0
+    assert row["policy_jct_s"] == pytest.approx(sum(row["policy_jct_by_seed"]) / 4)
     assert row["pass"] == learner_check.verdict(
         outcome(row["policy_jct_s"], row["policy_success"], row["policy_over_budget"]),
         outcome(row["oracle_jct_s"], row["oracle_success"], row["oracle_over_budget"]))[1]
@@ -92,3 +94,10 @@ def test_report_merges_in_preset_order_and_refuses_mixed_checks() -> None:
         report.merge([document(row("lenet-mnist", 0.4, 0)), document(row("lenet-mnist", 0.4, 0))])
     with pytest.raises(ValueError, match="held_out"):
         report.merge([document(row("lenet-mnist", 0.4, 0)), document(row("lenet-mnist", 0.4, 1), held_out=4)])
+
+
+def test_paired_standard_error() -> None:
+    # Differences 1, 3 (mean 2, sample sd sqrt(2)): se = 1 of a static mean of 10, so 0.1.
+    assert learner_check.paired_standard_error([11.0, 13.0], [10.0, 10.0]) == pytest.approx(0.1)
+    assert learner_check.paired_standard_error([5.0, 6.0], [5.0, 6.0]) == 0.0
+    assert learner_check.paired_standard_error([5.0], [4.0]) is None
