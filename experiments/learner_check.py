@@ -8,21 +8,29 @@ search on seeds 0..7, then the oracle static search with the grid's optimum
 included). A run passes when the policy's mean JCT is at most 1 % above the
 oracle static one, its success rate is not lower and no episode spends more
 than the budget. Prints one row per (preset, budget, training seed) and
-writes them as JSON.
+writes them as JSON (after every row). Each row also carries the JCT ratio
+on the held-out seeds both converged on (`vs_oracle_common`), the per-seed
+JCTs and the paired standard error of the ratio (`paired_se`): information
+only, the pass rule is the one above.
 
     .venv/bin/python experiments/learner_check.py            # full: 4 x 3 x 3 trainings
     .venv/bin/python experiments/learner_check.py --quick    # default preset, its budget, seed 0
     .venv/bin/python experiments/learner_check.py --presets lenet-mnist --iterations 300
+    .venv/bin/python experiments/learner_check.py --presets lenet-mnist --seeds 1,2   # more seeds
+    .venv/bin/python experiments/learner_check.py --reuse ...   # re-evaluate run folders, no training
 
 Slow (each training runs --iterations PPO iterations and the safeguard's
 validation); kept out of CI. tests/python/test_learner.py checks the cheap
 part (a short training never exports a policy worse than the oracle static
-one on a small preset).
+one on a small preset); tests/python/test_learner_check.py runs this script
+on one cell with 2 iterations and checks the pass rule.
+experiments/learner_check_report.py merges split runs and prints tables.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import subprocess
@@ -32,12 +40,11 @@ from pathlib import Path
 
 import siren
 from siren import _core
-from siren.policy import HELD_OUT_FIRST_SEED, evaluate_policy, load_policy
+from siren.policy import HELD_OUT_FIRST_SEED, load_policy, policy_episode, summarise_policy_episodes
 
 PRESETS = ["lenet-mnist", "logreg-click-through", "cnn-movie-reviews", "softmax-digits"]
 BUDGET_FACTORS = (0.6, 1.0, 1.6)  # Of each preset's own budget: $0.15, 0.25, 0.40 on lenet-mnist.
 TOLERANCE = 0.01  # The policy's mean JCT may be at most 1 % above the oracle static one.
-SIREN = Path(sys.executable).with_name("siren")
 
 
 def oracle_static(scenario: _core.Scenario, budget: float, tuning: int, threads: int) -> tuple[int, int]:
@@ -51,15 +58,65 @@ def oracle_static(scenario: _core.Scenario, budget: float, tuning: int, threads:
 
 def train(preset: str, budget: float, seed: int, args: argparse.Namespace, out: Path) -> tuple[float, str]:
     """Trains one policy; returns the wall time and the trainer's safeguard line."""
-    command = [str(SIREN), "train", "--scenario", preset, "--iterations", str(args.iterations),
-               "--seed", str(seed), "--threads", str(args.threads), "--out", str(out), "--force", "--quiet",
+    command = [sys.executable, "-m", "siren", "train", "--scenario", preset, "--iterations", str(args.iterations),
+               "--seed", str(seed), "--tuning-seeds", str(args.tuning_seeds), "--threads", str(args.threads),
+               "--out", str(out), "--force", "--quiet",
                f"job.budget_usd={budget!r}"] + args.train_args
     start = time.monotonic()
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    done = subprocess.run(command, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL)
     if done.returncode != 0:
         raise RuntimeError(f"siren train failed ({' '.join(command)}): {done.stderr.strip()}")
     safeguard = next((line for line in done.stdout.splitlines() if line.startswith("safeguard")), "")
-    return time.monotonic() - start, safeguard
+    wall = time.monotonic() - start
+    (out / "check_training.json").write_text(json.dumps({"wall_s": wall, "safeguard": safeguard}))  # For --reuse.
+    return wall, safeguard
+
+
+def trained(out: Path) -> tuple[float | None, str]:
+    """The wall time and safeguard line `train` saved in run folder `out`
+    (None and "" for a folder trained otherwise)."""
+    saved = out / "check_training.json"
+    if not saved.exists():
+        return None, ""
+    document = json.loads(saved.read_text())
+    return document["wall_s"], document["safeguard"]
+
+
+def verdict(learned: dict, fixed: dict) -> tuple[float, bool]:
+    """The check on one run: the policy's mean JCT over the held-out seeds
+    against the oracle static one's (ratio - 1; 0 when they are equal up to
+    summation order), and whether it passes (at most TOLERANCE above, at
+    least the static success rate, no episode over the budget). `learned`
+    and `fixed` carry mean_jct_s, success_rate and over_budget (a count)."""
+    ratio = learned["mean_jct_s"] / fixed["mean_jct_s"] - 1
+    if abs(ratio) < 1e-12:
+        ratio = 0.0  # The same episodes, means summed in another order.
+    slower = learned["mean_jct_s"] > fixed["mean_jct_s"] * (1 + TOLERANCE)  # Not via `ratio`: 101/100 - 1 > 0.01.
+    passed = not slower and learned["success_rate"] >= fixed["success_rate"] and learned["over_budget"] == 0
+    return ratio, passed
+
+
+def common_success_ratio(policy_jct: dict[int, float], policy_success: dict[int, bool],
+                         fixed_jct: dict[int, float], fixed_success: dict[int, bool]) -> tuple[float | None, int]:
+    """The policy's mean JCT over the oracle static one's - 1 on the seeds
+    both converged on, and how many seeds that is (None when none)."""
+    seeds = [seed for seed in policy_jct if policy_success[seed] and fixed_success[seed]]
+    if not seeds:
+        return None, 0
+    ratio = sum(policy_jct[s] for s in seeds) / sum(fixed_jct[s] for s in seeds) - 1
+    return (0.0 if abs(ratio) < 1e-12 else ratio), len(seeds)
+
+
+def paired_standard_error(policy_jct: list[float], fixed_jct: list[float]) -> float | None:
+    """The standard error of the mean per-seed JCT difference (policy -
+    static, the same seeds in the same order) as a share of the static mean
+    JCT: how finely these seeds resolve the ratio. None below 2 seeds."""
+    if len(policy_jct) < 2:
+        return None
+    diffs = [p - f for p, f in zip(policy_jct, fixed_jct, strict=True)]
+    mean = sum(diffs) / len(diffs)
+    variance = sum((d - mean) ** 2 for d in diffs) / (len(diffs) - 1)
+    return (variance / len(diffs)) ** 0.5 / (sum(fixed_jct) / len(fixed_jct))
 
 
 def main() -> int:
@@ -70,21 +127,31 @@ def main() -> int:
     parser.add_argument("--factors", default=",".join(map(str, BUDGET_FACTORS)),
                         help="budgets as factors of each preset's own (default: %(default)s)")
     parser.add_argument("--train-seeds", type=int, default=3, help="training seeds 0..k-1 (default: %(default)s)")
+    parser.add_argument("--seeds", default=None,
+                        help="comma-separated training seeds instead of 0..k-1 (e.g. 1,2 to add seeds to a run)")
     parser.add_argument("--held-out", type=int, default=16, help="held-out seeds (default: %(default)s)")
-    parser.add_argument("--tuning-seeds", type=int, default=8, help="oracle static tuning seeds (default: 8)")
+    parser.add_argument("--tuning-seeds", type=int, default=8,
+                        help="oracle static tuning seeds, here and in the trainer's anchor (default: %(default)s)")
     parser.add_argument("--iterations", type=int, default=300, help="PPO iterations (default: %(default)s)")
     parser.add_argument("--threads", type=int, default=2, help="simulation threads (default: %(default)s)")
     parser.add_argument("--out", default="build/learner_check", help="run folders and results.json")
+    parser.add_argument("--reuse", action="store_true",
+                        help="evaluate the policy.pt already in a run folder instead of training it again "
+                             "(its wall time and safeguard line kept from the training)")
     parser.add_argument("train_args", nargs="*", help="extra `siren train` arguments (after --)")
     args = parser.parse_args()
     presets = args.presets.split(",")
     factors = [float(f) for f in args.factors.split(",")]
     if args.quick:
-        presets, factors, args.train_seeds, args.iterations = ["lenet-mnist"], [1.0], 1, 60
+        presets, factors, args.train_seeds, args.seeds, args.iterations = ["lenet-mnist"], [1.0], 1, None, 60
+    train_seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else list(range(args.train_seeds))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     held_out = list(range(HELD_OUT_FIRST_SEED, HELD_OUT_FIRST_SEED + args.held_out))
-    rows = []
+    document = {"command": sys.argv, "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                "held_out": held_out, "tuning_seeds": args.tuning_seeds, "iterations": args.iterations,
+                "train_args": args.train_args, "rows": []}
+    rows = document["rows"]
     print(f"{'preset':22} {'budget':>7} {'seed':>4} {'oracle':>10} {'policy JCT':>10} {'vs oracle':>9} "
           f"{'success':>11} {'spent':>8} {'over':>4} {'exported':>8} {'train s':>7} {'pass':>4}")
     for preset in presets:
@@ -94,30 +161,39 @@ def main() -> int:
             scenario = siren.load_scenario(preset, [f"job.budget_usd={budget!r}"])
             n, m = oracle_static(scenario, budget, args.tuning_seeds, args.threads)
             fixed = _core.evaluate_schedule(scenario, [(n, m)], held_out, num_threads=args.threads)
-            for seed in range(args.train_seeds):
+            for seed in train_seeds:
                 run = out / f"{preset}-{budget:g}-{seed}"
-                wall, safeguard = train(preset, budget, seed, args, run)
+                if args.reuse and (run / "policy.pt").exists():
+                    wall, safeguard = trained(run)
+                else:
+                    wall, safeguard = train(preset, budget, seed, args, run)
                 policy, metadata = load_policy(run / "policy.pt")
-                learned = evaluate_policy(policy, scenario, held_out)
-                ratio = learned["mean_jct_s"] / fixed["mean_jct_s"] - 1
-                if abs(ratio) < 1e-12:
-                    ratio = 0.0  # The same episodes, means summed in another order.
-                passed = (ratio <= TOLERANCE and learned["success_rate"] >= fixed["success_rate"]
-                          and learned["over_budget"] == 0)
+                episodes = [policy_episode(policy, scenario, s) for s in held_out]
+                learned = summarise_policy_episodes(episodes)
+                ratio, passed = verdict(learned, fixed)
+                common, common_seeds = common_success_ratio(
+                    {e["seed"]: e["jct_s"] for e in episodes}, {e["seed"]: e["success"] for e in episodes},
+                    {e["seed"]: e["jct_s"] for e in fixed["episodes"]},
+                    {e["seed"]: e["status"] == "converged" for e in fixed["episodes"]})
+                policy_jct, fixed_jct = [e["jct_s"] for e in episodes], [e["jct_s"] for e in fixed["episodes"]]
                 row = {"preset": preset, "budget_usd": budget, "train_seed": seed, "oracle": [n, m],
                        "oracle_jct_s": fixed["mean_jct_s"], "oracle_success": fixed["success_rate"],
-                       "oracle_cost_usd": fixed["mean_cost_usd"], "policy_jct_s": learned["mean_jct_s"],
-                       "policy_success": learned["success_rate"], "policy_cost_usd": learned["mean_cost_usd"],
-                       "policy_over_budget": learned["over_budget"], "vs_oracle": ratio,
-                       "exported": metadata.get("exported", "learned"), "safeguard": safeguard,
-                       "train_wall_s": wall, "pass": passed}
+                       "oracle_cost_usd": fixed["mean_cost_usd"], "oracle_over_budget": fixed["over_budget"],
+                       "policy_jct_s": learned["mean_jct_s"], "policy_success": learned["success_rate"],
+                       "policy_cost_usd": learned["mean_cost_usd"], "policy_over_budget": learned["over_budget"],
+                       "vs_oracle": ratio, "vs_oracle_common": common, "common_seeds": common_seeds,
+                       "paired_se": paired_standard_error(policy_jct, fixed_jct),
+                       "policy_jct_by_seed": policy_jct, "oracle_jct_by_seed": fixed_jct,
+                       "exported": metadata.get("exported", "learned"), "anchor": metadata.get("anchor"),
+                       "safeguard": safeguard, "train_wall_s": wall, "pass": passed}
                 rows.append(row)
                 print(f"{preset:22} {budget:7.4f} {seed:4d} {f'{n}x{m}MB':>10} {learned['mean_jct_s']:10.2f} "
                       f"{100 * ratio:+8.2f}% {learned['success_rate']:5.2f}/{fixed['success_rate']:5.2f} "
                       f"{learned['mean_cost_usd']:8.4f} {learned['over_budget']:4d} "
-                      f"{row['exported'].split()[0]:>8} {wall:7.0f} {'yes' if passed else 'NO':>4}", flush=True)
-    (out / "results.json").write_text(json.dumps({"held_out": held_out, "iterations": args.iterations,
-                                                  "rows": rows}, indent=1))
+                      f"{row['exported'].split()[0]:>8} {'-' if wall is None else f'{wall:.0f}':>7} "
+                      f"{'yes' if passed else 'NO':>4}", flush=True)
+                # Written after every row, so a run cut short keeps the rows it finished.
+                (out / "results.json").write_text(json.dumps(document, indent=1))
     failed = [r for r in rows if not r["pass"]]
     print(f"{len(rows) - len(failed)}/{len(rows)} pass; results in {out / 'results.json'}")
     return 1 if failed else 0
