@@ -1,5 +1,6 @@
 #include "agent/trainer/anchor.h"
 
+#include <cmath>
 #include <cstdio>
 #include <stdexcept>
 
@@ -42,11 +43,39 @@ StaticAnchor ComputeStaticAnchor(const sim::Scenario& scenario,
   return anchor;
 }
 
+double PairedJctStandardError(const ValidationSummary& a,
+                              const ValidationSummary& b) {
+  if (a.jct_s.size() != b.jct_s.size()) {
+    throw std::invalid_argument(
+        "validation episodes: " + std::to_string(a.jct_s.size()) + " and " +
+        std::to_string(b.jct_s.size()) + " (expected the same seeds)");
+  }
+  const size_t k = a.jct_s.size();
+  if (k < 2) return 0;
+  double mean = 0;
+  for (size_t i = 0; i < k; ++i) mean += a.jct_s[i] - b.jct_s[i];
+  mean /= static_cast<double>(k);
+  double squares = 0;
+  for (size_t i = 0; i < k; ++i) {
+    const double d = a.jct_s[i] - b.jct_s[i] - mean;
+    squares += d * d;
+  }
+  // Sample standard deviation over sqrt(k).
+  return std::sqrt(squares / static_cast<double>(k - 1)) /
+         std::sqrt(static_cast<double>(k));
+}
+
 bool LearnedIsNoWorse(const ValidationSummary& learned,
-                      const ValidationSummary& fixed) {
+                      const ValidationSummary& fixed, double z) {
+  if (!(z >= 0) || !std::isfinite(z)) {
+    throw std::invalid_argument("safeguard_z: " + std::to_string(z) +
+                                " (expected a finite number >= 0)");
+  }
+  const double margin =
+      z > 0 ? z * PairedJctStandardError(learned, fixed) : 0.0;
   return learned.successes >= fixed.successes &&
          learned.over_budget <= fixed.over_budget &&
-         learned.mean_jct_s <= fixed.mean_jct_s;
+         learned.mean_jct_s <= fixed.mean_jct_s - margin;
 }
 
 std::string DescribeSafeguard(const ValidationSummary& learned,
@@ -55,7 +84,8 @@ std::string DescribeSafeguard(const ValidationSummary& learned,
                               const std::string& fixed_name) {
   char text[512];
   const std::string exported =
-      exported_learned ? "learned" : fixed_name + " (the learned one is worse)";
+      exported_learned ? "learned"
+                       : fixed_name + " (the learned one is not better)";
   std::snprintf(
       text, sizeof text,
       "safeguard on %d validation seeds: learned %d/%d successes, %d over "

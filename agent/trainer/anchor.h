@@ -68,13 +68,25 @@ struct ValidationSummary {
   int over_budget = 0;  // Episodes whose cost exceeds job.budget_usd.
   double mean_jct_s = 0;
   double mean_cost_usd = 0;
+  std::vector<double> jct_s;  // Per episode, in validation-seed order.
 };
 
-// The safeguard's rule: `learned` is kept when it has at least the static
-// successes, at most its over-budget episodes, and a mean JCT at most the
-// static one's.
+// The standard error of the mean of the per-seed JCT differences a - b
+// (paired by validation seed); 0 with fewer than 2 episodes. Throws
+// std::invalid_argument unless both hold the same number of episodes.
+double PairedJctStandardError(const ValidationSummary& a,
+                              const ValidationSummary& b);
+
+// The safeguard's rule: `learned` is kept when it has at least the fixed
+// policy's successes, at most its over-budget episodes, and a mean JCT below
+// the fixed one's by at least `z` paired standard errors:
+//   learned.mean_jct_s <= fixed.mean_jct_s - z * PairedJctStandardError.
+// z = 0 is "no slower on average"; the trainer's default (1.645, one-sided
+// 95 %) keeps the simpler fixed policy unless the learned one is faster
+// beyond the validation seeds' noise. Throws std::invalid_argument naming
+// safeguard_z unless z >= 0 and finite.
 bool LearnedIsNoWorse(const ValidationSummary& learned,
-                      const ValidationSummary& fixed);
+                      const ValidationSummary& fixed, double z = 0);
 
 // One line that says which policy was exported and why, with the numbers;
 // `fixed_name` names the fixed policy ("oracle static" or "schedule").

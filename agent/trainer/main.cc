@@ -103,6 +103,9 @@ int main(int argc, char** argv) {
                     "seeds 0..k-1 of the anchor's oracle static search");
   train->add_option("--validation-seeds", config.validation_seeds,
                     "episodes of the safeguard's comparison");
+  train->add_option("--safeguard-z", config.safeguard_z,
+                    "paired standard errors by which the learned policy must "
+                    "beat the fixed one's mean JCT (0: no margin)");
   train->add_flag("!--no-safeguard", config.safeguard,
                   "export the learned policy even when the oracle static "
                   "action does better on the validation seeds");

@@ -81,6 +81,9 @@ void Validate(const TrainerConfig& c) {
   if (c.validation_seeds < 1) {
     Bad("validation_seeds", std::to_string(c.validation_seeds), ">= 1");
   }
+  if (!(c.safeguard_z >= 0) || !std::isfinite(c.safeguard_z)) {
+    Bad("safeguard_z", std::to_string(c.safeguard_z), "a finite number >= 0");
+  }
   if (c.checkpoint_every < 1) {
     Bad("checkpoint_every", std::to_string(c.checkpoint_every), ">= 1");
   }
@@ -128,6 +131,7 @@ std::map<std::string, LogAttribute> LogAttributes(
           {"tuning_seeds", static_cast<int64_t>(c.tuning_seeds)},
           {"validation_seeds", static_cast<int64_t>(c.validation_seeds)},
           {"safeguard", static_cast<int64_t>(c.safeguard ? 1 : 0)},
+          {"safeguard_z", c.safeguard_z},
           {"lr_schedule", c.lr_schedule},
           {"version", std::string(SIREN_VERSION)}};
 }
@@ -667,6 +671,7 @@ ValidationSummary RunValidation(env::VectorEnv& vec, TrainingState& state,
       summary.over_budget += e.over_budget ? 1 : 0;
       summary.mean_jct_s += e.jct_s;
       summary.mean_cost_usd += e.cost_usd;
+      summary.jct_s.push_back(e.jct_s);
     }
   }
   summary.mean_jct_s /= summary.episodes;
@@ -1024,13 +1029,13 @@ std::vector<IterationLog> Train(
         fixed = plain;
         fixed_name = "oracle static";
       }
-      static_only = !LearnedIsNoWorse(learned, fixed);
+      static_only = !LearnedIsNoWorse(learned, fixed, config.safeguard_z);
       if (!static_only && !keep_schedule) {
         // The learned residual was trained on the schedule table.
         InstallAnchorTable(state, schedule_table, "schedule");
       }
     } else {
-      static_only = !LearnedIsNoWorse(learned, fixed);
+      static_only = !LearnedIsNoWorse(learned, fixed, config.safeguard_z);
     }
     report->safeguard_s = SecondsSince(validation_start);
     state.exported_static = static_only;
@@ -1044,6 +1049,14 @@ std::vector<IterationLog> Train(
             : AnchorTableJson(state, *scenario);
     report->safeguard =
         DescribeSafeguard(learned, fixed, !static_only, fixed_name);
+    if (config.safeguard_z > 0) {
+      char margin[128];
+      std::snprintf(margin, sizeof margin,
+                    " (required: %.2f s faster, %.3g paired standard errors)",
+                    config.safeguard_z * PairedJctStandardError(learned, fixed),
+                    config.safeguard_z);
+      report->safeguard += margin;
+    }
   }
   const std::string policy = config.out_dir + "/policy.pt";
   WithTorchErrors("cannot write the policy '" + policy + "'", "", [&] {

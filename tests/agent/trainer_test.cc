@@ -137,6 +137,24 @@ TEST(TrainerTest, SafeguardKeepsTheLearnedPolicyOnlyWhenNoWorse) {
   EXPECT_FALSE(LearnedIsNoWorse(learned, fixed));  // Safer but slower.
 }
 
+TEST(TrainerTest, SafeguardMarginAsksForAWinBeyondTheSeedsNoise) {
+  // Four seeds; the learned policy is 0.5 s faster on average with paired
+  // differences -1.5, +0.5, -1.5, +0.5 (sample sd 1.155, SE 0.577).
+  ValidationSummary fixed{4, 4, 0, 80.0, 0.2, {80, 80, 80, 80}};
+  ValidationSummary learned{4, 4, 0, 79.5, 0.2, {78.5, 80.5, 78.5, 80.5}};
+  EXPECT_NEAR(PairedJctStandardError(learned, fixed), 0.57735, 1e-5);
+  EXPECT_TRUE(LearnedIsNoWorse(learned, fixed, 0));
+  // 0.5 s < 1.645 x 0.577 s: within the noise, the fixed policy stays.
+  EXPECT_FALSE(LearnedIsNoWorse(learned, fixed, 1.645));
+  // A consistent 0.5 s win on every seed has SE 0 and passes any margin.
+  learned.jct_s = {79.5, 79.5, 79.5, 79.5};
+  EXPECT_DOUBLE_EQ(PairedJctStandardError(learned, fixed), 0);
+  EXPECT_TRUE(LearnedIsNoWorse(learned, fixed, 1.645));
+  EXPECT_THROW(LearnedIsNoWorse(learned, fixed, -1), std::invalid_argument);
+  learned.jct_s.pop_back();
+  EXPECT_THROW(PairedJctStandardError(learned, fixed), std::invalid_argument);
+}
+
 TEST(TrainerTest, ExportIsTheSafeguardsChoiceAndStaticPlaysTheAnchor) {
   TrainerConfig config = Small("safeguard");
   config.iterations = 2;

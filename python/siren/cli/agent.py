@@ -56,7 +56,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                "--lr", str(args.lr), "--checkpoint-every", str(args.checkpoint_every),
                "--anchor", args.anchor, "--anchor-budgets", str(args.anchor_budgets),
                "--tuning-seeds", str(args.tuning_seeds),
-               "--validation-seeds", str(args.validation_seeds), "--lr-schedule", args.lr_schedule,
+               "--validation-seeds", str(args.validation_seeds), "--safeguard-z", repr(args.safeguard_z),
+               "--lr-schedule", args.lr_schedule,
                "--initial-log-std", repr(args.initial_log_std)]
     if args.no_safeguard:
         command.append("--no-safeguard")
@@ -248,6 +249,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--validation-seeds", type=positive_int, default=32,
                    help="episodes on which the safeguard compares the learned policy with the oracle static "
                         "action (default: %(default)s)")
+    p.add_argument("--safeguard-z", type=non_negative_float, default=1.645,
+                   help="the learned policy is exported only when its mean JCT beats the fixed policy's by this "
+                        "many paired standard errors over the validation seeds (default: %(default)s, one-sided "
+                        "95 %%; 0: no margin)")
     p.add_argument("--no-safeguard", action="store_true",
                    help="export the learned policy even when the oracle static action does better on the "
                         "validation seeds")
