@@ -94,6 +94,21 @@ py::array_t<float> ObservationArray(const float* values) {
   return out;
 }
 
+// The scenario's platform, after checking an action of `functions` at
+// `memory_mb` (py::value_error naming the field otherwise).
+std::shared_ptr<const sim::Platform> PlatformForAction(const sim::Scenario& s,
+                                                       int functions,
+                                                       int memory_mb) {
+  if (functions < 1) {
+    throw py::value_error("functions: must be >= 1, got " +
+                          std::to_string(functions));
+  }
+  std::shared_ptr<const sim::Platform> platform = sim::MakePlatform(s);
+  const std::string memory_error = sim::MemoryError(*platform, s, memory_mb);
+  if (!memory_error.empty()) throw py::value_error(memory_error);
+  return platform;
+}
+
 }  // namespace
 
 void DefineRunnerBindings(py::module_& m) {
@@ -302,15 +317,8 @@ void DefineRunnerBindings(py::module_& m) {
       [](const PyScenario& scenario, int functions, int memory_mb,
          int previous_memory_mb, int warm_instances, int epoch, uint64_t seed) {
         const sim::Scenario& s = *scenario.scenario;
-        if (functions < 1) {
-          throw py::value_error("functions: must be >= 1, got " +
-                                std::to_string(functions));
-        }
         const std::shared_ptr<const sim::Platform> platform =
-            sim::MakePlatform(s);
-        const std::string memory_error =
-            sim::MemoryError(*platform, s, memory_mb);
-        if (!memory_error.empty()) throw py::value_error(memory_error);
+            PlatformForAction(s, functions, memory_mb);
         if (previous_memory_mb != 0 &&
             !platform->IsOnMemoryGrid(previous_memory_mb)) {
           throw py::value_error("previous_memory_mb: got " +
@@ -352,15 +360,8 @@ void DefineRunnerBindings(py::module_& m) {
          const std::function<bool(int, int)>& affordable,
          std::optional<int> min_functions) {
         const sim::Scenario& s = *scenario.scenario;
-        if (functions < 1) {
-          throw py::value_error("functions: must be >= 1, got " +
-                                std::to_string(functions));
-        }
         const std::shared_ptr<const sim::Platform> platform =
-            sim::MakePlatform(s);
-        const std::string memory_error =
-            sim::MemoryError(*platform, s, memory_mb);
-        if (!memory_error.empty()) throw py::value_error(memory_error);
+            PlatformForAction(s, functions, memory_mb);
         const int lowest =
             min_functions.has_value()
                 ? *min_functions
