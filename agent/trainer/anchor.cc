@@ -81,8 +81,8 @@ bool LearnedIsNoWorse(const ValidationSummary& learned,
 std::string DescribeSafeguard(const ValidationSummary& learned,
                               const ValidationSummary& fixed,
                               bool exported_learned,
-                              const std::string& fixed_name) {
-  char text[512];
+                              const std::string& fixed_name, double z) {
+  char text[640];
   const std::string exported =
       exported_learned ? "learned"
                        : fixed_name + " (the learned one is not better)";
@@ -95,7 +95,14 @@ std::string DescribeSafeguard(const ValidationSummary& learned,
       learned.over_budget, learned.mean_jct_s, learned.mean_cost_usd,
       fixed_name.c_str(), fixed.successes, fixed.episodes, fixed.over_budget,
       fixed.mean_jct_s, fixed.mean_cost_usd, exported.c_str());
-  return text;
+  std::string line = text;
+  if (z > 0) {
+    std::snprintf(text, sizeof text,
+                  " (required: %.2f s faster, %.3g paired standard errors)",
+                  z * PairedJctStandardError(learned, fixed), z);
+    line += text;
+  }
+  return line;
 }
 
 std::string DescribeAnchorCheck(const ValidationSummary& schedule,

@@ -90,10 +90,12 @@ bool LearnedIsNoWorse(const ValidationSummary& learned,
 
 // One line that says which policy was exported and why, with the numbers;
 // `fixed_name` names the fixed policy ("oracle static" or "schedule").
+// With z > 0 it ends with the margin the rule asked for (LearnedIsNoWorse).
 std::string DescribeSafeguard(const ValidationSummary& learned,
                               const ValidationSummary& fixed,
                               bool exported_learned,
-                              const std::string& fixed_name = "oracle static");
+                              const std::string& fixed_name = "oracle static",
+                              double z = 0);
 
 // One line comparing the schedule anchor with the plain oracle static one
 // on the validation seeds (the safeguard's rule) and saying which is kept.

@@ -1047,16 +1047,8 @@ std::vector<IterationLog> Train(
         config.anchor == "oracle" && state.anchor_budgets_usd.size() == 1
             ? ""
             : AnchorTableJson(state, *scenario);
-    report->safeguard =
-        DescribeSafeguard(learned, fixed, !static_only, fixed_name);
-    if (config.safeguard_z > 0) {
-      char margin[128];
-      std::snprintf(margin, sizeof margin,
-                    " (required: %.2f s faster, %.3g paired standard errors)",
-                    config.safeguard_z * PairedJctStandardError(learned, fixed),
-                    config.safeguard_z);
-      report->safeguard += margin;
-    }
+    report->safeguard = DescribeSafeguard(learned, fixed, !static_only,
+                                          fixed_name, config.safeguard_z);
   }
   const std::string policy = config.out_dir + "/policy.pt";
   WithTorchErrors("cannot write the policy '" + policy + "'", "", [&] {
