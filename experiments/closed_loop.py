@@ -22,10 +22,9 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-from pathlib import Path
 
-from policy_runs import (HEADER, HELD_OUT_FIRST_SEED, QUICK_ORACLE, add_training_arguments, common_success_jct,
-                         format_row, policy_row, schedule_row, train_policy, write_scenario)
+from policy_runs import (HEADER, QUICK_ORACLE, add_training_arguments, common_success_jct, format_row, policy_row,
+                         run_folder, schedule_row, seed_lists, train_policy, write_scenario)
 
 from siren import _core
 from siren.baselines import oracle_static
@@ -65,12 +64,9 @@ def parse_args() -> argparse.Namespace:
 def main() -> int:
     args = parse_args()
     overrides = [f"job.budget_usd={args.budget}"] + [x for x in args.variability.split(";") if x]
-    held_out = list(range(HELD_OUT_FIRST_SEED, HELD_OUT_FIRST_SEED + args.eval_seeds))
-    tuning = list(range(args.tuning_seeds))
+    held_out, tuning = seed_lists(args)
     with tempfile.TemporaryDirectory() as tmp:
-        out = Path(args.out) if args.out else Path(tmp) / "run"
-        out.mkdir(parents=True, exist_ok=True)
-        yaml = out.parent / f"{out.name}_scenario.yaml"
+        out, yaml = run_folder(args.out, tmp)
         scenario = write_scenario(args.scenario, overrides, yaml)
         if args.policy:
             policy, train_s = load_policy(args.policy)[0], float("nan")

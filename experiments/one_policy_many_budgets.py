@@ -29,11 +29,10 @@ import argparse
 import math
 import sys
 import tempfile
-from pathlib import Path
 
 import numpy as np
-from policy_runs import (HEADER, HELD_OUT_FIRST_SEED, QUICK_ORACLE, add_training_arguments, common_success_jct,
-                         format_row, policy_row, schedule_row, train_policy, write_scenario)
+from policy_runs import (HEADER, QUICK_ORACLE, add_training_arguments, common_success_jct, format_row, policy_row,
+                         run_folder, schedule_row, seed_lists, train_policy, write_scenario)
 
 from siren import _core
 from siren.baselines import oracle_static
@@ -85,12 +84,9 @@ def main() -> int:
     args = parse_args()
     lo, hi = (float(x) for x in args.budget_range.split(","))
     budgets = [float(x) for x in args.budgets.split(",")]
-    held_out = list(range(HELD_OUT_FIRST_SEED, HELD_OUT_FIRST_SEED + args.eval_seeds))
-    tuning = list(range(args.tuning_seeds))
+    held_out, tuning = seed_lists(args)
     with tempfile.TemporaryDirectory() as tmp:
-        out = Path(args.out) if args.out else Path(tmp) / "run"
-        out.mkdir(parents=True, exist_ok=True)
-        yaml = out.parent / f"{out.name}_scenario.yaml"
+        out, yaml = run_folder(args.out, tmp)
         trained_on = write_scenario(args.scenario, [f"job.budget_range=[{lo}, {hi}]",
                                                     f"job.budget_draw={args.budget_draw}"], yaml)
         policy, train_s = train_policy(yaml, out, args.iterations, args.envs, args.threads, args.seed,

@@ -38,6 +38,21 @@ def add_training_arguments(p, tuned_what: str) -> None:
     p.add_argument("--out", default=None, help="training folder (default: a temporary one)")
 
 
+def seed_lists(args) -> tuple[list[int], list[int]]:
+    """(held-out seeds from HELD_OUT_FIRST_SEED, tuning seeds 0..k-1) from
+    add_training_arguments' --eval-seeds and --tuning-seeds."""
+    held_out = list(range(HELD_OUT_FIRST_SEED, HELD_OUT_FIRST_SEED + args.eval_seeds))
+    return held_out, list(range(args.tuning_seeds))
+
+
+def run_folder(out: str | None, tmp: str) -> tuple[Path, Path]:
+    """The training folder (--out, or `run` under the temporary `tmp`),
+    created, and the path of the scenario YAML written beside it."""
+    folder = Path(out) if out else Path(tmp) / "run"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder, folder.parent / f"{folder.name}_scenario.yaml"
+
+
 def write_scenario(base: str, overrides: list[str], path: Path) -> _core.Scenario:
     """Loads preset `base` with `overrides`, writes it to `path` as YAML."""
     scenario = _core.load_scenario(base, overrides)
