@@ -1,5 +1,6 @@
 #include "agent/trainer/anchor.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <stdexcept>
@@ -43,45 +44,108 @@ StaticAnchor ComputeStaticAnchor(const sim::Scenario& scenario,
   return anchor;
 }
 
-double PairedJctStandardError(const ValidationSummary& a,
-                              const ValidationSummary& b) {
-  if (a.jct_s.size() != b.jct_s.size()) {
-    throw std::invalid_argument(
-        "validation episodes: " + std::to_string(a.jct_s.size()) + " and " +
-        std::to_string(b.jct_s.size()) + " (expected the same seeds)");
+namespace {
+
+// P(X >= k) for X ~ Binomial(n, 1/2).
+double UpperSignTail(int k, int n) {
+  if (k <= 0) return 1;
+  double tail = 0;
+  for (int i = k; i <= n; ++i) {
+    tail += std::exp(std::lgamma(n + 1.0) - std::lgamma(i + 1.0) -
+                     std::lgamma(n - i + 1.0) - n * std::log(2.0));
   }
-  const size_t k = a.jct_s.size();
-  if (k < 2) return 0;
-  double mean = 0;
-  for (size_t i = 0; i < k; ++i) mean += a.jct_s[i] - b.jct_s[i];
-  mean /= static_cast<double>(k);
-  double squares = 0;
-  for (size_t i = 0; i < k; ++i) {
-    const double d = a.jct_s[i] - b.jct_s[i] - mean;
-    squares += d * d;
-  }
-  // Sample standard deviation over sqrt(k).
-  return std::sqrt(squares / static_cast<double>(k - 1)) /
-         std::sqrt(static_cast<double>(k));
+  return std::min(tail, 1.0);
 }
 
-bool LearnedIsNoWorse(const ValidationSummary& learned,
-                      const ValidationSummary& fixed, double z) {
+void CheckRuleSettings(double z, double max_slowdown) {
   if (!(z >= 0) || !std::isfinite(z)) {
     throw std::invalid_argument("safeguard_z: " + std::to_string(z) +
                                 " (expected a finite number >= 0)");
   }
-  const double margin =
-      z > 0 ? z * PairedJctStandardError(learned, fixed) : 0.0;
-  return learned.successes >= fixed.successes &&
-         learned.over_budget <= fixed.over_budget &&
-         learned.mean_jct_s <= fixed.mean_jct_s - margin;
+  if (!(max_slowdown >= 0) || !std::isfinite(max_slowdown)) {
+    throw std::invalid_argument(
+        "safeguard_max_slowdown: " + std::to_string(max_slowdown) +
+        " (expected a finite number >= 0)");
+  }
+}
+
+// The one-sided significance level of z: P(Z > z).
+double Alpha(double z) { return 0.5 * std::erfc(z / std::sqrt(2.0)); }
+
+bool MoreSuccessesBeyondChance(const PairedValidation& pair, double z) {
+  return pair.learned_only > pair.fixed_only && pair.success_p <= Alpha(z);
+}
+
+}  // namespace
+
+PairedValidation PairOnValidation(const ValidationSummary& learned,
+                                  const ValidationSummary& fixed) {
+  const size_t k = learned.jct_s.size();
+  if (fixed.jct_s.size() != k || learned.succeeded.size() != k ||
+      fixed.succeeded.size() != k) {
+    throw std::invalid_argument(
+        "validation episodes: " + std::to_string(k) + " and " +
+        std::to_string(fixed.jct_s.size()) + " JCTs, " +
+        std::to_string(learned.succeeded.size()) + " and " +
+        std::to_string(fixed.succeeded.size()) +
+        " outcomes (expected per-episode results on the same seeds)");
+  }
+  PairedValidation pair;
+  std::vector<double> differences;
+  for (size_t i = 0; i < k; ++i) {
+    const bool a = learned.succeeded[i], b = fixed.succeeded[i];
+    if (a && b) {
+      pair.learned_common_jct_s += learned.jct_s[i];
+      pair.fixed_common_jct_s += fixed.jct_s[i];
+      differences.push_back(learned.jct_s[i] - fixed.jct_s[i]);
+    } else if (a) {
+      ++pair.learned_only;
+    } else if (b) {
+      ++pair.fixed_only;
+    }
+  }
+  pair.common = static_cast<int>(differences.size());
+  if (pair.common > 0) {
+    pair.learned_common_jct_s /= pair.common;
+    pair.fixed_common_jct_s /= pair.common;
+  }
+  if (pair.common >= 2) {
+    const double mean = pair.learned_common_jct_s - pair.fixed_common_jct_s;
+    double squares = 0;
+    for (double d : differences) squares += (d - mean) * (d - mean);
+    // Sample standard deviation over sqrt(common).
+    pair.common_se_s = std::sqrt(squares / (pair.common - 1)) /
+                       std::sqrt(static_cast<double>(pair.common));
+  }
+  pair.success_p =
+      UpperSignTail(pair.learned_only, pair.learned_only + pair.fixed_only);
+  return pair;
+}
+
+bool LearnedIsNoWorse(const ValidationSummary& learned,
+                      const ValidationSummary& fixed, double z,
+                      double max_slowdown) {
+  CheckRuleSettings(z, max_slowdown);
+  const PairedValidation pair = PairOnValidation(learned, fixed);
+  if (learned.over_budget > fixed.over_budget ||
+      learned.successes < fixed.successes) {
+    return false;
+  }
+  if (MoreSuccessesBeyondChance(pair, z)) {
+    return pair.common == 0 || pair.learned_common_jct_s <=
+                                   pair.fixed_common_jct_s * (1 + max_slowdown);
+  }
+  return pair.common > 0 && pair.learned_common_jct_s <=
+                                pair.fixed_common_jct_s - z * pair.common_se_s;
 }
 
 std::string DescribeSafeguard(const ValidationSummary& learned,
                               const ValidationSummary& fixed,
                               bool exported_learned,
-                              const std::string& fixed_name, double z) {
+                              const std::string& fixed_name, double z,
+                              double max_slowdown) {
+  CheckRuleSettings(z, max_slowdown);
+  const PairedValidation pair = PairOnValidation(learned, fixed);
   char text[640];
   const std::string exported =
       exported_learned ? "learned"
@@ -96,10 +160,29 @@ std::string DescribeSafeguard(const ValidationSummary& learned,
       fixed_name.c_str(), fixed.successes, fixed.episodes, fixed.over_budget,
       fixed.mean_jct_s, fixed.mean_cost_usd, exported.c_str());
   std::string line = text;
-  if (z > 0) {
+  // The paired comparison that decided (LearnedIsNoWorse).
+  std::snprintf(text, sizeof text,
+                " (finished by one only: learned %d, %s %d, sign test p = "
+                "%.3g; on the %d seeds both finished: learned %.2f s, %s "
+                "%.2f s",
+                pair.learned_only, fixed_name.c_str(), pair.fixed_only,
+                pair.success_p, pair.common, pair.learned_common_jct_s,
+                fixed_name.c_str(), pair.fixed_common_jct_s);
+  line += text;
+  if (learned.over_budget > fixed.over_budget ||
+      learned.successes < fixed.successes) {
+    line += "; required: no fewer successes, no more over budget)";
+  } else if (MoreSuccessesBeyondChance(pair, z)) {
     std::snprintf(text, sizeof text,
-                  " (required: %.2f s faster, %.3g paired standard errors)",
-                  z * PairedJctStandardError(learned, fixed), z);
+                  "; more successes beyond chance (p <= %.3g), required: at "
+                  "most %.3g %% slower on the seeds both finished)",
+                  Alpha(z), 100 * max_slowdown);
+    line += text;
+  } else {
+    std::snprintf(text, sizeof text,
+                  "; required: %.2f s faster on the seeds both finished, "
+                  "%.3g paired standard errors)",
+                  z * pair.common_se_s, z);
     line += text;
   }
   return line;

@@ -22,13 +22,12 @@
 // (disjoint from the tuning seeds, the trainer's hashed episode seeds and
 // evaluate's held-out seeds; each episode's over-budget test uses its own,
 // possibly drawn, budget). The learned policy is exported only when it is
-// no worse: at least as many successes, no more over-budget episodes and a
-// mean JCT at most the anchor's; otherwise the exported policy is the
-// anchor alone (the same network with a zero residual). With the schedule
-// anchor, the schedule table is first compared with the plain oracle
-// static table by the same rule; the better one (the schedule on ties) is
-// the fixed policy the learned one must match and the one exported when it
-// does not.
+// no worse by the rule of LearnedIsNoWorse (success first, then JCT on the
+// seeds both finished); otherwise the exported policy is the anchor alone
+// (the same network with a zero residual). With the schedule anchor, the
+// schedule table is first compared with the plain oracle static table by
+// the same rule; the better one (the schedule on ties) is the fixed policy
+// the learned one must match and the one exported when it does not.
 #ifndef SIREN_AGENT_TRAINER_ANCHOR_H_
 #define SIREN_AGENT_TRAINER_ANCHOR_H_
 
@@ -65,37 +64,64 @@ StaticAnchor ComputeStaticAnchor(const sim::Scenario& scenario,
 struct ValidationSummary {
   int episodes = 0;
   int successes = 0;
-  int over_budget = 0;  // Episodes whose cost exceeds job.budget_usd.
-  double mean_jct_s = 0;
+  int over_budget = 0;    // Episodes whose cost exceeds job.budget_usd.
+  double mean_jct_s = 0;  // Over every episode, finished or not.
   double mean_cost_usd = 0;
-  std::vector<double> jct_s;  // Per episode, in validation-seed order.
+  std::vector<double> jct_s;    // Per episode, in validation-seed order.
+  std::vector<bool> succeeded;  // Per episode: reached the loss target.
 };
 
-// The standard error of the mean of the per-seed JCT differences a - b
-// (paired by validation seed); 0 with fewer than 2 episodes. Throws
-// std::invalid_argument unless both hold the same number of episodes.
-double PairedJctStandardError(const ValidationSummary& a,
-                              const ValidationSummary& b);
+// Two policies paired by validation seed (the same seeds, the same order).
+struct PairedValidation {
+  int learned_only = 0;  // Seeds only the learned policy finished.
+  int fixed_only = 0;    // Seeds only the fixed policy finished.
+  int common = 0;        // Seeds both finished.
+  // Mean JCT of each on the common seeds (0 without any).
+  double learned_common_jct_s = 0, fixed_common_jct_s = 0;
+  // The standard error of the mean per-seed JCT difference on the common
+  // seeds (sample sd / sqrt(common); 0 below 2 common seeds).
+  double common_se_s = 0;
+  // One-sided exact sign test on the seeds only one of them finished: the
+  // probability of at least `learned_only` of the learned_only + fixed_only
+  // such seeds falling to the learned policy if each were a fair coin (1
+  // without any).
+  double success_p = 1;
+};
 
-// The safeguard's rule: `learned` is kept when it has at least the fixed
-// policy's successes, at most its over-budget episodes, and a mean JCT below
-// the fixed one's by at least `z` paired standard errors:
-//   learned.mean_jct_s <= fixed.mean_jct_s - z * PairedJctStandardError.
-// z = 0 is "no slower on average"; the trainer's default (1.645, one-sided
-// 95 %) keeps the simpler fixed policy unless the learned one is faster
-// beyond the validation seeds' noise. Throws std::invalid_argument naming
-// safeguard_z unless z >= 0 and finite.
+// The pairing above. Throws std::invalid_argument unless both hold
+// per-episode jct_s and succeeded for the same number of episodes.
+PairedValidation PairOnValidation(const ValidationSummary& learned,
+                                  const ValidationSummary& fixed);
+
+// The safeguard's rule, success first (as `siren evaluate` orders methods):
+//  1. never more over-budget episodes and never fewer successes;
+//  2. more successes beyond chance (the sign test's success_p at most
+//     alpha = P(Z > z), 0.05 at the default z = 1.645; with z = 0, any
+//     success more): kept when its mean JCT on the seeds both finished is
+//     at most (1 + max_slowdown) times the fixed one's, so that finishing
+//     more jobs is not bought with much slower ones;
+//  3. otherwise (the same successes, or more within chance): kept when its
+//     mean JCT on the seeds both finished is below the fixed one's by at
+//     least z paired standard errors (common_se_s); z = 0 is "no slower".
+//     Without a common seed the fixed policy stays.
+// JCTs of unfinished episodes never enter a comparison: they are the times
+// the budget stopped a job, not completion times. Throws
+// std::invalid_argument naming safeguard_z unless z >= 0 and finite, or
+// safeguard_max_slowdown unless it is >= 0 and finite.
 bool LearnedIsNoWorse(const ValidationSummary& learned,
-                      const ValidationSummary& fixed, double z = 0);
+                      const ValidationSummary& fixed, double z = 0,
+                      double max_slowdown = 0);
 
 // One line that says which policy was exported and why, with the numbers;
-// `fixed_name` names the fixed policy ("oracle static" or "schedule").
-// With z > 0 it ends with the margin the rule asked for (LearnedIsNoWorse).
+// `fixed_name` names the fixed policy ("oracle static" or "schedule"). It
+// ends with the paired comparison (the seeds only one finished, the mean
+// JCTs on the seeds both finished) and the test of LearnedIsNoWorse that
+// decided, with its margin.
 std::string DescribeSafeguard(const ValidationSummary& learned,
                               const ValidationSummary& fixed,
                               bool exported_learned,
                               const std::string& fixed_name = "oracle static",
-                              double z = 0);
+                              double z = 0, double max_slowdown = 0);
 
 // One line comparing the schedule anchor with the plain oracle static one
 // on the validation seeds (the safeguard's rule) and saying which is kept.

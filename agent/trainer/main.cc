@@ -104,8 +104,14 @@ int main(int argc, char** argv) {
   train->add_option("--validation-seeds", config.validation_seeds,
                     "episodes of the safeguard's comparison");
   train->add_option("--safeguard-z", config.safeguard_z,
-                    "paired standard errors by which the learned policy must "
-                    "beat the fixed one's mean JCT (0: no margin)");
+                    "confidence of the safeguard: more successes must pass a "
+                    "one-sided sign test at P(Z > z); equal successes need a "
+                    "mean JCT faster on the seeds both finished by z paired "
+                    "standard errors (0: no margin)");
+  train->add_option("--safeguard-max-slowdown", config.safeguard_max_slowdown,
+                    "slowdown on the seeds both finished accepted from a "
+                    "learned policy that finishes more jobs beyond chance "
+                    "(0.01: 1 %)");
   train->add_flag("!--no-safeguard", config.safeguard,
                   "export the learned policy even when the oracle static "
                   "action does better on the validation seeds");

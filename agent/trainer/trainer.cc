@@ -84,6 +84,11 @@ void Validate(const TrainerConfig& c) {
   if (!(c.safeguard_z >= 0) || !std::isfinite(c.safeguard_z)) {
     Bad("safeguard_z", std::to_string(c.safeguard_z), "a finite number >= 0");
   }
+  if (!(c.safeguard_max_slowdown >= 0) ||
+      !std::isfinite(c.safeguard_max_slowdown)) {
+    Bad("safeguard_max_slowdown", std::to_string(c.safeguard_max_slowdown),
+        "a finite number >= 0");
+  }
   if (c.checkpoint_every < 1) {
     Bad("checkpoint_every", std::to_string(c.checkpoint_every), ">= 1");
   }
@@ -132,6 +137,7 @@ std::map<std::string, LogAttribute> LogAttributes(
           {"validation_seeds", static_cast<int64_t>(c.validation_seeds)},
           {"safeguard", static_cast<int64_t>(c.safeguard ? 1 : 0)},
           {"safeguard_z", c.safeguard_z},
+          {"safeguard_max_slowdown", c.safeguard_max_slowdown},
           {"lr_schedule", c.lr_schedule},
           {"version", std::string(SIREN_VERSION)}};
 }
@@ -672,6 +678,7 @@ ValidationSummary RunValidation(env::VectorEnv& vec, TrainingState& state,
       summary.mean_jct_s += e.jct_s;
       summary.mean_cost_usd += e.cost_usd;
       summary.jct_s.push_back(e.jct_s);
+      summary.succeeded.push_back(e.success);
     }
   }
   summary.mean_jct_s /= summary.episodes;
@@ -1029,13 +1036,15 @@ std::vector<IterationLog> Train(
         fixed = plain;
         fixed_name = "oracle static";
       }
-      static_only = !LearnedIsNoWorse(learned, fixed, config.safeguard_z);
+      static_only = !LearnedIsNoWorse(learned, fixed, config.safeguard_z,
+                                      config.safeguard_max_slowdown);
       if (!static_only && !keep_schedule) {
         // The learned residual was trained on the schedule table.
         InstallAnchorTable(state, schedule_table, "schedule");
       }
     } else {
-      static_only = !LearnedIsNoWorse(learned, fixed, config.safeguard_z);
+      static_only = !LearnedIsNoWorse(learned, fixed, config.safeguard_z,
+                                      config.safeguard_max_slowdown);
     }
     report->safeguard_s = SecondsSince(validation_start);
     state.exported_static = static_only;
@@ -1047,8 +1056,9 @@ std::vector<IterationLog> Train(
         config.anchor == "oracle" && state.anchor_budgets_usd.size() == 1
             ? ""
             : AnchorTableJson(state, *scenario);
-    report->safeguard = DescribeSafeguard(learned, fixed, !static_only,
-                                          fixed_name, config.safeguard_z);
+    report->safeguard =
+        DescribeSafeguard(learned, fixed, !static_only, fixed_name,
+                          config.safeguard_z, config.safeguard_max_slowdown);
   }
   const std::string policy = config.out_dir + "/policy.pt";
   WithTorchErrors("cannot write the policy '" + policy + "'", "", [&] {

@@ -64,13 +64,21 @@ struct TrainerConfig {
   int tuning_seeds = 8;       // Seeds 0..k-1 of the anchor's search.
   int validation_seeds = 32;  // Safeguard episodes, from kFirstValidationSeed.
   bool safeguard = true;      // Export the static policy when it is better.
-  // The safeguard's confidence margin (anchor.h, LearnedIsNoWorse): the
-  // learned policy must be faster than the fixed one by this many paired
-  // standard errors of the per-seed JCT difference. [I] 1.645, one-sided
+  // The safeguard's confidence margin (anchor.h, LearnedIsNoWorse): more
+  // successes must pass a one-sided sign test at P(Z > z); equal successes
+  // need a mean JCT faster than the fixed one's, on the seeds both
+  // finished, by this many paired standard errors of the per-seed
+  // difference. [I] 1.645, one-sided
   // 95 %: on softmax-digits the learned policies within that noise of the
   // static one were up to 1.8 % slower on held-out seeds (README, *The
   // check*); 0 is the rule without a margin.
   double safeguard_z = 1.645;
+  // The slowdown on the seeds both finished that the safeguard accepts
+  // from a learned policy that finishes more jobs beyond chance (anchor.h,
+  // LearnedIsNoWorse, step 2). [I] 0.01, the learner check's tolerance
+  // (experiments/learner_check.py): more finished jobs are worth at most a
+  // 1 % slower finish.
+  double safeguard_max_slowdown = 0.01;
   // "linear": the learning rate decays linearly to 0 over `iterations`;
   // "constant".
   std::string lr_schedule = "linear";

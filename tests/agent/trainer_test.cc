@@ -118,41 +118,88 @@ TEST(TrainerTest, BadSettingsNameTheField) {
                std::invalid_argument);
 }
 
+// A validation summary from per-seed JCTs; a negative JCT marks a seed the
+// policy did not finish (its JCT is then the time the budget stopped it).
+ValidationSummary Summary(const std::vector<double>& jct_s,
+                          int over_budget = 0) {
+  ValidationSummary s;
+  s.over_budget = over_budget;
+  for (double jct : jct_s) {
+    ++s.episodes;
+    s.successes += jct > 0 ? 1 : 0;
+    s.jct_s.push_back(std::abs(jct));
+    s.succeeded.push_back(jct > 0);
+    s.mean_jct_s += std::abs(jct);
+  }
+  s.mean_jct_s /= s.episodes;
+  return s;
+}
+
 TEST(TrainerTest, SafeguardKeepsTheLearnedPolicyOnlyWhenNoWorse) {
-  ValidationSummary fixed{32, 29, 0, 81.25, 0.2374};
-  ValidationSummary learned = fixed;
-  EXPECT_TRUE(LearnedIsNoWorse(learned, fixed));  // Ties keep it.
-  learned.mean_jct_s = 81.26;
-  EXPECT_FALSE(LearnedIsNoWorse(learned, fixed));
-  learned = fixed;
-  learned.successes = 28;
-  learned.mean_jct_s = 70;
-  EXPECT_FALSE(LearnedIsNoWorse(learned, fixed));  // Faster, fewer successes.
-  learned = fixed;
-  learned.over_budget = 1;
-  EXPECT_FALSE(LearnedIsNoWorse(learned, fixed));
-  learned = fixed;
-  learned.successes = 32;
-  learned.mean_jct_s = 87.12;
-  EXPECT_FALSE(LearnedIsNoWorse(learned, fixed));  // Safer but slower.
+  const ValidationSummary fixed = Summary({80, 82, 81, -60});
+  EXPECT_TRUE(LearnedIsNoWorse(fixed, fixed));  // Ties keep it.
+  EXPECT_FALSE(LearnedIsNoWorse(Summary({80, 82, 81.01, -60}), fixed));
+  // Faster, but one success fewer.
+  EXPECT_FALSE(LearnedIsNoWorse(Summary({70, 70, -50, -50}), fixed));
+  // Faster, but one more episode over the budget.
+  EXPECT_FALSE(LearnedIsNoWorse(Summary({70, 70, 70, -60}, 1), fixed));
+  // The unfinished episode's JCT (the time the budget stopped it) never
+  // enters the comparison: slower there, faster where both finished.
+  EXPECT_TRUE(LearnedIsNoWorse(Summary({79, 82, 81, -200}), fixed));
+}
+
+TEST(TrainerTest, SafeguardPutsSuccessFirst) {
+  // The fixed policy finishes 3 of 8 seeds; the learned one all 8, slower on
+  // every seed the fixed one does not finish (which the mean over all
+  // episodes would count against it).
+  const ValidationSummary fixed =
+      Summary({80, 80, 80, -20, -20, -20, -20, -20});
+  ValidationSummary learned = Summary({80, 80, 80, 95, 95, 95, 95, 95});
+  EXPECT_GT(learned.mean_jct_s, fixed.mean_jct_s);
+  const PairedValidation pair = PairOnValidation(learned, fixed);
+  EXPECT_EQ(pair.learned_only, 5);
+  EXPECT_EQ(pair.fixed_only, 0);
+  EXPECT_EQ(pair.common, 3);
+  EXPECT_NEAR(pair.success_p, 1.0 / 32, 1e-12);  // 5 of 5 fair coins.
+  EXPECT_TRUE(LearnedIsNoWorse(learned, fixed, 1.645, 0.01));
+  // More successes are not bought with a much slower finish.
+  learned = Summary({82, 82, 82, 95, 95, 95, 95, 95});
+  EXPECT_FALSE(LearnedIsNoWorse(learned, fixed, 1.645, 0.01));
+  EXPECT_TRUE(LearnedIsNoWorse(learned, fixed, 1.645, 0.03));
+  // 3 more successes out of 3 is within chance at 5 % (p = 1/8): the rule
+  // falls back to JCT on the 5 seeds both finished (87.2 s > 80 s) and
+  // fails, whatever slowdown the success rule would accept.
+  const ValidationSummary five = Summary({80, 80, 80, 80, 80, -20, -20, -20});
+  EXPECT_FALSE(LearnedIsNoWorse(learned, five, 1.645, 0.1));
+  // With z = 0 any success more counts (and 87.2 s is within 10 %).
+  EXPECT_TRUE(LearnedIsNoWorse(learned, five, 0, 0.1));
+  EXPECT_THROW(LearnedIsNoWorse(learned, fixed, 1.645, -0.1),
+               std::invalid_argument);
+  const std::string line =
+      DescribeSafeguard(learned, fixed, true, "oracle static", 1.645, 0.03);
+  EXPECT_NE(line.find("finished by one only: learned 5, oracle static 0"),
+            std::string::npos)
+      << line;
+  EXPECT_NE(line.find("more successes beyond chance"), std::string::npos)
+      << line;
 }
 
 TEST(TrainerTest, SafeguardMarginAsksForAWinBeyondTheSeedsNoise) {
   // Four seeds; the learned policy is 0.5 s faster on average with paired
   // differences -1.5, +0.5, -1.5, +0.5 (sample sd 1.155, SE 0.577).
-  ValidationSummary fixed{4, 4, 0, 80.0, 0.2, {80, 80, 80, 80}};
-  ValidationSummary learned{4, 4, 0, 79.5, 0.2, {78.5, 80.5, 78.5, 80.5}};
-  EXPECT_NEAR(PairedJctStandardError(learned, fixed), 0.57735, 1e-5);
+  const ValidationSummary fixed = Summary({80, 80, 80, 80});
+  ValidationSummary learned = Summary({78.5, 80.5, 78.5, 80.5});
+  EXPECT_NEAR(PairOnValidation(learned, fixed).common_se_s, 0.57735, 1e-5);
   EXPECT_TRUE(LearnedIsNoWorse(learned, fixed, 0));
   // 0.5 s < 1.645 x 0.577 s: within the noise, the fixed policy stays.
   EXPECT_FALSE(LearnedIsNoWorse(learned, fixed, 1.645));
   // A consistent 0.5 s win on every seed has SE 0 and passes any margin.
-  learned.jct_s = {79.5, 79.5, 79.5, 79.5};
-  EXPECT_DOUBLE_EQ(PairedJctStandardError(learned, fixed), 0);
+  learned = Summary({79.5, 79.5, 79.5, 79.5});
+  EXPECT_DOUBLE_EQ(PairOnValidation(learned, fixed).common_se_s, 0);
   EXPECT_TRUE(LearnedIsNoWorse(learned, fixed, 1.645));
   EXPECT_THROW(LearnedIsNoWorse(learned, fixed, -1), std::invalid_argument);
   learned.jct_s.pop_back();
-  EXPECT_THROW(PairedJctStandardError(learned, fixed), std::invalid_argument);
+  EXPECT_THROW(PairOnValidation(learned, fixed), std::invalid_argument);
 }
 
 TEST(TrainerTest, ExportIsTheSafeguardsChoiceAndStaticPlaysTheAnchor) {

@@ -57,6 +57,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                "--anchor", args.anchor, "--anchor-budgets", str(args.anchor_budgets),
                "--tuning-seeds", str(args.tuning_seeds),
                "--validation-seeds", str(args.validation_seeds), "--safeguard-z", repr(args.safeguard_z),
+               "--safeguard-max-slowdown", repr(args.safeguard_max_slowdown),
                "--lr-schedule", args.lr_schedule,
                "--initial-log-std", repr(args.initial_log_std)]
     if args.no_safeguard:
@@ -250,9 +251,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="episodes on which the safeguard compares the learned policy with the oracle static "
                         "action (default: %(default)s)")
     p.add_argument("--safeguard-z", type=non_negative_float, default=1.645,
-                   help="the learned policy is exported only when its mean JCT beats the fixed policy's by this "
-                        "many paired standard errors over the validation seeds (default: %(default)s, one-sided "
-                        "95 %%; 0: no margin)")
+                   help="the safeguard's confidence: a learned policy that finishes more validation jobs must "
+                        "pass a one-sided sign test at P(Z > z); with the same successes its mean JCT on the "
+                        "seeds both finished must beat the fixed policy's by z paired standard errors "
+                        "(default: %(default)s, one-sided 95 %%; 0: no margin)")
+    p.add_argument("--safeguard-max-slowdown", type=non_negative_float, default=0.01,
+                   help="the slowdown, on the seeds both finished, accepted from a learned policy that finishes "
+                        "more validation jobs beyond chance (default: %(default)s, 1 %%)")
     p.add_argument("--no-safeguard", action="store_true",
                    help="export the learned policy even when the oracle static action does better on the "
                         "validation seeds")
