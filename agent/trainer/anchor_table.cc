@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "agent/baselines/cem.h"
+#include "agent/baselines/oracle_static.h"
 #include "agent/trainer/anchor.h"
 #include "env/action_codec.h"
 #include "env/env_spec.h"
@@ -139,6 +140,111 @@ AnchorTable ComputeOracleAnchorTable(const sim::Scenario& scenario, int k,
     table.evaluated += anchor.evaluated;
   }
   return table;
+}
+
+namespace {
+
+// Copies row `from`'s cell and tuning figures of one-column `source` into
+// row `to` of `target`.
+void CopyRow(const AnchorTable& source, int from, AnchorTable& target, int to) {
+  target.configurations[to] = source.configurations[from];
+  target.actions[to] = source.actions[from];
+  target.tuning_mean_jct_s[to] = source.tuning_mean_jct_s[from];
+  target.tuning_success_rate[to] = source.tuning_success_rate[from];
+}
+
+// Grid search's rule (baselines::RanksBefore) on the tuning figures.
+bool RowRanksBefore(const AnchorTable& t, int a, int b) {
+  if (t.tuning_success_rate[a] != t.tuning_success_rate[b]) {
+    return t.tuning_success_rate[a] > t.tuning_success_rate[b];
+  }
+  return t.tuning_mean_jct_s[a] < t.tuning_mean_jct_s[b];
+}
+
+// The monotone envelope (RefineOracleAnchorTable), in place.
+void ApplyEnvelope(AnchorTable& t) {
+  for (int row = 1; row < t.rows(); ++row) {
+    if (RowRanksBefore(t, row - 1, row)) CopyRow(t, row - 1, t, row);
+  }
+}
+
+// Whether rows `a` < `b` (neighbours) get a row between them.
+bool NeedsRowBetween(const AnchorTable& t, int a, int b, double max_gap) {
+  if (t.budgets_usd[b] <= t.budgets_usd[a] * 1.002) return false;
+  if (t.tuning_success_rate[a] != t.tuning_success_rate[b]) return true;
+  const double slow = std::max(t.tuning_mean_jct_s[a], t.tuning_mean_jct_s[b]);
+  const double fast = std::min(t.tuning_mean_jct_s[a], t.tuning_mean_jct_s[b]);
+  return slow > fast * (1 + max_gap);
+}
+
+}  // namespace
+
+AnchorTable RefineOracleAnchorTable(const sim::Scenario& scenario,
+                                    const AnchorTable& table, double max_gap,
+                                    int tuning_seeds, int threads) {
+  if (!(max_gap >= 0) || !std::isfinite(max_gap)) {
+    throw std::invalid_argument("anchor_gap: " + std::to_string(max_gap) +
+                                " (expected a finite number >= 0)");
+  }
+  if (table.columns != 1) {
+    throw std::invalid_argument("the oracle anchor table to refine has " +
+                                std::to_string(table.columns) +
+                                " columns (expected 1)");
+  }
+  const bool log_uniform =
+      sim::JobVariability::FromScenario(scenario).budget_log_uniform;
+  const env::ActionCodec codec(scenario, env::ActionEncoding::kBox);
+  const std::vector<uint64_t> seeds = baselines::SeedRange(0, tuning_seeds);
+  env::ThreadPool pool(threads);
+  AnchorTable current = table;
+  ApplyEnvelope(current);
+  while (max_gap > 0) {
+    // One pass: a midpoint between every neighbouring pair that needs one.
+    std::vector<double> budgets;
+    std::vector<int> source;  // Row of `current`, or -1 for a new row.
+    for (int row = 0; row < current.rows(); ++row) {
+      budgets.push_back(current.budgets_usd[row]);
+      source.push_back(row);
+      if (row + 1 < current.rows() &&
+          NeedsRowBetween(current, row, row + 1, max_gap)) {
+        const double a = current.budgets_usd[row];
+        const double b = current.budgets_usd[row + 1];
+        budgets.push_back(log_uniform ? std::sqrt(a * b) : 0.5 * (a + b));
+        source.push_back(-1);
+      }
+    }
+    if (budgets.size() == static_cast<size_t>(current.rows())) break;
+    AnchorTable next = EmptyTable(scenario, budgets, 1);
+    next.evaluated = current.evaluated;
+    for (int row = 0; row < next.rows(); ++row) {
+      if (source[row] >= 0) {
+        CopyRow(current, source[row], next, row);
+        continue;
+      }
+      // The narrow search, warm-started from the two neighbours.
+      const int below = source[row - 1], above = source[row + 1];
+      baselines::OracleStaticOptions options;
+      options.function_ratio = 4;
+      options.coarse_memory = 2;
+      options.starts = 2;
+      options.include = {current.configurations[below],
+                         current.configurations[above]};
+      const double budget = budgets[row];
+      const auto found =
+          baselines::OracleStatic(FixedBudgetScenario(scenario, budget),
+                                  {budget}, seeds, options, pool);
+      const baselines::GridPoint& best = found[0].best;
+      next.configurations[row] = best.action;
+      next.actions[row] =
+          codec.Encode(best.action.functions, best.action.memory_mb);
+      next.tuning_mean_jct_s[row] = best.evaluation.mean_jct_s;
+      next.tuning_success_rate[row] = best.evaluation.success_rate;
+      next.evaluated += found[0].evaluated;
+    }
+    ApplyEnvelope(next);
+    current = std::move(next);
+  }
+  return current;
 }
 
 std::string DescribeAnchorTable(const AnchorTable& table,

@@ -83,6 +83,31 @@ sim::Scenario FixedBudgetScenario(const sim::Scenario& scenario,
 AnchorTable ComputeOracleAnchorTable(const sim::Scenario& scenario, int k,
                                      int tuning_seeds, int threads);
 
+// The oracle anchor table refined between its grid budgets, so that
+// neighbouring rows differ little in JCT (the floor rule then costs at most
+// about `max_gap` against the oracle static configuration of any budget in
+// the range). Repeatedly, every pair of neighbouring rows whose tuning mean
+// JCTs differ by more than `max_gap` (relative to the faster one) or whose
+// tuning success rates differ gets a row at their midpoint (geometric for
+// job.budget_draw log_uniform, arithmetic for uniform), until none does or
+// the two budgets are closer than 0.2 % (relative). A new row's
+// configuration comes from a narrow oracle static search warm-started from
+// its two neighbours (both included; coarse stage: a ladder of ratio 4 in
+// n and 2 memory sizes; 2 pattern searches): on the default preset it
+// found the full search's configuration at $0.19, $0.20 and $0.21 in 5-6 s
+// against 42-45 s each (README, *One policy for many budgets*). Then, and
+// after every pass, the monotone envelope: a row whose configuration ranks
+// after the row below it on the tuning seeds (fewer successes, or as many
+// and a higher mean JCT: grid search's rule) takes that row's cell, which is
+// as good at the larger budget (a static configuration's episode is the
+// same at any budget it fits; the guard only stops it sooner). `max_gap` =
+// 0 applies only the envelope. Deterministic; does not depend on `threads`.
+// Throws std::invalid_argument naming anchor_gap unless max_gap >= 0 and
+// finite, or unless `table` has one column.
+AnchorTable RefineOracleAnchorTable(const sim::Scenario& scenario,
+                                    const AnchorTable& table, double max_gap,
+                                    int tuning_seeds, int threads);
+
 // Options of the schedule anchor's search, per row. [I] The defaults are
 // the effort that found the held-out headroom of experiments/HEADROOM.md:
 // CEM with 8 slots, 24 samples x 8 iterations, initial std 0.5 in ln n and

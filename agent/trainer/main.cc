@@ -99,6 +99,10 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"oracle", "schedule", "none"}));
   train->add_option("--anchor-budgets", config.anchor_budgets,
                     "grid budgets of the anchor table over job.budget_range");
+  train->add_option("--anchor-gap", config.anchor_gap,
+                    "oracle anchor with job.budget_range: add rows between "
+                    "grid budgets until neighbours' JCTs differ by at most "
+                    "this share (0: the grid budgets alone)");
   train->add_option("--tuning-seeds", config.tuning_seeds,
                     "seeds 0..k-1 of the anchor's oracle static search");
   train->add_option("--validation-seeds", config.validation_seeds,

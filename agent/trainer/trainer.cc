@@ -69,6 +69,9 @@ void Validate(const TrainerConfig& c) {
   if (c.anchor_budgets < 2) {
     Bad("anchor_budgets", std::to_string(c.anchor_budgets), ">= 2");
   }
+  if (!(c.anchor_gap >= 0) || !std::isfinite(c.anchor_gap)) {
+    Bad("anchor_gap", std::to_string(c.anchor_gap), "a finite number >= 0");
+  }
   if (c.lr_schedule != "linear" && c.lr_schedule != "constant") {
     Bad("lr_schedule", "'" + c.lr_schedule + "'", "\"linear\" or \"constant\"");
   }
@@ -133,6 +136,7 @@ std::map<std::string, LogAttribute> LogAttributes(
           {"initial_log_std", c.initial_log_std},
           {"anchor", c.anchor},
           {"anchor_budgets", static_cast<int64_t>(c.anchor_budgets)},
+          {"anchor_gap", c.anchor_gap},
           {"tuning_seeds", static_cast<int64_t>(c.tuning_seeds)},
           {"validation_seeds", static_cast<int64_t>(c.validation_seeds)},
           {"safeguard", static_cast<int64_t>(c.safeguard ? 1 : 0)},
@@ -187,6 +191,7 @@ const std::vector<std::pair<std::string, std::string>> kResumeKeys = {
     {"initial_log_std", "--initial-log-std"},
     {"anchor", "--anchor"},
     {"anchor_budgets", "--anchor-budgets"},
+    {"anchor_gap", "--anchor-gap"},
     {"tuning_seeds", "--tuning-seeds"},
     {"lr_schedule", "--lr-schedule"},
 };
@@ -826,6 +831,11 @@ std::vector<IterationLog> Train(
     oracle_table =
         ComputeOracleAnchorTable(*scenario, config.anchor_budgets,
                                  config.tuning_seeds, config.num_threads);
+    if (config.anchor == "oracle" && oracle_table.rows() > 1) {
+      oracle_table =
+          RefineOracleAnchorTable(*scenario, oracle_table, config.anchor_gap,
+                                  config.tuning_seeds, config.num_threads);
+    }
     if (config.anchor == "schedule") {
       schedule_table = ComputeScheduleAnchorTable(
           *scenario, oracle_table, config.tuning_seeds, config.num_threads,

@@ -61,6 +61,16 @@ struct TrainerConfig {
   // default preset over $0.10-$0.50 the oracle JCT falls 7-26 % from one
   // grid budget to the next (README, *The anchor as a table*).
   int anchor_budgets = 9;
+  // The oracle table's refinement between grid budgets (anchor_table.h,
+  // RefineOracleAnchorTable; --anchor oracle with job.budget_range only;
+  // the schedule anchor keeps the grid budgets, one CEM search per row).
+  // Rows are added until neighbouring rows' tuning JCTs differ by at most
+  // this share; 0: the grid budgets alone (with the monotone envelope).
+  // [I] 0.015: under the one-for-many check's 2 % tolerance with room for
+  // the held-out seeds' noise; on the default preset over $0.10-$0.50 it
+  // adds rows at a narrow search each (README, *One policy for many
+  // budgets*).
+  double anchor_gap = 0.015;
   int tuning_seeds = 8;       // Seeds 0..k-1 of the anchor's search.
   int validation_seeds = 32;  // Safeguard episodes, from kFirstValidationSeed.
   bool safeguard = true;      // Export the static policy when it is better.

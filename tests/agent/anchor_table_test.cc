@@ -40,6 +40,45 @@ TEST(AnchorTableTest, FixedBudgetScenarioDropsTheRange) {
   EXPECT_EQ(AnchorBudgets(fixed, 9), std::vector<double>{0.25});
 }
 
+TEST(AnchorTableTest, RefinementClosesTheGapsAndKeepsTheGrid) {
+  const sim::Scenario s = sim::LoadScenario(
+      "softmax-digits",
+      {"job.budget_range=[0.004, 0.02]", "job.budget_draw=log_uniform"});
+  const AnchorTable grid = ComputeOracleAnchorTable(s, 2, 2, 1);
+  const double gap = 0.01;
+  const AnchorTable refined = RefineOracleAnchorTable(s, grid, gap, 2, 1);
+  ASSERT_GT(refined.rows(), grid.rows());
+  EXPECT_EQ(refined.budgets_usd.front(), grid.budgets_usd.front());
+  EXPECT_EQ(refined.budgets_usd.back(), grid.budgets_usd.back());
+  for (int row = 1; row < refined.rows(); ++row) {
+    const double a = refined.budgets_usd[row - 1];
+    const double b = refined.budgets_usd[row];
+    ASSERT_LT(a, b);
+    // The envelope: no row ranks after the row below it.
+    const double sa = refined.tuning_success_rate[row - 1];
+    const double sb = refined.tuning_success_rate[row];
+    EXPECT_GE(sb, sa) << "row " << row;
+    if (sa == sb) {
+      EXPECT_LE(refined.tuning_mean_jct_s[row],
+                refined.tuning_mean_jct_s[row - 1])
+          << "row " << row;
+    }
+    // Closed gaps, or budgets too close to split.
+    if (b > a * 1.002) {
+      EXPECT_EQ(sa, sb) << "row " << row;
+      EXPECT_LE(refined.tuning_mean_jct_s[row - 1],
+                refined.tuning_mean_jct_s[row] * (1 + gap) + 1e-9)
+          << "row " << row;
+    }
+  }
+  // Whatever the thread count.
+  const AnchorTable again = RefineOracleAnchorTable(s, grid, gap, 2, 2);
+  EXPECT_EQ(again.budgets_usd, refined.budgets_usd);
+  EXPECT_EQ(again.tuning_mean_jct_s, refined.tuning_mean_jct_s);
+  EXPECT_THROW(RefineOracleAnchorTable(s, grid, -0.1, 2, 1),
+               std::invalid_argument);
+}
+
 TEST(AnchorTableTest, RowIsTheLargestGridBudgetAtOrBelow) {
   AnchorTable t;
   t.budgets_usd = {0.1, 0.2, 0.4};

@@ -32,11 +32,12 @@ def test_one_policy_many_budgets_quick() -> None:
         assert sorted(methods) == ["GS", "one policy (all budgets)", "oracle static", "table alone, floor",
                                    "table alone, interp."], out
         assert f"budget {budget}: {'a grid point' if grid else 'not a grid point'} of the anchor table" in out, out
-        assert re.search(rf"^check budget={budget}: policy JCT [+-][0-9.]+% vs oracle static, (PASS|FAIL)",
+        assert re.search(rf"^check budget={budget}: policy JCT ([+-][0-9.]+|nan)% vs oracle static on the seeds both "
+                         rf"converged on, (PASS|FAIL)",
                          out, re.MULTILINE), out
     # At a grid budget the floor lookup is that budget's row, the table's
     # last one at $0.50.
-    table = re.search(r"^anchor table \(2 grid budgets, exported: [a-z ]+\): \$0\.1000 (\d+) x (\d+) MB, "
+    table = re.search(r"^anchor table \(2 rows: 2 grid budgets, gap 0; exported: [a-z ]+\): \$0\.1000 (\d+) x (\d+) MB, "
                       r"\$0\.5000 (\d+) x (\d+) MB$", out, re.MULTILINE)
     assert table, out
     floor = re.search(r"^\s*0\.50\s+table alone, floor .* (\d+) x (\d+) MB$", out, re.MULTILINE)
@@ -52,7 +53,7 @@ def test_closed_loop_quick() -> None:
     spans = dict(re.findall(r"held-out (\w+): ([0-9.]+\.\.[0-9.]+)", out))
     assert set(spans) == {"dataset_scale", "loss_noise_scale", "compute_slowdown", "s3_slowdown"}, out
     assert all(lo != hi for lo, hi in (span.split("..") for span in spans.values())), out
-    assert re.search(r"^closed-loop gain: ", out, re.MULTILINE), out
+    assert re.search(r"^closed-loop gain(:| vs the best open-loop schedule)", out, re.MULTILINE), out
 
 
 @pytest.mark.slow

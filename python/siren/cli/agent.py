@@ -55,6 +55,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                "--threads", str(args.threads), "--seed", str(args.seed), "--out", args.out,
                "--lr", str(args.lr), "--checkpoint-every", str(args.checkpoint_every),
                "--anchor", args.anchor, "--anchor-budgets", str(args.anchor_budgets),
+               "--anchor-gap", repr(args.anchor_gap),
                "--tuning-seeds", str(args.tuning_seeds),
                "--validation-seeds", str(args.validation_seeds), "--safeguard-z", repr(args.safeguard_z),
                "--safeguard-max-slowdown", repr(args.safeguard_max_slowdown),
@@ -245,6 +246,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--anchor-budgets", type=positive_int, default=9,
                    help="grid budgets of the anchor table over job.budget_range, both ends included; an "
                         "episode uses the largest one <= its budget (default: %(default)s)")
+    p.add_argument("--anchor-gap", type=non_negative_float, default=0.015,
+                   help="--anchor oracle with job.budget_range: rows are added between the grid budgets (a narrow "
+                        "oracle search each) until neighbouring rows' tuning JCTs differ by at most this share, so "
+                        "the table is within about that of the oracle static JCT at any budget of the range "
+                        "(default: %(default)s; 0: the grid budgets alone)")
     p.add_argument("--tuning-seeds", type=positive_int, default=8,
                    help="seeds 0..k-1 of the anchor's oracle static search (default: %(default)s, evaluate's)")
     p.add_argument("--validation-seeds", type=positive_int, default=32,
