@@ -122,12 +122,9 @@ class Simulation:
         """One epoch; its result as a flat dict (keys: epoch_fields())."""
     def reset(self, seed: int) -> None: ...
     def copy(self) -> Simulation: ...
-    def billing_rates(scenario: Scenario, memory_mb: int) -> dict[str, Any]:
-    """Keys: usd_per_s, request_usd, granularity_s, bills_init,
-    s3_usd_per_get, s3_usd_per_put."""
-
-
-def project_epoch_cost(self, functions: int, memory_mb: int) -> dict[str, Any]: ...
+    def project_epoch_cost(self, functions: int, memory_mb: int) -> dict[str, Any]:
+        """The budget guard's projection of the next epoch (keys as the
+        module's project_epoch_cost)."""
     @property
     def scenario(self) -> Scenario: ...
     @property
@@ -174,6 +171,10 @@ def info_names() -> list[str]:
     """Columns of the per-step info row (env/step_info.h); "status" is 0 running,
     1 converged, 2 budget_exhausted, 3 epoch_limit."""
 
+def draw_episode_job(scenario: Scenario, seed: int) -> dict[str, Any]:
+    """The job of the episode seeded with `seed` (sim/engine/job_draw.h):
+    budget_usd, dataset_scale, dataset_samples, loss_noise_scale,
+    compute_slowdown, s3_slowdown (the scenario's own without ranges)."""
 def episode_seed(seed: int, k: int) -> int:
     """The seed of the k-th auto-reset episode (k >= 1) of a vector env slot
     first seeded with `seed`."""

@@ -152,3 +152,28 @@ def test_stub_lists_exactly_the_table() -> None:
         "between its markers:\n" + "\n".join(want))
     stub_names = [line.split(":")[0].strip() for line in have]
     assert stub_names == list(EPOCH_FIELD_NAMES)
+
+
+def test_stub_parses_and_names_every_public_function_and_method() -> None:
+    """_core.pyi is valid Python and lists every public name of the module
+    and every public method of its classes (exceptions' inherited methods
+    aside), so editors and type checkers see the whole API."""
+    import ast
+
+    from siren import _core
+
+    tree = ast.parse((REPO / "python" / "siren" / "_core.pyi").read_text())
+    stubbed = {node.name: node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+    constants = {node.target.id for node in tree.body if isinstance(node, ast.AnnAssign)
+                 and isinstance(node.target, ast.Name)}
+    missing = sorted(name for name in dir(_core)
+                     if not name.startswith("_") and name not in stubbed and name not in constants)
+    assert not missing, f"_core.pyi lacks {missing}"
+    for name, node in stubbed.items():
+        if not isinstance(node, ast.ClassDef) or not hasattr(_core, name) or issubclass(getattr(_core, name),
+                                                                                       Exception):
+            continue
+        members = {m.name for m in node.body if isinstance(m, ast.FunctionDef)}
+        members |= {m.target.id for m in node.body if isinstance(m, ast.AnnAssign) and isinstance(m.target, ast.Name)}
+        lacking = sorted(m for m in dir(getattr(_core, name)) if not m.startswith("_") and m not in members)
+        assert not lacking, f"_core.pyi: class {name} lacks {lacking}"
