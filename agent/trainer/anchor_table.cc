@@ -168,6 +168,43 @@ void ApplyEnvelope(AnchorTable& t) {
   }
 }
 
+// Fills row `row` of `next` (budget next.budgets_usd[row], between rows
+// `below` and `above` of `current`) by the narrower oracle static search,
+// warm-started from every row of `current` within 10 % of its budget (the
+// two neighbours among them); returns the configurations it evaluated.
+int SearchNewRow(const sim::Scenario& scenario, const AnchorTable& current,
+                 int below, int above, const std::vector<uint64_t>& seeds,
+                 env::ThreadPool& pool, AnchorTable& next, int row) {
+  const double budget = next.budgets_usd[row];
+  baselines::OracleStaticOptions options;
+  options.function_ratio = 1.5;
+  options.coarse_memory = 4;
+  options.starts = 4;
+  for (int k = 0; k < current.rows(); ++k) {
+    const double b = current.budgets_usd[k];
+    const sim::Action& a = current.configurations[k];
+    const bool near = b >= budget / 1.1 && b <= budget * 1.1;
+    const bool known = std::any_of(
+        options.include.begin(), options.include.end(),
+        [&](const sim::Action& x) {
+          return x.functions == a.functions && x.memory_mb == a.memory_mb;
+        });
+    if ((near || k == below || k == above) && !known) {
+      options.include.push_back(a);
+    }
+  }
+  const auto found = baselines::OracleStatic(
+      FixedBudgetScenario(scenario, budget), {budget}, seeds, options, pool);
+  const baselines::GridPoint& best = found[0].best;
+  const env::ActionCodec codec(scenario, env::ActionEncoding::kBox);
+  next.configurations[row] = best.action;
+  next.actions[row] =
+      codec.Encode(best.action.functions, best.action.memory_mb);
+  next.tuning_mean_jct_s[row] = best.evaluation.mean_jct_s;
+  next.tuning_success_rate[row] = best.evaluation.success_rate;
+  return found[0].evaluated;
+}
+
 // Whether rows `a` < `b` (neighbours) get a row between them.
 bool NeedsRowBetween(const AnchorTable& t, int a, int b, double max_gap) {
   if (t.budgets_usd[b] <= t.budgets_usd[a] * 1.002) return false;
@@ -193,7 +230,6 @@ AnchorTable RefineOracleAnchorTable(const sim::Scenario& scenario,
   }
   const bool log_uniform =
       sim::JobVariability::FromScenario(scenario).budget_log_uniform;
-  const env::ActionCodec codec(scenario, env::ActionEncoding::kBox);
   const std::vector<uint64_t> seeds = baselines::SeedRange(0, tuning_seeds);
   env::ThreadPool pool(threads);
   AnchorTable current = table;
@@ -221,25 +257,8 @@ AnchorTable RefineOracleAnchorTable(const sim::Scenario& scenario,
         CopyRow(current, source[row], next, row);
         continue;
       }
-      // The narrow search, warm-started from the two neighbours.
-      const int below = source[row - 1], above = source[row + 1];
-      baselines::OracleStaticOptions options;
-      options.function_ratio = 4;
-      options.coarse_memory = 2;
-      options.starts = 2;
-      options.include = {current.configurations[below],
-                         current.configurations[above]};
-      const double budget = budgets[row];
-      const auto found =
-          baselines::OracleStatic(FixedBudgetScenario(scenario, budget),
-                                  {budget}, seeds, options, pool);
-      const baselines::GridPoint& best = found[0].best;
-      next.configurations[row] = best.action;
-      next.actions[row] =
-          codec.Encode(best.action.functions, best.action.memory_mb);
-      next.tuning_mean_jct_s[row] = best.evaluation.mean_jct_s;
-      next.tuning_success_rate[row] = best.evaluation.success_rate;
-      next.evaluated += found[0].evaluated;
+      next.evaluated += SearchNewRow(scenario, current, source[row - 1],
+                                     source[row + 1], seeds, pool, next, row);
     }
     ApplyEnvelope(next);
     current = std::move(next);

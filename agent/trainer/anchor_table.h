@@ -91,11 +91,14 @@ AnchorTable ComputeOracleAnchorTable(const sim::Scenario& scenario, int k,
 // tuning success rates differ gets a row at their midpoint (geometric for
 // job.budget_draw log_uniform, arithmetic for uniform), until none does or
 // the two budgets are closer than 0.2 % (relative). A new row's
-// configuration comes from a narrow oracle static search warm-started from
-// its two neighbours (both included; coarse stage: a ladder of ratio 4 in
-// n and 2 memory sizes; 2 pattern searches): on the default preset it
-// found the full search's configuration at $0.19, $0.20 and $0.21 in 5-6 s
-// against 42-45 s each (README, *One policy for many budgets*). Then, and
+// configuration comes from a narrower oracle static search warm-started
+// from every row within 10 % of its budget (their configurations included;
+// coarse stage: a ladder of ratio 1.5 in n and 4 memory sizes; 4 pattern
+// searches). [I] On the default preset it found the full search's
+// configuration at $0.13 and $0.165 in 2.5-2.7 s against 25-45 s for the
+// full search, where a ladder of ratio 4, 2 memory sizes and 2 searches
+// (0.7-1.8 s) missed the one at $0.13 (README, *The anchor as a table*).
+// Then, and
 // after every pass, the monotone envelope: a row whose configuration ranks
 // after the row below it on the tuning seeds (fewer successes, or as many
 // and a higher mean JCT: grid search's rule) takes that row's cell, which is
