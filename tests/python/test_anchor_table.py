@@ -8,6 +8,7 @@ agent/trainer/anchor_table.h describes."""
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -105,3 +106,31 @@ def test_export_of_the_checkpoint_keeps_the_table(run, tmp_path) -> None:
     fresh, _ = load_policy(out / "policy.pt")  # The fixture's copy may have been marked.
     assert torch.equal(again.anchor_table, fresh.anchor_table)
     assert torch.equal(again.anchor_budgets, fresh.anchor_budgets)
+
+
+@pytest.mark.parametrize("gap", ["0", "0.01"])
+def test_the_oracle_table_is_refined_by_anchor_gap(tmp_path, gap) -> None:
+    # --anchor oracle over a range: --anchor-gap 0 keeps the grid budgets;
+    # a gap adds rows between them, keeping the grid's ends, with no row
+    # ranking after the one below it (the monotone envelope).
+    proc = run_cli("train", "--scenario", PRESET, "--iterations", "1", "--envs", "4", "--tuning-seeds", "2",
+                   "--anchor", "oracle", "--anchor-budgets", str(BUDGETS), "--anchor-gap", gap, "--no-safeguard",
+                   "--out", str(tmp_path), f"job.budget_range=[{LO}, {HI}]")
+    assert proc.returncode == 0, proc.stderr
+    policy, metadata = load_policy(tmp_path / "policy.pt")
+    budgets = metadata["anchor_table"]["budgets_usd"]
+    assert budgets[0] == pytest.approx(LO) and budgets[-1] == pytest.approx(HI)
+    assert budgets == sorted(budgets) and len(set(budgets)) == len(budgets)
+    if gap == "0":
+        assert len(budgets) == BUDGETS
+    else:
+        assert len(budgets) > BUDGETS, proc.stdout
+    assert tuple(policy.anchor_table.shape) == (len(budgets), 1, 2)
+    # The printed table: per row its tuning JCT and success, never worse
+    # than the row below.
+    rows = [(float(jct), float(success)) for jct, success in
+            re.findall(r"^  \$[0-9.]+: \d+ x \d+ MB \(tuning: JCT ([0-9.]+) s, success ([0-9.]+)\)$",
+                       proc.stdout, re.MULTILINE)]
+    assert len(rows) == len(budgets), proc.stdout
+    for (slow_jct, low), (jct, success) in zip(rows, rows[1:]):
+        assert success > low or (success == low and jct <= slow_jct), proc.stdout
