@@ -72,8 +72,12 @@ void CheckRuleSettings(double z, double max_slowdown) {
 // The one-sided significance level of z: P(Z > z).
 double Alpha(double z) { return 0.5 * std::erfc(z / std::sqrt(2.0)); }
 
+// The sign test at level P(Z > z). The tail is summed in floating point, so
+// an exact p of 0.5 (z = 0, one success more) may come out a few ulps
+// above; the tolerance keeps "any success more" at z = 0.
 bool MoreSuccessesBeyondChance(const PairedValidation& pair, double z) {
-  return pair.learned_only > pair.fixed_only && pair.success_p <= Alpha(z);
+  return pair.learned_only > pair.fixed_only &&
+         pair.success_p <= Alpha(z) * (1 + 1e-9);
 }
 
 }  // namespace
@@ -178,6 +182,8 @@ std::string DescribeSafeguard(const ValidationSummary& learned,
                   "most %.3g %% slower on the seeds both finished)",
                   Alpha(z), 100 * max_slowdown);
     line += text;
+  } else if (pair.common == 0) {
+    line += "; no seed finished by both, the fixed policy stays)";
   } else {
     std::snprintf(text, sizeof text,
                   "; required: %.2f s faster on the seeds both finished, "

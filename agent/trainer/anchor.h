@@ -99,7 +99,8 @@ PairedValidation PairOnValidation(const ValidationSummary& learned,
 //     alpha = P(Z > z), 0.05 at the default z = 1.645; with z = 0, any
 //     success more): kept when its mean JCT on the seeds both finished is
 //     at most (1 + max_slowdown) times the fixed one's, so that finishing
-//     more jobs is not bought with much slower ones;
+//     more jobs is not bought with much slower ones (kept, too, when no
+//     seed was finished by both);
 //  3. otherwise (the same successes, or more within chance): kept when its
 //     mean JCT on the seeds both finished is below the fixed one's by at
 //     least z paired standard errors (common_se_s); z = 0 is "no slower".

@@ -85,22 +85,22 @@ AnchorTable ComputeOracleAnchorTable(const sim::Scenario& scenario, int k,
 
 // The oracle anchor table refined between its grid budgets, so that
 // neighbouring rows differ little in JCT (the floor rule then costs at most
-// about `max_gap` against the oracle static configuration of any budget in
-// the range). Repeatedly, every pair of neighbouring rows whose tuning mean
-// JCTs differ by more than `max_gap` (relative to the faster one) or whose
-// tuning success rates differ gets a row at their midpoint (geometric for
-// job.budget_draw log_uniform, arithmetic for uniform), until none does or
-// the two budgets are closer than 0.2 % (relative). A new row's
-// configuration comes from a narrower oracle static search warm-started
-// from every row within 10 % of its budget (their configurations included;
-// coarse stage: a ladder of ratio 1.5 in n and 4 memory sizes; 4 pattern
-// searches). [I] On the default preset it found the full search's
-// configuration at $0.13 and $0.165 in 2.5-2.7 s against 25-45 s for the
-// full search, where a ladder of ratio 4, 2 memory sizes and 2 searches
+// about `max_gap` against the best configuration the rows' searches found
+// near any budget of the range; a local search, it can miss the one a full
+// per-budget oracle search finds: README, *The anchor as a table*). Repeatedly,
+// every pair of neighbouring rows whose tuning mean JCTs differ by more than
+// `max_gap` (relative to the faster one) or whose tuning success rates differ
+// gets a row at their midpoint (geometric for job.budget_draw log_uniform,
+// arithmetic for uniform), until none does or the two budgets are closer than
+// 0.2 % (relative). A new row's configuration comes from a narrower oracle
+// static search warm-started from every row within 10 % of its budget (their
+// configurations included; coarse stage: a ladder of ratio 1.5 in n and 4
+// memory sizes; 4 pattern searches). [I] On the default preset it found the
+// full search's configuration at $0.13 and $0.165 in 2.5-2.7 s against 25-45 s
+// for the full search, where a ladder of ratio 4, 2 memory sizes and 2 searches
 // (0.7-1.8 s) missed the one at $0.13 (README, *The anchor as a table*).
-// Then, and
-// after every pass, the monotone envelope: a row whose configuration ranks
-// after the row below it on the tuning seeds (fewer successes, or as many
+// Then, and after every pass, the monotone envelope: a row whose configuration
+// ranks after the row below it on the tuning seeds (fewer successes, or as many
 // and a higher mean JCT: grid search's rule) takes that row's cell, which is
 // as good at the larger budget (a static configuration's episode is the
 // same at any budget it fits; the guard only stops it sooner). `max_gap` =

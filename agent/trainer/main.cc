@@ -109,9 +109,9 @@ int main(int argc, char** argv) {
                     "episodes of the safeguard's comparison");
   train->add_option("--safeguard-z", config.safeguard_z,
                     "confidence of the safeguard: more successes must pass a "
-                    "one-sided sign test at P(Z > z); equal successes need a "
-                    "mean JCT faster on the seeds both finished by z paired "
-                    "standard errors (0: no margin)");
+                    "one-sided sign test at P(Z > z); otherwise the learned "
+                    "policy needs a mean JCT faster on the seeds both "
+                    "finished by z paired standard errors (0: no margin)");
   train->add_option("--safeguard-max-slowdown", config.safeguard_max_slowdown,
                     "slowdown on the seeds both finished accepted from a "
                     "learned policy that finishes more jobs beyond chance "

@@ -174,7 +174,7 @@ std::map<std::string, std::string> ConfigAttributes(
 
 // What --resume compares between the checkpoint and this invocation, with
 // the option that sets each (a key the checkpoint lacks, from an older
-// version, is not compared).
+// version, is not compared, unless kResumeKeysBefore says what it was).
 const std::vector<std::pair<std::string, std::string>> kResumeKeys = {
     {"scenario_yaml", "--scenario and key=value overrides"},
     {"algorithm", "--algorithm"},
@@ -194,6 +194,12 @@ const std::vector<std::pair<std::string, std::string>> kResumeKeys = {
     {"anchor_gap", "--anchor-gap"},
     {"tuning_seeds", "--tuning-seeds"},
     {"lr_schedule", "--lr-schedule"},
+};
+
+// The value a resume key had before checkpoints carried it, so that an
+// older run resumes only with the setting it was trained with.
+const std::map<std::string, std::string> kResumeKeysBefore = {
+    {"anchor_gap", "0"},  // No refinement before --anchor-gap.
 };
 
 // The leaves of a block-style YAML text (as ScenarioToYaml writes it):
@@ -270,8 +276,12 @@ void CheckResumable(const std::string& out_dir,
     }
   }
   for (const auto& [key, option] : kResumeKeys) {
-    const auto it = saved.find(key);
-    if (it == saved.end() || it->second == now.at(key)) continue;
+    auto it = saved.find(key);
+    if (it == saved.end()) {
+      it = kResumeKeysBefore.find(key);
+      if (it == kResumeKeysBefore.end()) continue;
+    }
+    if (it->second == now.at(key)) continue;
     if (!differences.empty()) differences += "; ";
     if (key == "scenario_yaml") {
       differences +=
@@ -831,7 +841,8 @@ std::vector<IterationLog> Train(
     oracle_table =
         ComputeOracleAnchorTable(*scenario, config.anchor_budgets,
                                  config.tuning_seeds, config.num_threads);
-    if (config.anchor == "oracle" && oracle_table.rows() > 1) {
+    if (config.anchor == "oracle" && oracle_table.rows() > 1 &&
+        config.anchor_gap > 0) {
       oracle_table =
           RefineOracleAnchorTable(*scenario, oracle_table, config.anchor_gap,
                                   config.tuning_seeds, config.num_threads);

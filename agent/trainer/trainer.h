@@ -65,7 +65,8 @@ struct TrainerConfig {
   // RefineOracleAnchorTable; --anchor oracle with job.budget_range only;
   // the schedule anchor keeps the grid budgets, one CEM search per row).
   // Rows are added until neighbouring rows' tuning JCTs differ by at most
-  // this share; 0: the grid budgets alone (with the monotone envelope).
+  // this share, then the monotone envelope; 0: the grid budgets alone, as
+  // before this option (a checkpoint without it resumes only with 0).
   // [I] 0.015: under the one-for-many check's 2 % tolerance with room for
   // the held-out seeds' noise; on the default preset over $0.10-$0.50 it
   // makes 107 rows of the 9, in 529 s of anchor search on 2 cores (README,
@@ -75,10 +76,10 @@ struct TrainerConfig {
   int validation_seeds = 32;  // Safeguard episodes, from kFirstValidationSeed.
   bool safeguard = true;      // Export the static policy when it is better.
   // The safeguard's confidence margin (anchor.h, LearnedIsNoWorse): more
-  // successes must pass a one-sided sign test at P(Z > z); equal successes
-  // need a mean JCT faster than the fixed one's, on the seeds both
-  // finished, by this many paired standard errors of the per-seed
-  // difference. [I] 1.645, one-sided
+  // successes must pass a one-sided sign test at P(Z > z); otherwise the
+  // learned policy needs a mean JCT faster than the fixed one's, on the
+  // seeds both finished, by this many paired standard errors of the
+  // per-seed difference. [I] 1.645, one-sided
   // 95 %: on softmax-digits the learned policies within that noise of the
   // static one were up to 1.8 % slower on held-out seeds (README, *The
   // check*); 0 is the rule without a margin.

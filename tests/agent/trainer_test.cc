@@ -184,6 +184,34 @@ TEST(TrainerTest, SafeguardPutsSuccessFirst) {
       << line;
 }
 
+TEST(TrainerTest, SafeguardSignTestAtItsBoundaryAndWithoutCommonSeeds) {
+  // 5 seeds only the learned policy finished against 4 only the fixed one
+  // did: the exact p is 0.5, which z = 0 ("any success more") accepts.
+  const ValidationSummary fixed =
+      Summary({-9, -9, -9, -9, -9, 10, 10, 10, 10, 10});
+  const ValidationSummary learned =
+      Summary({10, 10, 10, 10, 10, -9, -9, -9, -9, 11});
+  const PairedValidation pair = PairOnValidation(learned, fixed);
+  EXPECT_EQ(pair.learned_only, 5);
+  EXPECT_EQ(pair.fixed_only, 4);
+  EXPECT_NEAR(pair.success_p, 0.5, 1e-12);
+  // Within the 20 % allowed on the one seed both finished (11 s vs 10 s).
+  EXPECT_TRUE(LearnedIsNoWorse(learned, fixed, 0, 0.2));
+  // At z = 1.645 it is within chance, and the JCT rule fails it.
+  EXPECT_FALSE(LearnedIsNoWorse(learned, fixed, 1.645, 0.2));
+  // No seed finished by both: more successes beyond chance keep the
+  // learned policy; as many successes keep the fixed one.
+  const ValidationSummary none = Summary({-9, -9, -9, -9, -9});
+  const ValidationSummary all = Summary({10, 10, 10, 10, 10});
+  EXPECT_EQ(PairOnValidation(all, none).common, 0);
+  EXPECT_TRUE(LearnedIsNoWorse(all, none, 1.645, 0.01));
+  EXPECT_FALSE(LearnedIsNoWorse(none, none, 0, 0));
+  EXPECT_NE(DescribeSafeguard(none, none, false)
+                .find("no seed finished by "
+                      "both"),
+            std::string::npos);
+}
+
 TEST(TrainerTest, SafeguardMarginAsksForAWinBeyondTheSeedsNoise) {
   // Four seeds; the learned policy is 0.5 s faster on average with paired
   // differences -1.5, +0.5, -1.5, +0.5 (sample sd 1.155, SE 0.577).

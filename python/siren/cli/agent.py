@@ -249,8 +249,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--anchor-gap", type=non_negative_float, default=0.015,
                    help="--anchor oracle with job.budget_range: rows are added between the grid budgets (a narrow "
                         "oracle search each) until neighbouring rows' tuning JCTs differ by at most this share, so "
-                        "the table is within about that of the oracle static JCT at any budget of the range "
-                        "(default: %(default)s; 0: the grid budgets alone)")
+                        "at any budget of the range the table is within about that of the best configuration "
+                        "its searches found (default: %(default)s; 0: the grid budgets alone)")
     p.add_argument("--tuning-seeds", type=positive_int, default=8,
                    help="seeds 0..k-1 of the anchor's oracle static search (default: %(default)s, evaluate's)")
     p.add_argument("--validation-seeds", type=positive_int, default=32,
@@ -258,8 +258,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                         "action (default: %(default)s)")
     p.add_argument("--safeguard-z", type=non_negative_float, default=1.645,
                    help="the safeguard's confidence: a learned policy that finishes more validation jobs must "
-                        "pass a one-sided sign test at P(Z > z); with the same successes its mean JCT on the "
-                        "seeds both finished must beat the fixed policy's by z paired standard errors "
+                        "pass a one-sided sign test at P(Z > z); otherwise its mean JCT on the seeds both "
+                        "finished must beat the fixed policy's by z paired standard errors "
                         "(default: %(default)s, one-sided 95 %%; 0: no margin)")
     p.add_argument("--safeguard-max-slowdown", type=non_negative_float, default=0.01,
                    help="the slowdown, on the seeds both finished, accepted from a learned policy that finishes "
