@@ -80,6 +80,44 @@ bool MoreSuccessesBeyondChance(const PairedValidation& pair, double z) {
          pair.success_p <= Alpha(z) * (1 + 1e-9);
 }
 
+// The step of LearnedIsNoWorse's rule that decides (anchor.h).
+enum class SafeguardStep {
+  kFewerSuccesses,  // 1: fewer successes or more over budget.
+  kMoreSuccesses,   // 2: more successes beyond chance.
+  kNoCommonSeed,    // 3, without a seed both finished.
+  kFasterOnCommon,  // 3: JCT on the seeds both finished.
+};
+
+SafeguardStep DecidingStep(const ValidationSummary& learned,
+                           const ValidationSummary& fixed,
+                           const PairedValidation& pair, double z) {
+  if (learned.over_budget > fixed.over_budget ||
+      learned.successes < fixed.successes) {
+    return SafeguardStep::kFewerSuccesses;
+  }
+  if (MoreSuccessesBeyondChance(pair, z)) return SafeguardStep::kMoreSuccesses;
+  return pair.common == 0 ? SafeguardStep::kNoCommonSeed
+                          : SafeguardStep::kFasterOnCommon;
+}
+
+// Whether the learned policy is kept at `step` (LearnedIsNoWorse).
+bool KeptAt(SafeguardStep step, const PairedValidation& pair, double z,
+            double max_slowdown) {
+  switch (step) {
+    case SafeguardStep::kFewerSuccesses:
+    case SafeguardStep::kNoCommonSeed:
+      return false;
+    case SafeguardStep::kMoreSuccesses:
+      return pair.common == 0 ||
+             pair.learned_common_jct_s <=
+                 pair.fixed_common_jct_s * (1 + max_slowdown);
+    case SafeguardStep::kFasterOnCommon:
+      return pair.learned_common_jct_s <=
+             pair.fixed_common_jct_s - z * pair.common_se_s;
+  }
+  return false;
+}
+
 }  // namespace
 
 PairedValidation PairOnValidation(const ValidationSummary& learned,
@@ -131,16 +169,7 @@ bool LearnedIsNoWorse(const ValidationSummary& learned,
                       double max_slowdown) {
   CheckRuleSettings(z, max_slowdown);
   const PairedValidation pair = PairOnValidation(learned, fixed);
-  if (learned.over_budget > fixed.over_budget ||
-      learned.successes < fixed.successes) {
-    return false;
-  }
-  if (MoreSuccessesBeyondChance(pair, z)) {
-    return pair.common == 0 || pair.learned_common_jct_s <=
-                                   pair.fixed_common_jct_s * (1 + max_slowdown);
-  }
-  return pair.common > 0 && pair.learned_common_jct_s <=
-                                pair.fixed_common_jct_s - z * pair.common_se_s;
+  return KeptAt(DecidingStep(learned, fixed, pair, z), pair, z, max_slowdown);
 }
 
 std::string DescribeSafeguard(const ValidationSummary& learned,
@@ -173,23 +202,27 @@ std::string DescribeSafeguard(const ValidationSummary& learned,
                 pair.success_p, pair.common, pair.learned_common_jct_s,
                 fixed_name.c_str(), pair.fixed_common_jct_s);
   line += text;
-  if (learned.over_budget > fixed.over_budget ||
-      learned.successes < fixed.successes) {
-    line += "; required: no fewer successes, no more over budget)";
-  } else if (MoreSuccessesBeyondChance(pair, z)) {
-    std::snprintf(text, sizeof text,
-                  "; more successes beyond chance (p <= %.3g), required: at "
-                  "most %.3g %% slower on the seeds both finished)",
-                  Alpha(z), 100 * max_slowdown);
-    line += text;
-  } else if (pair.common == 0) {
-    line += "; no seed finished by both, the fixed policy stays)";
-  } else {
-    std::snprintf(text, sizeof text,
-                  "; required: %.2f s faster on the seeds both finished, "
-                  "%.3g paired standard errors)",
-                  z * pair.common_se_s, z);
-    line += text;
+  switch (DecidingStep(learned, fixed, pair, z)) {
+    case SafeguardStep::kFewerSuccesses:
+      line += "; required: no fewer successes, no more over budget)";
+      break;
+    case SafeguardStep::kMoreSuccesses:
+      std::snprintf(text, sizeof text,
+                    "; more successes beyond chance (p <= %.3g), required: "
+                    "at most %.3g %% slower on the seeds both finished)",
+                    Alpha(z), 100 * max_slowdown);
+      line += text;
+      break;
+    case SafeguardStep::kNoCommonSeed:
+      line += "; no seed finished by both, the fixed policy stays)";
+      break;
+    case SafeguardStep::kFasterOnCommon:
+      std::snprintf(text, sizeof text,
+                    "; required: %.2f s faster on the seeds both finished, "
+                    "%.3g paired standard errors)",
+                    z * pair.common_se_s, z);
+      line += text;
+      break;
   }
   return line;
 }
