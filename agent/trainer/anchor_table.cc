@@ -144,6 +144,11 @@ AnchorTable ComputeOracleAnchorTable(const sim::Scenario& scenario, int k,
 
 namespace {
 
+// Cliff-search rounds at most (RefineOracleAnchorTable); each searches only
+// rows no earlier round searched, so a round after the first runs only where
+// the midpoints it added left new cliffs.
+constexpr int kCliffRounds = 3;
+
 // Copies row `from`'s cell and tuning figures of one-column `source` into
 // row `to` of `target`.
 void CopyRow(const AnchorTable& source, int from, AnchorTable& target, int to) {
@@ -168,73 +173,107 @@ void ApplyEnvelope(AnchorTable& t) {
   }
 }
 
-// Fills row `row` of `next` (budget next.budgets_usd[row], between rows
-// `below` and `above` of `current`) by the narrower oracle static search,
-// warm-started from every row of `current` within 10 % of its budget (the
-// two neighbours among them); returns the configurations it evaluated.
-int SearchNewRow(const sim::Scenario& scenario, const AnchorTable& current,
-                 int below, int above, const std::vector<uint64_t>& seeds,
-                 env::ThreadPool& pool, AnchorTable& next, int row) {
-  const double budget = next.budgets_usd[row];
+// The configurations of the rows of `t` above `budget` and within 10 % of
+// it, each projected below its own cost: memory cut by 1, 2 and 4 % (rounded
+// down onto the feasible sizes `feasible`) and one function fewer. A row
+// above costs more than `budget` pays, usually by about the rows' budget
+// difference, so at a cost cliff these are the configurations one step inside
+// the budget's edge that a coarse ladder's points lie far from.
+std::vector<sim::Action> ProjectedCandidates(const AnchorTable& t,
+                                             double budget,
+                                             const std::vector<int>& feasible,
+                                             int min_functions) {
+  std::vector<sim::Action> out;
+  for (int k = 0; k < t.rows(); ++k) {
+    const double b = t.budgets_usd[k];
+    if (b <= budget || b > budget * 1.1) continue;
+    const sim::Action& a = t.configurations[k];
+    for (double cut : {0.01, 0.02, 0.04}) {
+      const double target = a.memory_mb * (1 - cut);
+      auto above = std::upper_bound(feasible.begin(), feasible.end(), target);
+      if (above == feasible.begin()) continue;
+      const int memory = *std::prev(above);
+      if (memory < a.memory_mb) out.push_back({a.functions, memory});
+    }
+    if (a.functions - 1 >= min_functions) {
+      out.push_back({a.functions - 1, a.memory_mb});
+    }
+  }
+  return out;
+}
+
+// The narrower oracle static search for one budget (RefineOracleAnchorTable),
+// warm-started from every row of `current` within 10 % of `budget` and the
+// rows `forced` (their configurations included in the coarse stage), and,
+// with `cliff_search`, from ProjectedCandidates too.
+baselines::OracleStaticResult SearchRow(
+    const sim::Scenario& scenario, const AnchorTable& current, double budget,
+    const std::vector<int>& forced, bool cliff_search,
+    const std::vector<uint64_t>& seeds, env::ThreadPool& pool) {
   baselines::OracleStaticOptions options;
   options.function_ratio = 1.5;
   options.coarse_memory = 4;
   options.starts = 4;
-  for (int k = 0; k < current.rows(); ++k) {
-    const double b = current.budgets_usd[k];
-    const sim::Action& a = current.configurations[k];
-    const bool near = b >= budget / 1.1 && b <= budget * 1.1;
+  const auto add = [&](const sim::Action& a) {
     const bool known = std::any_of(
         options.include.begin(), options.include.end(),
         [&](const sim::Action& x) {
           return x.functions == a.functions && x.memory_mb == a.memory_mb;
         });
-    if ((near || k == below || k == above) && !known) {
-      options.include.push_back(a);
+    if (!known) options.include.push_back(a);
+  };
+  for (int k = 0; k < current.rows(); ++k) {
+    const double b = current.budgets_usd[k];
+    const bool near = b >= budget / 1.1 && b <= budget * 1.1;
+    if (near || std::count(forced.begin(), forced.end(), k) > 0) {
+      add(current.configurations[k]);
     }
   }
-  const auto found = baselines::OracleStatic(
-      FixedBudgetScenario(scenario, budget), {budget}, seeds, options, pool);
-  const baselines::GridPoint& best = found[0].best;
-  const env::ActionCodec codec(scenario, env::ActionEncoding::kBox);
-  next.configurations[row] = best.action;
-  next.actions[row] =
-      codec.Encode(best.action.functions, best.action.memory_mb);
-  next.tuning_mean_jct_s[row] = best.evaluation.mean_jct_s;
-  next.tuning_success_rate[row] = best.evaluation.success_rate;
-  return found[0].evaluated;
+  if (cliff_search) {
+    const env::EnvSpec spec = env::EnvSpec::FromScenario(scenario);
+    for (const sim::Action& a : ProjectedCandidates(
+             current, budget, baselines::FeasibleMemory(scenario),
+             spec.min_functions)) {
+      add(a);
+    }
+  }
+  return baselines::OracleStatic(FixedBudgetScenario(scenario, budget),
+                                 {budget}, seeds, options, pool)[0];
 }
 
-// Whether rows `a` < `b` (neighbours) get a row between them.
-bool NeedsRowBetween(const AnchorTable& t, int a, int b, double max_gap) {
-  if (t.budgets_usd[b] <= t.budgets_usd[a] * 1.002) return false;
+// Row `row` of `t` set to the search's result `best`.
+void SetRow(const sim::Scenario& scenario, const baselines::GridPoint& best,
+            AnchorTable& t, int row) {
+  const env::ActionCodec codec(scenario, env::ActionEncoding::kBox);
+  t.configurations[row] = best.action;
+  t.actions[row] = codec.Encode(best.action.functions, best.action.memory_mb);
+  t.tuning_mean_jct_s[row] = best.evaluation.mean_jct_s;
+  t.tuning_success_rate[row] = best.evaluation.success_rate;
+}
+
+// Whether neighbouring rows `a` < `b` differ by more than the refinement
+// allows: in tuning success rate, or in mean JCT by more than `max_gap`
+// (relative to the faster).
+bool Differ(const AnchorTable& t, int a, int b, double max_gap) {
   if (t.tuning_success_rate[a] != t.tuning_success_rate[b]) return true;
   const double slow = std::max(t.tuning_mean_jct_s[a], t.tuning_mean_jct_s[b]);
   const double fast = std::min(t.tuning_mean_jct_s[a], t.tuning_mean_jct_s[b]);
   return slow > fast * (1 + max_gap);
 }
 
-}  // namespace
+// Whether rows `a` < `b` (neighbours) get a row between them.
+bool NeedsRowBetween(const AnchorTable& t, int a, int b, double max_gap) {
+  return t.budgets_usd[b] > t.budgets_usd[a] * 1.002 &&
+         Differ(t, a, b, max_gap);
+}
 
-AnchorTable RefineOracleAnchorTable(const sim::Scenario& scenario,
-                                    const AnchorTable& table, double max_gap,
-                                    int tuning_seeds, int threads) {
-  if (!(max_gap >= 0) || !std::isfinite(max_gap)) {
-    throw std::invalid_argument("anchor_gap: " + std::to_string(max_gap) +
-                                " (expected a finite number >= 0)");
-  }
-  if (table.columns != 1) {
-    throw std::invalid_argument("the oracle anchor table to refine has " +
-                                std::to_string(table.columns) +
-                                " columns (expected 1)");
-  }
+// Midpoint passes until no neighbouring pair needs a row between them.
+void AddMidpoints(const sim::Scenario& scenario, double max_gap,
+                  bool cliff_search, const std::vector<uint64_t>& seeds,
+                  env::ThreadPool& pool, AnchorTable& current) {
   const bool log_uniform =
       sim::JobVariability::FromScenario(scenario).budget_log_uniform;
-  const std::vector<uint64_t> seeds = baselines::SeedRange(0, tuning_seeds);
-  env::ThreadPool pool(threads);
-  AnchorTable current = table;
-  ApplyEnvelope(current);
-  while (max_gap > 0) {
+  while (true) {
     // One pass: a midpoint between every neighbouring pair that needs one.
     std::vector<double> budgets;
     std::vector<int> source;  // Row of `current`, or -1 for a new row.
@@ -249,7 +288,7 @@ AnchorTable RefineOracleAnchorTable(const sim::Scenario& scenario,
         source.push_back(-1);
       }
     }
-    if (budgets.size() == static_cast<size_t>(current.rows())) break;
+    if (budgets.size() == static_cast<size_t>(current.rows())) return;
     AnchorTable next = EmptyTable(scenario, budgets, 1);
     next.evaluated = current.evaluated;
     for (int row = 0; row < next.rows(); ++row) {
@@ -257,11 +296,75 @@ AnchorTable RefineOracleAnchorTable(const sim::Scenario& scenario,
         CopyRow(current, source[row], next, row);
         continue;
       }
-      next.evaluated += SearchNewRow(scenario, current, source[row - 1],
-                                     source[row + 1], seeds, pool, next, row);
+      const baselines::OracleStaticResult found = SearchRow(
+          scenario, current, budgets[row], {source[row - 1], source[row + 1]},
+          cliff_search, seeds, pool);
+      SetRow(scenario, found.best, next, row);
+      next.evaluated += found.evaluated;
     }
     ApplyEnvelope(next);
     current = std::move(next);
+  }
+}
+
+// The cliff search, one round: every row whose upper neighbour still differs
+// from it (AddMidpoints stopped at the budgets' spacing) and that no earlier
+// round searched is searched again with the table as it now stands; the
+// result replaces the row when it ranks before it. Returns whether a row
+// changed.
+bool SearchCliffs(const sim::Scenario& scenario, double max_gap,
+                  const std::vector<uint64_t>& seeds, env::ThreadPool& pool,
+                  std::set<double>& searched, AnchorTable& current) {
+  bool changed = false;
+  const AnchorTable before = current;
+  for (int row = 0; row + 1 < before.rows(); ++row) {
+    if (!Differ(before, row, row + 1, max_gap)) continue;
+    if (!searched.insert(before.budgets_usd[row]).second) continue;
+    const baselines::OracleStaticResult found =
+        SearchRow(scenario, before, before.budgets_usd[row], {row, row + 1},
+                  true, seeds, pool);
+    current.evaluated += found.evaluated;
+    // Grid search's rule, as RowRanksBefore.
+    const baselines::Evaluation& e = found.best.evaluation;
+    const bool better = e.success_rate != current.tuning_success_rate[row]
+                            ? e.success_rate > current.tuning_success_rate[row]
+                            : e.mean_jct_s < current.tuning_mean_jct_s[row];
+    if (better) {
+      SetRow(scenario, found.best, current, row);
+      changed = true;
+    }
+  }
+  ApplyEnvelope(current);
+  return changed;
+}
+
+}  // namespace
+
+AnchorTable RefineOracleAnchorTable(const sim::Scenario& scenario,
+                                    const AnchorTable& table, double max_gap,
+                                    int tuning_seeds, int threads,
+                                    bool cliff_search) {
+  if (!(max_gap >= 0) || !std::isfinite(max_gap)) {
+    throw std::invalid_argument("anchor_gap: " + std::to_string(max_gap) +
+                                " (expected a finite number >= 0)");
+  }
+  if (table.columns != 1) {
+    throw std::invalid_argument("the oracle anchor table to refine has " +
+                                std::to_string(table.columns) +
+                                " columns (expected 1)");
+  }
+  const std::vector<uint64_t> seeds = baselines::SeedRange(0, tuning_seeds);
+  env::ThreadPool pool(threads);
+  AnchorTable current = table;
+  ApplyEnvelope(current);
+  if (max_gap == 0) return current;
+  AddMidpoints(scenario, max_gap, cliff_search, seeds, pool, current);
+  std::set<double> searched;
+  for (int round = 0; cliff_search && round < kCliffRounds; ++round) {
+    if (!SearchCliffs(scenario, max_gap, seeds, pool, searched, current)) {
+      break;
+    }
+    AddMidpoints(scenario, max_gap, cliff_search, seeds, pool, current);
   }
   return current;
 }

@@ -87,18 +87,36 @@ AnchorTable ComputeOracleAnchorTable(const sim::Scenario& scenario, int k,
 // neighbouring rows differ little in JCT (the floor rule then costs at most
 // about `max_gap` against the best configuration the rows' searches found
 // near any budget of the range; a local search, it can miss the one a full
-// per-budget oracle search finds: README, *The anchor as a table*). Repeatedly,
-// every pair of neighbouring rows whose tuning mean JCTs differ by more than
-// `max_gap` (relative to the faster one) or whose tuning success rates differ
-// gets a row at their midpoint (geometric for job.budget_draw log_uniform,
-// arithmetic for uniform), until none does or the two budgets are closer than
-// 0.2 % (relative). A new row's configuration comes from a narrower oracle
-// static search warm-started from every row within 10 % of its budget (their
-// configurations included; coarse stage: a ladder of ratio 1.5 in n and 4
-// memory sizes; 4 pattern searches). [I] On the default preset it found the
-// full search's configuration at $0.13 and $0.165 in 2.5-2.7 s against 25-45 s
-// for the full search, where a ladder of ratio 4, 2 memory sizes and 2 searches
-// (0.7-1.8 s) missed the one at $0.13 (README, *The anchor as a table*).
+// per-budget oracle search finds: README, *The anchor as a table*).
+//
+// 1. Midpoints. Repeatedly, every pair of neighbouring rows whose tuning mean
+//    JCTs differ by more than `max_gap` (relative to the faster one) or whose
+//    tuning success rates differ gets a row at their midpoint (geometric for
+//    job.budget_draw log_uniform, arithmetic for uniform), until none does or
+//    the two budgets are closer than 0.2 % (relative). A new row's
+//    configuration comes from a narrower oracle static search warm-started
+//    from every row within 10 % of its budget (their configurations
+//    included; coarse stage: a ladder of ratio 1.5 in n and 4 memory sizes;
+//    4 pattern searches). [I] On the default preset it found the full
+//    search's configuration at $0.13 and $0.165 in 2.5-2.7 s against 25-45 s
+//    for the full search, where a ladder of ratio 4, 2 memory sizes and 2
+//    searches (0.7-1.8 s) missed the one at $0.13 (README, *The anchor as a
+//    table*).
+// 2. With `cliff_search`: the searches also start from the configurations of
+//    the rows above the budget (within 10 %) projected just inside it (memory
+//    cut by 1, 2 and 4 %, rounded down onto the feasible grid, and one
+//    function fewer). Then, where neighbouring rows still differ (a cost
+//    cliff: the oracle JCT drops by several % within 0.2 % of budget), the
+//    lower row is searched again the same way from the table as it finally
+//    stands and takes the result when it ranks before it; the midpoints of
+//    step 1 follow where that opens new gaps (3 rounds at most, a row
+//    searched once). [I] On the default preset the midpoint search at
+//    $0.1997 kept 36 x 2496 MB (92.72 s) beside the row $0.2013's 35 x
+//    3008 MB (88.09 s), while 35 x 2944 MB (88.36 s) fits $0.1997: a
+//    projection finds it (README, *The anchor as a table*). Without it, the
+//    refinement of before (a checkpoint from before it resumes only with
+//    cliff_search off).
+//
 // Then, and after every pass, the monotone envelope: a row whose configuration
 // ranks after the row below it on the tuning seeds (fewer successes, or as many
 // and a higher mean JCT: grid search's rule) takes that row's cell, which is
@@ -109,7 +127,8 @@ AnchorTable ComputeOracleAnchorTable(const sim::Scenario& scenario, int k,
 // finite, or unless `table` has one column.
 AnchorTable RefineOracleAnchorTable(const sim::Scenario& scenario,
                                     const AnchorTable& table, double max_gap,
-                                    int tuning_seeds, int threads);
+                                    int tuning_seeds, int threads,
+                                    bool cliff_search);
 
 // Options of the schedule anchor's search, per row. [I] The defaults are
 // the effort that found the held-out headroom of experiments/HEADROOM.md:

@@ -103,6 +103,9 @@ int main(int argc, char** argv) {
                     "oracle anchor with job.budget_range: add rows between "
                     "grid budgets until neighbours' JCTs differ by at most "
                     "this share (0: the grid budgets alone)");
+  train->add_flag("!--no-anchor-cliff-search", config.anchor_cliff_search,
+                  "refine without the cliff search (projected configurations "
+                  "of the rows above; rows below a cost cliff searched again)");
   train->add_option("--tuning-seeds", config.tuning_seeds,
                     "seeds 0..k-1 of the anchor's oracle static search");
   train->add_option("--validation-seeds", config.validation_seeds,

@@ -137,6 +137,9 @@ std::map<std::string, LogAttribute> LogAttributes(
           {"anchor", c.anchor},
           {"anchor_budgets", static_cast<int64_t>(c.anchor_budgets)},
           {"anchor_gap", c.anchor_gap},
+          // What refined: the cliff search matters only with a gap.
+          {"anchor_cliff_search",
+           static_cast<int64_t>(c.anchor_cliff_search && c.anchor_gap > 0)},
           {"tuning_seeds", static_cast<int64_t>(c.tuning_seeds)},
           {"validation_seeds", static_cast<int64_t>(c.validation_seeds)},
           {"safeguard", static_cast<int64_t>(c.safeguard ? 1 : 0)},
@@ -192,6 +195,7 @@ const std::vector<std::pair<std::string, std::string>> kResumeKeys = {
     {"anchor", "--anchor"},
     {"anchor_budgets", "--anchor-budgets"},
     {"anchor_gap", "--anchor-gap"},
+    {"anchor_cliff_search", "--no-anchor-cliff-search"},
     {"tuning_seeds", "--tuning-seeds"},
     {"lr_schedule", "--lr-schedule"},
 };
@@ -199,7 +203,8 @@ const std::vector<std::pair<std::string, std::string>> kResumeKeys = {
 // The value a resume key had before checkpoints carried it, so that an
 // older run resumes only with the setting it was trained with.
 const std::map<std::string, std::string> kResumeKeysBefore = {
-    {"anchor_gap", "0"},  // No refinement before --anchor-gap.
+    {"anchor_gap", "0"},           // No refinement before --anchor-gap.
+    {"anchor_cliff_search", "0"},  // Nor a cliff search before it.
 };
 
 // The leaves of a block-style YAML text (as ScenarioToYaml writes it):
@@ -843,9 +848,9 @@ std::vector<IterationLog> Train(
                                  config.tuning_seeds, config.num_threads);
     if (config.anchor == "oracle" && oracle_table.rows() > 1 &&
         config.anchor_gap > 0) {
-      oracle_table =
-          RefineOracleAnchorTable(*scenario, oracle_table, config.anchor_gap,
-                                  config.tuning_seeds, config.num_threads);
+      oracle_table = RefineOracleAnchorTable(
+          *scenario, oracle_table, config.anchor_gap, config.tuning_seeds,
+          config.num_threads, config.anchor_cliff_search);
     }
     if (config.anchor == "schedule") {
       schedule_table = ComputeScheduleAnchorTable(

@@ -69,9 +69,13 @@ struct TrainerConfig {
   // before this option (a checkpoint without it resumes only with 0).
   // [I] 0.015: under the one-for-many check's 2 % tolerance with room for
   // the held-out seeds' noise; on the default preset over $0.10-$0.50 it
-  // makes 107 rows of the 9, in 529 s of anchor search on 2 cores (README,
-  // *The anchor as a table*).
+  // makes 107 rows of the 9, in 584 s of anchor search on 2 cores with the
+  // cliff search (529 s without; README, *The anchor as a table*).
   double anchor_gap = 0.015;
+  // The refinement's cliff search (anchor_table.h, RefineOracleAnchorTable,
+  // step 2); off: the refinement of before it (a checkpoint without it
+  // resumes only with it off, when it refined: anchor_gap > 0).
+  bool anchor_cliff_search = true;
   int tuning_seeds = 8;       // Seeds 0..k-1 of the anchor's search.
   int validation_seeds = 32;  // Safeguard episodes, from kFirstValidationSeed.
   bool safeguard = true;      // Export the static policy when it is better.

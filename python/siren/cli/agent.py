@@ -63,6 +63,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                "--initial-log-std", repr(args.initial_log_std)]
     if args.no_safeguard:
         command.append("--no-safeguard")
+    if args.no_anchor_cliff_search:
+        command.append("--no-anchor-cliff-search")
     if args.resume:
         command.append("--resume")
     if args.force:
@@ -251,6 +253,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                         "oracle search each) until neighbouring rows' tuning JCTs differ by at most this share, so "
                         "at any budget of the range the table is within about that of the best configuration "
                         "its searches found (default: %(default)s; 0: the grid budgets alone)")
+    p.add_argument("--no-anchor-cliff-search", action="store_true",
+                   help="refine the table without the cliff search: by default the refinement's searches also "
+                        "start from the configurations of the rows just above a budget, projected inside it, and "
+                        "a row below a cost cliff (a JCT drop the 0.2 %% spacing cannot split) is searched again")
     p.add_argument("--tuning-seeds", type=positive_int, default=8,
                    help="seeds 0..k-1 of the anchor's oracle static search (default: %(default)s, evaluate's)")
     p.add_argument("--validation-seeds", type=positive_int, default=32,
