@@ -45,6 +45,22 @@ def test_one_policy_many_budgets_quick() -> None:
     assert re.search(r"^check overall: (PASS|FAIL)$", out, re.MULTILINE), out
 
 
+def test_one_policy_many_budgets_with_the_clamp_quick() -> None:
+    # --action-clamp budget: the policy trains and runs with the clamp, and
+    # the oracle static configuration is shown with it too. The clamp only
+    # replaces an epoch the guard would refuse (the job would end there), so
+    # it never finishes fewer jobs than the same configuration without it.
+    out = run("one_policy_many_budgets.py", "--action-clamp", "budget")
+    assert "env.action_clamp=budget," in out, out
+    for budget in ("0.10", "0.30", "0.50"):
+        rows = {method: float(success) for method, success in re.findall(
+            rf"^\s*{budget}\s+(oracle static(?: \+ clamp)?)\s+([0-9.]+)\s", out, re.MULTILINE)}
+        assert set(rows) == {"oracle static", "oracle static + clamp"}, out
+        assert rows["oracle static + clamp"] >= rows["oracle static"], out
+    assert len(re.findall(r"^\s+against the oracle static \+ clamp: success [0-9.]+ vs [0-9.]+, JCT [+-]?(?:[0-9.]+|nan)% "
+                          r"on \d+ seeds both converged on: (?:pass|fail)$", out, re.MULTILINE)) == 3, out
+
+
 def test_closed_loop_quick() -> None:
     out = run("closed_loop.py")
     for method in ("policy (closed loop)", "oracle static (open)", "CEM schedule (open)"):
