@@ -196,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
                              "against the mean of k runs, the expected loss, and the spread is that of the mean)")
     parser.add_argument("--data-dir", default=None, help="where the datasets are written (default: a temp dir)")
     args = parser.parse_args(argv)
+    if args.truth_seeds < 1 or args.fit_seeds < 1:
+        parser.error(f"--truth-seeds and --fit-seeds: got {args.truth_seeds} and {args.fit_seeds}, expected >= 1")
     names = args.only.split(",")
     unknown = [n for n in names if n not in WORKLOADS]
     if unknown:

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <iterator>
 #include <memory>
 #include <set>
 #include <stdexcept>
@@ -191,9 +192,9 @@ std::vector<sim::Action> ProjectedCandidates(const AnchorTable& t,
     for (double cut : {0.01, 0.02, 0.04}) {
       const double target = a.memory_mb * (1 - cut);
       auto above = std::upper_bound(feasible.begin(), feasible.end(), target);
+      // The largest feasible size at or below the target (below a.memory_mb).
       if (above == feasible.begin()) continue;
-      const int memory = *std::prev(above);
-      if (memory < a.memory_mb) out.push_back({a.functions, memory});
+      out.push_back({a.functions, *std::prev(above)});
     }
     if (a.functions - 1 >= min_functions) {
       out.push_back({a.functions - 1, a.memory_mb});
@@ -225,7 +226,7 @@ baselines::OracleStaticResult SearchRow(
   for (int k = 0; k < current.rows(); ++k) {
     const double b = current.budgets_usd[k];
     const bool near = b >= budget / 1.1 && b <= budget * 1.1;
-    if (near || std::count(forced.begin(), forced.end(), k) > 0) {
+    if (near || std::find(forced.begin(), forced.end(), k) != forced.end()) {
       add(current.configurations[k]);
     }
   }

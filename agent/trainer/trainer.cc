@@ -112,6 +112,16 @@ std::string Exact(double value) {
   return text;
 }
 
+// Whether the run's anchor table is refined (RefineOracleAnchorTable runs):
+// the oracle anchor over a budget range, with a gap.
+bool RefinesAnchorTable(const TrainerConfig& c,
+                        const std::string& scenario_yaml) {
+  if (c.anchor != "oracle" || !(c.anchor_gap > 0)) return false;
+  const sim::Scenario scenario =
+      sim::ParseScenario(scenario_yaml, {}, "the run's scenario");
+  return !sim::JobVariability::FromScenario(scenario).budget_range.empty();
+}
+
 // The training log's file attributes: the run's settings, numbers as
 // numbers.
 std::map<std::string, LogAttribute> LogAttributes(
@@ -137,9 +147,10 @@ std::map<std::string, LogAttribute> LogAttributes(
           {"anchor", c.anchor},
           {"anchor_budgets", static_cast<int64_t>(c.anchor_budgets)},
           {"anchor_gap", c.anchor_gap},
-          // What refined: the cliff search matters only with a gap.
+          // Whether the cliff search ran: only a refined table has one.
           {"anchor_cliff_search",
-           static_cast<int64_t>(c.anchor_cliff_search && c.anchor_gap > 0)},
+           static_cast<int64_t>(c.anchor_cliff_search &&
+                                RefinesAnchorTable(c, scenario_yaml))},
           {"tuning_seeds", static_cast<int64_t>(c.tuning_seeds)},
           {"validation_seeds", static_cast<int64_t>(c.validation_seeds)},
           {"safeguard", static_cast<int64_t>(c.safeguard ? 1 : 0)},

@@ -74,7 +74,8 @@ struct TrainerConfig {
   double anchor_gap = 0.015;
   // The refinement's cliff search (anchor_table.h, RefineOracleAnchorTable,
   // step 2); off: the refinement of before it (a checkpoint without it
-  // resumes only with it off, when it refined: anchor_gap > 0).
+  // resumes only with it off when its table was refined: --anchor oracle,
+  // job.budget_range and anchor_gap > 0).
   bool anchor_cliff_search = true;
   int tuning_seeds = 8;       // Seeds 0..k-1 of the anchor's search.
   int validation_seeds = 32;  // Safeguard episodes, from kFirstValidationSeed.

@@ -134,3 +134,13 @@ def test_the_oracle_table_is_refined_by_anchor_gap(tmp_path, gap) -> None:
     assert len(rows) == len(budgets), proc.stdout
     for (slow_jct, low), (jct, success) in zip(rows, rows[1:]):
         assert success > low or (success == low and jct <= slow_jct), proc.stdout
+    # --resume finds the cliff search's setting unchanged, or names it (the
+    # refined table would differ); a run without a refinement has none.
+    resumed = run_cli("train", "--scenario", PRESET, "--iterations", "1", "--envs", "4", "--tuning-seeds", "2",
+                      "--anchor", "oracle", "--anchor-budgets", str(BUDGETS), "--anchor-gap", gap, "--no-safeguard",
+                      "--no-anchor-cliff-search", "--resume", "--out", str(tmp_path), f"job.budget_range=[{LO}, {HI}]")
+    if gap == "0":
+        assert "anchor_cliff_search" not in resumed.stderr, resumed.stderr
+    else:
+        assert resumed.returncode != 0
+        assert "anchor_cliff_search (--no-anchor-cliff-search): checkpoint 1, now 0" in resumed.stderr, resumed.stderr

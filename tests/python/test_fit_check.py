@@ -57,8 +57,16 @@ def test_lenet_against_the_mean_of_many_runs(folder, lenet_digits) -> None:
     # --truth-seeds k: sgd and the analytic model each averaged over k seeds.
     # The mean of 16 runs spreads less between seed sets than one run does
     # between seeds, so what remains of the error is more the model's own.
-    mean = fit_check.check(fit_check.WORKLOADS["lenet-digits"], "constant", folder, truth_seeds=16)
+    workload = fit_check.WORKLOADS["lenet-digits"]
+    mean = fit_check.check(workload, "constant", folder, truth_seeds=16)
     assert mean["truth_seeds"] == 16
+    # The truth is the mean of the 16 runs, epoch by epoch.
+    sgd = fit_check.siren.load_scenario(workload.preset, [
+        "convergence.model=sgd", f"convergence.sgd.dataset={fit_check.dataset_path(workload.dataset, folder)}",
+        *workload.overrides, *fit_check._RUN, f"job.max_epochs={workload.epochs}"])  # fmt: skip
+    runs = [fit_check.run(sgd, workload.held_out[0], workload.epochs, 1001 + 10_000 * k) for k in range(16)]
+    expected = [sum(r[e] for r in runs) / 16 for e in range(workload.epochs)]
+    assert mean["rows"][0]["sgd"] == pytest.approx(expected, rel=1e-12)
     for one, many in zip(lenet_digits["rows"], mean["rows"]):
         assert one["schedule"] == many["schedule"]
         assert many["seed_spread"] < one["seed_spread"], (many["schedule"], many["seed_spread"], one["seed_spread"])
