@@ -159,12 +159,17 @@ void CopyRow(const AnchorTable& source, int from, AnchorTable& target, int to) {
   target.tuning_success_rate[to] = source.tuning_success_rate[from];
 }
 
-// Grid search's rule (baselines::RanksBefore) on the tuning figures.
+// Grid search's rule (baselines::RanksBefore) on tuning figures (success
+// rate, mean JCT): more successes, then a lower mean JCT.
+bool TuningRanksBefore(double success_a, double jct_a, double success_b,
+                       double jct_b) {
+  return success_a != success_b ? success_a > success_b : jct_a < jct_b;
+}
+
+// TuningRanksBefore of rows `a` and `b`.
 bool RowRanksBefore(const AnchorTable& t, int a, int b) {
-  if (t.tuning_success_rate[a] != t.tuning_success_rate[b]) {
-    return t.tuning_success_rate[a] > t.tuning_success_rate[b];
-  }
-  return t.tuning_mean_jct_s[a] < t.tuning_mean_jct_s[b];
+  return TuningRanksBefore(t.tuning_success_rate[a], t.tuning_mean_jct_s[a],
+                           t.tuning_success_rate[b], t.tuning_mean_jct_s[b]);
 }
 
 // The monotone envelope (RefineOracleAnchorTable), in place.
@@ -325,12 +330,10 @@ bool SearchCliffs(const sim::Scenario& scenario, double max_gap,
         SearchRow(scenario, before, before.budgets_usd[row], {row, row + 1},
                   true, seeds, pool);
     current.evaluated += found.evaluated;
-    // Grid search's rule, as RowRanksBefore.
     const baselines::Evaluation& e = found.best.evaluation;
-    const bool better = e.success_rate != current.tuning_success_rate[row]
-                            ? e.success_rate > current.tuning_success_rate[row]
-                            : e.mean_jct_s < current.tuning_mean_jct_s[row];
-    if (better) {
+    if (TuningRanksBefore(e.success_rate, e.mean_jct_s,
+                          current.tuning_success_rate[row],
+                          current.tuning_mean_jct_s[row])) {
       SetRow(scenario, found.best, current, row);
       changed = true;
     }

@@ -113,19 +113,18 @@ std::string Exact(double value) {
 }
 
 // Whether the run's anchor table is refined (RefineOracleAnchorTable runs):
-// the oracle anchor over a budget range, with a gap.
-bool RefinesAnchorTable(const TrainerConfig& c,
-                        const std::string& scenario_yaml) {
-  if (c.anchor != "oracle" || !(c.anchor_gap > 0)) return false;
-  const sim::Scenario scenario =
-      sim::ParseScenario(scenario_yaml, {}, "the run's scenario");
-  return !sim::JobVariability::FromScenario(scenario).budget_range.empty();
+// the oracle anchor over a budget range (a table of more than one row), with
+// a gap.
+bool RefinesAnchorTable(const TrainerConfig& c, const sim::Scenario& scenario) {
+  return c.anchor == "oracle" && c.anchor_gap > 0 &&
+         !sim::JobVariability::FromScenario(scenario).budget_range.empty();
 }
 
 // The training log's file attributes: the run's settings, numbers as
-// numbers.
+// numbers; the scenario as its merged YAML.
 std::map<std::string, LogAttribute> LogAttributes(
-    const TrainerConfig& c, const std::string& scenario_yaml) {
+    const TrainerConfig& c, const sim::Scenario& scenario) {
+  const std::string scenario_yaml = sim::ScenarioToYaml(scenario);
   std::string overrides;
   for (const std::string& o : c.overrides) overrides += o + "\n";
   return {{"scenario", c.scenario},
@@ -150,7 +149,7 @@ std::map<std::string, LogAttribute> LogAttributes(
           // Whether the cliff search ran: only a refined table has one.
           {"anchor_cliff_search",
            static_cast<int64_t>(c.anchor_cliff_search &&
-                                RefinesAnchorTable(c, scenario_yaml))},
+                                RefinesAnchorTable(c, scenario))},
           {"tuning_seeds", static_cast<int64_t>(c.tuning_seeds)},
           {"validation_seeds", static_cast<int64_t>(c.validation_seeds)},
           {"safeguard", static_cast<int64_t>(c.safeguard ? 1 : 0)},
@@ -161,14 +160,14 @@ std::map<std::string, LogAttribute> LogAttributes(
 }
 
 // The settings a checkpoint carries, as text: the ones to export it and the
-// ones that --resume must find unchanged (kResumeKeys). `scenario_yaml` is the
-// merged scenario, so a preset, a file and overrides compare by what they
-// mean. The log's attributes (above) as text, numbers exactly, without the
-// version.
+// ones that --resume must find unchanged (kResumeKeys). The scenario is
+// compared as its merged YAML, so a preset, a file and overrides compare by
+// what they mean. The log's attributes (above) as text, numbers exactly,
+// without the version.
 std::map<std::string, std::string> ConfigAttributes(
-    const TrainerConfig& c, const std::string& scenario_yaml) {
+    const TrainerConfig& c, const sim::Scenario& scenario) {
   std::map<std::string, std::string> text;
-  for (const auto& [key, value] : LogAttributes(c, scenario_yaml)) {
+  for (const auto& [key, value] : LogAttributes(c, scenario)) {
     if (key == "version") continue;
     text[key] = std::visit(
         [](const auto& v) -> std::string {
@@ -829,8 +828,7 @@ std::vector<IterationLog> Train(
   auto scenario = std::make_shared<const sim::Scenario>(
       sim::LoadScenario(config.scenario, config.overrides));
   torch::set_num_threads(1);
-  const std::string scenario_yaml = sim::ScenarioToYaml(*scenario);
-  const auto settings = ConfigAttributes(config, scenario_yaml);
+  const auto settings = ConfigAttributes(config, *scenario);
   const std::string checkpoint = config.out_dir + "/checkpoint.pt";
   PrepareRunFolder(config);
   TrainingState state = NewState(config, /*with_optimizer=*/true);
@@ -857,8 +855,7 @@ std::vector<IterationLog> Train(
     oracle_table =
         ComputeOracleAnchorTable(*scenario, config.anchor_budgets,
                                  config.tuning_seeds, config.num_threads);
-    if (config.anchor == "oracle" && oracle_table.rows() > 1 &&
-        config.anchor_gap > 0) {
+    if (RefinesAnchorTable(config, *scenario)) {
       oracle_table = RefineOracleAnchorTable(
           *scenario, oracle_table, config.anchor_gap, config.tuning_seeds,
           config.num_threads, config.anchor_cliff_search);
@@ -882,7 +879,7 @@ std::vector<IterationLog> Train(
   }
   env::VectorEnv vec(scenario, config.num_envs, env::ActionEncoding::kBox,
                      env::AutoresetMode::kNextStep, config.num_threads);
-  const auto attributes = LogAttributes(config, scenario_yaml);
+  const auto attributes = LogAttributes(config, *scenario);
   int64_t total_steps = state.log.empty() ? 0 : state.log.back().env_steps;
   // The deterministic learned policy after `done` iterations (snapshot_every).
   auto snapshot = [&](int done) {
