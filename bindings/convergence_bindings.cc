@@ -60,6 +60,8 @@ py::dict ConvergenceToDict(const sim::AnalyticSpec& c) {
   out["staleness_lr_exponent"] = c.staleness_lr_exponent;
   out["collapse_staleness"] = c.collapse_staleness;
   out["collapse_loss"] = c.collapse_loss;
+  out["staleness_shock"] = c.staleness_shock;
+  out["shock_relaxation"] = c.shock_relaxation;
   return out;
 }
 

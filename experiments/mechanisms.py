@@ -22,6 +22,15 @@ M4  critical batch growing as the loss falls (McCandlish et al. 2018): one
     of updates each needs to reach a loss (log-interpolated between epochs).
     A critical batch that grows as the loss falls makes this ratio grow
     towards 8 (the batch ratio) as the loss falls.
+M5  staleness shock (Mitliagkas et al. 2016: staleness acts as momentum, a
+    larger effective step; Lewkowycz et al. 2020 and Cohen et al. 2021: a
+    step above what the net's curvature has settled at raises the loss until
+    the curvature falls): the log-loss drop of epoch 3 at 12 functions when
+    the net is used to them (12 functions throughout) and when n is raised
+    from 1 (1, 1, then 12), beside the fresh run's (1 function throughout),
+    mean of SHOCK_SEEDS. A drop below 0 is a loss that rose; a raised run
+    falling short of the used one (it starts from a lower loss, where the
+    fresh run still falls) is the shock.
 
     .venv/bin/python experiments/mechanisms.py                   # softmax, mlp, lenet
     .venv/bin/python experiments/mechanisms.py --only mlp,lenet
@@ -41,6 +50,7 @@ import siren
 from fit_check import WORKLOADS, dataset_path
 
 SEEDS = (0, 1, 2)
+SHOCK_SEEDS = tuple(range(16))  # M5 compares single epochs: more seeds.
 
 
 def nets(digits: Path) -> dict[str, tuple[str, ...]]:
@@ -54,12 +64,12 @@ def nets(digits: Path) -> dict[str, tuple[str, ...]]:
     }  # fmt: skip
 
 
-def losses(overrides, schedule: list[int], epochs: int, extra=()) -> np.ndarray:
-    """Mean over SEEDS of the loss before and after each epoch."""
+def losses(overrides, schedule: list[int], epochs: int, extra=(), seeds=SEEDS) -> np.ndarray:
+    """Mean over `seeds` of the loss before and after each epoch."""
     scenario = siren.load_scenario("softmax-digits", [*overrides, *extra, "job.budget_usd=1000000",
                                                       f"job.max_epochs={epochs}", "workload.target_loss=0.00001"])
     runs = []
-    for seed in SEEDS:
+    for seed in seeds:
         sim = siren.Simulation(scenario, seed=seed)
         curve = [sim.loss]
         for e in range(epochs):
@@ -110,6 +120,23 @@ def measure(name: str, overrides) -> None:
         ratio = f"{u_small / u_large:.2f}" if u_small and u_large else "n/a"
         cells.append(f"loss {target:.3f}: {ratio}")
     print("M4 updates(batch 8) / updates(batch 64) to reach: " + "; ".join(cells))
+    print("M5 " + shock_line(overrides))
+
+
+def shock_drops(overrides) -> dict[str, tuple[float, float]]:
+    """M5: (loss before epoch 3, log-loss drop of epoch 3) for the run
+    used to 12 functions, the run raised to 12 from 1, and the fresh run."""
+    out = {}
+    for name, schedule in (("used", [12]), ("raised", [1, 1, 12]), ("fresh", [1])):
+        curve = losses(overrides, schedule, 3, seeds=SHOCK_SEEDS)
+        out[name] = (float(curve[2]), log_drop(curve[2], curve[3]))
+    return out
+
+
+def shock_line(overrides) -> str:
+    drops = shock_drops(overrides)
+    return "epoch 3 log-loss drop at 12 functions: " + ", ".join(
+        f"{name} {drop:+.3f} (from {before:.3f})" for name, (before, drop) in drops.items())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,6 +4,7 @@ changing schedules, for the deep nets on the digits."""
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -70,3 +71,47 @@ def test_lenet_against_the_mean_of_many_runs(folder, lenet_digits) -> None:
     for one, many in zip(lenet_digits["rows"], mean["rows"]):
         assert one["schedule"] == many["schedule"]
         assert many["seed_spread"] < one["seed_spread"], (many["schedule"], many["seed_spread"], one["seed_spread"])
+    # With the staleness shock fitted, the model follows the expected loss:
+    # every held-out schedule within 12 % on average over its epochs (the
+    # fit without the shock: 9-19 %, README), the static 2 x 1024 MB within
+    # the 10 % bar in every epoch.
+    assert mean["fitted"]["staleness_shock"] > 0
+    for row in mean["rows"]:
+        assert row["mean_error"] < 0.12, (row["schedule"], row["sgd"], row["analytic"])
+    assert mean["rows"][0]["schedule"] == "2:1024" and mean["rows"][0]["max_error"] <= fit_check.BAR
+
+
+def test_lenet_ground_truth_has_the_staleness_shock(folder) -> None:
+    # experiments/mechanisms.py M5: 12 functions after two epochs at 1 raise
+    # the LeNet's loss (16-seed mean), where a LeNet used to 12 keeps
+    # falling; the MLP shows no shock (raised within 0.05 of fresh).
+    import mechanisms
+
+    nets = mechanisms.nets(fit_check.dataset_path("digits", folder))
+    lenet = mechanisms.shock_drops(nets["lenet"])
+    assert lenet["raised"][1] < 0 < lenet["used"][1] < lenet["fresh"][1], lenet
+    mlp = mechanisms.shock_drops(nets["mlp"])
+    assert abs(mlp["raised"][1] - mlp["fresh"][1]) < 0.05, mlp
+    assert mlp["raised"][1] > 0, mlp
+
+
+def test_fitted_shock_slows_the_epoch_where_functions_are_raised(folder, lenet_digits) -> None:
+    # The model fitted on the LeNet follows M5 part of the way: one epoch at
+    # 12 functions after two at 1 falls about half as far (log loss) as
+    # without the shock (0.23 against 0.43 on 2026-12-01; asserted: less than
+    # 3/4). It does not rise as the sgd LeNet's does (README, "Staleness
+    # shock": the fitted shock is too weak for that).
+    path = folder / "lenet-shock.yaml"
+    path.write_text(lenet_digits["yaml"])
+    fitted = lenet_digits["fitted"]["staleness_shock"]
+    losses = {}
+    for shock in (fitted, 0.0):
+        scenario = fit_check.siren.load_scenario(str(path), [
+            "convergence.loss_noise_sigma=0", "job.budget_usd=1000000", "job.max_epochs=3",
+            f"workload.target_loss={lenet_digits['fitted']['b2'] * 1.000001}",
+            f"convergence.staleness_shock={shock}"])  # fmt: skip
+        losses[shock] = fit_check.run(scenario, "1:1024,1:1024,12:1024", 3, 7)
+    shocked, plain = losses[fitted], losses[0.0]
+    assert shocked[:2] == plain[:2]  # Staleness 0 never shocks.
+    drop = {k: math.log(v[1] / v[2]) for k, v in losses.items()}
+    assert 0 < drop[fitted] < 0.75 * drop[0.0], (shocked, plain)

@@ -146,6 +146,27 @@ ParamSection AnalyticParamSection() {
       "(ln 10 = 2.303 on the digits and MNIST), not its initial loss "
       "(experiments/collapse.py); `siren fit-convergence` fits it"));
   p.push_back(StoredDouble(
+      "convergence.staleness_shock", 0.0,
+      Between(0, 100,
+              "[I] 0 (none) up to 100x an update's progress lost "
+              "per unit of staleness above the tolerance"),
+      "Staleness shock: an update whose staleness s exceeds the staleness "
+      "the net is used to (tolerance tau) also loses this * (s - tau) of an "
+      "update's progress (never below 0). 0: none.",
+      "sgd model: the digits' LeNet is slowed most by a staleness it has not "
+      "seen yet (its first epoch, or n raised mid-job: the loss rises) "
+      "(README, \"Staleness shock\"); staleness acts as momentum "
+      "(Mitliagkas et al. 2016), and a step above the curvature the net has "
+      "settled at raises the loss (Lewkowycz et al. 2020; Cohen et al. "
+      "2021). 0 by default; `siren fit-convergence` fits it"));
+  p.push_back(StoredDouble(
+      "convergence.shock_relaxation", 0.05,
+      Between(1e-6, 1, "[I] a fraction of the gap closed per update"),
+      "How fast the tolerance of the staleness shock follows the staleness: "
+      "tau += this * (s - tau) per applied update (0.05: about 20 updates); "
+      "no effect while convergence.staleness_shock is 0.",
+      "[I]; `siren fit-convergence` fits it with the shock"));
+  p.push_back(StoredDouble(
       "convergence.loss_noise_sigma", 0.01,
       Between(0, 3, "[I] a log-normal sigma of 3 is a 20x spread at one sigma"),
       "Log-normal sigma on the observed loss.", "[I]"));
@@ -173,6 +194,8 @@ AnalyticSpec AnalyticSpec::FromScenario(const Scenario& scenario) {
   spec.staleness_lr_exponent = p.Double("convergence.staleness_lr_exponent");
   spec.collapse_staleness = p.Double("convergence.collapse_staleness");
   spec.collapse_loss = p.Double("convergence.collapse_loss");
+  spec.staleness_shock = p.Double("convergence.staleness_shock");
+  spec.shock_relaxation = p.Double("convergence.shock_relaxation");
   spec.loss_noise_sigma = p.Double("convergence.loss_noise_sigma");
   spec.lr = LrSchedule::FromScenario(scenario);
   return spec;
@@ -193,6 +216,8 @@ void AnalyticSpec::WriteTo(Scenario& scenario) const {
   p.Set("convergence.staleness_lr_exponent", staleness_lr_exponent);
   p.Set("convergence.collapse_staleness", collapse_staleness);
   p.Set("convergence.collapse_loss", collapse_loss);
+  p.Set("convergence.staleness_shock", staleness_shock);
+  p.Set("convergence.shock_relaxation", shock_relaxation);
   p.Set("convergence.loss_noise_sigma", loss_noise_sigma);
 }
 
@@ -234,15 +259,15 @@ void AnalyticModel::OnUpdateApplied(int, int64_t staleness, int local_steps) {
   epoch_staleness_ += static_cast<double>(staleness);
   ++epoch_updates_;
   if (collapsed_) return;
-  progress_ += curve_.UpdateProgress(progress_, staleness,
-                                     step_gain_[local_steps], lr_scale_);
+  progress_ = curve_.ApplyUpdate(progress_, staleness, step_gain_[local_steps],
+                                 lr_scale_, shock_);
 }
 
 void AnalyticModel::OnUpdateOverwrote(int worker, int64_t, int local_steps) {
   if (collapsed_) return;
   const double read = read_progress_[worker];
   progress_ =
-      read + curve_.UpdateProgress(read, 0, step_gain_[local_steps], lr_scale_);
+      curve_.ApplyUpdate(read, 0, step_gain_[local_steps], lr_scale_, shock_);
 }
 
 void AnalyticModel::OnRoundClosed(const std::vector<int32_t>& workers,
@@ -250,7 +275,7 @@ void AnalyticModel::OnRoundClosed(const std::vector<int32_t>& workers,
   (void)workers;
   if (collapsed_) return;
   const double gain = curve_.StepGain(static_cast<double>(samples), 1);
-  progress_ += curve_.UpdateProgress(progress_, 0, gain, lr_scale_);
+  progress_ = curve_.ApplyUpdate(progress_, 0, gain, lr_scale_, shock_);
 }
 
 EpochLoss AnalyticModel::EndEpoch(Rng& loss_rng) {

@@ -13,6 +13,25 @@
 // smaller and staleness more tolerable. The observed loss carries log-normal
 // noise.
 //
+// Staleness shock (convergence.staleness_shock a, 0 = none): a net is used
+// to the staleness it has been trained at. Its tolerance tau starts at 0;
+// with each applied update it moves toward the level s (the mean staleness
+// of the epoch's updates so far) by the fraction
+// convergence.shock_relaxation, and while s > tau the update also takes
+//   g(batch) * L^local_step_exponent * r^lr_progress_exponent
+//     * a * (s - tau) * r^staleness_lr_exponent
+// off the progress (never below 0). So the first epochs at a staleness the
+// net has not seen (the start of training, or n raised mid-job) are slower
+// than later epochs at the same staleness, and a large rise of n late in
+// training can undo progress: the loss rises. This is what the `sgd`
+// model's LeNet on the digits does (README, "Staleness shock"): raising n
+// from 1-2 to 10-12 functions after two epochs raises the loss for an
+// epoch, where a run at 12 functions throughout keeps falling at the same
+// loss. Staleness acts as extra momentum (Mitliagkas et al. 2016), a larger
+// effective step; a step above the curvature the net has settled at makes
+// the loss rise until the curvature falls (Lewkowycz et al. 2020, the
+// catapult phase; Cohen et al. 2021, the edge of stability).
+//
 // Collapse (convergence.collapse_staleness T, 0 = never): an epoch whose
 // applied updates have a mean staleness s_mean with s_mean * r >= T
 // destabilises SGD for good: progress returns to 0 and stays there, and the
@@ -26,6 +45,7 @@
 #ifndef SIREN_SIM_CONVERGENCE_ANALYTIC_ANALYTIC_CONVERGENCE_H_
 #define SIREN_SIM_CONVERGENCE_ANALYTIC_ANALYTIC_CONVERGENCE_H_
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -55,6 +75,8 @@ struct AnalyticSpec {
   double staleness_lr_exponent = 0;  // Staleness harm scales as r^this.
   double collapse_staleness = 0;     // 0: never collapses (see above).
   double collapse_loss = 0;          // Loss once collapsed; 0: initial loss.
+  double staleness_shock = 0;        // a of the staleness shock; 0: none.
+  double shock_relaxation = 0.05;    // How fast the tolerance follows s.
   double loss_noise_sigma = 0;       // Log-normal sigma on the observed loss.
   LrSchedule lr;  // The job's learning-rate schedule (convergence.sgd.lr_*).
 
@@ -73,6 +95,21 @@ struct AnalyticLrScale {
   double progress = 1;
   double harm = 1;
   double rate = 1;  // r itself.
+};
+
+// The staleness shock's state along a run (AnalyticConvergence::ApplyUpdate).
+// The level compared with the tolerance is the mean staleness of the
+// epoch's updates so far, not one update's: within a round one update's
+// staleness swings between 0 and n - 1, and a tolerance chasing it would
+// never settle (the shock would become a standing harm).
+struct ShockState {
+  double tolerance = 0;        // The staleness the net is used to.
+  double epoch_staleness = 0;  // Sum over this epoch's updates so far.
+  int64_t epoch_updates = 0;
+  void StartEpoch() {
+    epoch_staleness = 0;
+    epoch_updates = 0;
+  }
 };
 
 // The curve: loss over progress, and the progress of one update. Also used
@@ -120,6 +157,25 @@ class AnalyticConvergence {
     return step_gain * lr.progress / harm;
   }
 
+  // Progress after one update (UpdateProgress minus the staleness shock,
+  // never below 0) applied at `progress`; advances `shock` (see ShockState).
+  double ApplyUpdate(double progress, int64_t staleness, double step_gain,
+                     const LrScale& lr, ShockState& shock) const {
+    double next = progress + UpdateProgress(progress, staleness, step_gain, lr);
+    if (spec_.staleness_shock > 0) {
+      shock.epoch_staleness += static_cast<double>(staleness);
+      ++shock.epoch_updates;
+      const double level =
+          shock.epoch_staleness / static_cast<double>(shock.epoch_updates);
+      const double excess = std::max(0.0, level - shock.tolerance);
+      next -=
+          step_gain * lr.progress * spec_.staleness_shock * excess * lr.harm;
+      shock.tolerance += spec_.shock_relaxation * (level - shock.tolerance);
+      next = std::max(0.0, next);
+    }
+    return next;
+  }
+
   // Whether an epoch whose applied updates had mean staleness
   // `mean_staleness`, at learning-rate scale `lr`, collapses the run:
   // collapse_staleness > 0 and mean_staleness * r >= collapse_staleness.
@@ -153,6 +209,7 @@ class AnalyticModel final : public ConvergenceModel {
   // the progress each worker read is kept (for overwrite).
   void StartEpoch(int workers, int64_t, uint64_t) override {
     lr_scale_ = curve_.LrScaleAt(epoch_++);
+    shock_.StartEpoch();
     read_progress_.assign(workers, 0.0);
     epoch_staleness_ = 0;
     epoch_updates_ = 0;
@@ -164,8 +221,9 @@ class AnalyticModel final : public ConvergenceModel {
   }
   // Gradients are not computed: progress is added when an update lands.
   void OnBatchComputed(int, int64_t) override {}
-  // HSP: progress += g(b) L^e r^a / (1 + penalty s (1 + gain closeness) r^q);
-  // nothing once the run has collapsed. Counts the epoch's staleness.
+  // HSP: progress += g(b) L^e r^a / (1 + penalty s (1 + gain closeness) r^q)
+  // minus the staleness shock (ApplyUpdate); nothing once the run has
+  // collapsed. Counts the epoch's staleness.
   void OnUpdateApplied(int worker, int64_t staleness, int local_steps) override;
   // Overwrite: the store's parameters become the writer's read plus its
   // update, so progress = (progress it read) + its staleness-free gain
@@ -200,7 +258,8 @@ class AnalyticModel final : public ConvergenceModel {
   double batch_size_;
   std::vector<double> step_gain_;  // By local steps folded into an update.
   double progress_ = 0;
-  int64_t epoch_ = 0;                      // Epochs started.
+  ShockState shock_;   // The staleness shock's tolerance and level.
+  int64_t epoch_ = 0;  // Epochs started.
   AnalyticConvergence::LrScale lr_scale_;  // Of the current epoch.
   std::vector<double> read_progress_;      // Per worker: progress at its read.
   double epoch_staleness_ = 0;  // Sum over this epoch's applied updates.

@@ -6,6 +6,8 @@
 #include <limits>
 #include <memory>
 #include <stdexcept>
+#include <utility>
+#include <vector>
 
 #include "sim/convergence/analytic/analytic_convergence.h"
 #include "sim/convergence/fit/nnls.h"
@@ -46,6 +48,8 @@ struct Candidate {
   double curve = 1;                     // The curve exponent p.
   double collapse = 0;                  // collapse_staleness (0: never).
   double collapse_loss = 0;             // The loss once collapsed.
+  double shock = 0;                     // staleness_shock (0: none).
+  double relaxation = 0.05;             // shock_relaxation.
 };
 
 // `spec` with the parameters of `c`.
@@ -61,6 +65,8 @@ AnalyticSpec WithCandidate(AnalyticSpec spec, const Candidate& c) {
   spec.curve_exponent = c.curve;
   spec.collapse_staleness = c.collapse;
   spec.collapse_loss = c.collapse_loss;
+  spec.staleness_shock = c.shock;
+  spec.shock_relaxation = c.relaxation;
   return spec;
 }
 
@@ -73,14 +79,16 @@ std::vector<double> Replay(const Trace& trace, const Candidate& c,
   const double step_gain = model.StepGain(trace.batch, trace.local_steps);
   std::vector<double> progress;
   double k = 0;
+  ShockState shock;  // As in AnalyticModel.
   bool collapsed = false;
   for (size_t e = 0; e < trace.staleness.size(); ++e) {
     const double r = trace.lr_factor[e];
     const AnalyticConvergence::LrScale lr{std::pow(r, c.lr_progress),
                                           std::pow(r, c.lr_harm), r};
     if (!collapsed) {
+      shock.StartEpoch();
       for (int32_t s : trace.staleness[e]) {
-        k += model.UpdateProgress(k, s, step_gain, lr);
+        k = model.ApplyUpdate(k, s, step_gain, lr, shock);
       }
       // As AnalyticModel::EndEpoch: a collapse is for good.
       if (!trace.staleness[e].empty() &&
@@ -110,6 +118,70 @@ double Score(const std::vector<Trace>& traces, const Candidate& c,
     }
   }
   return total;
+}
+
+// Score plus the squared relative error of the curve's initial loss
+// against each trace's (the NNLS fit's row at k = 0).
+double PolishScore(const std::vector<Trace>& traces, const Candidate& c,
+                   const AnalyticSpec& base) {
+  double total = Score(traces, c, base);
+  const double initial = std::pow(c.b1, -c.curve) + c.b2;
+  for (const Trace& t : traces) {
+    const double r = (initial - t.initial_loss) / t.initial_loss;
+    total += r * r;
+  }
+  return total;
+}
+
+// The NNLS fit of (b0, b1) weights the relative errors only to first order,
+// which is coarse where the loss nears the floor b2 on a steep curve. The
+// polish: coordinate descent on every parameter, b0 and b1 included,
+// scored by the relative errors themselves (PolishScore) from `start`.
+// The batch exponent moves only when batches differ, the rate exponents
+// only when the rate changes (as in the descent: otherwise they are not
+// identifiable and keep the scenario's values).
+Candidate Polish(const std::vector<Trace>& traces, const Candidate& start,
+                 const AnalyticSpec& base, double min_loss, bool batches_differ,
+                 bool rate_changes) {
+  Candidate best = start;
+  double best_score = PolishScore(traces, best, base);
+  for (double step = 0.2; step > 0.002; step *= 0.5) {
+    for (int round = 0; round < 50; ++round) {
+      bool improved = false;
+      for (int which = 0; which < 11; ++which) {
+        for (double direction : {-1.0, 1.0}) {
+          Candidate c = best;
+          double* const values[] = {
+              &c.b0,          &c.b1,        &c.b2,
+              &c.penalty,     &c.gain,      &c.batch_exponent,
+              &c.lr_progress, &c.lr_harm,   &c.curve,
+              &c.shock,       &c.relaxation};
+          if (which == 5 && !batches_differ) continue;
+          if ((which == 6 || which == 7) && !rate_changes) continue;
+          double* value = values[which];
+          // Parameters at 0 stay off (the search above chose them so).
+          if (*value <= 0) continue;
+          *value *= 1 + direction * step;
+          if (!(c.b0 >= 1e-12 && c.b0 <= 1e6 && c.b1 >= 1e-9 && c.b1 <= 1e9) ||
+              c.b2 < 1e-3 * min_loss || c.b2 >= min_loss ||
+              c.batch_exponent > 1 || c.lr_progress > 4 || c.lr_harm > 8 ||
+              c.penalty > 1000 || c.gain > 1000 || c.curve < 0.1 ||
+              c.curve > 10 || c.shock > 100 || c.relaxation < 1e-6 ||
+              c.relaxation > 1) {
+            continue;
+          }
+          const double score = PolishScore(traces, c, base);
+          if (score < best_score) {
+            best_score = score;
+            best = c;
+            improved = true;
+          }
+        }
+      }
+      if (!improved) break;
+    }
+  }
+  return best;
 }
 
 // For fixed b2, curve exponent p and the staleness, batch and rate terms,
@@ -303,8 +375,12 @@ FitResult FitConvergence(
   Candidate best;
   double best_score = std::numeric_limits<double>::infinity();
   const AnalyticSpec& spec = base_spec;
+  // Every coarse candidate's score, for the shock grid below.
+  std::vector<std::pair<double, Candidate>> coarse;
+  bool in_coarse_grid = true;
   const auto consider = [&](Candidate c) {
     const double score = FitOptimus(traces, c, spec);
+    if (in_coarse_grid) coarse.emplace_back(score, c);
     if (score < best_score) {
       best_score = score;
       best = c;
@@ -317,7 +393,7 @@ FitResult FitConvergence(
       for (double penalty : {0.0, 1e-4, 1e-3, 0.01, 0.1, 1.0, 10.0}) {
         for (double gain : {0.0, 2.0, 8.0}) {
           if (penalty == 0 && gain != 0) continue;
-          for (double curve : {0.5, 1.0, 2.0, 3.0}) {
+          for (double curve : {0.5, 1.0, 2.0, 3.0, 6.0}) {
             for (double exponent : exponents) {
               for (double lr_progress : lr_progress_grid) {
                 for (double lr_harm : lr_harm_grid) {
@@ -340,19 +416,52 @@ FitResult FitConvergence(
       }
     }
   }
+  // The staleness shock from the coarse grid's best candidate of each
+  // curve shape (b2 and curve exponent: the shock can turn a curve that is
+  // worse without it into the better fit): tried on a grid of its own,
+  // with the penalty scaled down as the shock takes over part of the harm,
+  // kept only where it scores better; the descent refines it.
+  in_coarse_grid = false;
+  std::vector<std::pair<double, Candidate>> starts;
+  for (const auto& [score, c] : coarse) {
+    const auto same_shape = [&](const auto& s) {
+      return s.second.b2 == c.b2 && s.second.curve == c.curve;
+    };
+    const auto it = std::find_if(starts.begin(), starts.end(), same_shape);
+    if (it == starts.end()) {
+      starts.emplace_back(score, c);
+    } else if (score < it->first) {
+      *it = {score, c};
+    }
+  }
+  for (const auto& [score, unshocked] : starts) {
+    if (!std::isfinite(score)) continue;
+    for (double shock : {0.03, 0.1, 0.3}) {
+      for (double relaxation : {0.01, 0.03, 0.1}) {
+        for (double penalty_scale : {1.0, 0.5, 0.25}) {
+          Candidate c = unshocked;
+          c.shock = shock;
+          c.relaxation = relaxation;
+          c.penalty *= penalty_scale;
+          consider(c);
+        }
+      }
+    }
+  }
   // Coordinate descent: move each outer parameter by a factor 1 +- step
   // while that helps, then shrink the step.
   for (double step = 0.5; step > 0.01; step *= 0.5) {
     for (int round = 0; round < 20; ++round) {
       bool improved = false;
-      for (int which = 0; which < 7; ++which) {
+      for (int which = 0; which < 9; ++which) {
         if (which == 3 && !batches_differ) continue;
         if ((which == 4 || which == 5) && !rate_changes) continue;
         for (double direction : {-1.0, 1.0}) {
           Candidate c = best;
           double* const values[] = {
-              &c.b2,          &c.penalty, &c.gain, &c.batch_exponent,
-              &c.lr_progress, &c.lr_harm, &c.curve};
+              &c.b2,          &c.penalty, &c.gain,  &c.batch_exponent,
+              &c.lr_progress, &c.lr_harm, &c.curve, &c.shock,
+              &c.relaxation};
           double* value = values[which];
           *value = *value > 0 ? *value * (1 + direction * step)
                               : (direction > 0 ? step * 1e-3 : 0.0);
@@ -361,7 +470,8 @@ FitResult FitConvergence(
           if (c.b2 < 1e-3 * min_loss || c.b2 >= min_loss ||
               c.batch_exponent > 1 || c.lr_progress > 4 || c.lr_harm > 8 ||
               c.penalty > 1000 || c.gain > 1000 || c.curve < 0.1 ||
-              c.curve > 10) {
+              c.curve > 10 || c.shock > 100 || c.relaxation < 1e-6 ||
+              c.relaxation > 1) {
             continue;
           }
           improved |= consider(c);
@@ -371,6 +481,7 @@ FitResult FitConvergence(
     }
   }
 
+  best = Polish(traces, best, spec, min_loss, batches_differ, rate_changes);
   result.fitted = WithCandidate(spec, best);
   double error_sum = 0;
   int64_t points = 0;

@@ -5,7 +5,8 @@
 //
 // Method: for the analytic model, progress after an epoch is a replay of the
 // recorded updates, k += g(b) r^a / (1 + penalty * s * (1 + gain * c(k)) r^q)
-// (r the epoch's learning rate over epoch 0's), so a candidate is scored
+// minus the staleness shock (AnalyticConvergence::ApplyUpdate; r the epoch's
+// learning rate over epoch 0's), so a candidate is scored
 // without re-simulating (the event timing, and with it every staleness, does
 // not depend on the convergence model). For fixed (b2, p = curve_exponent,
 // staleness_penalty, staleness_gain, batch_exponent, a =
@@ -21,8 +22,15 @@
 // above, and kept fixed in the descent; the collapsed loss is the mean
 // (in relative error) of the collapsed epochs' losses, and a bound is
 // refused when that is below half the initial loss (a plateau, not a
-// collapse: the net has not lost what it learnt). The score is the sum of
-// squared relative errors of the per-epoch loss. b2 is searched below both
+// collapse: the net has not lost what it learnt). The staleness shock
+// (staleness_shock, shock_relaxation: a tolerance replayed with the
+// updates) is tried on a small grid from the coarse grid's best candidate
+// of each curve shape, kept only where it scores better, and joins the
+// descent. A last descent (the polish) moves every parameter, b0 and b1
+// included, scored by the relative errors themselves plus the initial
+// loss's (the NNLS weights are a first-order approximation, coarse near the
+// floor of a steep curve). The score is the sum of squared relative errors
+// of the per-epoch loss. b2 is searched below both
 // the lowest measured loss and the scenario's target loss, so the fitted
 // scenario stays valid; when the sgd runs end above the target the fit has to
 // extrapolate, and the reported errors show how well it does. HSP only (BSP
