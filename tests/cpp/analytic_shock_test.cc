@@ -64,12 +64,43 @@ TEST(AnalyticShockTest, AnUpdateStalerThanTheToleranceLosesProgress) {
   EXPECT_DOUBLE_EQ(curve.ApplyUpdate(10, 2, 1.0, {}, shock),
                    10 + curve.UpdateProgress(10, 2, 1.0) - 0.2 * 3);
   EXPECT_DOUBLE_EQ(shock.tolerance, 2.75);
-  // At or below the tolerance: the unshocked update; the tolerance follows.
+  // At or below the tolerance: the unshocked update, and the tolerance
+  // stays until the epoch ends; then it falls toward the epoch's mean (4)
+  // as far as one update at 0.25 moves it.
+  shock = ShockState{};
   shock.tolerance = 8;
-  shock.StartEpoch();
+  curve.StartShockEpoch(shock);
   EXPECT_DOUBLE_EQ(curve.ApplyUpdate(10, 4, 1.0, {}, shock),
                    10 + curve.UpdateProgress(10, 4, 1.0));
+  EXPECT_DOUBLE_EQ(shock.tolerance, 8.0);
+  curve.StartShockEpoch(shock);
   EXPECT_DOUBLE_EQ(shock.tolerance, 7.0);
+  EXPECT_EQ(shock.epoch_updates, 0);
+}
+
+TEST(AnalyticShockTest, ASteadyStalenessSettlesWithNoShock) {
+  const Scenario s = Load(
+      {"convergence.staleness_shock=0.2", "convergence.shock_relaxation=0.05"});
+  const AnalyticConvergence curve(AnalyticSpec::FromScenario(s));
+  // Each epoch as at 12 functions: a first round at staleness 0..11, then
+  // 33 updates at 11. The progress the shock takes, per epoch.
+  ShockState shock;
+  std::vector<double> taken;
+  for (int epoch = 0; epoch < 12; ++epoch) {
+    curve.StartShockEpoch(shock);
+    double lost = 0;
+    for (int u = 0; u < 45; ++u) {
+      const int64_t staleness = u < 12 ? u : 11;
+      lost += 10 + curve.UpdateProgress(10, staleness, 1.0) -
+              curve.ApplyUpdate(10, staleness, 1.0, {}, shock);
+    }
+    taken.push_back(lost);
+  }
+  // It falls every epoch, toward nothing (0.15 % of the first by the 12th).
+  EXPECT_GT(taken[0], 10.0);
+  EXPECT_LT(taken[1], 0.5 * taken[0]);
+  for (int e = 1; e < 12; ++e) EXPECT_LT(taken[e], taken[e - 1]);
+  EXPECT_LT(taken[11], 0.005 * taken[0]);
 }
 
 TEST(AnalyticShockTest, RaisingFunctionsLateCanMakeTheLossRise) {

@@ -104,6 +104,7 @@ def test_fitted_shock_slows_the_epoch_where_functions_are_raised(folder, lenet_d
     path = folder / "lenet-shock.yaml"
     path.write_text(lenet_digits["yaml"])
     fitted = lenet_digits["fitted"]["staleness_shock"]
+    assert fitted > 0
     losses = {}
     for shock in (fitted, 0.0):
         scenario = fit_check.siren.load_scenario(str(path), [

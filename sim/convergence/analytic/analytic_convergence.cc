@@ -150,9 +150,11 @@ ParamSection AnalyticParamSection() {
       Between(0, 100,
               "[I] 0 (none) up to 100x an update's progress lost "
               "per unit of staleness above the tolerance"),
-      "Staleness shock: an update whose staleness s exceeds the staleness "
-      "the net is used to (tolerance tau) also loses this * (s - tau) of an "
-      "update's progress (never below 0). 0: none.",
+      "Staleness shock: while the level s (the mean staleness of the "
+      "epoch's updates so far) exceeds the staleness the net is used to "
+      "(tolerance tau), each update also loses this * (s - tau) * "
+      "r^staleness_lr_exponent of an update's progress (never below 0). "
+      "0: none.",
       "sgd model: the digits' LeNet is slowed most by a staleness it has not "
       "seen yet (its first epoch, or n raised mid-job: the loss rises) "
       "(README, \"Staleness shock\"); staleness acts as momentum "
@@ -162,9 +164,11 @@ ParamSection AnalyticParamSection() {
   p.push_back(StoredDouble(
       "convergence.shock_relaxation", 0.05,
       Between(1e-6, 1, "[I] a fraction of the gap closed per update"),
-      "How fast the tolerance of the staleness shock follows the staleness: "
-      "tau += this * (s - tau) per applied update (0.05: about 20 updates); "
-      "no effect while convergence.staleness_shock is 0.",
+      "How fast the tolerance of the staleness shock follows the level: "
+      "tau += this * (s - tau) per applied update while s > tau (0.05: "
+      "about 20 updates); when an epoch ends, a tau above its mean "
+      "staleness falls toward it as far as its updates would have moved "
+      "it. No effect while convergence.staleness_shock is 0.",
       "[I]; `siren fit-convergence` fits it with the shock"));
   p.push_back(StoredDouble(
       "convergence.loss_noise_sigma", 0.01,

@@ -15,9 +15,11 @@
 //
 // Staleness shock (convergence.staleness_shock a, 0 = none): a net is used
 // to the staleness it has been trained at. Its tolerance tau starts at 0;
-// with each applied update it moves toward the level s (the mean staleness
-// of the epoch's updates so far) by the fraction
-// convergence.shock_relaxation, and while s > tau the update also takes
+// while the level s (the mean staleness of the epoch's updates so far)
+// exceeds it, each applied update moves tau toward s by the fraction
+// rho = convergence.shock_relaxation, and a tau above an epoch's mean
+// staleness falls toward it when the next epoch starts (ShockState). While
+// s > tau the update also takes
 //   g(batch) * L^local_step_exponent * r^lr_progress_exponent
 //     * a * (s - tau) * r^staleness_lr_exponent
 // off the progress (never below 0). So the first epochs at a staleness the
@@ -26,11 +28,11 @@
 // training can undo progress: the loss rises. This is what the `sgd`
 // model's LeNet on the digits does (README, "Staleness shock"): raising n
 // from 1-2 to 10-12 functions after two epochs raises the loss for an
-// epoch, where a run at 12 functions throughout keeps falling at the same
-// loss. Staleness acts as extra momentum (Mitliagkas et al. 2016), a larger
-// effective step; a step above the curvature the net has settled at makes
-// the loss rise until the curvature falls (Lewkowycz et al. 2020, the
-// catapult phase; Cohen et al. 2021, the edge of stability).
+// epoch, where a run at 12 functions throughout keeps falling. Staleness acts
+// as extra momentum (Mitliagkas et al. 2016), a larger effective step; a step
+// above the curvature the net has settled at makes the loss rise until the
+// curvature falls (Lewkowycz et al. 2020, the catapult phase; Cohen et al.
+// 2021, the edge of stability).
 //
 // Collapse (convergence.collapse_staleness T, 0 = never): an epoch whose
 // applied updates have a mean staleness s_mean with s_mean * r >= T
@@ -97,19 +99,18 @@ struct AnalyticLrScale {
   double rate = 1;  // r itself.
 };
 
-// The staleness shock's state along a run (AnalyticConvergence::ApplyUpdate).
-// The level compared with the tolerance is the mean staleness of the
-// epoch's updates so far, not one update's: within a round one update's
-// staleness swings between 0 and n - 1, and a tolerance chasing it would
-// never settle (the shock would become a standing harm).
+// The staleness shock's state along a run (AnalyticConvergence::ApplyUpdate
+// and StartShockEpoch). The level compared with the tolerance is the mean
+// staleness of the epoch's updates so far, not one update's: within a round
+// one update's staleness swings between 0 and n - 1. Each epoch's level
+// climbs through its first round's 0..n-1 again, so within an epoch the
+// tolerance only rises; it falls (toward the epoch's mean staleness, as
+// far as the epoch's updates would have moved it) when the next epoch
+// starts. So a net at a steady staleness settles with no shock.
 struct ShockState {
   double tolerance = 0;        // The staleness the net is used to.
   double epoch_staleness = 0;  // Sum over this epoch's updates so far.
   int64_t epoch_updates = 0;
-  void StartEpoch() {
-    epoch_staleness = 0;
-    epoch_updates = 0;
-  }
 };
 
 // The curve: loss over progress, and the progress of one update. Also used
@@ -170,10 +171,28 @@ class AnalyticConvergence {
       const double excess = std::max(0.0, level - shock.tolerance);
       next -=
           step_gain * lr.progress * spec_.staleness_shock * excess * lr.harm;
-      shock.tolerance += spec_.shock_relaxation * (level - shock.tolerance);
+      shock.tolerance += spec_.shock_relaxation * excess;
       next = std::max(0.0, next);
     }
     return next;
+  }
+
+  // Closes the shock's previous epoch (if any): a tolerance above that
+  // epoch's mean staleness falls toward it by 1 - (1 - relaxation)^updates.
+  // Then starts a new epoch's level.
+  void StartShockEpoch(ShockState& shock) const {
+    if (shock.epoch_updates > 0) {
+      const double mean =
+          shock.epoch_staleness / static_cast<double>(shock.epoch_updates);
+      if (mean < shock.tolerance) {
+        shock.tolerance =
+            mean + (shock.tolerance - mean) *
+                       std::pow(1.0 - spec_.shock_relaxation,
+                                static_cast<double>(shock.epoch_updates));
+      }
+    }
+    shock.epoch_staleness = 0;
+    shock.epoch_updates = 0;
   }
 
   // Whether an epoch whose applied updates had mean staleness
@@ -209,7 +228,7 @@ class AnalyticModel final : public ConvergenceModel {
   // the progress each worker read is kept (for overwrite).
   void StartEpoch(int workers, int64_t, uint64_t) override {
     lr_scale_ = curve_.LrScaleAt(epoch_++);
-    shock_.StartEpoch();
+    curve_.StartShockEpoch(shock_);
     read_progress_.assign(workers, 0.0);
     epoch_staleness_ = 0;
     epoch_updates_ = 0;

@@ -3,6 +3,7 @@
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <limits>
 #include <memory>
 #include <stdexcept>
@@ -86,7 +87,7 @@ std::vector<double> Replay(const Trace& trace, const Candidate& c,
     const AnalyticConvergence::LrScale lr{std::pow(r, c.lr_progress),
                                           std::pow(r, c.lr_harm), r};
     if (!collapsed) {
-      shock.StartEpoch();
+      model.StartShockEpoch(shock);
       for (int32_t s : trace.staleness[e]) {
         k = model.ApplyUpdate(k, s, step_gain, lr, shock);
       }
@@ -140,9 +141,11 @@ double PolishScore(const std::vector<Trace>& traces, const Candidate& c,
 // The batch exponent moves only when batches differ, the rate exponents
 // only when the rate changes (as in the descent: otherwise they are not
 // identifiable and keep the scenario's values).
+// The curve's initial loss stays above `target_loss`, so the fitted
+// scenario validates.
 Candidate Polish(const std::vector<Trace>& traces, const Candidate& start,
-                 const AnalyticSpec& base, double min_loss, bool batches_differ,
-                 bool rate_changes) {
+                 const AnalyticSpec& base, double min_loss, double target_loss,
+                 bool batches_differ, bool rate_changes) {
   Candidate best = start;
   double best_score = PolishScore(traces, best, base);
   for (double step = 0.2; step > 0.002; step *= 0.5) {
@@ -156,8 +159,10 @@ Candidate Polish(const std::vector<Trace>& traces, const Candidate& start,
               &c.penalty,     &c.gain,      &c.batch_exponent,
               &c.lr_progress, &c.lr_harm,   &c.curve,
               &c.shock,       &c.relaxation};
+          static_assert(std::size(values) == 11);
           if (which == 5 && !batches_differ) continue;
           if ((which == 6 || which == 7) && !rate_changes) continue;
+          if (which == 10 && c.shock == 0) continue;
           double* value = values[which];
           // Parameters at 0 stay off (the search above chose them so).
           if (*value <= 0) continue;
@@ -167,7 +172,8 @@ Candidate Polish(const std::vector<Trace>& traces, const Candidate& start,
               c.batch_exponent > 1 || c.lr_progress > 4 || c.lr_harm > 8 ||
               c.penalty > 1000 || c.gain > 1000 || c.curve < 0.1 ||
               c.curve > 10 || c.shock > 100 || c.relaxation < 1e-6 ||
-              c.relaxation > 1) {
+              c.relaxation > 1 ||
+              !(std::pow(c.b1, -c.curve) + c.b2 > target_loss)) {
             continue;
           }
           const double score = PolishScore(traces, c, base);
@@ -375,12 +381,22 @@ FitResult FitConvergence(
   Candidate best;
   double best_score = std::numeric_limits<double>::infinity();
   const AnalyticSpec& spec = base_spec;
-  // Every coarse candidate's score, for the shock grid below.
-  std::vector<std::pair<double, Candidate>> coarse;
-  bool in_coarse_grid = true;
+  // The coarse grid's best candidate of each curve shape (b2, curve
+  // exponent), for the shock grid below.
+  std::vector<std::pair<double, Candidate>> shape_best;
+  const auto record_shape = [&](double score, const Candidate& c) {
+    const auto it = std::find_if(
+        shape_best.begin(), shape_best.end(), [&](const auto& entry) {
+          return entry.second.b2 == c.b2 && entry.second.curve == c.curve;
+        });
+    if (it == shape_best.end()) {
+      shape_best.emplace_back(score, c);
+    } else if (score < it->first) {
+      *it = {score, c};
+    }
+  };
   const auto consider = [&](Candidate c) {
     const double score = FitOptimus(traces, c, spec);
-    if (in_coarse_grid) coarse.emplace_back(score, c);
     if (score < best_score) {
       best_score = score;
       best = c;
@@ -407,7 +423,12 @@ FitResult FitConvergence(
                   c.lr_harm = lr_harm;
                   c.curve = curve;
                   c.collapse = collapse;
-                  consider(c);
+                  const double score = FitOptimus(traces, c, spec);
+                  record_shape(score, c);
+                  if (score < best_score) {
+                    best_score = score;
+                    best = c;
+                  }
                 }
               }
             }
@@ -417,28 +438,16 @@ FitResult FitConvergence(
     }
   }
   // The staleness shock from the coarse grid's best candidate of each
-  // curve shape (b2 and curve exponent: the shock can turn a curve that is
-  // worse without it into the better fit): tried on a grid of its own,
-  // with the penalty scaled down as the shock takes over part of the harm,
-  // kept only where it scores better; the descent refines it.
-  in_coarse_grid = false;
-  std::vector<std::pair<double, Candidate>> starts;
-  for (const auto& [score, c] : coarse) {
-    const auto same_shape = [&](const auto& s) {
-      return s.second.b2 == c.b2 && s.second.curve == c.curve;
-    };
-    const auto it = std::find_if(starts.begin(), starts.end(), same_shape);
-    if (it == starts.end()) {
-      starts.emplace_back(score, c);
-    } else if (score < it->first) {
-      *it = {score, c};
-    }
-  }
-  for (const auto& [score, unshocked] : starts) {
+  // curve shape (the shock can turn a curve that is worse without it into
+  // the better fit): tried on a grid of its own, with the penalty scaled
+  // down as the shock takes over part of the harm, kept only where it
+  // scores better; the descent refines it.
+  for (const auto& [score, unshocked] : shape_best) {
     if (!std::isfinite(score)) continue;
     for (double shock : {0.03, 0.1, 0.3}) {
       for (double relaxation : {0.01, 0.03, 0.1}) {
         for (double penalty_scale : {1.0, 0.5, 0.25}) {
+          if (unshocked.penalty == 0 && penalty_scale != 1.0) continue;
           Candidate c = unshocked;
           c.shock = shock;
           c.relaxation = relaxation;
@@ -456,12 +465,15 @@ FitResult FitConvergence(
       for (int which = 0; which < 9; ++which) {
         if (which == 3 && !batches_differ) continue;
         if ((which == 4 || which == 5) && !rate_changes) continue;
+        // The relaxation does nothing without a shock.
+        if (which == 8 && best.shock == 0) continue;
         for (double direction : {-1.0, 1.0}) {
           Candidate c = best;
           double* const values[] = {
               &c.b2,          &c.penalty, &c.gain,  &c.batch_exponent,
               &c.lr_progress, &c.lr_harm, &c.curve, &c.shock,
               &c.relaxation};
+          static_assert(std::size(values) == 9);
           double* value = values[which];
           *value = *value > 0 ? *value * (1 + direction * step)
                               : (direction > 0 ? step * 1e-3 : 0.0);
@@ -481,7 +493,8 @@ FitResult FitConvergence(
     }
   }
 
-  best = Polish(traces, best, spec, min_loss, batches_differ, rate_changes);
+  best = Polish(traces, best, spec, min_loss, base.workload.target_loss,
+                batches_differ, rate_changes);
   result.fitted = WithCandidate(spec, best);
   double error_sum = 0;
   int64_t points = 0;

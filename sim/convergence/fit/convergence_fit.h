@@ -13,7 +13,8 @@
 // lr_progress_exponent, q = staleness_lr_exponent), (b0, b1) come from
 // non-negative least squares on (l - b2)^(-1/p) = b0 k + b1 (Optimus for
 // p = 1), iterated with the replay because closeness depends on them; the
-// outer seven are searched on a coarse grid, then by coordinate descent
+// outer seven are searched on a coarse grid, then (with the shock's two
+// below) by coordinate descent
 // (the batch exponent only when the runs' batch sizes differ, a and q only
 // when some run's learning rate changes; otherwise they keep the scenario's
 // values). The collapse bound (collapse_staleness) is a step in the
