@@ -6,20 +6,19 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/convergence/analytic/analytic_convergence.h"
 #include "sim/engine/simulation.h"
 #include "sim/scenario/scenario_loader.h"
+#include "tests/cpp/analytic_test_scenario.h"
 
 namespace siren::sim {
 namespace {
 
 Scenario Load(std::vector<std::string> overrides) {
-  overrides.push_back("convergence.loss_noise_sigma=0");
-  overrides.push_back("job.budget_usd=1000");
-  overrides.push_back("workload.dataset_samples=6400");  // 100 updates.
-  return LoadScenario("lenet-mnist", overrides);
+  return siren::testing::LoadAnalyticTestScenario(std::move(overrides));
 }
 
 struct Outcome {
