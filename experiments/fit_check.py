@@ -118,6 +118,17 @@ def run(scenario, schedule: str, epochs: int, seed: int) -> list[float]:
     return losses
 
 
+def fitted_scenario(fit: dict, path: Path, epochs: int, extra: tuple[str, ...] = ()):
+    """The scenario `fit` (a fit_convergence result) wrote, saved at `path`,
+    as a noise-free run of `epochs` epochs that neither the budget nor the
+    target stops (the target just above the fitted floor b2), with `extra`
+    overrides."""
+    path.write_text(fit["yaml"])
+    return siren.load_scenario(str(path), [
+        "convergence.loss_noise_sigma=0", "job.budget_usd=1000000",
+        f"workload.target_loss={fit['fitted']['b2'] * 1.000001}", f"job.max_epochs={epochs}", *extra])  # fmt: skip
+
+
 def mean_run(scenario, schedule: str, epochs: int, seeds: list[int]) -> list[float]:
     """`run`'s losses averaged over `seeds`, epoch by epoch."""
     curves = [run(scenario, schedule, epochs, seed) for seed in seeds]
@@ -143,12 +154,7 @@ def check(w: Workload, lr: str, folder: Path, seed: int = 1, fit_seeds: int = 2,
     started = time.perf_counter()
     fit = _core.fit_convergence(base, runs, w.epochs, None)
     fit_s = time.perf_counter() - started
-    fitted_path = folder / f"{w.name}-{lr}.yaml"
-    fitted_path.write_text(fit["yaml"])
-    b2 = fit["fitted"]["b2"]
-    analytic = siren.load_scenario(str(fitted_path), [
-        "convergence.loss_noise_sigma=0", "job.budget_usd=1000000", f"workload.target_loss={b2 * 1.000001}",
-        f"job.max_epochs={w.epochs}"])  # fmt: skip
+    analytic = fitted_scenario(fit, folder / f"{w.name}-{lr}.yaml", w.epochs)
     sgd = siren.load_scenario(w.preset, ["convergence.model=sgd", *overrides, *_RUN, f"job.max_epochs={w.epochs}"])
     rows = []
     for i, schedule in enumerate(w.held_out):

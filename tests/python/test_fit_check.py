@@ -101,16 +101,12 @@ def test_fitted_shock_slows_the_epoch_where_functions_are_raised(folder, lenet_d
     # without the shock (0.19 against 0.37 on 2026-12-01; asserted: less than
     # 3/4). It does not rise as the sgd LeNet's does (README, "Staleness
     # shock": the fitted shock is too weak for that).
-    path = folder / "lenet-shock.yaml"
-    path.write_text(lenet_digits["yaml"])
     fitted = lenet_digits["fitted"]["staleness_shock"]
     assert fitted > 0
     losses = {}
     for shock in (fitted, 0.0):
-        scenario = fit_check.siren.load_scenario(str(path), [
-            "convergence.loss_noise_sigma=0", "job.budget_usd=1000000", "job.max_epochs=3",
-            f"workload.target_loss={lenet_digits['fitted']['b2'] * 1.000001}",
-            f"convergence.staleness_shock={shock}"])  # fmt: skip
+        scenario = fit_check.fitted_scenario(lenet_digits, folder / "lenet-shock.yaml", 3,
+                                             (f"convergence.staleness_shock={shock}",))
         losses[shock] = fit_check.run(scenario, "1:1024,1:1024,12:1024", 3, 7)
     shocked, plain = losses[fitted], losses[0.0]
     assert shocked[:2] == plain[:2]  # Staleness 0 never shocks.

@@ -2,8 +2,8 @@
 
 #include <Eigen/Dense>
 #include <algorithm>
+#include <array>
 #include <cmath>
-#include <iterator>
 #include <limits>
 #include <memory>
 #include <stdexcept>
@@ -121,6 +121,35 @@ double Score(const std::vector<Trace>& traces, const Candidate& c,
   return total;
 }
 
+// The outer parameters the descent and the polish move, in one order.
+constexpr int kOuter = 9;
+std::array<double*, kOuter> OuterParameters(Candidate& c) {
+  return {&c.b2,      &c.penalty, &c.gain,  &c.batch_exponent, &c.lr_progress,
+          &c.lr_harm, &c.curve,   &c.shock, &c.relaxation};
+}
+
+// Whether outer parameter `which` may move: the batch exponent only when
+// the runs' batches differ, the rate exponents only when some run's rate
+// changes (otherwise they are not identifiable and keep the scenario's
+// values), the relaxation only with a shock (it does nothing without).
+bool Movable(int which, const Candidate& c, bool batches_differ,
+             bool rate_changes) {
+  if (which == 3) return batches_differ;
+  if (which == 4 || which == 5) return rate_changes;
+  if (which == 8) return c.shock != 0;
+  return true;
+}
+
+// The outer parameters within the parameter table's ranges, so the fitted
+// scenario loads; b2 at least 1e-3 of the lowest loss (a floor of ~0 is as
+// good as any tiny one, and the scenario needs b2 >= 1e-9) and below it.
+bool OuterInRange(const Candidate& c, double min_loss) {
+  return c.b2 >= 1e-3 * min_loss && c.b2 < min_loss && c.batch_exponent <= 1 &&
+         c.lr_progress <= 4 && c.lr_harm <= 8 && c.penalty <= 1000 &&
+         c.gain <= 1000 && c.curve >= 0.1 && c.curve <= 10 && c.shock <= 100 &&
+         c.relaxation >= 1e-6 && c.relaxation <= 1;
+}
+
 // Score plus the squared relative error of the curve's initial loss
 // against each trace's (the NNLS fit's row at k = 0).
 double PolishScore(const std::vector<Trace>& traces, const Candidate& c,
@@ -136,13 +165,10 @@ double PolishScore(const std::vector<Trace>& traces, const Candidate& c,
 
 // The NNLS fit of (b0, b1) weights the relative errors only to first order,
 // which is coarse where the loss nears the floor b2 on a steep curve. The
-// polish: coordinate descent on every parameter, b0 and b1 included,
-// scored by the relative errors themselves (PolishScore) from `start`.
-// The batch exponent moves only when batches differ, the rate exponents
-// only when the rate changes (as in the descent: otherwise they are not
-// identifiable and keep the scenario's values).
-// The curve's initial loss stays above `target_loss`, so the fitted
-// scenario validates.
+// polish: coordinate descent on b0, b1 and the movable outer parameters
+// (Movable), scored by the relative errors themselves (PolishScore) from
+// `start`. The curve's initial loss stays above `target_loss`, so the
+// fitted scenario validates.
 Candidate Polish(const std::vector<Trace>& traces, const Candidate& start,
                  const AnalyticSpec& base, double min_loss, double target_loss,
                  bool batches_differ, bool rate_changes) {
@@ -151,28 +177,21 @@ Candidate Polish(const std::vector<Trace>& traces, const Candidate& start,
   for (double step = 0.2; step > 0.002; step *= 0.5) {
     for (int round = 0; round < 50; ++round) {
       bool improved = false;
-      for (int which = 0; which < 11; ++which) {
+      // b0 (-2), b1 (-1), then the outer parameters.
+      for (int which = -2; which < kOuter; ++which) {
         for (double direction : {-1.0, 1.0}) {
           Candidate c = best;
-          double* const values[] = {
-              &c.b0,          &c.b1,        &c.b2,
-              &c.penalty,     &c.gain,      &c.batch_exponent,
-              &c.lr_progress, &c.lr_harm,   &c.curve,
-              &c.shock,       &c.relaxation};
-          static_assert(std::size(values) == 11);
-          if (which == 5 && !batches_differ) continue;
-          if ((which == 6 || which == 7) && !rate_changes) continue;
-          if (which == 10 && c.shock == 0) continue;
-          double* value = values[which];
+          if (which >= 0 && !Movable(which, c, batches_differ, rate_changes)) {
+            continue;
+          }
+          double* value = which == -2   ? &c.b0
+                          : which == -1 ? &c.b1
+                                        : OuterParameters(c)[which];
           // Parameters at 0 stay off (the search above chose them so).
           if (*value <= 0) continue;
           *value *= 1 + direction * step;
           if (!(c.b0 >= 1e-12 && c.b0 <= 1e6 && c.b1 >= 1e-9 && c.b1 <= 1e9) ||
-              c.b2 < 1e-3 * min_loss || c.b2 >= min_loss ||
-              c.batch_exponent > 1 || c.lr_progress > 4 || c.lr_harm > 8 ||
-              c.penalty > 1000 || c.gain > 1000 || c.curve < 0.1 ||
-              c.curve > 10 || c.shock > 100 || c.relaxation < 1e-6 ||
-              c.relaxation > 1 ||
+              !OuterInRange(c, min_loss) ||
               !(std::pow(c.b1, -c.curve) + c.b2 > target_loss)) {
             continue;
           }
@@ -395,8 +414,11 @@ FitResult FitConvergence(
       *it = {score, c};
     }
   };
-  const auto consider = [&](Candidate c) {
+  // Scores `c` and keeps it if it is the best so far; true then. The
+  // coarse grid also records it for its curve shape.
+  const auto consider = [&](Candidate c, bool coarse = false) {
     const double score = FitOptimus(traces, c, spec);
+    if (coarse) record_shape(score, c);
     if (score < best_score) {
       best_score = score;
       best = c;
@@ -423,12 +445,7 @@ FitResult FitConvergence(
                   c.lr_harm = lr_harm;
                   c.curve = curve;
                   c.collapse = collapse;
-                  const double score = FitOptimus(traces, c, spec);
-                  record_shape(score, c);
-                  if (score < best_score) {
-                    best_score = score;
-                    best = c;
-                  }
+                  consider(c, /*coarse=*/true);
                 }
               }
             }
@@ -462,30 +479,14 @@ FitResult FitConvergence(
   for (double step = 0.5; step > 0.01; step *= 0.5) {
     for (int round = 0; round < 20; ++round) {
       bool improved = false;
-      for (int which = 0; which < 9; ++which) {
-        if (which == 3 && !batches_differ) continue;
-        if ((which == 4 || which == 5) && !rate_changes) continue;
-        // The relaxation does nothing without a shock.
-        if (which == 8 && best.shock == 0) continue;
+      for (int which = 0; which < kOuter; ++which) {
+        if (!Movable(which, best, batches_differ, rate_changes)) continue;
         for (double direction : {-1.0, 1.0}) {
           Candidate c = best;
-          double* const values[] = {
-              &c.b2,          &c.penalty, &c.gain,  &c.batch_exponent,
-              &c.lr_progress, &c.lr_harm, &c.curve, &c.shock,
-              &c.relaxation};
-          static_assert(std::size(values) == 9);
-          double* value = values[which];
+          double* value = OuterParameters(c)[which];
           *value = *value > 0 ? *value * (1 + direction * step)
                               : (direction > 0 ? step * 1e-3 : 0.0);
-          // b2 at least 1e-3 of the lowest loss: a floor of ~0 is as good
-          // as any tiny one, and the scenario needs b2 >= 1e-9.
-          if (c.b2 < 1e-3 * min_loss || c.b2 >= min_loss ||
-              c.batch_exponent > 1 || c.lr_progress > 4 || c.lr_harm > 8 ||
-              c.penalty > 1000 || c.gain > 1000 || c.curve < 0.1 ||
-              c.curve > 10 || c.shock > 100 || c.relaxation < 1e-6 ||
-              c.relaxation > 1) {
-            continue;
-          }
+          if (!OuterInRange(c, min_loss)) continue;
           improved |= consider(c);
         }
       }
