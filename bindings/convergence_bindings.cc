@@ -126,7 +126,7 @@ void DefineConvergenceBindings(py::module_& m) {
   m.def(
       "fit_convergence",
       [](const PyScenario& scenario, const py::list& runs, int epochs,
-         const py::object& progress) {
+         const py::object& progress, const std::vector<std::string>& hold) {
         std::vector<sim::FitRun> fit_runs;
         for (const py::handle& item : runs) {
           const py::dict run = py::reinterpret_borrow<py::dict>(item);
@@ -155,7 +155,7 @@ void DefineConvergenceBindings(py::module_& m) {
         {
           py::gil_scoped_release release;
           fit = sim::FitConvergence(*scenario.scenario, fit_runs, epochs,
-                                    on_epoch);
+                                    on_epoch, hold);
         }
         sim::Scenario fitted = *scenario.scenario;
         fit.fitted.WriteTo(fitted);
@@ -172,11 +172,14 @@ void DefineConvergenceBindings(py::module_& m) {
       },
       py::arg("scenario"), py::arg("runs"), py::arg("epochs"),
       py::arg("progress") = py::none(),
+      py::arg("hold") = std::vector<std::string>{},
       "Runs each schedule under the sgd model and fits the analytic model "
-      "(sim/convergence_fit.h). runs: list of dicts with `schedule` "
-      "[(functions, memory_mb), ...], optional `overrides` and `seed`. "
-      "progress: optional callable(done, total) after every simulated "
-      "epoch of the runs.");
+      "(sim/convergence/fit/convergence_fit.h). runs: list of dicts with "
+      "`schedule` [(functions, memory_mb), ...], optional `overrides` and "
+      "`seed`. progress: optional callable(done, total) after every "
+      "simulated epoch of the runs. hold: terms that keep the scenario's "
+      "values (curve_exponent, staleness_penalty, staleness_gain, "
+      "staleness_shock, collapse_staleness).");
 }
 
 }  // namespace siren::bindings

@@ -278,9 +278,12 @@ def sgd_matmul_isa() -> str:
     """The instruction set of the sgd model's mlp and lenet matrix products
     on this machine: baseline, avx2 or avx512."""
 def fit_convergence(scenario: Scenario, runs: list[dict[str, Any]], epochs: int,
-                    progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+                    progress: Callable[[int, int], None] | None = None,
+                    hold: list[str] = ...) -> dict[str, Any]:
     """Runs each schedule under the sgd model and fits the analytic model;
-    progress(done, total) after every simulated epoch of the runs.
+    progress(done, total) after every simulated epoch of the runs; the terms
+    in hold (curve_exponent, staleness_penalty, staleness_gain,
+    staleness_shock, collapse_staleness) keep the scenario's values.
     Keys: fitted, yaml, max_relative_error, mean_relative_error, sgd_loss,
     fitted_loss, mean_staleness."""
 

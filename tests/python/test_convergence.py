@@ -83,6 +83,28 @@ def test_fit_convergence_cli_writes_a_loadable_scenario(cli, tmp_path) -> None:
     assert match and float(match.group(1)) == pytest.approx(float(values["convergence.b0"]), rel=1e-5)
 
 
+def test_fit_convergence_seeds_fits_the_mean_of_several_runs(cli) -> None:
+    proc = cli("fit-convergence", "--schedule", "20:1024", "--seeds", "2", "--epochs", "2",
+               "workload.dataset_samples=20000")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "runs=2 " in proc.stdout and "mean over 2 seeds each" in proc.stdout
+    assert "max_relative_error_of_means=" in proc.stdout
+    # The printed sgd losses are the means of the runs under seeds 1 and 2.
+    scenario = siren.load_scenario("logreg-click-through", ["workload.dataset_samples=20000"])
+    fit = _core.fit_convergence(scenario, [{"schedule": [(20, 1024)], "seed": s} for s in (1, 2)], 2)
+    row = next(line for line in proc.stdout.splitlines() if line.strip().startswith("20:1024"))
+    printed = [float(cell.split("/")[0]) for cell in row.split("%")[1].split()]
+    means = [(a + b) / 2 for a, b in zip(*fit["sgd_loss"])]
+    assert printed == pytest.approx(means, abs=1e-4)
+    assert fit["sgd_loss"][0] != fit["sgd_loss"][1]
+
+
+def test_fit_convergence_refuses_zero_seeds(cli) -> None:
+    proc = cli("fit-convergence", "--seeds", "0")
+    assert proc.returncode == 2
+    assert "--seeds" in proc.stderr
+
+
 def test_fit_convergence_refuses_bsp(cli) -> None:
     proc = cli("fit-convergence", "--epochs", "1", "execution.mode=bsp",
                "workload.dataset_samples=20000")  # fmt: skip

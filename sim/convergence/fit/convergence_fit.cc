@@ -51,7 +51,39 @@ struct Candidate {
   double collapse_loss = 0;             // The loss once collapsed.
   double shock = 0;                     // staleness_shock (0: none).
   double relaxation = 0.05;             // shock_relaxation.
+  bool collapse_held = false;  // collapse_loss is the scenario's, not fitted.
 };
+
+// Which terms keep the scenario's values (FitConvergence's `held`).
+struct Held {
+  bool curve = false, penalty = false, gain = false, shock = false;
+  bool collapse = false;
+};
+
+Held ParseHeld(const std::vector<std::string>& names) {
+  Held held;
+  for (const std::string& name : names) {
+    if (name == "curve_exponent") {
+      held.curve = true;
+    } else if (name == "staleness_penalty") {
+      held.penalty = true;
+    } else if (name == "staleness_gain") {
+      held.gain = true;
+    } else if (name == "staleness_shock") {
+      held.shock = true;
+    } else if (name == "collapse_staleness") {
+      held.collapse = true;
+    } else {
+      std::string expected;
+      for (const char* term : kHoldableTerms) {
+        expected += (expected.empty() ? "" : ", ") + std::string(term);
+      }
+      throw std::invalid_argument("fit-convergence held term: got \"" + name +
+                                  "\", expected one of " + expected);
+    }
+  }
+  return held;
+}
 
 // `spec` with the parameters of `c`.
 AnalyticSpec WithCandidate(AnalyticSpec spec, const Candidate& c) {
@@ -131,9 +163,15 @@ std::array<double*, kOuter> OuterParameters(Candidate& c) {
 // Whether outer parameter `which` may move: the batch exponent only when
 // the runs' batches differ, the rate exponents only when some run's rate
 // changes (otherwise they are not identifiable and keep the scenario's
-// values), the relaxation only with a shock (it does nothing without).
+// values), the relaxation only with a shock (it does nothing without), and
+// no held term.
 bool Movable(int which, const Candidate& c, bool batches_differ,
-             bool rate_changes) {
+             bool rate_changes, const Held& held) {
+  if (which == 1) return !held.penalty;
+  if (which == 2) return !held.gain;
+  if (which == 6) return !held.curve;
+  if (which == 7) return !held.shock;
+  if (which == 8 && held.shock) return false;
   if (which == 3) return batches_differ;
   if (which == 4 || which == 5) return rate_changes;
   if (which == 8) return c.shock != 0;
@@ -171,7 +209,7 @@ double PolishScore(const std::vector<Trace>& traces, const Candidate& c,
 // fitted scenario validates.
 Candidate Polish(const std::vector<Trace>& traces, const Candidate& start,
                  const AnalyticSpec& base, double min_loss, double target_loss,
-                 bool batches_differ, bool rate_changes) {
+                 bool batches_differ, bool rate_changes, const Held& held) {
   Candidate best = start;
   double best_score = PolishScore(traces, best, base);
   for (double step = 0.2; step > 0.002; step *= 0.5) {
@@ -181,7 +219,8 @@ Candidate Polish(const std::vector<Trace>& traces, const Candidate& start,
       for (int which = -2; which < kOuter; ++which) {
         for (double direction : {-1.0, 1.0}) {
           Candidate c = best;
-          if (which >= 0 && !Movable(which, c, batches_differ, rate_changes)) {
+          if (which >= 0 &&
+              !Movable(which, c, batches_differ, rate_changes, held)) {
             continue;
           }
           double* value = which == -2   ? &c.b0
@@ -265,6 +304,7 @@ double FitOptimus(const std::vector<Trace>& traces, Candidate& c,
       inverse_square += 1 / (t.loss[e] * t.loss[e]);
     }
   }
+  if (c.collapse_held) return Score(traces, c, base);
   c.collapse_loss = inverse_square > 0 ? inverse / inverse_square : 0.0;
   // A collapsed net has lost what it learnt: a bound whose collapsed epochs
   // sit below half the initial loss is a plateau, not a collapse.
@@ -301,9 +341,11 @@ std::vector<double> CollapseThresholds(const std::vector<Trace>& traces) {
 
 }  // namespace
 
-FitResult FitConvergence(
-    const Scenario& base, const std::vector<FitRun>& runs, int epochs,
-    const std::function<void(int64_t, int64_t)>& on_epoch) {
+FitResult FitConvergence(const Scenario& base, const std::vector<FitRun>& runs,
+                         int epochs,
+                         const std::function<void(int64_t, int64_t)>& on_epoch,
+                         const std::vector<std::string>& held_terms) {
+  const Held held = ParseHeld(held_terms);
   if (runs.empty()) {
     throw std::invalid_argument(
         "fit-convergence: got no runs, expected at least one schedule");
@@ -396,7 +438,20 @@ FitResult FitConvergence(
   // the learning-rate exponents), then coordinate descent. Penalties up to
   // 10: deep nets can stop learning at a staleness of ten (README, deep
   // models).
-  const std::vector<double> collapse_grid = CollapseThresholds(traces);
+  const std::vector<double> collapse_grid =
+      held.collapse ? std::vector<double>{base_spec.collapse_staleness}
+                    : CollapseThresholds(traces);
+  // A held term's grid is the scenario's value alone.
+  const auto grid = [](bool is_held, double value, std::vector<double> values) {
+    return is_held ? std::vector<double>{value} : values;
+  };
+  const std::vector<double> penalty_grid =
+      grid(held.penalty, base_spec.staleness_penalty,
+           {0.0, 1e-4, 1e-3, 0.01, 0.1, 1.0, 10.0});
+  const std::vector<double> gain_grid =
+      grid(held.gain, base_spec.staleness_gain, {0.0, 2.0, 8.0});
+  const std::vector<double> curve_grid =
+      grid(held.curve, base_spec.curve_exponent, {0.5, 1.0, 2.0, 3.0, 6.0});
   Candidate best;
   double best_score = std::numeric_limits<double>::infinity();
   const AnalyticSpec& spec = base_spec;
@@ -428,10 +483,10 @@ FitResult FitConvergence(
   };
   for (double collapse : collapse_grid) {
     for (double fraction : {0.5, 0.8, 0.9, 0.95, 0.98}) {
-      for (double penalty : {0.0, 1e-4, 1e-3, 0.01, 0.1, 1.0, 10.0}) {
-        for (double gain : {0.0, 2.0, 8.0}) {
-          if (penalty == 0 && gain != 0) continue;
-          for (double curve : {0.5, 1.0, 2.0, 3.0, 6.0}) {
+      for (double penalty : penalty_grid) {
+        for (double gain : gain_grid) {
+          if (penalty == 0 && gain != 0 && !held.gain) continue;
+          for (double curve : curve_grid) {
             for (double exponent : exponents) {
               for (double lr_progress : lr_progress_grid) {
                 for (double lr_harm : lr_harm_grid) {
@@ -445,6 +500,14 @@ FitResult FitConvergence(
                   c.lr_harm = lr_harm;
                   c.curve = curve;
                   c.collapse = collapse;
+                  if (held.collapse) {
+                    c.collapse_loss = base_spec.collapse_loss;
+                    c.collapse_held = true;
+                  }
+                  if (held.shock) {
+                    c.shock = base_spec.staleness_shock;
+                    c.relaxation = base_spec.shock_relaxation;
+                  }
                   consider(c, /*coarse=*/true);
                 }
               }
@@ -460,7 +523,7 @@ FitResult FitConvergence(
   // down as the shock takes over part of the harm, kept only where it
   // scores better; the descent refines it.
   for (const auto& [score, unshocked] : shape_best) {
-    if (!std::isfinite(score)) continue;
+    if (!std::isfinite(score) || held.shock) continue;
     for (double shock : {0.03, 0.1, 0.3}) {
       for (double relaxation : {0.01, 0.03, 0.1}) {
         for (double penalty_scale : {1.0, 0.5, 0.25}) {
@@ -480,7 +543,9 @@ FitResult FitConvergence(
     for (int round = 0; round < 20; ++round) {
       bool improved = false;
       for (int which = 0; which < kOuter; ++which) {
-        if (!Movable(which, best, batches_differ, rate_changes)) continue;
+        if (!Movable(which, best, batches_differ, rate_changes, held)) {
+          continue;
+        }
         for (double direction : {-1.0, 1.0}) {
           Candidate c = best;
           double* value = OuterParameters(c)[which];
@@ -495,7 +560,7 @@ FitResult FitConvergence(
   }
 
   best = Polish(traces, best, spec, min_loss, base.workload.target_loss,
-                batches_differ, rate_changes);
+                batches_differ, rate_changes, held);
   result.fitted = WithCandidate(spec, best);
   double error_sum = 0;
   int64_t points = 0;

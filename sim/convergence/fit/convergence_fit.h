@@ -68,14 +68,26 @@ struct FitResult {
   std::vector<double> mean_staleness;  // Per run.
 };
 
+// The convergence parameters a fit may hold at the scenario's values
+// instead of fitting them (kHoldableTerms): when a mechanism test of the
+// ground truth rules a term out (for example no staleness shock in a convex
+// model), holding it keeps the fit from spending the term on noise.
+// "staleness_shock" holds shock_relaxation too, "collapse_staleness" holds
+// collapse_loss too.
+inline constexpr const char* kHoldableTerms[] = {
+    "curve_exponent", "staleness_penalty", "staleness_gain", "staleness_shock",
+    "collapse_staleness"};
+
 // Fits `base`'s convergence section (the other sections stay) to sgd runs of
-// `base` with convergence.model = sgd. Throws std::invalid_argument naming
-// the problem (no runs, a BSP scenario, a bad action). `on_epoch`
-// (optional) is called after every simulated epoch with (done, total)
-// epochs of all runs, for a progress display.
+// `base` with convergence.model = sgd; the terms named in `held` (from
+// kHoldableTerms) keep `base`'s values. Throws std::invalid_argument naming
+// the problem (no runs, a BSP scenario, a bad action, a term that cannot be
+// held). `on_epoch` (optional) is called after every simulated epoch with
+// (done, total) epochs of all runs, for a progress display.
 FitResult FitConvergence(
     const Scenario& base, const std::vector<FitRun>& runs, int epochs,
-    const std::function<void(int64_t, int64_t)>& on_epoch = {});
+    const std::function<void(int64_t, int64_t)>& on_epoch = {},
+    const std::vector<std::string>& held = {});
 
 }  // namespace siren::sim
 
