@@ -7,7 +7,7 @@ simulated samples from the job's state) is compared with the epoch's cost.
 Prints the distribution of actual / largest sample per preset: the safety
 margin ``job.budget_margin`` must cover its upper tail.
 
-    .venv/bin/python experiments/projection_accuracy.py [--jobs 1000] [--epochs 6]
+    .venv/bin/python experiments/projection_accuracy.py [--jobs 1000] [--epochs 6] [--presets a,b]
 """
 
 from __future__ import annotations
@@ -46,9 +46,10 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1000)
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--presets", default=",".join(PRESETS), help="comma-separated presets (default: all four)")
     args = parser.parse_args()
     print("preset                 epochs  p50    p99    p99.9  max    (actual / projected largest sample)")
-    for preset in PRESETS:
+    for preset in args.presets.split(","):
         r = ratios(preset, args.jobs, args.epochs, args.seed)
         p50, p99, p999 = np.percentile(r, [50, 99, 99.9])
         print(f"{preset:22s} {len(r):6d}  {p50:.3f}  {p99:.3f}  {p999:.3f}  {r.max():.3f}")

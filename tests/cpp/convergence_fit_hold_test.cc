@@ -26,7 +26,8 @@ TEST(ConvergenceFitHoldTest, HeldTermsKeepTheScenarioValues) {
   const Scenario base = SmallBase(
       {"convergence.staleness_penalty=0.07", "convergence.staleness_gain=1.5",
        "convergence.curve_exponent=0.8", "convergence.staleness_shock=0.2",
-       "convergence.shock_relaxation=0.3"});
+       "convergence.shock_relaxation=0.3", "convergence.collapse_staleness=300",
+       "convergence.collapse_loss=0.6"});
   const FitResult fit =
       FitConvergence(base, kRuns, 3, {},
                      {"staleness_penalty", "staleness_gain", "curve_exponent",
@@ -36,8 +37,8 @@ TEST(ConvergenceFitHoldTest, HeldTermsKeepTheScenarioValues) {
   EXPECT_EQ(fit.fitted.curve_exponent, 0.8);
   EXPECT_EQ(fit.fitted.staleness_shock, 0.2);
   EXPECT_EQ(fit.fitted.shock_relaxation, 0.3);
-  EXPECT_EQ(fit.fitted.collapse_staleness, 0.0);
-  EXPECT_EQ(fit.fitted.collapse_loss, 0.0);
+  EXPECT_EQ(fit.fitted.collapse_staleness, 300.0);
+  EXPECT_EQ(fit.fitted.collapse_loss, 0.6);
   // The curve itself is still fitted.
   EXPECT_GT(fit.fitted.b0, 0);
   EXPECT_LE(fit.max_relative_error, 0.10);
