@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -123,6 +124,13 @@ void DefineConvergenceBindings(py::module_& m) {
   m.def("sgd_matmul_isa", &sim::SgdMatMulIsa,
         "The instruction set of the sgd model's mlp and lenet matrix products "
         "on this machine: baseline, avx2 or avx512.");
+  {
+    py::tuple terms(std::size(sim::kHoldableTerms));
+    for (size_t i = 0; i < std::size(sim::kHoldableTerms); ++i) {
+      terms[i] = py::str(sim::kHoldableTerms[i]);
+    }
+    m.attr("FIT_HOLDABLE_TERMS") = terms;
+  }
   m.def(
       "fit_convergence",
       [](const PyScenario& scenario, const py::list& runs, int epochs,

@@ -277,6 +277,7 @@ def load_dataset(path: str) -> dict[str, Any]:
 def sgd_matmul_isa() -> str:
     """The instruction set of the sgd model's mlp and lenet matrix products
     on this machine: baseline, avx2 or avx512."""
+FIT_HOLDABLE_TERMS: tuple[str, ...]  # The terms fit_convergence's hold takes.
 def fit_convergence(scenario: Scenario, runs: list[dict[str, Any]], epochs: int,
                     progress: Callable[[int, int], None] | None = None,
                     hold: list[str] = ...) -> dict[str, Any]:

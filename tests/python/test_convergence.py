@@ -99,6 +99,23 @@ def test_fit_convergence_seeds_fits_the_mean_of_several_runs(cli) -> None:
     assert fit["sgd_loss"][0] != fit["sgd_loss"][1]
 
 
+def test_fit_convergence_hold_keeps_the_scenario_values(cli) -> None:
+    proc = cli("fit-convergence", "--schedule", "5:1024,40:1024", "--epochs", "2",
+               "--hold", "staleness_shock,staleness_penalty", "convergence.staleness_shock=0.2",
+               "convergence.staleness_penalty=0.03", "workload.dataset_samples=20000")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    values = parse_key_values(proc.stdout)
+    assert float(values["convergence.staleness_shock"]) == 0.2
+    assert float(values["convergence.staleness_penalty"]) == 0.03
+    assert float(values["convergence.shock_relaxation"]) == 0.05  # The table default, held with the shock.
+
+
+def test_fit_convergence_refuses_a_term_it_cannot_hold(cli) -> None:
+    proc = cli("fit-convergence", "--hold", "staleness_shock,b0")
+    assert proc.returncode == 2
+    assert "--hold" in proc.stderr and "collapse_staleness" in proc.stderr
+
+
 def test_fit_convergence_refuses_zero_seeds(cli) -> None:
     proc = cli("fit-convergence", "--seeds", "0")
     assert proc.returncode == 2

@@ -96,8 +96,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
 _batch_list = checked_list(int, lambda v: v > 0, "comma-separated integers", "positive batch sizes")
 
 # The terms `--hold` takes (sim/convergence/fit/convergence_fit.h, kHoldableTerms).
-HOLDABLE_TERMS = ("curve_exponent", "staleness_penalty", "staleness_gain", "staleness_shock",
-                  "collapse_staleness")
+HOLDABLE_TERMS = _core.FIT_HOLDABLE_TERMS
 _term_list = checked_list(str, lambda v: v in HOLDABLE_TERMS, "comma-separated terms",
                           "one of " + ", ".join(HOLDABLE_TERMS))
 
