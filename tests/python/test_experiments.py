@@ -137,3 +137,23 @@ def test_headroom_quick_map_and_report(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert {p.name for p in figures.iterdir()} == {"gains.png", "schedules_softmax-digits.png", "probe_loss_vs_n.png"}
     assert "| softmax-digits | 2018 |" in proc.stdout
+
+
+def test_preset_probes_quick_runs_a_softmax_probe() -> None:
+    proc = subprocess.run([sys.executable, str(EXPERIMENTS / "preset_probes.py"), "--quick"],
+                          capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    match = re.search(r"^n  4 seed 0: \[([0-9.]+), ([0-9.]+)\] staleness \[([0-9.]+), ([0-9.]+)\]$", proc.stdout,
+                      re.MULTILINE)  # fmt: skip
+    assert match, proc.stdout
+    first, second, *staleness = map(float, match.groups())
+    # The loss falls from ln 10 and keeps falling; 4 functions are stale.
+    assert 0 < second < first < 2.303
+    assert all(0 < s < 4 for s in staleness)
+
+
+def test_preset_probes_refuses_an_unknown_probe() -> None:
+    proc = subprocess.run([sys.executable, str(EXPERIMENTS / "preset_probes.py"), "--only", "softmax,cnn"],
+                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)  # fmt: skip
+    assert proc.returncode == 2
+    assert "--only: got cnn" in proc.stderr
