@@ -85,13 +85,14 @@ def lenet(folder: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", default="logreg,softmax,lenet", help="comma-separated probes")
-    parser.add_argument("--quick", action="store_true", help="one 2-epoch softmax run at 4 functions")
+    choice = parser.add_mutually_exclusive_group()
+    choice.add_argument("--only", default="logreg,softmax,lenet", help="comma-separated probes")
+    choice.add_argument("--quick", action="store_true", help="one 2-epoch softmax run at 4 functions")
     args = parser.parse_args(argv)
     probes = args.only.split(",")
     unknown = [p for p in probes if p not in ("logreg", "softmax", "lenet")]
     if unknown:
-        parser.error(f"--only: got {','.join(unknown)}, expected logreg, softmax or lenet")
+        parser.error(f"--only: got {unknown[0]!r}, expected comma-separated probes from logreg, softmax, lenet")
     with tempfile.TemporaryDirectory() as tmp:
         if args.quick:
             softmax(Path(tmp), functions=(4,), seeds=(0,), epochs=2)

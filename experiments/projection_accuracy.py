@@ -46,8 +46,12 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1000)
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--seed", type=int, default=3)
-    parser.add_argument("--presets", default=",".join(PRESETS), help="comma-separated presets (default: all four)")
+    parser.add_argument("--presets", default=",".join(PRESETS),
+                        help=f"comma-separated presets (default: {','.join(PRESETS)})")
     args = parser.parse_args()
+    unknown = [p for p in args.presets.split(",") if p not in siren.preset_names()]
+    if unknown:
+        parser.error(f"--presets: got {unknown[0]!r}, expected presets from {', '.join(siren.preset_names())}")
     print("preset                 epochs  p50    p99    p99.9  max    (actual / projected largest sample)")
     for preset in args.presets.split(","):
         r = ratios(preset, args.jobs, args.epochs, args.seed)

@@ -2,11 +2,15 @@
 // the others are fitted, and a term that cannot be held is refused by name.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "sim/convergence/fit/convergence_fit.h"
+#include "sim/engine/simulation.h"
 #include "sim/scenario/scenario_loader.h"
 
 namespace siren::sim {
@@ -44,17 +48,65 @@ TEST(ConvergenceFitHoldTest, HeldTermsKeepTheScenarioValues) {
   EXPECT_LE(fit.max_relative_error, 0.10);
 }
 
-TEST(ConvergenceFitHoldTest, AHeldShockStaysOffWhereAFreeFitMayTakeOne) {
-  const Scenario base = SmallBase({});
+// Runs on which a free fit spends a shock on the rise to 40 functions.
+const std::vector<FitRun> kShockRuns = {{{{5, 1024}}, {}, 1},
+                                        {{{5, 1024}, {40, 1024}}, {}, 2},
+                                        {{{40, 1024}}, {}, 3}};
+
+TEST(ConvergenceFitHoldTest, AHeldShockStaysOffWhereAFreeFitTakesOne) {
+  const Scenario base = SmallBase(
+      {"workload.dataset_samples=50000", "convergence.shock_relaxation=0.3"});
+  const FitResult free = FitConvergence(base, kShockRuns, 3);
+  ASSERT_GT(free.fitted.staleness_shock, 0);
   const FitResult held =
-      FitConvergence(base, kRuns, 3, {}, {"staleness_shock"});
+      FitConvergence(base, kShockRuns, 3, {}, {"staleness_shock"});
   EXPECT_EQ(held.fitted.staleness_shock, 0.0);
-  EXPECT_EQ(held.fitted.shock_relaxation,
-            AnalyticSpec::FromScenario(base).shock_relaxation);
+  EXPECT_EQ(held.fitted.shock_relaxation, 0.3);
   // Holding a term can only cost fit quality (the free fit searches a
   // superset), here within a percent.
-  const FitResult free = FitConvergence(base, kRuns, 3);
   EXPECT_LE(held.max_relative_error, free.max_relative_error + 0.01);
+}
+
+TEST(ConvergenceFitHoldTest, AHeldPenaltyStaysWhileTheShockIsFitted) {
+  // The shock's grid scales the penalty down; a held penalty must not be.
+  const Scenario base = SmallBase(
+      {"workload.dataset_samples=50000", "convergence.staleness_penalty=0.07"});
+  const FitResult fit =
+      FitConvergence(base, kShockRuns, 3, {}, {"staleness_penalty"});
+  EXPECT_EQ(fit.fitted.staleness_penalty, 0.07);
+  EXPECT_GT(fit.fitted.staleness_shock, 0);  // The shock's grid ran.
+}
+
+TEST(ConvergenceFitHoldTest, AHeldCollapseAtTheInitialLossIsScoredAsTheModel) {
+  // A bound the 40-function epochs cross, collapse_loss 0 (the initial
+  // loss): the fit's predicted losses are the simulator's.
+  const Scenario base = SmallBase(
+      {"convergence.collapse_staleness=6", "convergence.collapse_loss=0"});
+  const FitResult fit =
+      FitConvergence(base, kRuns, 3, {}, {"collapse_staleness"});
+  EXPECT_EQ(fit.fitted.collapse_staleness, 6.0);
+  EXPECT_EQ(fit.fitted.collapse_loss, 0.0);
+  const double initial =
+      std::pow(fit.fitted.b1, -fit.fitted.curve_exponent) + fit.fitted.b2;
+  EXPECT_EQ(fit.fitted_loss[1].back(), initial);  // Collapsed.
+  Scenario fitted = base;
+  AnalyticSpec analytic = fit.fitted;
+  analytic.loss_noise_sigma = 0;
+  analytic.WriteTo(fitted);
+  fitted.models.convergence = "analytic";
+  fitted.job.budget_usd = 1e9;
+  fitted.job.max_epochs = 3;
+  fitted.workload.target_loss = analytic.b2 * 1.0000001;
+  const auto shared = std::make_shared<const Scenario>(fitted);
+  for (size_t r = 0; r < kRuns.size(); ++r) {
+    Simulation sim(shared, kRuns[r].seed);
+    for (int e = 0; e < 3; ++e) {
+      const Action& a =
+          kRuns[r].schedule[std::min<size_t>(e, kRuns[r].schedule.size() - 1)];
+      EXPECT_NEAR(sim.RunEpoch(a).true_loss, fit.fitted_loss[r][e], 1e-9)
+          << "run " << r << " epoch " << e;
+    }
+  }
 }
 
 TEST(ConvergenceFitHoldTest, RefusesATermThatCannotBeHeld) {

@@ -102,18 +102,29 @@ def test_fit_convergence_seeds_fits_the_mean_of_several_runs(cli) -> None:
 def test_fit_convergence_hold_keeps_the_scenario_values(cli) -> None:
     proc = cli("fit-convergence", "--schedule", "5:1024,40:1024", "--epochs", "2",
                "--hold", "staleness_shock,staleness_penalty", "convergence.staleness_shock=0.2",
-               "convergence.staleness_penalty=0.03", "workload.dataset_samples=20000")  # fmt: skip
+               "convergence.shock_relaxation=0.3", "convergence.staleness_penalty=0.03",
+               "workload.dataset_samples=20000")  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     values = parse_key_values(proc.stdout)
     assert float(values["convergence.staleness_shock"]) == 0.2
+    assert float(values["convergence.shock_relaxation"]) == 0.3  # Held with the shock.
     assert float(values["convergence.staleness_penalty"]) == 0.03
-    assert float(values["convergence.shock_relaxation"]) == 0.05  # The table default, held with the shock.
 
 
 def test_fit_convergence_refuses_a_term_it_cannot_hold(cli) -> None:
     proc = cli("fit-convergence", "--hold", "staleness_shock,b0")
     assert proc.returncode == 2
-    assert "--hold" in proc.stderr and "collapse_staleness" in proc.stderr
+    assert "--hold" in proc.stderr and "got 'b0'" in proc.stderr and "collapse_staleness" in proc.stderr
+
+
+def test_fit_convergence_seeds_group_by_batch_size_and_schedule(cli) -> None:
+    proc = cli("fit-convergence", "--schedule", "5:1024", "--schedule", "10:1024", "--batch-sizes", "500,1000",
+               "--seeds", "2", "--epochs", "1", "workload.dataset_samples=20000")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "runs=8 " in proc.stdout
+    rows = [line.split()[:2] for line in proc.stdout.splitlines()
+            if line.startswith("  ") and "staleness=" in line]  # fmt: skip
+    assert rows == [["5:1024", "b=500"], ["10:1024", "b=500"], ["5:1024", "b=1000"], ["10:1024", "b=1000"]]
 
 
 def test_fit_convergence_refuses_zero_seeds(cli) -> None:

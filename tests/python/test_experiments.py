@@ -156,4 +156,4 @@ def test_preset_probes_refuses_an_unknown_probe() -> None:
     proc = subprocess.run([sys.executable, str(EXPERIMENTS / "preset_probes.py"), "--only", "softmax,cnn"],
                           capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)  # fmt: skip
     assert proc.returncode == 2
-    assert "--only: got cnn" in proc.stderr
+    assert "--only: got 'cnn'" in proc.stderr

@@ -1,5 +1,6 @@
 """``siren data`` and ``siren fit-convergence``: the ground-truth datasets and
-the fitter of the analytic convergence model (``sim/convergence_fit.h``)."""
+the fitter of the analytic convergence model
+(``sim/convergence/fit/convergence_fit.h``)."""
 
 from __future__ import annotations
 
@@ -97,8 +98,17 @@ _batch_list = checked_list(int, lambda v: v > 0, "comma-separated integers", "po
 
 # The terms `--hold` takes (sim/convergence/fit/convergence_fit.h, kHoldableTerms).
 HOLDABLE_TERMS = _core.FIT_HOLDABLE_TERMS
-_term_list = checked_list(str, lambda v: v in HOLDABLE_TERMS, "comma-separated terms",
-                          "one of " + ", ".join(HOLDABLE_TERMS))
+
+
+def _term_list(text: str) -> list[str]:
+    """--hold's converter: comma-separated terms, each one of HOLDABLE_TERMS;
+    the error names the first term that is not."""
+    terms = text.split(",")
+    for term in terms:
+        if term not in HOLDABLE_TERMS:
+            raise argparse.ArgumentTypeError(
+                f"expected comma-separated terms from {', '.join(HOLDABLE_TERMS)}, got {term!r} in {text!r}")
+    return terms
 
 
 def _epoch_means(curves: list[list[float]]) -> list[float]:
@@ -134,8 +144,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--epochs", type=positive_int, default=6, help="epochs per run (default: %(default)s)")
     p.add_argument("--seed", type=non_negative_int, default=1, help="first run's seed (default: %(default)s)")
     p.add_argument("--seeds", type=positive_int, default=1,
-                   help="runs per schedule, each under its own seed (seed, seed + 1, ...); the fit then "
-                        "follows the expected loss rather than one run's noise (default: %(default)s)")
+                   help="runs per schedule, each under its own seed (--seed plus the run's index over all "
+                        "runs); the fit then follows the expected loss rather than one run's noise "
+                        "(default: %(default)s)")
     p.add_argument("--hold", type=_term_list, default=None,
                    help="comma-separated terms that keep the scenario's values instead of being fitted, "
                         f"from {', '.join(HOLDABLE_TERMS)} (the shock holds its relaxation, the collapse "

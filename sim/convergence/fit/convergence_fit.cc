@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <iterator>
 #include <limits>
 #include <memory>
 #include <stdexcept>
@@ -60,27 +61,27 @@ struct Held {
   bool collapse = false;
 };
 
+// Held's flag of each of kHoldableTerms, in that order.
+constexpr bool Held::*kHeldFlags[] = {&Held::curve, &Held::penalty, &Held::gain,
+                                      &Held::shock, &Held::collapse};
+static_assert(std::size(kHeldFlags) == std::size(kHoldableTerms));
+
+// The Held of FitConvergence's `held` names; throws std::invalid_argument
+// naming a term that cannot be held.
 Held ParseHeld(const std::vector<std::string>& names) {
   Held held;
   for (const std::string& name : names) {
-    if (name == "curve_exponent") {
-      held.curve = true;
-    } else if (name == "staleness_penalty") {
-      held.penalty = true;
-    } else if (name == "staleness_gain") {
-      held.gain = true;
-    } else if (name == "staleness_shock") {
-      held.shock = true;
-    } else if (name == "collapse_staleness") {
-      held.collapse = true;
-    } else {
+    const auto* term =
+        std::find(std::begin(kHoldableTerms), std::end(kHoldableTerms), name);
+    if (term == std::end(kHoldableTerms)) {
       std::string expected;
-      for (const char* term : kHoldableTerms) {
-        expected += (expected.empty() ? "" : ", ") + std::string(term);
+      for (const char* holdable : kHoldableTerms) {
+        expected += (expected.empty() ? "" : ", ") + std::string(holdable);
       }
       throw std::invalid_argument("fit-convergence held term: got \"" + name +
                                   "\", expected one of " + expected);
     }
+    held.*kHeldFlags[term - std::begin(kHoldableTerms)] = true;
   }
   return held;
 }
@@ -134,8 +135,13 @@ std::vector<double> Replay(const Trace& trace, const Candidate& c,
   return progress;
 }
 
+// The loss at progress k, as AnalyticConvergence gives it: a collapsed run
+// sits at collapse_loss, or at the curve's initial loss when that is 0.
 double Predict(const Candidate& c, double k) {
-  if (k == kCollapsed) return c.collapse_loss;
+  if (k == kCollapsed) {
+    return c.collapse_loss > 0 ? c.collapse_loss
+                               : std::pow(c.b1, -c.curve) + c.b2;
+  }
   return std::pow(c.b0 * k + c.b1, -c.curve) + c.b2;
 }
 
@@ -155,6 +161,18 @@ double Score(const std::vector<Trace>& traces, const Candidate& c,
 
 // The outer parameters the descent and the polish move, in one order.
 constexpr int kOuter = 9;
+enum OuterIndex {
+  kB2 = 0,
+  kPenalty,
+  kGain,
+  kBatchExponent,
+  kLrProgress,
+  kLrHarm,
+  kCurve,
+  kShock,
+  kRelaxation
+};
+static_assert(kRelaxation == kOuter - 1);
 std::array<double*, kOuter> OuterParameters(Candidate& c) {
   return {&c.b2,      &c.penalty, &c.gain,  &c.batch_exponent, &c.lr_progress,
           &c.lr_harm, &c.curve,   &c.shock, &c.relaxation};
@@ -167,15 +185,25 @@ std::array<double*, kOuter> OuterParameters(Candidate& c) {
 // no held term.
 bool Movable(int which, const Candidate& c, bool batches_differ,
              bool rate_changes, const Held& held) {
-  if (which == 1) return !held.penalty;
-  if (which == 2) return !held.gain;
-  if (which == 6) return !held.curve;
-  if (which == 7) return !held.shock;
-  if (which == 8 && held.shock) return false;
-  if (which == 3) return batches_differ;
-  if (which == 4 || which == 5) return rate_changes;
-  if (which == 8) return c.shock != 0;
-  return true;
+  switch (which) {
+    case kPenalty:
+      return !held.penalty;
+    case kGain:
+      return !held.gain;
+    case kCurve:
+      return !held.curve;
+    case kShock:
+      return !held.shock;
+    case kRelaxation:
+      return !held.shock && c.shock != 0;
+    case kBatchExponent:
+      return batches_differ;
+    case kLrProgress:
+    case kLrHarm:
+      return rate_changes;
+    default:
+      return true;
+  }
 }
 
 // The outer parameters within the parameter table's ranges, so the fitted
@@ -293,6 +321,9 @@ double FitOptimus(const std::vector<Trace>& traces, Candidate& c,
     c.b0 = x[0];
     c.b1 = x[1];
   }
+  // A held collapse keeps the scenario's collapse_loss (and is not checked
+  // for a plateau below: the user chose it).
+  if (c.collapse_held) return Score(traces, c, base);
   // The collapsed loss minimising the squared relative errors of the
   // collapsed epochs: sum(1/l) / sum(1/l^2). 0 (the initial loss) if none.
   double inverse = 0, inverse_square = 0;
@@ -304,7 +335,6 @@ double FitOptimus(const std::vector<Trace>& traces, Candidate& c,
       inverse_square += 1 / (t.loss[e] * t.loss[e]);
     }
   }
-  if (c.collapse_held) return Score(traces, c, base);
   c.collapse_loss = inverse_square > 0 ? inverse / inverse_square : 0.0;
   // A collapsed net has lost what it learnt: a bound whose collapsed epochs
   // sit below half the initial loss is a plateau, not a collapse.
@@ -527,7 +557,10 @@ FitResult FitConvergence(const Scenario& base, const std::vector<FitRun>& runs,
     for (double shock : {0.03, 0.1, 0.3}) {
       for (double relaxation : {0.01, 0.03, 0.1}) {
         for (double penalty_scale : {1.0, 0.5, 0.25}) {
-          if (unshocked.penalty == 0 && penalty_scale != 1.0) continue;
+          if ((unshocked.penalty == 0 || held.penalty) &&
+              penalty_scale != 1.0) {
+            continue;
+          }
           Candidate c = unshocked;
           c.shock = shock;
           c.relaxation = relaxation;

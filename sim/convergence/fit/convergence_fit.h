@@ -79,7 +79,7 @@ inline constexpr const char* kHoldableTerms[] = {
     "collapse_staleness"};
 
 // Fits `base`'s convergence section (the other sections stay) to sgd runs of
-// `base` with convergence.model = sgd; the terms named in `held` (from
+// `base` with convergence.model = sgd; the terms named in `held_terms` (from
 // kHoldableTerms) keep `base`'s values. Throws std::invalid_argument naming
 // the problem (no runs, a BSP scenario, a bad action, a term that cannot be
 // held). `on_epoch` (optional) is called after every simulated epoch with
@@ -87,7 +87,7 @@ inline constexpr const char* kHoldableTerms[] = {
 FitResult FitConvergence(
     const Scenario& base, const std::vector<FitRun>& runs, int epochs,
     const std::function<void(int64_t, int64_t)>& on_epoch = {},
-    const std::vector<std::string>& held = {});
+    const std::vector<std::string>& held_terms = {});
 
 }  // namespace siren::sim
 
