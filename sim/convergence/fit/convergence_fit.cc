@@ -55,7 +55,7 @@ struct Candidate {
   bool collapse_held = false;  // collapse_loss is the scenario's, not fitted.
 };
 
-// Which terms keep the scenario's values (FitConvergence's `held`).
+// Which terms keep the scenario's values (FitConvergence's `held_terms`).
 struct Held {
   bool curve = false, penalty = false, gain = false, shock = false;
   bool collapse = false;
@@ -66,7 +66,7 @@ constexpr bool Held::*kHeldFlags[] = {&Held::curve, &Held::penalty, &Held::gain,
                                       &Held::shock, &Held::collapse};
 static_assert(std::size(kHeldFlags) == std::size(kHoldableTerms));
 
-// The Held of FitConvergence's `held` names; throws std::invalid_argument
+// The Held of FitConvergence's `held_terms`; throws std::invalid_argument
 // naming a term that cannot be held.
 Held ParseHeld(const std::vector<std::string>& names) {
   Held held;

@@ -34,8 +34,9 @@
 // of the per-epoch loss. b2 is searched below both
 // the lowest measured loss and the scenario's target loss, so the fitted
 // scenario stays valid; when the sgd runs end above the target the fit has to
-// extrapolate, and the reported errors show how well it does. HSP only (BSP
-// rounds are not replayed).
+// extrapolate, and the reported errors show how well it does. Terms the
+// caller holds (kHoldableTerms) keep the scenario's values in every stage
+// above. HSP only (BSP rounds are not replayed).
 #ifndef SIREN_SIM_CONVERGENCE_FIT_CONVERGENCE_FIT_H_
 #define SIREN_SIM_CONVERGENCE_FIT_CONVERGENCE_FIT_H_
 
