@@ -2,16 +2,14 @@
 // the others are fitted, and a term that cannot be held is refused by name.
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <cmath>
-#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "sim/convergence/fit/convergence_fit.h"
-#include "sim/engine/simulation.h"
 #include "sim/scenario/scenario_loader.h"
+#include "tests/cpp/simulated_fit.h"
 
 namespace siren::sim {
 namespace {
@@ -89,21 +87,11 @@ TEST(ConvergenceFitHoldTest, AHeldCollapseAtTheInitialLossIsScoredAsTheModel) {
   const double initial =
       std::pow(fit.fitted.b1, -fit.fitted.curve_exponent) + fit.fitted.b2;
   EXPECT_EQ(fit.fitted_loss[1].back(), initial);  // Collapsed.
-  Scenario fitted = base;
-  AnalyticSpec analytic = fit.fitted;
-  analytic.loss_noise_sigma = 0;
-  analytic.WriteTo(fitted);
-  fitted.models.convergence = "analytic";
-  fitted.job.budget_usd = 1e9;
-  fitted.job.max_epochs = 3;
-  fitted.workload.target_loss = analytic.b2 * 1.0000001;
-  const auto shared = std::make_shared<const Scenario>(fitted);
+  const std::vector<std::vector<double>> simulated =
+      testing::SimulateFit(base, kRuns, fit, 3);
   for (size_t r = 0; r < kRuns.size(); ++r) {
-    Simulation sim(shared, kRuns[r].seed);
     for (int e = 0; e < 3; ++e) {
-      const Action& a =
-          kRuns[r].schedule[std::min<size_t>(e, kRuns[r].schedule.size() - 1)];
-      EXPECT_NEAR(sim.RunEpoch(a).true_loss, fit.fitted_loss[r][e], 1e-9)
+      EXPECT_NEAR(simulated[r][e], fit.fitted_loss[r][e], 1e-9)
           << "run " << r << " epoch " << e;
     }
   }

@@ -14,6 +14,7 @@
 #include "sim/data/dataset.h"
 #include "sim/engine/simulation.h"
 #include "sim/scenario/scenario_loader.h"
+#include "tests/cpp/simulated_fit.h"
 
 namespace siren::sim {
 namespace {
@@ -237,24 +238,13 @@ TEST(ConvergenceFitTest, FittedAnalyticModelTracksSgdWithinTenPercent) {
   // The fitted model inside the simulator (noise off) gives the same loss
   // after each epoch as the fitter predicted, so the check above is the
   // simulator's, not only the replay's.
-  Scenario fitted = base;
-  AnalyticSpec analytic = fit.fitted;
-  analytic.loss_noise_sigma = 0;
-  analytic.WriteTo(fitted);
-  fitted.models.convergence = "analytic";
-  fitted.job.budget_usd = 1e9;
-  fitted.job.max_epochs = epochs;
-  fitted.workload.target_loss = analytic.b2 * 1.0000001;
-  auto shared = std::make_shared<const Scenario>(fitted);
+  const std::vector<std::vector<double>> simulated =
+      testing::SimulateFit(base, runs, fit, epochs);
   for (size_t r = 0; r < runs.size(); ++r) {
-    Simulation sim(shared, runs[r].seed);
     for (int e = 0; e < epochs; ++e) {
-      const Action& a =
-          runs[r].schedule[std::min<size_t>(e, runs[r].schedule.size() - 1)];
-      const EpochResult result = sim.RunEpoch(a);
-      EXPECT_NEAR(result.true_loss, fit.fitted_loss[r][e], 1e-9);
+      EXPECT_NEAR(simulated[r][e], fit.fitted_loss[r][e], 1e-9);
       EXPECT_LE(
-          std::abs(result.true_loss - fit.sgd_loss[r][e]) / fit.sgd_loss[r][e],
+          std::abs(simulated[r][e] - fit.sgd_loss[r][e]) / fit.sgd_loss[r][e],
           0.10)
           << "run " << r << " epoch " << e;
     }
