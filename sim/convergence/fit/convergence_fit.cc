@@ -52,7 +52,6 @@ struct Candidate {
   double collapse_loss = 0;             // The loss once collapsed.
   double shock = 0;                     // staleness_shock (0: none).
   double relaxation = 0.05;             // shock_relaxation.
-  bool collapse_held = false;  // collapse_loss is the scenario's, not fitted.
 };
 
 // Which terms keep the scenario's values (FitConvergence's `held_terms`).
@@ -278,9 +277,9 @@ Candidate Polish(const std::vector<Trace>& traces, const Candidate& start,
 
 // For fixed b2, curve exponent p and the staleness, batch and rate terms,
 // fits (b0, b1) by NNLS on (l - b2)^(-1/p) = b0 k + b1, alternating with the
-// replay. Returns the score.
+// replay, then the collapsed loss unless `collapse_held`. Returns the score.
 double FitOptimus(const std::vector<Trace>& traces, Candidate& c,
-                  const AnalyticSpec& base) {
+                  const AnalyticSpec& base, bool collapse_held) {
   const double p = c.curve;
   // A row (k, target, weight) for a loss l at progress k. The weight makes
   // the residual approximate the relative loss error: it divides by
@@ -323,7 +322,7 @@ double FitOptimus(const std::vector<Trace>& traces, Candidate& c,
   }
   // A held collapse keeps the scenario's collapse_loss (and is not checked
   // for a plateau below: the user chose it).
-  if (c.collapse_held) return Score(traces, c, base);
+  if (collapse_held) return Score(traces, c, base);
   // The collapsed loss minimising the squared relative errors of the
   // collapsed epochs: sum(1/l) / sum(1/l^2). 0 (the initial loss) if none.
   double inverse = 0, inverse_square = 0;
@@ -502,7 +501,7 @@ FitResult FitConvergence(const Scenario& base, const std::vector<FitRun>& runs,
   // Scores `c` and keeps it if it is the best so far; true then. The
   // coarse grid also records it for its curve shape.
   const auto consider = [&](Candidate c, bool coarse = false) {
-    const double score = FitOptimus(traces, c, spec);
+    const double score = FitOptimus(traces, c, spec, held.collapse);
     if (coarse) record_shape(score, c);
     if (score < best_score) {
       best_score = score;
@@ -511,6 +510,13 @@ FitResult FitConvergence(const Scenario& base, const std::vector<FitRun>& runs,
     }
     return false;
   };
+  // The coarse grid's candidates start from the held terms' values.
+  Candidate start;
+  if (held.collapse) start.collapse_loss = base_spec.collapse_loss;
+  if (held.shock) {
+    start.shock = base_spec.staleness_shock;
+    start.relaxation = base_spec.shock_relaxation;
+  }
   for (double collapse : collapse_grid) {
     for (double fraction : {0.5, 0.8, 0.9, 0.95, 0.98}) {
       for (double penalty : penalty_grid) {
@@ -521,7 +527,7 @@ FitResult FitConvergence(const Scenario& base, const std::vector<FitRun>& runs,
               for (double lr_progress : lr_progress_grid) {
                 for (double lr_harm : lr_harm_grid) {
                   if (penalty == 0 && lr_harm != lr_harm_grid.front()) continue;
-                  Candidate c;
+                  Candidate c = start;
                   c.b2 = fraction * min_loss;
                   c.penalty = penalty;
                   c.gain = gain;
@@ -530,14 +536,6 @@ FitResult FitConvergence(const Scenario& base, const std::vector<FitRun>& runs,
                   c.lr_harm = lr_harm;
                   c.curve = curve;
                   c.collapse = collapse;
-                  if (held.collapse) {
-                    c.collapse_loss = base_spec.collapse_loss;
-                    c.collapse_held = true;
-                  }
-                  if (held.shock) {
-                    c.shock = base_spec.staleness_shock;
-                    c.relaxation = base_spec.shock_relaxation;
-                  }
                   consider(c, /*coarse=*/true);
                 }
               }
