@@ -64,9 +64,10 @@ def nets(digits: Path) -> dict[str, tuple[str, ...]]:
     }  # fmt: skip
 
 
-def losses(overrides, schedule: list[int], epochs: int, extra=(), seeds=SEEDS) -> np.ndarray:
+def losses(overrides, schedule: list[int], epochs: int, extra=(), seeds=SEEDS,
+           preset: str = "softmax-digits") -> np.ndarray:
     """Mean over `seeds` of the loss before and after each epoch."""
-    scenario = siren.load_scenario("softmax-digits", [*overrides, *extra, "job.budget_usd=1000000",
+    scenario = siren.load_scenario(preset, [*overrides, *extra, "job.budget_usd=1000000",
                                                       f"job.max_epochs={epochs}", "workload.target_loss=0.00001"])
     runs = []
     for seed in seeds:
@@ -123,12 +124,14 @@ def measure(name: str, overrides) -> None:
     print("M5 " + shock_line(overrides))
 
 
-def shock_drops(overrides) -> dict[str, tuple[float, float]]:
+def shock_drops(overrides, n: int = 12, low: int = 1, seeds=SHOCK_SEEDS,
+                preset: str = "softmax-digits") -> dict[str, tuple[float, float]]:
     """M5: (loss before epoch 3, log-loss drop of epoch 3) for the run
-    used to 12 functions, the run raised to 12 from 1, and the fresh run."""
+    used to n functions, the run raised to n from low, and the fresh run
+    (low functions throughout)."""
     out = {}
-    for name, schedule in (("used", [12]), ("raised", [1, 1, 12]), ("fresh", [1])):
-        curve = losses(overrides, schedule, 3, seeds=SHOCK_SEEDS)
+    for name, schedule in (("used", [n]), ("raised", [low, low, n]), ("fresh", [low])):
+        curve = losses(overrides, schedule, 3, seeds=seeds, preset=preset)
         out[name] = (float(curve[2]), log_drop(curve[2], curve[3]))
     return out
 

