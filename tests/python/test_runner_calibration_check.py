@@ -3,35 +3,44 @@ local runs (`siren calibrate a.h5 b.h5`) replays a third, held-out run of
 the same schedule (`siren compare-sim`, the mean of 20 simulated seeds)
 with every epoch's duration within 15 % and its cost within 5 %, for
 softmax and for a deep model (the MLP), on the digits, under the paper's
-asynchronous overwrite and under the runner's compare-and-swap.
+asynchronous overwrite and under the runner's compare-and-swap; and, decided
+on every host under `overwrite`, the same tolerances against the mean of
+the two runs it was calibrated on.
 
 The check compares with one real run, so it is decidable only when real
-runs repeat to within its tolerances. Duration and cost are two tests on
-the same three runs, each decided on its own (under `overwrite` the cost
-repeats to a few per cent where the duration often does not): when the
-mean of the two calibration runs misses the held-out run by more than the
-tolerance in some epoch, that quantity's test is skipped with the
-difference in its reason (before calibrating when neither is decidable),
-never passed with looser bounds. That difference
-is measured as the check measures the simulator, relative to the held-out
-run, so that a simulator reproducing its calibration runs' mean exactly
-would pass whenever the check is decided; and after the replay, in every
-epoch, that difference plus the simulated mean's own sampling error (two
-standard errors over the seeds) must fit in the tolerance, or the test is
-skipped too. Without both, a decided check could fail by chance: the CI run
-of 2 Dec 2026 decided the MLP under `overwrite` with the held-out run 13.7 %
-from the calibration runs' mean (relative to that mean) and failed with the
-simulator 15.7 % off, its seeds spreading 7.7 % per epoch (3.4 % two
-standard errors of 20 seeds), which this rule leaves undecided; in a local
-repetition (`experiments/calibration_repeatability.py --runs 8`, MLP,
-`overwrite`) a held-out run 13.1 % from the mean relative to the mean was
-15.0 % from it relative to the run, and the simulator 17.7 %, while the
-simulator lay within 2.7 % of its calibration runs' mean in every epoch.
-Under compare-and-swap on these
-45-batch epochs the real runs do not repeat even on an idle machine: each
-refused push is a billed PUT and GET, and their number varies by about
-5-15 per epoch between epochs of the same action (README, "Calibrated
-simulator against the local runner").
+runs repeat well enough that a failure cannot be the host's noise.
+Duration and cost are two tests on the same three runs, each decided on
+its own (under `overwrite` the cost repeats to a few per cent where the
+duration often does not). A quantity is decided only when, in every epoch,
+the mean of the two calibration runs lies within half its tolerance of the
+held-out run (measured as the check measures the simulator, relative to
+the held-out run), with two standard errors of the simulated mean (over
+the seeds) added after the replay; otherwise its test is skipped with the
+numbers in its reason (before calibrating when neither quantity is
+decidable), never passed with looser bounds. A failure then means the
+simulator is off the runs it was calibrated on by more than the other half
+of the tolerance, which no repetition of the real runs explains.
+
+Why half: with the whole tolerance, a simulator a few per cent off its
+calibration runs' mean failed by chance whenever the held-out run happened
+to lie just inside the tolerance on the other side. The CI run of 2 Dec
+2026 decided the MLP's duration under `overwrite` with the held-out run
+13.7 % from the calibration runs' mean and failed with the simulator 15.7
+% off. In three repetitions of 6-8 runs on the idle machine
+(`experiments/calibration_repeatability.py --runs 8 --calibrate-on 2`,
+softmax and MLP under `overwrite`, one of them with
+`workload.batch_size=8`; 16 held-out runs), the simulator lay within 2.2 %
+of its calibration runs' mean in cost and 7 % in duration in every epoch,
+and deciding on the whole tolerance failed 1 of 14 decided cost checks
+(5.9 %: the held-out run's cold epoch 3.8 % dearer than the calibration
+runs', the simulator 2.2 % cheaper); on half the tolerance 6 were decided,
+all within 2.9 %. The duration, whose real runs repeat to 10-35 % on this
+host, was decided in none of the 16 on half its tolerance (2 on the whole,
+both passing): on this machine the duration test mostly skips. Under
+compare-and-swap on these 45-batch epochs the real runs do not repeat even
+on an idle machine: each refused push is a billed PUT and GET, and their
+number varies by about 5-15 per epoch between epochs of the same action
+(README, "Calibrated simulator against the local runner").
 """
 
 from __future__ import annotations
@@ -76,18 +85,24 @@ def _errors(real: dict, reference: dict) -> dict[str, np.ndarray]:
     return {key: np.abs(np.asarray(reference[key]) / np.asarray(real[key]) - 1) for key in TOLERANCES}
 
 
-@pytest.fixture(scope="module", params=[(model, protocol) for protocol in PROTOCOLS for model in CASES],
-                ids=lambda case: "-".join(case))
+@pytest.fixture(scope="module")
 def held_out_case(request, tmp_path_factory) -> dict:
-    """Three real runs of one case (two to calibrate on, one held out),
-    shared by the duration and the cost check; the replay is added by
-    `_replay` when a check is decidable."""
+    """Three real runs of one case, (model, protocol) from the test's
+    indirect parameter: two to calibrate on, one held out, shared by every
+    test of the case; the replay is added by `_replay` when needed."""
     model, protocol = request.param
     folder = tmp_path_factory.mktemp(f"{model}-{protocol}")
     paths = [folder / f"{name}.h5" for name in ("a", "b", "held_out")]
     first, second, held_out = (_run(path, protocol, CASES[model]) for path in paths)
     mean = {key: (np.asarray(first[key]) + np.asarray(second[key])) / 2 for key in TOLERANCES}
-    return {"folder": folder, "paths": paths, "held_out": held_out, "repeat": _errors(held_out, mean)}
+    return {"folder": folder, "paths": paths, "held_out": held_out, "calibration_mean": mean,
+            "repeat": _errors(held_out, mean)}
+
+
+def _cases(protocols: tuple[str, ...]) -> pytest.MarkDecorator:
+    """Parametrizes `held_out_case` over every model under `protocols`."""
+    cases = [(model, protocol) for protocol in protocols for model in CASES]
+    return pytest.mark.parametrize("held_out_case", cases, ids=["-".join(case) for case in cases], indirect=True)
 
 
 def _replay(case: dict) -> dict:
@@ -104,15 +119,16 @@ def _replay(case: dict) -> dict:
     return case["replay"]
 
 
+@_cases(PROTOCOLS)
 @pytest.mark.parametrize("key", list(TOLERANCES))
 def test_the_calibrated_simulator_predicts_a_held_out_run(held_out_case, key) -> None:
     tolerance, held_out = TOLERANCES[key], held_out_case["held_out"]
     repeat = held_out_case["repeat"][key]
     warm = np.asarray(held_out[key][1:])  # The same action on warm sandboxes.
-    if repeat.max() > tolerance:
+    if repeat.max() > tolerance / 2:
         pytest.skip(f"undecidable on this host now: the mean of the two calibration runs misses the held-out run's "
-                    f"{key} by {repeat.max():.1%} at worst per epoch (tolerance {tolerance:.0%}); its own warm "
-                    f"epochs, one action, lie up to {np.max(np.abs(warm / warm.mean() - 1)):.1%} from their mean; "
+                    f"{key} by {repeat.max():.1%} at worst per epoch (half the tolerance: {tolerance / 2:.1%}); its "
+                    f"own warm epochs, one action, lie up to {np.max(np.abs(warm / warm.mean() - 1)):.1%} from their mean; "
                     f"refused pushes per epoch {list(map(int, held_out['update_conflicts']))}")
     result = _replay(held_out_case)
     worst, noise = result["max_abs_error"][key], result["max_spread"][key]
@@ -122,10 +138,25 @@ def test_the_calibrated_simulator_predicts_a_held_out_run(held_out_case, key) ->
     # The simulated mean's sampling error beside the real runs' difference.
     standard_error = np.asarray([row[f"spread_{key}"] for row in result["rows"]]) / np.sqrt(SEEDS)
     margin = repeat + 2 * standard_error
-    if margin.max() > tolerance:
+    if margin.max() > tolerance / 2:
         epoch = int(margin.argmax())
         pytest.skip(f"undecidable on this host now: in epoch {epoch} the calibration runs' mean misses the held-out "
                     f"run by {repeat[epoch]:.1%} and the simulated mean's two standard errors over {SEEDS} seeds add "
-                    f"{2 * standard_error[epoch]:.1%}, beyond the tolerance {tolerance:.0%}; {simulated}")
+                    f"{2 * standard_error[epoch]:.1%}, beyond half the tolerance ({tolerance / 2:.1%}); {simulated}")
     print(simulated)
     assert worst <= tolerance, simulated
+
+
+@_cases(("overwrite",))
+@pytest.mark.parametrize("key", list(TOLERANCES))
+def test_the_calibrated_simulator_reproduces_its_calibration_runs(held_out_case, key) -> None:
+    """The same tolerances against the mean of the two runs calibrated on,
+    per epoch: decided on every host, since the calibration follows its
+    runs' level. Under `overwrite` only: under `cas` the refused pushes of
+    two runs are too few to average (the simulator missed their mean by up
+    to 20 % in duration and 12 % in cost, README)."""
+    tolerance, mean = TOLERANCES[key], held_out_case["calibration_mean"][key]
+    simulated = np.asarray([row[f"sim_{key}"] for row in _replay(held_out_case)["rows"]])
+    error = np.abs(simulated / mean - 1)
+    print(f"calibrated simulator against its calibration runs' mean {key}: {error.max():.1%} at worst per epoch")
+    assert error.max() <= tolerance, f"{key} per epoch: simulated {simulated}, calibration runs' mean {mean}"
