@@ -125,11 +125,12 @@ def test_the_calibrated_simulator_predicts_a_held_out_run(held_out_case, key) ->
     tolerance, held_out = TOLERANCES[key], held_out_case["held_out"]
     repeat = held_out_case["repeat"][key]
     warm = np.asarray(held_out[key][1:])  # The same action on warm sandboxes.
+    warm_spread = float(np.max(np.abs(warm / warm.mean() - 1)))
     if repeat.max() > tolerance / 2:
         pytest.skip(f"undecidable on this host now: the mean of the two calibration runs misses the held-out run's "
                     f"{key} by {repeat.max():.1%} at worst per epoch (half the tolerance: {tolerance / 2:.1%}); its "
-                    f"own warm epochs, one action, lie up to {np.max(np.abs(warm / warm.mean() - 1)):.1%} from their mean; "
-                    f"refused pushes per epoch {list(map(int, held_out['update_conflicts']))}")
+                    f"own warm epochs, one action, lie up to {warm_spread:.1%} from their mean; refused pushes per "
+                    f"epoch {list(map(int, held_out['update_conflicts']))}")
     result = _replay(held_out_case)
     worst, noise = result["max_abs_error"][key], result["max_spread"][key]
     simulated = (f"calibrated simulator against the held-out run's {key}: {worst:.1%} at worst per epoch (the "
