@@ -15,7 +15,10 @@ floor of the check by the calibrated simulator's own account: the spread of
 one epoch over simulated seeds (sd / mean, largest epoch) and the fraction
 of simulated runs whose every epoch lies within the tolerances of the
 simulated mean, i.e. how often a simulator that is exactly right would pass
-against one real run.
+against one real run; and how the check decides on these runs (the
+simulator against its calibration runs' mean, and per held-out run whether
+the duration and the cost check are decided on the whole and on half the
+tolerance, and whether they pass).
 
     .venv/bin/python experiments/calibration_repeatability.py --out build/rep
     .venv/bin/python experiments/calibration_repeatability.py --out build/rep-mlp convergence.sgd.model=mlp \\
@@ -94,6 +97,40 @@ def _sources(traces: list[dict]) -> None:
         f"{key} {np.std(v) / np.mean(v):.0%}" if np.mean(v) > 0 else f"{key} -" for key, v in warm.items()))
 
 
+def _decisions(comparisons: list[dict], calibrate_on: int, seeds: int) -> None:
+    """How the calibration check (tests/python/test_runner_calibration_check.py)
+    decides on these runs: the simulator against the mean of its calibration
+    runs per epoch, and per held-out run and quantity the calibration runs'
+    miss of it (relative to the run, as compare-sim measures the simulator),
+    that miss plus two standard errors of the simulated mean, and whether the
+    check is decided on the whole and on half the tolerance, with the
+    simulator's error; then the counts."""
+    tolerances = {"duration_s": DURATION_TOLERANCE, "cost_total_usd": COST_TOLERANCE}
+    rows = [comparison["rows"] for comparison in comparisons]
+    counts = {(key, share): [0, 0] for key in tolerances for share in (1, 0.5)}
+    for key, tolerance in tolerances.items():
+        real = np.asarray([[row[f"real_{key}"] for row in run] for run in rows])
+        simulated = np.asarray([row[f"sim_{key}"] for row in rows[0]])
+        standard_error = np.asarray([row[f"spread_{key}"] for row in rows[0]]) / np.sqrt(seeds)
+        mean = real[:calibrate_on].mean(axis=0)
+        print(f"{key}: simulator against its calibration runs' mean per epoch "
+              + " ".join(f"{100 * e:+.1f}%" for e in simulated / mean - 1))
+        for i in range(calibrate_on, len(rows)):
+            miss = np.abs(mean / real[i] - 1)
+            margin, error = float(np.max(miss + 2 * standard_error)), float(np.max(np.abs(simulated / real[i] - 1)))
+            decided = []
+            for share in (1, 0.5):
+                if margin <= share * tolerance:
+                    counts[key, share][0] += 1
+                    counts[key, share][1] += error > tolerance
+                    decided.append("whole" if share == 1 else "half")
+            print(f"  held-out run {i}: miss {100 * miss.max():5.1f}%, with 2 s.e. {100 * margin:5.1f}%, "
+                  f"decided on {' and '.join(decided) or 'neither'}; simulator {100 * error:5.1f}%"
+                  + (" (fails)" if decided and error > tolerance else ""))
+    for (key, share), (decided, failed) in counts.items():
+        print(f"{key}, {'whole' if share == 1 else 'half'} tolerance: {decided} decided, {failed} failed")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True, help="folder for the traces, scenario and comparisons")
@@ -127,6 +164,7 @@ def main() -> int:
           f"{' '.join(args.overrides) or 'softmax'}; calibrated on runs 0-{args.calibrate_on - 1}")
     print("run  role        duration_s per epoch          cost_usd x 1e6 per epoch     refused pushes   "
           "vs run 0: dur, cost   sim vs run: dur, cost")
+    comparisons = []
     for i, (path, trace) in enumerate(zip(paths, traces)):
         epochs = trace["epochs"]
         duration, cost = np.asarray(epochs["duration_s"]), np.asarray(epochs["cost_total_usd"])
@@ -136,13 +174,15 @@ def main() -> int:
         cmp_path = out / f"cmp{i}.json"
         _siren("compare-sim", str(path), "--scenario", str(scenario), "--seeds", str(args.seeds), "--json",
                str(cmp_path))
-        worst = json.loads(cmp_path.read_text())["max_abs_error"]
+        comparisons.append(json.loads(cmp_path.read_text()))
+        worst = comparisons[-1]["max_abs_error"]
         print(f"{i:>3}  {'held-out' if held_out else 'calibrated':<10}  "
               f"{' '.join(f'{d:6.3f}' for d in duration):<28}  {' '.join(f'{c * 1e6:6.1f}' for c in cost):<28} "
               f"{' '.join(str(int(k)) for k in epochs['update_conflicts']):<16} "
               f"{100 * repeat[0]:5.1f}% {100 * repeat[1]:5.1f}%      "
               f"{100 * worst['duration_s']:5.1f}% {100 * worst['cost_total_usd']:5.1f}%")
     _sources(traces)
+    _decisions(comparisons, args.calibrate_on, args.seeds)
     spread_duration, spread_cost, within = _noise_floor(scenario, traces[-1], args.seeds)
     print(f"noise floor (calibrated simulator, {args.seeds} seeds): one epoch's spread sd/mean up to "
           f"{100 * spread_duration:.1f}% in duration, {100 * spread_cost:.1f}% in cost; {100 * within:.0f}% of "
