@@ -104,20 +104,31 @@ def _decisions(comparisons: list[dict], calibrate_on: int, seeds: int) -> None:
     miss of it (relative to the run, as compare-sim measures the simulator),
     that miss plus two standard errors of the simulated mean, and whether the
     check is decided on the whole and on half the tolerance, with the
-    simulator's error; then the counts."""
+    simulator's error; then the counts, and those of the rule before 2 Dec
+    2026 (the miss relative to the calibration mean, both quantities decided
+    together on the whole tolerance, no standard errors)."""
     tolerances = {"duration_s": DURATION_TOLERANCE, "cost_total_usd": COST_TOLERANCE}
-    rows = [comparison["rows"] for comparison in comparisons]
     counts = {(key, share): [0, 0] for key in tolerances for share in (1, 0.5)}
+    held_out = range(calibrate_on, len(comparisons))
+    old_decided, old_failed = set(held_out), set()
     for key, tolerance in tolerances.items():
-        real = np.asarray([[row[f"real_{key}"] for row in run] for run in rows])
-        simulated = np.asarray([row[f"sim_{key}"] for row in rows[0]])
-        standard_error = np.asarray([row[f"spread_{key}"] for row in rows[0]]) / np.sqrt(seeds)
+        real = np.asarray([[row[f"real_{key}"] for row in comparison["rows"]] for comparison in comparisons])
         mean = real[:calibrate_on].mean(axis=0)
+        simulated = np.asarray([row[f"sim_{key}"] for row in comparisons[0]["rows"]])
         print(f"{key}: simulator against its calibration runs' mean per epoch "
               + " ".join(f"{100 * e:+.1f}%" for e in simulated / mean - 1))
-        for i in range(calibrate_on, len(rows)):
+        for i in held_out:
+            rows = comparisons[i]["rows"]
+            # The simulated mean's standard error, relative to the run.
+            standard_error = np.asarray([row[f"spread_{key}"] * row[f"sim_{key}"] / row[f"real_{key}"]
+                                         for row in rows]) / np.sqrt(seeds)
             miss = np.abs(mean / real[i] - 1)
-            margin, error = float(np.max(miss + 2 * standard_error)), float(np.max(np.abs(simulated / real[i] - 1)))
+            margin = float(np.max(miss + 2 * standard_error))
+            error = comparisons[i]["max_abs_error"][key]
+            if np.max(np.abs(real[i] / mean - 1)) > tolerance:
+                old_decided.discard(i)
+            if error > tolerance:
+                old_failed.add(i)
             decided = []
             for share in (1, 0.5):
                 if margin <= share * tolerance:
@@ -129,6 +140,8 @@ def _decisions(comparisons: list[dict], calibrate_on: int, seeds: int) -> None:
                   + (" (fails)" if decided and error > tolerance else ""))
     for (key, share), (decided, failed) in counts.items():
         print(f"{key}, {'whole' if share == 1 else 'half'} tolerance: {decided} decided, {failed} failed")
+    print(f"the rule before 2 Dec 2026: runs {sorted(old_decided) or 'none'} decided, "
+          f"{sorted(old_decided & old_failed) or 'none'} failed")
 
 
 def main() -> int:
