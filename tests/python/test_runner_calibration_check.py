@@ -52,6 +52,7 @@ against the local runner").
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -61,14 +62,11 @@ from siren.runner.trace import read_run_trace
 
 from conftest import run_cli
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "experiments"))
+from calibration_repeatability import COMMON, DECIDING_SHARE, TOLERANCES, decision_margin  # noqa: E402
+
 pytestmark = pytest.mark.slow
 
-DURATION_TOLERANCE = 0.15  # The issue's check, per epoch.
-COST_TOLERANCE = 0.05
-TOLERANCES = {"duration_s": DURATION_TOLERANCE, "cost_total_usd": COST_TOLERANCE}
-# A budget the guard never approaches: a lowered function timeout would
-# retire the warm sandboxes every epoch, which a replay (no budget) cannot see.
-COMMON = ["job.budget_usd=1", "job.max_epochs=20", "workload.target_loss=0.081"]
 CASES = {
     "softmax": [],
     "mlp": ["convergence.sgd.model=mlp", "convergence.sgd.mlp.hidden1=128", "convergence.sgd.learning_rate=0.3"],
@@ -138,27 +136,25 @@ def test_the_calibrated_simulator_predicts_a_held_out_run(held_out_case, key) ->
     held_out, repeat = case["held_out"], case["repeat"][key]
     warm = np.asarray(held_out[key][1:])  # The same action on warm sandboxes.
     warm_spread = float(np.max(np.abs(warm / warm.mean() - 1)))
-    if not repeat.max() <= tolerance / 2:
+    if not repeat.max() <= tolerance * DECIDING_SHARE:
         pytest.skip(f"{case['name']}, undecidable on this host now: the mean of the two calibration runs misses "
                     f"the held-out run's {key} by {repeat.max():.1%} at worst per epoch (half the tolerance: "
-                    f"{tolerance / 2:.1%}); its own warm epochs, one action, lie up to {warm_spread:.1%} from their "
-                    f"mean; refused pushes per epoch {list(map(int, held_out['update_conflicts']))}")
+                    f"{tolerance * DECIDING_SHARE:.1%}); its own warm epochs, one action, lie up to "
+                    f"{warm_spread:.1%} from their mean; refused pushes per epoch "
+                    f"{list(map(int, held_out['update_conflicts']))}")
     result = _replay(case)
     worst, noise = result["max_abs_error"][key], result["max_spread"][key]
     simulated = (f"calibrated simulator against the held-out run's {key}: {worst:.1%} at worst per epoch (the "
                  f"simulator's own spread over seeds: {noise:.1%}); the calibration runs' mean misses it by "
                  f"{repeat.max():.1%}")
-    # The simulated mean's sampling error (its spread is relative to the
-    # simulated value), relative to the run, beside the real runs' difference.
-    standard_error = np.asarray([row[f"spread_{key}"] * row[f"sim_{key}"] / row[f"real_{key}"]
-                                 for row in result["rows"]]) / np.sqrt(SEEDS)
-    margin = repeat + 2 * standard_error
-    if not margin.max() <= tolerance / 2:
+    # The simulated mean's sampling error beside the real runs' difference.
+    repeat, margin = decision_margin(result["rows"], case["calibration_mean"][key], key, SEEDS)
+    if not margin.max() <= tolerance * DECIDING_SHARE:
         epoch = int(margin.argmax())
         pytest.skip(f"{case['name']}, undecidable on this host now: in epoch {epoch} the calibration runs' mean "
                     f"misses the held-out run by {repeat[epoch]:.1%} and the simulated mean's two standard errors "
-                    f"over {SEEDS} seeds add {2 * standard_error[epoch]:.1%}, beyond half the tolerance "
-                    f"({tolerance / 2:.1%}); {simulated}")
+                    f"over {SEEDS} seeds add {margin[epoch] - repeat[epoch]:.1%}, beyond half the tolerance "
+                    f"({tolerance * DECIDING_SHARE:.1%}); {simulated}")
     print(simulated)
     assert worst <= tolerance, simulated
 
